@@ -1,0 +1,1 @@
+//! trm-ci: lint, build and smoke-boot a Directus-on-PostgreSQL deployment.
