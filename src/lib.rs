@@ -1,1 +1,2 @@
 //! trm-ci: lint, build and smoke-boot a Directus-on-PostgreSQL deployment.
+pub mod docker;
