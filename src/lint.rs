@@ -1,0 +1,195 @@
+//! The lint engine: load the head (and base) artifacts, parse them once,
+//! run every rule, then apply the configuration, the inline ignores and the
+//! path filter. Synchronous, no network, no Docker: it runs in a hook.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use crate::config::{self, Config};
+use crate::finding::{Finding, Severity};
+use crate::model::Project;
+use crate::repo;
+use crate::rules::{self, Context, Emitter};
+
+#[derive(Debug, Clone, Default)]
+pub struct Options {
+    pub repo: PathBuf,
+    pub base: Option<String>,
+    pub staged: bool,
+    pub config: Option<PathBuf>,
+    /// Only report findings in these repo-relative files or directories.
+    pub only: Vec<String>,
+    /// Replay the migrations on this server (`--postgres URL`).
+    pub postgres: Option<String>,
+}
+
+/// The result of a lint run: findings are data; renderers print them.
+#[derive(Debug, Clone, Default)]
+pub struct Report {
+    pub findings: Vec<Finding>,
+    /// Things the user should know that are not findings (e.g. no base).
+    pub notes: Vec<String>,
+    /// The text of every file that has a finding, for code frames.
+    pub sources: BTreeMap<String, String>,
+    pub files_checked: usize,
+    pub base: Option<String>,
+}
+
+impl Report {
+    pub fn count(&self, s: Severity) -> usize {
+        self.findings.iter().filter(|f| f.severity == s).count()
+    }
+    /// 1 when any error-level finding remains, else 0.
+    pub fn exit_code(&self) -> i32 {
+        if self.count(Severity::Error) > 0 {
+            1
+        } else {
+            0
+        }
+    }
+}
+
+/// Runs `trm-ci lint`. Err is a usage or environment problem (exit 2).
+pub fn run(opts: &Options) -> Result<Report, String> {
+    let root = opts.repo.canonicalize().map_err(|e| format!("{}: {e}", opts.repo.display()))?;
+    let git = repo::open(&root);
+    // The repository root: the git work tree when there is one, else --repo.
+    let root = match git.as_ref().and_then(repo::workdir) {
+        Some(w) if opts.repo == Path::new(".") || w.canonicalize().ok() == Some(root.clone()) => w,
+        _ => root,
+    };
+    let cfg = match &opts.config {
+        Some(p) => Config::load(p, true)?,
+        None => Config::load(&root.join(config::FILE_NAME), false)?,
+    };
+    let paths = &cfg.paths;
+
+    let head_files = if opts.staged {
+        let g = git.as_ref().ok_or_else(|| format!("--staged: {} is not inside a git repository", root.display()))?;
+        repo::from_index(g, paths)?
+    } else {
+        repo::from_worktree(&root, paths)?
+    };
+    let mut notes = Vec::new();
+    let (base_files, base_desc) = match &git {
+        None => {
+            if let Some(b) = &opts.base {
+                return Err(format!("--base {b}: {} is not inside a git repository", root.display()));
+            }
+            notes.push("not a git repository: rules that compare with the base were skipped".to_string());
+            (None, None)
+        }
+        Some(g) => match repo::resolve_base(g, opts.base.as_deref())? {
+            Ok(b) => (Some(repo::from_tree(g, b.tree, paths)?), Some(b.description)),
+            Err(why) => {
+                notes.push(format!("no base to compare with ({why}): rules that compare with the base were skipped"));
+                (None, None)
+            }
+        },
+    };
+
+    let head = Project::parse(head_files, paths);
+    let base = base_files.map(|f| Project::parse(f, paths));
+    let ctx = Context { head: &head, base: base.as_ref(), config: &cfg };
+    let mut findings = check(&ctx);
+
+    if let Some(url) = &opts.postgres {
+        findings.extend(crate::pgreplay::replay(&head, url, &cfg)?);
+    }
+
+    if !opts.only.is_empty() {
+        let only: Vec<String> = opts.only.iter().map(|p| normalize_arg(p, &root)).collect();
+        findings.retain(|f| only.iter().any(|o| f.file == *o || f.file.starts_with(&format!("{o}/")) || o.is_empty()));
+    }
+    findings.sort_by(|a, b| (&a.file, a.line(), a.col(), a.rule).cmp(&(&b.file, b.line(), b.col(), b.rule)));
+
+    let mut sources = BTreeMap::new();
+    for f in &findings {
+        if let Some(src) = head.files.get(&f.file) {
+            if let Ok(t) = src.text() {
+                sources.entry(f.file.clone()).or_insert_with(|| t.to_string());
+            }
+        }
+    }
+    Ok(Report { findings, notes, sources, files_checked: head.files.files.len(), base: base_desc })
+}
+
+/// Runs every enabled rule over the models, then applies the inline ignores.
+pub fn check(ctx: &Context) -> Vec<Finding> {
+    let mut findings = Vec::new();
+    for rule in rules::all() {
+        let Some(severity) = ctx.config.severity(rule.id, rule.severity) else { continue };
+        if rule.needs_base && ctx.base.is_none() {
+            continue;
+        }
+        let mut e = Emitter::default();
+        (rule.check)(ctx, &mut e);
+        findings.extend(e.out.into_iter().map(|r| Finding {
+            rule: rule.id,
+            severity,
+            file: r.file,
+            span: r.span,
+            message: r.message,
+            help: r.help,
+        }));
+    }
+
+    // Inline ignores: a pragma silences the findings of its rules on the
+    // lines it covers; a pragma that silenced nothing is itself reported.
+    let sups = ctx.head.suppressions();
+    let mut used = vec![false; sups.len()];
+    findings.retain(|f| {
+        let Some(span) = f.span else { return true };
+        let mut keep = true;
+        for (i, s) in sups.iter().enumerate() {
+            if s.file == f.file
+                && span.line >= s.first_line
+                && span.line <= s.last_line
+                && s.rules.iter().any(|r| r == f.rule)
+            {
+                used[i] = true;
+                keep = false;
+            }
+        }
+        keep
+    });
+    if let Some(sev) = ctx.config.severity("lint/unused-ignore", Severity::Warning) {
+        for (i, s) in sups.iter().enumerate() {
+            if used[i] {
+                continue;
+            }
+            let unknown: Vec<&String> = s.rules.iter().filter(|r| rules::find(r).is_none()).collect();
+            let message = if unknown.is_empty() {
+                format!("`trm-ci: ignore={}` silences nothing here", s.rules.join(","))
+            } else {
+                format!("`trm-ci: ignore=` names unknown rule {}", unknown.iter().map(|u| format!("`{u}`")).collect::<Vec<_>>().join(", "))
+            };
+            findings.push(Finding {
+                rule: "lint/unused-ignore",
+                severity: sev,
+                file: s.file.clone(),
+                span: Some(s.span),
+                message,
+                help: "remove the pragma, or correct the rule id (`trm-ci rules` lists them)".into(),
+            });
+        }
+    }
+    findings
+}
+
+/// A PATH argument as a repo-relative, `/`-separated path.
+fn normalize_arg(p: &str, root: &Path) -> String {
+    let path = Path::new(p);
+    let rel = if path.is_absolute() {
+        path.strip_prefix(root).map(Path::to_path_buf).unwrap_or_else(|_| path.to_path_buf())
+    } else {
+        path.to_path_buf()
+    };
+    let s = rel.to_string_lossy().replace('\\', "/");
+    let s = s.trim_start_matches("./").trim_end_matches('/');
+    if s == "." {
+        String::new()
+    } else {
+        s.to_string()
+    }
+}

@@ -1,0 +1,48 @@
+//! One parser per artifact into a typed model that keeps source spans.
+//! Models are built once per version of the repository (head, and base when
+//! there is one); every rule reads them, none re-parses.
+
+pub mod compose;
+pub mod dockerfile;
+pub mod shell;
+pub mod snapshot;
+pub mod sql;
+
+use crate::config::Paths;
+use crate::finding::Suppression;
+use crate::repo::Artifacts;
+
+/// One version of the repository, parsed.
+#[derive(Debug)]
+pub struct Project {
+    pub paths: Paths,
+    pub files: Artifacts,
+    /// Every file directly inside the migrations directory, by path.
+    pub migrations: Vec<sql::Migration>,
+    pub snapshot: Option<snapshot::Snapshot>,
+    pub dockerfile: Option<dockerfile::Dockerfile>,
+    pub compose: Option<compose::Compose>,
+    /// The entrypoint first (when present), then every `*.sh` below the scripts directory.
+    pub scripts: Vec<shell::Script>,
+}
+
+impl Project {
+    pub fn parse(files: Artifacts, paths: &Paths) -> Project {
+        let migrations = files.children(&paths.migrations).map(sql::Migration::parse).collect();
+        let snapshot = files.get(&paths.snapshot).map(snapshot::Snapshot::parse);
+        let dockerfile = files.get(&paths.dockerfile).map(dockerfile::Dockerfile::parse);
+        let compose = files.get(&paths.compose).map(compose::Compose::parse);
+        let mut scripts: Vec<shell::Script> = files.get(&paths.entrypoint).map(shell::Script::parse).into_iter().collect();
+        scripts.extend(files.below(&paths.scripts).filter(|f| f.path.ends_with(".sh")).map(shell::Script::parse));
+        Project { paths: paths.clone(), files, migrations, snapshot, dockerfile, compose, scripts }
+    }
+
+    /// Every inline ignore pragma in this version.
+    pub fn suppressions(&self) -> Vec<&Suppression> {
+        let mut v: Vec<&Suppression> = Vec::new();
+        v.extend(self.migrations.iter().flat_map(|m| m.suppressions.iter()));
+        v.extend(self.dockerfile.iter().flat_map(|d| d.suppressions.iter()));
+        v.extend(self.scripts.iter().flat_map(|s| s.suppressions.iter()));
+        v
+    }
+}

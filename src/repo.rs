@@ -1,0 +1,252 @@
+//! Where the artifacts are, and reading them from the work tree, the git
+//! index (`--staged`) or a base tree (git2). The only module that uses git.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use git2::{ObjectType, Oid, Repository, TreeWalkMode, TreeWalkResult};
+
+use crate::config::Paths;
+use crate::source::SourceFile;
+
+/// The artifact files of one version of the repository, by repo-relative path.
+#[derive(Debug, Clone, Default)]
+pub struct Artifacts {
+    pub files: BTreeMap<String, SourceFile>,
+}
+
+impl Artifacts {
+    pub fn get(&self, path: &str) -> Option<&SourceFile> {
+        self.files.get(path)
+    }
+
+    /// Files directly inside `dir` (not in subdirectories), sorted by path.
+    pub fn children(&self, dir: &str) -> impl Iterator<Item = &SourceFile> + '_ {
+        let prefix = dir_prefix(dir);
+        let n = prefix.len();
+        self.below(dir).filter(move |f| !f.path[n..].contains('/'))
+    }
+
+    /// Files anywhere below `dir`, sorted by path.
+    pub fn below(&self, dir: &str) -> impl Iterator<Item = &SourceFile> + '_ {
+        let prefix = dir_prefix(dir);
+        self.files.range(prefix.clone()..).take_while(move |(p, _)| p.starts_with(&prefix)).map(|(_, f)| f)
+    }
+
+    fn insert(&mut self, f: SourceFile) {
+        self.files.insert(f.path.clone(), f);
+    }
+}
+
+fn dir_prefix(dir: &str) -> String {
+    let d = dir.trim_end_matches('/');
+    if d.is_empty() || d == "." {
+        String::new()
+    } else {
+        format!("{d}/")
+    }
+}
+
+/// Which configured paths are single files and which are directories.
+fn wanted(paths: &Paths) -> (Vec<&str>, Vec<&str>) {
+    (
+        vec![&paths.snapshot, &paths.dockerfile, &paths.compose, &paths.entrypoint],
+        vec![&paths.migrations, &paths.scripts],
+    )
+}
+
+fn normalize(p: &str) -> String {
+    p.trim_start_matches("./").trim_end_matches('/').to_string()
+}
+
+/// Reads the artifacts from the work tree under `root`.
+pub fn from_worktree(root: &Path, paths: &Paths) -> Result<Artifacts, String> {
+    let mut out = Artifacts::default();
+    let (files, dirs) = wanted(paths);
+    for f in files {
+        let rel = normalize(f);
+        let full = root.join(&rel);
+        if full.is_file() {
+            out.insert(read_fs(&full, rel)?);
+        }
+    }
+    for d in dirs {
+        let rel = normalize(d);
+        walk_fs(&root.join(&rel), &rel, &mut out)?;
+    }
+    Ok(out)
+}
+
+fn read_fs(full: &Path, rel: String) -> Result<SourceFile, String> {
+    let meta = std::fs::metadata(full).map_err(|e| format!("{}: cannot read: {e}", full.display()))?;
+    // Huge files are not read whole: the first bytes past the limit are
+    // enough for the `lint/unreadable-file` finding.
+    let bytes = if meta.len() as usize > crate::source::MAX_FILE_BYTES {
+        use std::io::Read;
+        let mut buf = Vec::new();
+        std::fs::File::open(full)
+            .and_then(|f| f.take(meta.len().min(crate::source::MAX_FILE_BYTES as u64 + 1)).read_to_end(&mut buf))
+            .map_err(|e| format!("{}: cannot read: {e}", full.display()))?;
+        buf
+    } else {
+        std::fs::read(full).map_err(|e| format!("{}: cannot read: {e}", full.display()))?
+    };
+    Ok(SourceFile::new(rel, bytes, Some(fs_mode(&meta))))
+}
+
+#[cfg(unix)]
+fn fs_mode(meta: &std::fs::Metadata) -> u32 {
+    use std::os::unix::fs::PermissionsExt;
+    if meta.permissions().mode() & 0o111 != 0 {
+        0o100755
+    } else {
+        0o100644
+    }
+}
+#[cfg(not(unix))]
+fn fs_mode(_: &std::fs::Metadata) -> u32 {
+    0o100644
+}
+
+fn walk_fs(dir: &Path, rel: &str, out: &mut Artifacts) -> Result<(), String> {
+    let entries = match std::fs::read_dir(dir) {
+        Ok(e) => e,
+        Err(_) => return Ok(()), // missing directory: the rules say so
+    };
+    let mut names: Vec<_> = entries.filter_map(|e| e.ok()).collect();
+    names.sort_by_key(|e| e.file_name());
+    for e in names {
+        let name = e.file_name().to_string_lossy().into_owned();
+        let child_rel = if rel.is_empty() { name.clone() } else { format!("{rel}/{name}") };
+        let ft = match e.file_type() {
+            Ok(t) => t,
+            Err(_) => continue,
+        };
+        if ft.is_dir() {
+            walk_fs(&e.path(), &child_rel, out)?;
+        } else if ft.is_file() || (ft.is_symlink() && e.path().is_file()) {
+            out.insert(read_fs(&e.path(), child_rel)?);
+        }
+    }
+    Ok(())
+}
+
+fn is_wanted(path: &str, paths: &Paths) -> bool {
+    let (files, dirs) = wanted(paths);
+    files.iter().any(|f| normalize(f) == path)
+        || dirs.iter().any(|d| {
+            let d = normalize(d);
+            path.starts_with(&format!("{d}/"))
+        })
+}
+
+/// Reads the artifacts as staged in the git index (`--staged`).
+pub fn from_index(repo: &Repository, paths: &Paths) -> Result<Artifacts, String> {
+    let index = repo.index().map_err(|e| format!("cannot read the git index: {}", e.message()))?;
+    let mut out = Artifacts::default();
+    for entry in index.iter() {
+        let path = String::from_utf8_lossy(&entry.path).into_owned();
+        if !is_wanted(&path, paths) {
+            continue;
+        }
+        let blob = repo.find_blob(entry.id).map_err(|e| format!("{path}: cannot read staged blob: {}", e.message()))?;
+        out.insert(SourceFile::new(path, blob.content().to_vec(), Some(entry.mode)));
+    }
+    Ok(out)
+}
+
+/// Reads the artifacts from a tree (the base).
+pub fn from_tree(repo: &Repository, tree: Oid, paths: &Paths) -> Result<Artifacts, String> {
+    let tree = repo.find_tree(tree).map_err(|e| format!("cannot read base tree: {}", e.message()))?;
+    let mut out = Artifacts::default();
+    let mut err = None;
+    tree.walk(TreeWalkMode::PreOrder, |dir, entry| {
+        if entry.kind() != Some(ObjectType::Blob) {
+            return TreeWalkResult::Ok;
+        }
+        let path = format!("{dir}{}", entry.name().unwrap_or(""));
+        if !is_wanted(&path, paths) {
+            return TreeWalkResult::Ok;
+        }
+        match repo.find_blob(entry.id()) {
+            Ok(b) => out.insert(SourceFile::new(path, b.content().to_vec(), Some(entry.filemode() as u32))),
+            Err(e) => {
+                err = Some(format!("{path}: cannot read base blob: {}", e.message()));
+                return TreeWalkResult::Abort;
+            }
+        }
+        TreeWalkResult::Ok
+    })
+    .map_err(|e| format!("cannot walk base tree: {}", e.message()))?;
+    match err {
+        Some(e) => Err(e),
+        None => Ok(out),
+    }
+}
+
+/// The git repository containing `dir`, if any.
+pub fn open(dir: &Path) -> Option<Repository> {
+    Repository::discover(dir).ok()
+}
+
+/// The repository's work-tree root.
+pub fn workdir(repo: &Repository) -> Option<PathBuf> {
+    repo.workdir().map(Path::to_path_buf)
+}
+
+/// The base the base-dependent rules compare against.
+#[derive(Debug, Clone)]
+pub struct Base {
+    pub tree: Oid,
+    /// How it was chosen, e.g. `origin/main (merge-base 1a2b3c4)`.
+    pub description: String,
+}
+
+/// Chooses the base: `--base REF`, else `origin/$GITHUB_BASE_REF` inside
+/// GitHub Actions, else the merge-base of HEAD with `origin/main` or `main`.
+/// Ok(None) with a reason when there is none; Err when `--base` names
+/// something that does not exist.
+pub fn resolve_base(repo: &Repository, explicit: Option<&str>) -> Result<Result<Base, String>, String> {
+    if let Some(r) = explicit {
+        let obj = repo
+            .revparse_single(r)
+            .map_err(|_| format!("--base {r}: no such commit, branch or tag in this repository"))?;
+        let commit = obj.peel_to_commit().map_err(|_| format!("--base {r}: does not name a commit"))?;
+        return Ok(Ok(Base {
+            tree: commit.tree_id(),
+            description: format!("{r} ({})", short(commit.id())),
+        }));
+    }
+    let in_actions = std::env::var("GITHUB_ACTIONS").map(|v| v == "true").unwrap_or(false);
+    if in_actions {
+        if let Ok(b) = std::env::var("GITHUB_BASE_REF") {
+            if !b.is_empty() {
+                let name = format!("origin/{b}");
+                return Ok(match merge_base_with(repo, &name) {
+                    Some(base) => Ok(base),
+                    None => Err(format!(
+                        "{name} is not in this clone (fetch it: actions/checkout with fetch-depth: 0)"
+                    )),
+                });
+            }
+        }
+    }
+    for name in ["origin/main", "main"] {
+        if let Some(base) = merge_base_with(repo, name) {
+            return Ok(Ok(base));
+        }
+    }
+    Ok(Err("no --base given and neither origin/main nor main exists".into()))
+}
+
+fn merge_base_with(repo: &Repository, name: &str) -> Option<Base> {
+    let other = repo.revparse_single(name).ok()?.peel_to_commit().ok()?;
+    let head = repo.head().ok()?.peel_to_commit().ok()?;
+    let mb = repo.merge_base(head.id(), other.id()).ok()?;
+    let commit = repo.find_commit(mb).ok()?;
+    Some(Base { tree: commit.tree_id(), description: format!("{name} (merge-base {})", short(mb)) })
+}
+
+fn short(oid: Oid) -> String {
+    oid.to_string()[..7].to_string()
+}

@@ -1,0 +1,5 @@
+//! The `compose/*` rules. (Being implemented.)
+
+use super::Rule;
+
+pub const RULES: &[Rule] = &[];

@@ -1,0 +1,5 @@
+//! The `dockerfile/*` rules. (Being implemented.)
+
+use super::Rule;
+
+pub const RULES: &[Rule] = &[];

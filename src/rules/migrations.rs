@@ -1,0 +1,5 @@
+//! The `migrations/*` rules. (Being implemented.)
+
+use super::Rule;
+
+pub const RULES: &[Rule] = &[];

@@ -1,0 +1,111 @@
+//! The rule registry. A rule is a stable id (`area/name`), a default
+//! severity, its documentation (the text `trm-ci explain <id>` prints) and a
+//! pure function from the parsed models to findings.
+//!
+//! To add a rule: write its doc const and check function in its area's
+//! module, add it to that module's `RULES`, and add `fail/` and `pass/`
+//! fixtures under `tests/fixtures/rules/<area>/<name>/`.
+
+pub mod compose;
+pub mod dockerfile;
+pub mod lint;
+pub mod migrations;
+pub mod scripts;
+pub mod snapshot;
+
+use std::sync::OnceLock;
+
+use crate::config::Config;
+use crate::finding::{Severity, Span};
+use crate::model::Project;
+
+#[derive(Clone, Copy)]
+pub struct Rule {
+    /// Stable id, `area/name`: configs, pragmas and the PR comment use it.
+    pub id: &'static str,
+    pub severity: Severity,
+    /// One line, for `trm-ci rules`.
+    pub summary: &'static str,
+    /// Markdown with the sections `## What it does`, `## Why is this bad?`,
+    /// `## Example`, `## Use instead`.
+    pub doc: &'static str,
+    /// Compares against the base: skipped (with one note) when there is none.
+    pub needs_base: bool,
+    pub check: fn(&Context, &mut Emitter),
+}
+
+/// What a rule sees: the head version, the base version when there is one.
+pub struct Context<'a> {
+    pub head: &'a Project,
+    pub base: Option<&'a Project>,
+    pub config: &'a Config,
+}
+
+/// A finding as a rule reports it; the engine adds the rule id and the
+/// configured severity.
+#[derive(Debug, Clone)]
+pub struct Raw {
+    pub file: String,
+    pub span: Option<Span>,
+    pub message: String,
+    pub help: String,
+}
+
+#[derive(Default)]
+pub struct Emitter {
+    pub(crate) out: Vec<Raw>,
+}
+
+impl Emitter {
+    /// Reports one problem at `span` of `file` (None: the whole file).
+    pub fn emit(&mut self, file: &str, span: Option<Span>, message: impl Into<String>, help: impl Into<String>) {
+        self.out.push(Raw { file: file.to_string(), span, message: message.into(), help: help.into() });
+    }
+}
+
+/// Every rule, in catalog order (area, then the order of its module).
+pub fn all() -> &'static [Rule] {
+    static ALL: OnceLock<Vec<Rule>> = OnceLock::new();
+    ALL.get_or_init(|| {
+        let mut v = Vec::new();
+        for area in [
+            migrations::RULES,
+            snapshot::RULES,
+            dockerfile::RULES,
+            scripts::RULES,
+            compose::RULES,
+            lint::RULES,
+        ] {
+            v.extend_from_slice(area);
+        }
+        v
+    })
+}
+
+pub fn find(id: &str) -> Option<&'static Rule> {
+    all().iter().find(|r| r.id == id)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ids_are_unique_well_formed_and_documented() {
+        let mut seen = std::collections::HashSet::new();
+        for r in all() {
+            assert!(seen.insert(r.id), "duplicate id {}", r.id);
+            let (area, name) = r.id.split_once('/').expect("area/name");
+            assert!(!area.is_empty() && !name.is_empty(), "{}", r.id);
+            assert!(
+                r.id.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-' || c == '/'),
+                "{}",
+                r.id
+            );
+            for section in ["## What it does", "## Why is this bad?", "## Example", "## Use instead"] {
+                assert!(r.doc.contains(section), "{} doc lacks {section}", r.id);
+            }
+            assert!(!r.summary.is_empty(), "{}", r.id);
+        }
+    }
+}

@@ -1,0 +1,5 @@
+//! The `scripts/*` rules. (Being implemented.)
+
+use super::Rule;
+
+pub const RULES: &[Rule] = &[];

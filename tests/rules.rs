@@ -1,0 +1,123 @@
+//! Every rule in the registry has a failing and a passing fixture:
+//! `tests/fixtures/rules/<area>/<name>/fail/` must produce at least one
+//! finding of that rule, `pass/` none. A fixture is a small repository tree;
+//! one with `base/` and `head/` subdirectories becomes a git repository
+//! whose single commit is `base/` and whose work tree is `head/`, linted
+//! with `--base HEAD`. The failing fixture's findings are snapshot-tested
+//! (tests/snapshots/), so a change in a message or a span shows in review.
+
+use std::path::{Path, PathBuf};
+
+use trm_ci::lint;
+
+fn fixtures() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/rules")
+}
+
+fn copy_tree(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for e in std::fs::read_dir(from).unwrap() {
+        let e = e.unwrap();
+        let dest = to.join(e.file_name());
+        if e.file_type().unwrap().is_dir() {
+            copy_tree(&e.path(), &dest);
+        } else {
+            std::fs::copy(e.path(), &dest).unwrap(); // keeps the permission bits
+        }
+    }
+}
+
+/// Materialises a fixture in a temp dir; returns (dir guard, repo path, base).
+pub fn materialise(fixture: &Path) -> (tempfile::TempDir, PathBuf, Option<String>) {
+    let tmp = tempfile::tempdir().unwrap();
+    let repo = tmp.path().join("repo");
+    let base = fixture.join("base");
+    let head = fixture.join("head");
+    if base.is_dir() && head.is_dir() {
+        copy_tree(&base, &repo);
+        let r = git2::Repository::init(&repo).unwrap();
+        let mut index = r.index().unwrap();
+        index.add_all(["*"], git2::IndexAddOption::DEFAULT, None).unwrap();
+        index.write().unwrap();
+        let tree = r.find_tree(index.write_tree().unwrap()).unwrap();
+        let sig = git2::Signature::now("fixture", "fixture@example.invalid").unwrap();
+        r.commit(Some("HEAD"), &sig, &sig, "base", &tree, &[]).unwrap();
+        // Replace the work tree by head/.
+        for e in std::fs::read_dir(&repo).unwrap() {
+            let e = e.unwrap();
+            if e.file_name() == ".git" {
+                continue;
+            }
+            if e.file_type().unwrap().is_dir() {
+                std::fs::remove_dir_all(e.path()).unwrap();
+            } else {
+                std::fs::remove_file(e.path()).unwrap();
+            }
+        }
+        copy_tree(&head, &repo);
+        (tmp, repo, Some("HEAD".into()))
+    } else {
+        copy_tree(fixture, &repo);
+        (tmp, repo, None)
+    }
+}
+
+fn findings_of(rule: &str, fixture: &Path) -> Vec<trm_ci::finding::Finding> {
+    let (_tmp, repo, base) = materialise(fixture);
+    let report = lint::run(&lint::Options { repo, base, ..Default::default() })
+        .unwrap_or_else(|e| panic!("{}: lint failed: {e}", fixture.display()));
+    report.findings.into_iter().filter(|f| f.rule == rule).collect()
+}
+
+#[test]
+fn every_rule_has_a_failing_and_a_passing_fixture() {
+    let mut problems = Vec::new();
+    for rule in trm_ci::rules::all() {
+        let dir = fixtures().join(rule.id);
+        for kind in ["fail", "pass"] {
+            if !dir.join(kind).is_dir() {
+                problems.push(format!("{}: missing fixture {}", rule.id, dir.join(kind).display()));
+            }
+        }
+        if problems.iter().any(|p| p.starts_with(&format!("{}:", rule.id))) {
+            continue;
+        }
+        let fail = findings_of(rule.id, &dir.join("fail"));
+        if fail.is_empty() {
+            problems.push(format!("{}: fail/ fixture produced no finding of this rule", rule.id));
+        }
+        for f in &fail {
+            if let Some(s) = f.span {
+                assert!(s.line >= 1 && s.col >= 1, "{}: spans are 1-based: {f:?}", rule.id);
+            }
+            assert!(!f.help.is_empty(), "{}: every finding says what to do: {f:?}", rule.id);
+        }
+        let pass = findings_of(rule.id, &dir.join("pass"));
+        if !pass.is_empty() {
+            problems.push(format!("{}: pass/ fixture produced {pass:#?}", rule.id));
+        }
+        let rendered: String = fail
+            .iter()
+            .map(|f| {
+                let at = match f.span {
+                    Some(s) => format!("{}:{}:{}-{}:{}", f.file, s.line, s.col, s.end_line, s.end_col),
+                    None => f.file.clone(),
+                };
+                format!("{at} {} {}\n  help: {}\n", f.severity.as_str(), f.message, f.help)
+            })
+            .collect();
+        insta::assert_snapshot!(rule.id.replace('/', "__"), rendered);
+    }
+    assert!(problems.is_empty(), "\n{}", problems.join("\n"));
+}
+
+#[test]
+fn no_fixture_without_a_rule() {
+    for area in std::fs::read_dir(fixtures()).unwrap() {
+        let area = area.unwrap();
+        for name in std::fs::read_dir(area.path()).unwrap() {
+            let id = format!("{}/{}", area.file_name().to_string_lossy(), name.unwrap().file_name().to_string_lossy());
+            assert!(trm_ci::rules::find(&id).is_some(), "fixture for unknown rule {id}");
+        }
+    }
+}
