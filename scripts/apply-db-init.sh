@@ -1,0 +1,177 @@
+#!/usr/bin/env bash
+# db-init runner: applies the SQL migrations in db-init/ that this database has not
+# seen yet, before Directus boots. bash + psql only.
+#
+# Connection: the variables Directus itself uses -- DB_HOST, DB_PORT (5432),
+# DB_DATABASE, DB_USER, DB_PASSWORD and, where set, DB_SSL__REJECT_UNAUTHORIZED,
+# DB_SSL__CA, DB_SSL__CERT, DB_SSL__KEY (PEM contents, as for Directus). One set of
+# credentials per deployment.
+#
+# Guarantees:
+#   - waits for the database (DB_INIT_WAIT_SECONDS, default 60), then fails with a
+#     line naming host:port and the last error;
+#   - holds a Postgres advisory lock for the whole run: two containers booting at once
+#     apply each file once (the second waits, then skips);
+#   - ledger: trm_db_init.ledger (file, sha256, applied_at, duration_ms);
+#   - each pending file runs in ONE transaction together with its ledger row
+#     (ON_ERROR_STOP), in ascending file-name order: a crash leaves no half-applied file;
+#   - refuses to go on, naming the file, when an applied file changed (sha256) or is
+#     missing from the directory.
+#
+# Output: `[db-init] applying <file>` per pending file, then exactly
+# `[db-init] N applied, M skipped`. On failure: `[db-init] ERROR: <file>: <reason>`
+# (or `[db-init] ERROR: <reason>` when no file is involved) and exit 1.
+#
+# Directory: TRM_DB_INIT_DIR (default $TRM_DIRECTUS_DIR/db-init, i.e. /directus/db-init).
+set -euo pipefail
+
+dir=${TRM_DB_INIT_DIR:-${TRM_DIRECTUS_DIR:-/directus}/db-init}
+wait_seconds=${DB_INIT_WAIT_SECONDS:-60}
+lock_key=7342001 # pg_advisory_lock key of the db-init runner ("trm db-init")
+
+fail() { # fail [FILE] REASON
+  if [ $# -ge 2 ]; then
+    printf '[db-init] ERROR: %s: %s\n' "$1" "$2" >&2
+  else
+    printf '[db-init] ERROR: %s\n' "$1" >&2
+  fi
+  exit 1
+}
+
+# One line out of psql's stderr: the server's message, without blank lines.
+reason_of() { # reason_of FILE
+  local text
+  text=$(grep -v '^[[:space:]]*$' "$1" | tr '\n' ' ' | sed -e 's/[[:space:]]\+/ /g' -e 's/ $//' | cut -c1-400)
+  printf '%s' "${text:-psql failed without a message}"
+}
+
+case "${DB_CLIENT:-pg}" in
+  pg | postgres | postgresql) ;;
+  *) fail "DB_CLIENT=${DB_CLIENT} is not supported: this runner is for PostgreSQL (pg)" ;;
+esac
+[ -n "${DB_HOST:-}" ] || fail "DB_HOST is not set"
+[ -n "${DB_DATABASE:-}" ] || fail "DB_DATABASE is not set"
+[ -n "${DB_USER:-}" ] || fail "DB_USER is not set"
+[ -d "$dir" ] || fail "$dir: not a directory (TRM_DB_INIT_DIR)"
+
+# --- connection: Directus's variables -> libpq's --------------------------------
+export PGHOST="$DB_HOST" PGPORT="${DB_PORT:-5432}" PGDATABASE="$DB_DATABASE" PGUSER="$DB_USER"
+if [ -n "${DB_PASSWORD:-}" ]; then export PGPASSWORD="$DB_PASSWORD"; fi
+export PGCONNECT_TIMEOUT="${PGCONNECT_TIMEOUT:-5}" PGAPPNAME=trm-db-init
+where="$PGHOST:$PGPORT"
+
+tmp=$(mktemp -d)
+lock_pid=""
+cleanup() {
+  if [ -n "$lock_pid" ]; then kill "$lock_pid" 2>/dev/null || true; fi
+  rm -rf "$tmp"
+}
+trap cleanup EXIT
+
+if [ -n "${DB_SSL__CA:-}${DB_SSL__CERT:-}${DB_SSL__KEY:-}${DB_SSL__REJECT_UNAUTHORIZED:-}" ] && [ -z "${PGSSLMODE:-}" ]; then
+  export PGSSLMODE=require
+  if [ -n "${DB_SSL__CA:-}" ]; then
+    printf '%s\n' "$DB_SSL__CA" >"$tmp/ca.pem"
+    export PGSSLROOTCERT="$tmp/ca.pem"
+    [ "${DB_SSL__REJECT_UNAUTHORIZED:-true}" = false ] || export PGSSLMODE=verify-full
+  fi
+  if [ -n "${DB_SSL__CERT:-}" ]; then
+    printf '%s\n' "$DB_SSL__CERT" >"$tmp/cert.pem"
+    export PGSSLCERT="$tmp/cert.pem"
+  fi
+  if [ -n "${DB_SSL__KEY:-}" ]; then
+    (umask 077 && printf '%s\n' "$DB_SSL__KEY" >"$tmp/key.pem")
+    export PGSSLKEY="$tmp/key.pem"
+  fi
+fi
+
+psql_() { psql -X -q -v ON_ERROR_STOP=1 "$@"; }
+
+# --- the files --------------------------------------------------------------------
+files=()
+while IFS= read -r f; do files+=("$f"); done < <(cd "$dir" && find . -maxdepth 1 -type f -name '*.sql' -printf '%f\n' | LC_ALL=C sort)
+declare -A sha_of=()
+for f in "${files[@]}"; do
+  [[ "$f" =~ ^[0-9]+_[A-Za-z0-9_.-]+\.sql$ ]] || fail "$f" "file name must look like 0001_short_name.sql"
+  if grep -Eiq '^[[:space:]]*(BEGIN|START[[:space:]]+TRANSACTION|COMMIT|ROLLBACK)[[:space:]]*;' "$dir/$f"; then
+    fail "$f" "contains transaction control (BEGIN/COMMIT/ROLLBACK); the runner wraps each file in its own transaction"
+  fi
+  sha_of[$f]=$(sha256sum "$dir/$f" | cut -d' ' -f1)
+done
+
+# --- wait for the database (bounded) ----------------------------------------------
+deadline=$((SECONDS + wait_seconds))
+until psql_ -At -c 'SELECT 1' >/dev/null 2>"$tmp/err"; do
+  if [ "$SECONDS" -ge "$deadline" ]; then
+    fail "database at $where not reachable after ${wait_seconds}s: $(reason_of "$tmp/err")"
+  fi
+  sleep 1
+done
+
+# --- the advisory lock, held by one psql session for the whole run ----------------
+coproc LOCK { exec psql -X -q -At -v ON_ERROR_STOP=1 2>&1; }
+lock_pid=$LOCK_PID
+printf 'SELECT pg_advisory_lock(%s);\n\\echo LOCKED\n' "$lock_key" >&"${LOCK[1]}"
+locked=""
+lock_out=""
+while IFS= read -r -t "$((wait_seconds + 600))" line <&"${LOCK[0]}"; do
+  if [ "$line" = LOCKED ]; then
+    locked=1
+    break
+  fi
+  [ -z "$line" ] || lock_out="$lock_out $line"
+done
+[ -n "$locked" ] || fail "could not take the db-init advisory lock on $where:${lock_out:- no answer}"
+
+# --- the ledger ---------------------------------------------------------------------
+psql_ 2>"$tmp/err" >/dev/null <<'SQL' || fail "ledger: $(reason_of "$tmp/err")"
+CREATE SCHEMA IF NOT EXISTS trm_db_init;
+CREATE TABLE IF NOT EXISTS trm_db_init.ledger (
+  file        text        PRIMARY KEY,
+  sha256      text        NOT NULL,
+  applied_at  timestamptz NOT NULL DEFAULT now(),
+  duration_ms integer     NOT NULL
+);
+COMMENT ON TABLE trm_db_init.ledger IS 'db-init migrations applied to this database (scripts/apply-db-init.sh)';
+SQL
+
+declare -A applied_sha=()
+ledger=$(psql_ -At -F ' ' -c 'SELECT file, sha256 FROM trm_db_init.ledger ORDER BY file' 2>"$tmp/err") ||
+  fail "ledger: $(reason_of "$tmp/err")"
+while read -r f s; do
+  [ -n "$f" ] || continue
+  applied_sha[$f]=$s
+done <<<"$ledger"
+
+# Refuse before touching anything: a changed or a vanished applied file.
+for f in "${!applied_sha[@]}"; do
+  if [ -z "${sha_of[$f]:-}" ]; then
+    fail "$f" "applied to this database (ledger) but missing from $dir; restore the file, never remove an applied migration"
+  fi
+  if [ "${sha_of[$f]}" != "${applied_sha[$f]}" ]; then
+    fail "$f" "changed after it was applied (sha256 ${applied_sha[$f]:0:12}... in the ledger, ${sha_of[$f]:0:12}... on disk); revert it and add a new migration instead"
+  fi
+done
+
+# --- apply the pending files, one transaction each -------------------------------
+applied=0
+skipped=0
+for f in "${files[@]}"; do
+  if [ -n "${applied_sha[$f]:-}" ]; then
+    skipped=$((skipped + 1))
+    continue
+  fi
+  echo "[db-init] applying $f"
+  if ! (cd "$dir" && psql_ -v file="$f" -v sha="${sha_of[$f]}" >/dev/null 2>"$tmp/err") <<SQL; then
+BEGIN;
+\\i '$f'
+INSERT INTO trm_db_init.ledger (file, sha256, duration_ms)
+VALUES (:'file', :'sha', (extract(epoch FROM clock_timestamp() - now()) * 1000)::integer);
+COMMIT;
+SQL
+    fail "$f" "$(reason_of "$tmp/err") (rolled back; nothing of this file was applied)"
+  fi
+  applied=$((applied + 1))
+done
+
+echo "[db-init] $applied applied, $skipped skipped"
