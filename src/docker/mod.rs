@@ -1,22 +1,143 @@
 //! `trm-ci build` and `trm-ci smoke`: the Docker Engine API (bollard) side.
 //! The only module that talks to Docker; the lint path never reaches it.
 
+mod build;
+mod context;
+mod engine;
+mod http;
+mod smoke;
+
+pub use context::IgnoreRules;
+pub use engine::parse_size;
+
+use std::path::PathBuf;
+
 /// Arguments of `trm-ci build`.
 #[derive(Debug, Clone, clap::Args)]
-pub struct BuildArgs {}
+pub struct BuildArgs {
+    /// The repository holding the Dockerfile (the build context, filtered by its .dockerignore).
+    #[arg(long, default_value = ".")]
+    pub repo: PathBuf,
+    /// Tag of the built image.
+    #[arg(long, default_value = "trm-directus:dev")]
+    pub tag: String,
+    /// Fail (exit 1) when the image is larger: 600MB, 1.2GB, 25MiB, or bytes.
+    #[arg(long, default_value = "600MB")]
+    pub max_size: String,
+    /// Write the build report as JSON to FILE.
+    #[arg(long, value_name = "FILE")]
+    pub json: Option<PathBuf>,
+    /// The Dockerfile, relative to --repo.
+    #[arg(long, default_value = "Dockerfile")]
+    pub dockerfile: String,
+    /// Build without the layer cache.
+    #[arg(long)]
+    pub no_cache: bool,
+}
 
 /// Arguments of `trm-ci smoke`.
 #[derive(Debug, Clone, clap::Args)]
-pub struct SmokeArgs {}
+pub struct SmokeArgs {
+    /// The repository (db-init/ and snapshots/ are read from it for the expectations).
+    #[arg(long, default_value = ".")]
+    pub repo: PathBuf,
+    /// The image to boot (built by `trm-ci build`).
+    #[arg(long, default_value = "trm-directus:dev")]
+    pub image: String,
+    /// The PostgreSQL image; it must honour POSTGRES_USER, POSTGRES_PASSWORD and POSTGRES_DB.
+    #[arg(long, default_value = "postgres:16-alpine")]
+    pub postgres_image: String,
+    /// Write the smoke report as JSON to FILE.
+    #[arg(long, value_name = "FILE")]
+    pub json: Option<PathBuf>,
+    /// Leave the containers and the network for debugging, and print how to remove them.
+    #[arg(long)]
+    pub keep: bool,
+    /// Run only these scenarios (comma separated): cold, warm, db-init-fault, schema-fault, image-facts.
+    #[arg(long, value_delimiter = ',')]
+    pub only: Vec<String>,
+    /// Also time the base image's own plain boot (bootstrap then start; no db-init, no schema) on
+    /// the same machine, and report the cold and warm ratios against it.
+    #[arg(long)]
+    pub baseline: bool,
+    /// The base image for --baseline (default: the FROM of the repository's Dockerfile).
+    #[arg(long)]
+    pub base_image: Option<String>,
+    /// Seconds a boot may take to become healthy before the scenario fails.
+    #[arg(long, default_value_t = 180)]
+    pub boot_timeout: u64,
+    /// Seconds a container may take to exit after Postgres is killed under it.
+    #[arg(long, default_value_t = 90)]
+    pub fault_timeout: u64,
+}
 
 /// Runs `trm-ci build`; returns the process exit code (0 ok, 1 failed, 2 usage/environment).
-pub fn run_build(_args: &BuildArgs) -> i32 {
-    eprintln!("trm-ci build: not implemented yet");
-    2
+pub fn run_build(args: &BuildArgs) -> i32 {
+    let max_size = match engine::parse_size(&args.max_size) {
+        Ok(m) => m,
+        Err(e) => {
+            eprintln!("trm-ci build: --max-size: {e}");
+            return 2;
+        }
+    };
+    let rt = match engine::runtime() {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("{e}");
+            return 2;
+        }
+    };
+    rt.block_on(async {
+        let docker = match engine::connect().await {
+            Ok(d) => d,
+            Err(line) => {
+                eprintln!("{line}");
+                return 2;
+            }
+        };
+        let report = match build::build(&docker, args, max_size).await {
+            Ok(r) => r,
+            Err(e) => {
+                eprintln!("{e}");
+                return 2;
+            }
+        };
+        if let Some(path) = &args.json {
+            if let Err(e) = write_json(path, &report) {
+                eprintln!("trm-ci build: {e}");
+                return 2;
+            }
+        }
+        if report.ok {
+            0
+        } else {
+            1
+        }
+    })
 }
 
 /// Runs `trm-ci smoke`; returns the process exit code (0 ok, 1 failed, 2 usage/environment).
-pub fn run_smoke(_args: &SmokeArgs) -> i32 {
-    eprintln!("trm-ci smoke: not implemented yet");
-    2
+pub fn run_smoke(args: &SmokeArgs) -> i32 {
+    let rt = match engine::runtime() {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("{e}");
+            return 2;
+        }
+    };
+    rt.block_on(async {
+        let docker = match engine::connect().await {
+            Ok(d) => d,
+            Err(line) => {
+                eprintln!("{line}");
+                return 2;
+            }
+        };
+        smoke::run(docker, args).await
+    })
+}
+
+fn write_json<T: serde::Serialize>(path: &std::path::Path, value: &T) -> Result<(), String> {
+    let text = serde_json::to_string_pretty(value).map_err(|e| format!("serializing the report: {e}"))?;
+    std::fs::write(path, text + "\n").map_err(|e| format!("cannot write {}: {e}", path.display()))
 }
