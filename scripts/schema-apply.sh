@@ -1,0 +1,45 @@
+#!/usr/bin/env bash
+# The schema step of the boot sequence: Directus bootstrap, then the snapshot.
+#
+#   - bootstrap first (system tables on an empty database; the first admin from
+#     ADMIN_EMAIL + ADMIN_PASSWORD when both are set; pending Directus migrations);
+#   - plan (what `directus schema apply --dry-run` prints); a plan that deletes a
+#     collection or a field is refused, naming them, unless TRM_ALLOW_DESTRUCTIVE_SCHEMA=1;
+#   - apply, then plan again: anything still differing is an error naming it;
+#   - the snapshot must come from this Directus version on postgres.
+#
+# The work is done by schema-apply.mjs in one Node process with Directus's own
+# internals (one process instead of four CLI runs of ~3.5 s each). This wrapper never
+# trusts the exit code alone: success needs the final `[schema] no changes` or
+# `[schema] applied: <summary>` line.
+#
+# Output: `[schema] no changes` | `[schema] applied: <summary>` | `[schema] ERROR: <reason>` (exit 1).
+# Environment: the DB_* variables Directus uses, TRM_DIRECTUS_DIR (/directus),
+# TRM_SNAPSHOT_FILE ($TRM_DIRECTUS_DIR/snapshots/snapshot.yaml), TRM_NODE (node),
+# TRM_ALLOW_DESTRUCTIVE_SCHEMA (unset), TRM_SCHEMA_TIMEOUT_SECONDS (600).
+set -euo pipefail
+
+here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+export TRM_DIRECTUS_DIR="${TRM_DIRECTUS_DIR:-/directus}"
+export TRM_SNAPSHOT_FILE="${TRM_SNAPSHOT_FILE:-$TRM_DIRECTUS_DIR/snapshots/snapshot.yaml}"
+node=${TRM_NODE:-node}
+
+if [ ! -f "$TRM_SNAPSHOT_FILE" ]; then
+  echo "[schema] ERROR: snapshot $TRM_SNAPSHOT_FILE not found (TRM_SNAPSHOT_FILE)" >&2
+  exit 1
+fi
+
+out=$(mktemp)
+trap 'rm -f "$out"' EXIT
+rc=0
+"$node" "$here/schema-apply.mjs" 2>&1 | tee "$out" || rc=$?
+
+last=$(grep -E '^\[schema\] (no changes$|applied: |ERROR: )' "$out" | tail -n1 || true)
+case "$rc:$last" in
+  "0:[schema] no changes" | "0:[schema] applied: "*) exit 0 ;;
+  *":[schema] ERROR: "*) exit 1 ;;
+  *)
+    echo "[schema] ERROR: the schema step ended (exit $rc) without a result line; see the lines above" >&2
+    exit 1
+    ;;
+esac
