@@ -24,6 +24,8 @@ pub struct Step {
 /// One layer of the built image that the base image does not have.
 #[derive(Debug, Clone, Serialize)]
 pub struct Layer {
+    /// The Dockerfile instruction of the step that made the layer, when the stream showed it.
+    pub instruction: Option<String>,
     pub created_by: String,
     pub size: i64,
 }
@@ -306,8 +308,14 @@ pub async fn build(docker: &Docker, args: &BuildArgs, max_size: u64) -> Result<B
     report.layers = history[..own]
         .iter()
         .rev()
-        .map(|h| Layer { created_by: h.created_by.clone(), size: h.size })
+        .map(|h| Layer { instruction: None, created_by: h.created_by.clone(), size: h.size })
         .collect();
+    // The classic builder records one history entry per instruction after FROM.
+    if report.layers.len() + 1 == report.steps.len() {
+        for (l, s) in report.layers.iter_mut().zip(report.steps.iter().skip(1)) {
+            l.instruction = Some(s.instruction.clone());
+        }
+    }
     report.added_size = match (report.total_size, report.base_size) {
         (Some(t), Some(b)) => Some(t - b),
         (Some(_), None) => Some(report.layers.iter().map(|l| l.size).sum()),
@@ -354,7 +362,8 @@ fn print_summary(r: &BuildReport) {
     );
     println!("layers over the base (oldest first):");
     for l in &r.layers {
-        println!("  {:>9}  {}", fmt_size(l.size), short_instruction(&l.created_by));
+        let what = l.instruction.clone().unwrap_or_else(|| l.created_by.clone());
+        println!("  {:>9}  {}", fmt_size(l.size), short_instruction(&what));
     }
     if r.over_max_size {
         println!(

@@ -22,7 +22,11 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-const DB_INIT_MARKER: &str = "[entrypoint] running db-init";
+/// The entrypoint announces each step on a line starting `[entrypoint]` that names it
+/// (`[entrypoint] step 1/3: db-init ...`, `[entrypoint] step 2/3: schema ...`).
+fn is_step_marker(l: &str, step: &str) -> bool {
+    l.contains("[entrypoint]") && l.contains(step) && !l.contains("ERROR")
+}
 const HEALTH_INTERVAL_S: i64 = 1;
 const TAIL: usize = 25;
 const SLOW_FILE: &str = "9999_trm_smoke_slow.sql";
@@ -1086,7 +1090,7 @@ async fn schema_fault(ctx: &Ctx) -> Scenario {
 }
 
 fn is_schema_marker(l: &str) -> bool {
-    l.contains("[entrypoint]") && (l.contains("schema") || l.contains("bootstrap"))
+    is_step_marker(l, "schema")
 }
 
 async fn fault(ctx: &Ctx, mut s: Scenario, started: Instant, pg: &str, app: &str, step: &str, db_init: bool) -> Scenario {
@@ -1096,7 +1100,7 @@ async fn fault(ctx: &Ctx, mut s: Scenario, started: Instant, pg: &str, app: &str
     }
     let logs = follow_logs(&ctx.docker, app, 0);
     let marker = if db_init {
-        ctx.wait_line(&logs, app, &format!("`{DB_INIT_MARKER}`"), |l| l.contains(DB_INIT_MARKER)).await
+        ctx.wait_line(&logs, app, "the db-init step's `[entrypoint]` line", |l| is_step_marker(l, "db-init")).await
     } else {
         ctx.wait_line(&logs, app, "the schema step's `[entrypoint]` line", is_schema_marker).await
     };

@@ -1,0 +1,253 @@
+//! `trm-ci build` and `trm-ci smoke` against the real Docker engine.
+//!
+//! These tests fail (they do not skip) when the engine, the base stand-in image or the local
+//! Postgres image (TRM_POSTGRES_IMAGE, exported by .ci/test) is missing. They run one at a time:
+//! the machine has two cores and every test boots Directus.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+use std::sync::Mutex;
+
+static SERIAL: Mutex<()> = Mutex::new(());
+
+const TAG: &str = "trm-directus:smoke-test";
+
+fn bin() -> &'static str {
+    env!("CARGO_BIN_EXE_trm-ci")
+}
+
+fn repo_root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+fn fixtures() -> PathBuf {
+    repo_root().join("tests/fixtures/smoke")
+}
+
+fn pg_image() -> String {
+    std::env::var("TRM_POSTGRES_IMAGE").unwrap_or_else(|_| {
+        panic!("TRM_POSTGRES_IMAGE is not set: it must name the local Postgres image (bash .ci/test builds and exports it)")
+    })
+}
+
+fn lock() -> std::sync::MutexGuard<'static, ()> {
+    SERIAL.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+fn run(args: &[&str]) -> Output {
+    let out = Command::new(bin()).args(args).output().expect("running trm-ci");
+    eprintln!("$ trm-ci {}\n--- stdout\n{}--- stderr\n{}", args.join(" "), text(&out.stdout), text(&out.stderr));
+    out
+}
+
+fn text(b: &[u8]) -> String {
+    String::from_utf8_lossy(b).into_owned()
+}
+
+fn build(repo: &Path, tag: &str, extra: &[&str]) -> Output {
+    let repo = repo.to_string_lossy().into_owned();
+    let mut args = vec!["build", "--repo", &repo, "--tag", tag];
+    args.extend_from_slice(extra);
+    run(&args)
+}
+
+fn smoke(repo: &Path, image: &str, extra: &[&str]) -> Output {
+    let repo = repo.to_string_lossy().into_owned();
+    let pg = pg_image();
+    let mut args = vec!["smoke", "--repo", &repo, "--image", image, "--postgres-image", &pg];
+    args.extend_from_slice(extra);
+    run(&args)
+}
+
+/// The project image (cached layers make repeated builds cheap).
+fn build_project_image() {
+    // The stand-in is bigger than the 600MB budget (that one is checked on GitHub's runners
+    // against the real upstream image), so the size gate is exercised separately below.
+    let out = build(&repo_root(), TAG, &["--max-size", "4GB"]);
+    assert_eq!(out.status.code(), Some(0), "trm-ci build failed; see the output above");
+}
+
+/// A temp copy of what the image is built from.
+fn temp_repo() -> tempfile::TempDir {
+    let dir = tempfile::tempdir().expect("tempdir");
+    for entry in ["Dockerfile", ".dockerignore", "entrypoint.sh", "scripts", "db-init", "snapshots", "extensions"] {
+        let src = repo_root().join(entry);
+        let st = Command::new("cp").arg("-a").arg(&src).arg(dir.path()).status().expect("cp");
+        assert!(st.success(), "copying {}", src.display());
+    }
+    dir
+}
+
+fn leftovers() -> String {
+    let out = Command::new("docker")
+        .args(["ps", "-a", "--filter", "label=trm-ci.smoke", "--format", "{{.Names}}"])
+        .output()
+        .expect("docker ps");
+    text(&out.stdout).trim().to_string()
+}
+
+fn rmi(tag: &str) {
+    let _ = Command::new("docker").args(["rmi", "-f", tag]).output();
+}
+
+#[test]
+fn smoke_engine_unreachable_exits_2_with_one_line() {
+    for cmd in [vec!["build"], vec!["smoke", "--postgres-image", "x"]] {
+        let out = Command::new(bin())
+            .args(&cmd)
+            .env("DOCKER_HOST", "unix:///nonexistent/trm-ci-dead.sock")
+            .output()
+            .expect("running trm-ci");
+        let err = text(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{cmd:?}: {err}");
+        assert_eq!(err.trim().lines().count(), 1, "exactly one line: {err}");
+        assert!(err.contains("Docker engine") && err.contains("dockerd"), "says how to start it: {err}");
+        assert!(text(&out.stdout).is_empty());
+    }
+}
+
+#[test]
+fn smoke_build_reports_and_enforces_max_size() {
+    let _g = lock();
+    let json = tempfile::NamedTempFile::new().unwrap();
+    let jpath = json.path().to_string_lossy().into_owned();
+    let out = build(&repo_root(), TAG, &["--max-size", "4GB", "--json", &jpath]);
+    assert_eq!(out.status.code(), Some(0));
+    let stdout = text(&out.stdout);
+    for want in ["Step 1/", "added over the base", "layers over the base", "cache "] {
+        assert!(stdout.contains(want), "build output mentions {want:?}");
+    }
+    let v: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(json.path()).unwrap()).unwrap();
+    assert_eq!(v["ok"], true);
+    assert!(v["image_id"].as_str().is_some_and(|s| s.starts_with("sha256:")));
+    assert!(v["total_size"].as_i64().unwrap() > 0);
+    assert!(v["added_size"].as_i64().is_some());
+    assert_eq!(v["base_image"].as_str().unwrap().split(':').next(), Some("directus/directus"));
+    let layers = v["layers"].as_array().unwrap();
+    assert!(layers.iter().any(|l| l["instruction"].as_str().is_some_and(|i| i.contains("snapshots/"))));
+    // The build context honours .dockerignore: target/ and .git/ stay out.
+    assert!(v["context_bytes"].as_u64().unwrap() < 50_000_000, "context too large: .dockerignore not applied?");
+
+    // Built just now, so a second build is fully cached, and --max-size fails it with exit 1.
+    let out = build(&repo_root(), TAG, &["--max-size", "10MiB"]);
+    assert_eq!(out.status.code(), Some(1));
+    let stdout = text(&out.stdout);
+    assert!(stdout.contains("exceeds --max-size"), "{stdout}");
+    assert!(stdout.contains("steps cached"), "{stdout}");
+
+    let out = build(&repo_root(), TAG, &["--max-size", "lots"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(text(&out.stderr).contains("--max-size"));
+}
+
+#[test]
+fn smoke_build_failure_names_the_instruction() {
+    let _g = lock();
+    let repo = temp_repo();
+    let df = repo.path().join("Dockerfile");
+    let text0 = std::fs::read_to_string(&df).unwrap();
+    let broken = text0.replacen("USER node", "RUN echo trm-smoke-about-to-fail && false\nUSER node", 1);
+    std::fs::write(&df, broken).unwrap();
+    let out = build(repo.path(), "trm-directus:smoke-broken-build", &["--max-size", "4GB"]);
+    assert_eq!(out.status.code(), Some(1));
+    let stdout = text(&out.stdout);
+    assert!(stdout.contains("BUILD FAILED"), "{stdout}");
+    assert!(stdout.contains("failing step") && stdout.contains("&& false"), "names the instruction: {stdout}");
+    assert!(stdout.contains("trm-smoke-about-to-fail"), "shows its output: {stdout}");
+}
+
+#[test]
+fn smoke_five_scenarios_pass() {
+    let _g = lock();
+    let pg = pg_image();
+    build_project_image();
+    let json = tempfile::NamedTempFile::new().unwrap();
+    let jpath = json.path().to_string_lossy().into_owned();
+    let out = smoke(&repo_root(), TAG, &["--json", &jpath]);
+    let stdout = text(&out.stdout);
+    assert_eq!(out.status.code(), Some(0), "smoke with {pg} failed; see the output above");
+    let v: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(json.path()).unwrap()).unwrap();
+    let names: Vec<&str> = v["scenarios"].as_array().unwrap().iter().map(|s| s["name"].as_str().unwrap()).collect();
+    assert_eq!(names, ["cold", "warm", "image-facts", "db-init-fault", "schema-fault"]);
+    for s in v["scenarios"].as_array().unwrap() {
+        assert_eq!(s["ok"], true, "{s}");
+    }
+    assert!(v["scenarios"][0]["time_to_healthy"].as_f64().is_some());
+    assert!(stdout.contains("overridden to 1 s"), "says the HEALTHCHECK interval is overridden");
+    // Secrets are never printed.
+    assert!(!stdout.contains("PASSWORD=") && !stdout.contains("SECRET="));
+    assert_eq!(leftovers(), "", "smoke left containers behind");
+}
+
+#[test]
+fn smoke_broken_migration_fails_naming_the_file() {
+    let _g = lock();
+    let repo = temp_repo();
+    std::fs::copy(fixtures().join("0004_smoke_broken.sql"), repo.path().join("db-init/0004_smoke_broken.sql")).unwrap();
+    let tag = "trm-directus:smoke-broken-sql";
+    let out = build(repo.path(), tag, &["--max-size", "4GB"]);
+    assert_eq!(out.status.code(), Some(0));
+    let out = smoke(repo.path(), tag, &["--only", "cold"]);
+    let stdout = text(&out.stdout);
+    assert_eq!(out.status.code(), Some(1), "{stdout}");
+    assert!(stdout.contains("cold") && stdout.contains("FAIL"), "{stdout}");
+    assert!(stdout.contains("exited with code"), "says the container exited: {stdout}");
+    assert!(stdout.contains("0004_smoke_broken.sql"), "names the broken migration: {stdout}");
+    assert_eq!(leftovers(), "");
+    rmi(tag);
+}
+
+#[test]
+fn smoke_wrong_healthcheck_port_fails_naming_the_healthcheck() {
+    let _g = lock();
+    let repo = temp_repo();
+    let df = repo.path().join("Dockerfile");
+    let before = std::fs::read_to_string(&df).unwrap();
+    let st = Command::new("sed")
+        .arg("-i")
+        .arg("-f")
+        .arg(fixtures().join("healthcheck-wrong-port.sed"))
+        .arg(&df)
+        .status()
+        .unwrap();
+    assert!(st.success());
+    let after = std::fs::read_to_string(&df).unwrap();
+    assert_ne!(before, after, "the fixture must change the HEALTHCHECK port");
+    let tag = "trm-directus:smoke-broken-health";
+    let out = build(repo.path(), tag, &["--max-size", "4GB"]);
+    assert_eq!(out.status.code(), Some(0));
+    let out = smoke(repo.path(), tag, &["--only", "cold"]);
+    let stdout = text(&out.stdout);
+    assert_eq!(out.status.code(), Some(1), "{stdout}");
+    assert!(stdout.contains("HEALTHCHECK") && stdout.contains("pong"), "names the HEALTHCHECK as the cause: {stdout}");
+    assert_eq!(leftovers(), "");
+    rmi(tag);
+}
+
+#[test]
+fn smoke_keep_leaves_everything_and_prints_the_removal_command() {
+    let _g = lock();
+    build_project_image();
+    let out = smoke(&repo_root(), TAG, &["--only", "image-facts", "--keep"]);
+    assert_eq!(out.status.code(), Some(0));
+    let stdout = text(&out.stdout);
+    let cmd = stdout
+        .lines()
+        .map(str::trim)
+        .find(|l| l.starts_with("docker rm -f"))
+        .unwrap_or_else(|| panic!("--keep prints the removal command: {stdout}"))
+        .to_string();
+    assert!(cmd.contains("&& docker network rm trm-smoke-"), "{cmd}");
+    assert_ne!(leftovers(), "", "--keep leaves the containers");
+    let st = Command::new("sh").arg("-c").arg(&cmd).output().unwrap();
+    assert!(st.status.success(), "the printed command works: {}", text(&st.stderr));
+    assert_eq!(leftovers(), "");
+}
+
+#[test]
+fn smoke_missing_image_is_an_environment_error() {
+    let _g = lock();
+    let out = smoke(&repo_root(), "trm-directus:no-such-tag-here", &[]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(text(&out.stderr).contains("trm-ci build"), "says how to get the image");
+}
