@@ -1,15 +1,857 @@
-//! The Directus schema snapshot: YAML with spans, the JSON value the schema
-//! validates, and typed collections, fields and relations. (Being implemented.)
+//! The Directus schema snapshot (`directus schema snapshot` YAML): parsed
+//! once with yaml-rust2's event parser into a node tree that keeps a span per
+//! node and per mapping key, converted to a `serde_json::Value` for the JSON
+//! Schema, and viewed as typed collections, fields and relations.
+//!
+//! Robustness: the event loop is iterative (yaml-rust2's own `load` recurses
+//! per nesting level), nesting deeper than [`MAX_DEPTH`] stops the parse with
+//! an error, aliases are kept as shared nodes (never copied) and their
+//! expansion into JSON is bounded by a node budget, so a "billion laughs"
+//! document is an error, not an out-of-memory. YAML problems are data
+//! (`errors`), reported by `snapshot/invalid-yaml`.
 
+use std::collections::{HashMap, HashSet};
+
+use yaml_rust2::parser::{Event, Parser, Tag};
+use yaml_rust2::scanner::{Marker, TScalarStyle};
+
+use crate::finding::{parse_pragma, Span, Suppression};
 use crate::source::SourceFile;
+
+/// Deeper nesting than this is refused (a Directus snapshot needs about 10).
+pub const MAX_DEPTH: usize = 128;
+/// Aliases may expand the document to at most this many JSON nodes more
+/// than it has YAML nodes.
+pub const ALIAS_EXPANSION_BUDGET: usize = 200_000;
+
+/// Index of a node in [`Snapshot`]'s node arena.
+pub type NodeId = usize;
+
+/// A YAML problem: the file cannot be read as one YAML document the way
+/// Directus (js-yaml) would read it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct YamlError {
+    pub message: String,
+    pub span: Span,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Scalar {
+    /// The scalar's value after unescaping (quotes removed).
+    pub text: String,
+    /// Plain (unquoted, not a block scalar): subject to type resolution.
+    pub plain: bool,
+    /// `!!str`, `!!int` … resolved to its suffix; None when untagged.
+    pub tag: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum NodeKind {
+    Scalar(Scalar),
+    Seq(Vec<NodeId>),
+    Map(Vec<Entry>),
+}
+
+/// One `key: value` pair of a mapping. Duplicate keys are kept (and
+/// reported); lookups take the last one, as the JSON conversion does.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Entry {
+    pub key: String,
+    pub key_span: Span,
+    pub value: NodeId,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Node {
+    pub kind: NodeKind,
+    /// Scalars: the scalar as written (first line for multi-line ones);
+    /// collections: from their first token to the end of that line.
+    pub span: Span,
+}
+
+/// A string value with where it is written.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Str {
+    pub value: String,
+    pub span: Span,
+}
+
+/// A resolved scalar as JSON would see it.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Value<'a> {
+    Null,
+    Bool(bool),
+    Int(i64),
+    Float(f64),
+    Str(&'a str),
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Collection {
+    pub name: String,
+    /// The `collection:` value.
+    pub span: Span,
+    /// Position in `collections:`.
+    pub index: usize,
+    /// `meta:` present and a mapping (not null).
+    pub has_meta: bool,
+    /// `schema:` present and a mapping: a database table. A collection
+    /// whose schema is null is a folder (no table).
+    pub has_schema: bool,
+}
+
+impl Collection {
+    /// Whether Directus backs this collection with a table.
+    pub fn is_table(&self) -> bool {
+        self.has_schema
+    }
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Field {
+    pub collection: Str,
+    pub field: Str,
+    /// `type:` when it is a string.
+    pub r#type: Option<Str>,
+    /// Position in `fields:`.
+    pub index: usize,
+    /// `schema.foreign_key_table` / `schema.foreign_key_column`.
+    pub foreign_key_table: Option<Str>,
+    pub foreign_key_column: Option<Str>,
+    /// `meta.group`: the field this one is nested in.
+    pub group: Option<Str>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Relation {
+    /// The "many" side: `collection` and `field`.
+    pub collection: Str,
+    pub field: Str,
+    /// The "one" side; None for many-to-any relations.
+    pub related_collection: Option<Str>,
+    /// Position in `relations:`.
+    pub index: usize,
+    /// `meta.one_field`: the alias field on the related collection.
+    pub one_field: Option<Str>,
+    /// `meta.junction_field`: the other foreign key of a junction collection.
+    pub junction_field: Option<Str>,
+    /// `meta.sort_field`.
+    pub sort_field: Option<Str>,
+    /// `meta.one_collection_field` (many-to-any).
+    pub one_collection_field: Option<Str>,
+    /// `meta.one_allowed_collections` (many-to-any).
+    pub one_allowed_collections: Vec<Str>,
+    /// `schema.foreign_key_table` / `schema.foreign_key_column`.
+    pub foreign_key_table: Option<Str>,
+    pub foreign_key_column: Option<Str>,
+}
 
 #[derive(Debug, Clone)]
 pub struct Snapshot {
     pub path: String,
+    /// `# trm-ci: ignore=<id> <reason>` comments; each covers the next
+    /// non-comment line.
+    pub suppressions: Vec<Suppression>,
+    /// YAML errors (syntax, duplicate keys, multiple documents, unknown
+    /// tags, too deep, alias bombs). With a syntax error, there is no tree.
+    pub errors: Vec<YamlError>,
+    nodes: Vec<Node>,
+    root: Option<NodeId>,
+    /// The document as JSON (what the JSON Schema validates); None when the
+    /// YAML could not be read or its aliases expand beyond the budget.
+    pub json: Option<serde_json::Value>,
+    /// `version:` as written (an integer when valid).
+    pub version: Option<Str>,
+    /// `directus:` as written (any scalar, as text).
+    pub directus: Option<Str>,
+    /// `vendor:` as written (any scalar, as text).
+    pub vendor: Option<Str>,
+    pub collections: Vec<Collection>,
+    pub fields: Vec<Field>,
+    pub relations: Vec<Relation>,
 }
 
 impl Snapshot {
     pub fn parse(src: &SourceFile) -> Snapshot {
-        Snapshot { path: src.path.clone() }
+        let mut s = Snapshot {
+            path: src.path.clone(),
+            suppressions: Vec::new(),
+            errors: Vec::new(),
+            nodes: Vec::new(),
+            root: None,
+            json: None,
+            version: None,
+            directus: None,
+            vendor: None,
+            collections: Vec::new(),
+            fields: Vec::new(),
+            relations: Vec::new(),
+        };
+        let Ok(text) = src.text() else { return s };
+        s.suppressions = suppressions(src, text);
+        let mut b = Builder::new(src, text);
+        // yaml-rust2 is not expected to panic, but a panic on some input
+        // must not take the linter down: it becomes a YAML error.
+        let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            b.run();
+            b
+        }));
+        let b = match outcome {
+            Ok(b) => b,
+            Err(_) => {
+                s.errors.push(YamlError {
+                    message: "the YAML parser failed on this file".into(),
+                    span: src.span(0, 0),
+                });
+                return s;
+            }
+        };
+        s.errors = b.errors;
+        s.nodes = b.nodes;
+        s.root = if b.fatal { None } else { b.root };
+        if let Some(root) = s.root {
+            let mut budget = s.nodes.len() + ALIAS_EXPANSION_BUDGET;
+            match to_json(&s.nodes, root, 0, &mut budget) {
+                Some(v) => s.json = Some(v),
+                None => {
+                    let span = s.nodes[root].span;
+                    s.errors.push(YamlError {
+                        message: format!(
+                            "aliases expand this document beyond {} nodes (or {MAX_DEPTH} levels); Directus snapshots need no aliases",
+                            s.nodes.len() + ALIAS_EXPANSION_BUDGET
+                        ),
+                        span,
+                    });
+                }
+            }
+            s.build_views(root);
+        }
+        s
+    }
+
+    /// The names of every collection the snapshot defines (tables and
+    /// folders), in file order.
+    pub fn collection_names(&self) -> Vec<&str> {
+        self.collections.iter().map(|c| c.name.as_str()).collect()
+    }
+
+    /// The collection named `name` (the first one, when duplicated).
+    pub fn collection(&self, name: &str) -> Option<&Collection> {
+        self.collections.iter().find(|c| c.name == name)
+    }
+
+    /// The root node (None when the YAML could not be parsed or is empty).
+    pub fn root(&self) -> Option<NodeId> {
+        self.root
+    }
+
+    pub fn node(&self, id: NodeId) -> Option<&Node> {
+        self.nodes.get(id)
+    }
+
+    /// The value of `key` in mapping `id` (the last one when duplicated).
+    pub fn get(&self, id: NodeId, key: &str) -> Option<NodeId> {
+        self.entry(id, key).map(|e| e.value)
+    }
+
+    pub fn entry(&self, id: NodeId, key: &str) -> Option<&Entry> {
+        match &self.nodes.get(id)?.kind {
+            NodeKind::Map(entries) => entries.iter().rev().find(|e| e.key == key),
+            _ => None,
+        }
+    }
+
+    /// The items of sequence `id` (empty when it is not a sequence).
+    pub fn items(&self, id: NodeId) -> &[NodeId] {
+        match self.nodes.get(id).map(|n| &n.kind) {
+            Some(NodeKind::Seq(items)) => items,
+            _ => &[],
+        }
+    }
+
+    /// Node `id` as a resolved scalar (None for collections).
+    pub fn scalar(&self, id: NodeId) -> Option<Value<'_>> {
+        match &self.nodes.get(id)?.kind {
+            NodeKind::Scalar(s) => Some(resolve(s)),
+            _ => None,
+        }
+    }
+
+    /// Node `id` when it is a string scalar.
+    pub fn str_at(&self, id: NodeId) -> Option<Str> {
+        match self.scalar(id)? {
+            Value::Str(s) => Some(Str { value: s.to_string(), span: self.nodes[id].span }),
+            _ => None,
+        }
+    }
+
+    /// Node `id` when it is any scalar but null, as written.
+    fn text_at(&self, id: NodeId) -> Option<Str> {
+        match &self.nodes.get(id)?.kind {
+            NodeKind::Scalar(s) if resolve(s) != Value::Null => {
+                Some(Str { value: s.text.clone(), span: self.nodes[id].span })
+            }
+            _ => None,
+        }
+    }
+
+    /// Whether node `id` is a mapping.
+    pub fn is_map(&self, id: NodeId) -> bool {
+        matches!(self.nodes.get(id).map(|n| &n.kind), Some(NodeKind::Map(_)))
+    }
+
+    /// The span to report for the node at a JSON pointer (`/fields/12/type`,
+    /// as the JSON Schema validator gives instance paths): a scalar's own
+    /// span; a mapping or sequence under a key, that key; a sequence item,
+    /// its first line. Walks as far as the path exists and returns the span
+    /// of the deepest node reached (None without a tree).
+    pub fn span_at(&self, pointer: &str) -> Option<Span> {
+        let root = self.root?;
+        let mut id = root;
+        let mut best = self.nodes[root].span;
+        for seg in pointer_segments(pointer) {
+            match &self.nodes[id].kind {
+                NodeKind::Map(entries) => {
+                    let Some(e) = entries.iter().rev().find(|e| e.key == seg) else { break };
+                    id = e.value;
+                    best = match self.nodes[id].kind {
+                        NodeKind::Scalar(_) => self.nodes[id].span,
+                        _ => e.key_span,
+                    };
+                }
+                NodeKind::Seq(items) => {
+                    let Some(&item) = seg.parse::<usize>().ok().and_then(|i| items.get(i)) else { break };
+                    id = item;
+                    best = self.nodes[id].span;
+                }
+                NodeKind::Scalar(_) => break,
+            }
+        }
+        Some(best)
+    }
+
+    /// The key span of `key` in the mapping at `pointer`, for pointing at a
+    /// property the schema does not allow.
+    pub fn key_span_at(&self, pointer: &str, key: &str) -> Option<Span> {
+        let mut id = self.root?;
+        for seg in pointer_segments(pointer) {
+            id = match &self.nodes[id].kind {
+                NodeKind::Map(entries) => entries.iter().rev().find(|e| e.key == seg)?.value,
+                NodeKind::Seq(items) => *items.get(seg.parse::<usize>().ok()?)?,
+                NodeKind::Scalar(_) => return None,
+            };
+        }
+        self.entry(id, key).map(|e| e.key_span)
+    }
+
+    fn build_views(&mut self, root: NodeId) {
+        if !self.is_map(root) {
+            return;
+        }
+        self.version = self.get(root, "version").and_then(|v| self.text_at(v));
+        self.directus = self.get(root, "directus").and_then(|v| self.text_at(v));
+        self.vendor = self.get(root, "vendor").and_then(|v| self.text_at(v));
+
+        let mut collections = Vec::new();
+        if let Some(list) = self.get(root, "collections") {
+            for (index, &item) in self.items(list).iter().enumerate() {
+                let Some(name) = self.get(item, "collection").and_then(|n| self.str_at(n)) else { continue };
+                collections.push(Collection {
+                    name: name.value,
+                    span: name.span,
+                    index,
+                    has_meta: self.get(item, "meta").is_some_and(|m| self.is_map(m)),
+                    has_schema: self.get(item, "schema").is_some_and(|m| self.is_map(m)),
+                });
+            }
+        }
+
+        let mut fields = Vec::new();
+        if let Some(list) = self.get(root, "fields") {
+            for (index, &item) in self.items(list).iter().enumerate() {
+                let (Some(collection), Some(field)) = (self.str_path(item, &["collection"]), self.str_path(item, &["field"])) else {
+                    continue;
+                };
+                fields.push(Field {
+                    collection,
+                    field,
+                    r#type: self.str_path(item, &["type"]),
+                    index,
+                    foreign_key_table: self.str_path(item, &["schema", "foreign_key_table"]),
+                    foreign_key_column: self.str_path(item, &["schema", "foreign_key_column"]),
+                    group: self.str_path(item, &["meta", "group"]),
+                });
+            }
+        }
+
+        let mut relations = Vec::new();
+        if let Some(list) = self.get(root, "relations") {
+            for (index, &item) in self.items(list).iter().enumerate() {
+                let (Some(collection), Some(field)) = (self.str_path(item, &["collection"]), self.str_path(item, &["field"])) else {
+                    continue;
+                };
+                let allowed = self.get(item, "meta").and_then(|m| self.get(m, "one_allowed_collections"));
+                relations.push(Relation {
+                    collection,
+                    field,
+                    related_collection: self.str_path(item, &["related_collection"]),
+                    index,
+                    one_field: self.str_path(item, &["meta", "one_field"]),
+                    junction_field: self.str_path(item, &["meta", "junction_field"]),
+                    sort_field: self.str_path(item, &["meta", "sort_field"]),
+                    one_collection_field: self.str_path(item, &["meta", "one_collection_field"]),
+                    one_allowed_collections: allowed
+                        .map(|a| self.items(a).iter().filter_map(|&c| self.str_at(c)).collect())
+                        .unwrap_or_default(),
+                    foreign_key_table: self.str_path(item, &["schema", "foreign_key_table"]),
+                    foreign_key_column: self.str_path(item, &["schema", "foreign_key_column"]),
+                });
+            }
+        }
+        self.collections = collections;
+        self.fields = fields;
+        self.relations = relations;
+    }
+
+    /// The string at a key path below `id`.
+    fn str_path(&self, id: NodeId, keys: &[&str]) -> Option<Str> {
+        let mut id = id;
+        for k in keys {
+            id = self.get(id, k)?;
+        }
+        self.str_at(id)
+    }
+}
+
+/// Splits a JSON pointer into unescaped segments.
+fn pointer_segments(pointer: &str) -> impl Iterator<Item = String> + '_ {
+    pointer.split('/').skip(1).map(|s| s.replace("~1", "/").replace("~0", "~"))
+}
+
+/// YAML 1.2 core schema resolution, as js-yaml (which Directus uses) does
+/// for the types JSON has.
+pub fn resolve(s: &Scalar) -> Value<'_> {
+    let t = s.text.as_str();
+    match s.tag.as_deref() {
+        Some("str") => return Value::Str(t),
+        Some("null") => return Value::Null,
+        Some("bool") | Some("int") | Some("float") => {}
+        Some(_) => return Value::Str(t),
+        None if !s.plain => return Value::Str(t),
+        None => {}
+    }
+    match t {
+        "" | "~" | "null" | "Null" | "NULL" => return Value::Null,
+        "true" | "True" | "TRUE" => return Value::Bool(true),
+        "false" | "False" | "FALSE" => return Value::Bool(false),
+        _ => {}
+    }
+    if let Some(i) = parse_int(t) {
+        return Value::Int(i);
+    }
+    if is_float(t) {
+        if let Ok(f) = t.parse::<f64>() {
+            if f.is_finite() {
+                return Value::Float(f);
+            }
+        }
+    }
+    Value::Str(t)
+}
+
+fn parse_int(t: &str) -> Option<i64> {
+    let (neg, digits) = match t.as_bytes().first()? {
+        b'-' => (true, &t[1..]),
+        b'+' => (false, &t[1..]),
+        _ => (false, t),
+    };
+    let v = if let Some(h) = digits.strip_prefix("0x") {
+        i64::from_str_radix(h, 16).ok()?
+    } else if let Some(o) = digits.strip_prefix("0o") {
+        i64::from_str_radix(o, 8).ok()?
+    } else if !digits.is_empty() && digits.bytes().all(|b| b.is_ascii_digit()) {
+        digits.parse::<i64>().ok()?
+    } else {
+        return None;
+    };
+    Some(if neg { -v } else { v })
+}
+
+/// `[-+]?(\.[0-9]+|[0-9]+(\.[0-9]*)?)([eE][-+]?[0-9]+)?`
+fn is_float(t: &str) -> bool {
+    let b = t.as_bytes();
+    let mut i = 0;
+    if i < b.len() && (b[i] == b'-' || b[i] == b'+') {
+        i += 1;
+    }
+    let int_start = i;
+    while i < b.len() && b[i].is_ascii_digit() {
+        i += 1;
+    }
+    let int_digits = i - int_start;
+    let mut frac_digits = 0;
+    if i < b.len() && b[i] == b'.' {
+        i += 1;
+        let f = i;
+        while i < b.len() && b[i].is_ascii_digit() {
+            i += 1;
+        }
+        frac_digits = i - f;
+    }
+    if int_digits == 0 && frac_digits == 0 {
+        return false;
+    }
+    if i < b.len() && (b[i] == b'e' || b[i] == b'E') {
+        i += 1;
+        if i < b.len() && (b[i] == b'-' || b[i] == b'+') {
+            i += 1;
+        }
+        let e = i;
+        while i < b.len() && b[i].is_ascii_digit() {
+            i += 1;
+        }
+        if i == e {
+            return false;
+        }
+    }
+    i == b.len()
+}
+
+/// Converts node `id` to JSON, spending one unit of `budget` per node (an
+/// alias is converted each time it is used). None when the budget or the
+/// depth limit runs out.
+fn to_json(nodes: &[Node], id: NodeId, depth: usize, budget: &mut usize) -> Option<serde_json::Value> {
+    if depth > MAX_DEPTH || *budget == 0 {
+        return None;
+    }
+    *budget -= 1;
+    Some(match &nodes.get(id)?.kind {
+        NodeKind::Scalar(s) => match resolve(s) {
+            Value::Null => serde_json::Value::Null,
+            Value::Bool(b) => serde_json::Value::Bool(b),
+            Value::Int(i) => serde_json::Value::from(i),
+            Value::Float(f) => serde_json::Number::from_f64(f).map(serde_json::Value::Number).unwrap_or(serde_json::Value::Null),
+            Value::Str(s) => serde_json::Value::String(s.to_string()),
+        },
+        NodeKind::Seq(items) => {
+            let mut v = Vec::with_capacity(items.len());
+            for &i in items {
+                v.push(to_json(nodes, i, depth + 1, budget)?);
+            }
+            serde_json::Value::Array(v)
+        }
+        NodeKind::Map(entries) => {
+            let mut m = serde_json::Map::new();
+            for e in entries {
+                m.insert(e.key.clone(), to_json(nodes, e.value, depth + 1, budget)?);
+            }
+            serde_json::Value::Object(m)
+        }
+    })
+}
+
+/// `# trm-ci: ignore=<id> <reason>` on a line of its own covers the next
+/// line that is neither blank nor a comment.
+fn suppressions(src: &SourceFile, text: &str) -> Vec<Suppression> {
+    let mut out = Vec::new();
+    let mut pending: Vec<Suppression> = Vec::new();
+    let mut offset = 0;
+    for (i, line) in text.split('\n').enumerate() {
+        let lineno = i as u32 + 1;
+        let trimmed = line.trim_start();
+        let lead = line.len() - trimmed.len();
+        if let Some(comment) = trimmed.strip_prefix('#') {
+            if let Some((rules, reason)) = parse_pragma(comment) {
+                let end = offset + line.trim_end().len();
+                pending.push(Suppression {
+                    file: src.path.clone(),
+                    span: src.span(offset + lead, end),
+                    rules,
+                    reason,
+                    first_line: 0,
+                    last_line: 0,
+                });
+            }
+        } else if !trimmed.trim().is_empty() {
+            for mut p in pending.drain(..) {
+                p.first_line = lineno;
+                p.last_line = lineno;
+                out.push(p);
+            }
+        }
+        offset += line.len() + 1;
+    }
+    // A pragma at the end of the file covers nothing (and is reported unused).
+    out.extend(pending);
+    out
+}
+
+enum Frame {
+    Seq { items: Vec<NodeId>, span: Span, anchor: usize },
+    Map { entries: Vec<Entry>, key: Option<(String, Span)>, span: Span, anchor: usize },
+}
+
+struct Builder<'a> {
+    src: &'a SourceFile,
+    text: &'a str,
+    nodes: Vec<Node>,
+    stack: Vec<Frame>,
+    anchors: HashMap<usize, NodeId>,
+    root: Option<NodeId>,
+    documents: usize,
+    errors: Vec<YamlError>,
+    /// The tree is incomplete (syntax error, too deep): no JSON, no views.
+    fatal: bool,
+}
+
+impl<'a> Builder<'a> {
+    fn new(src: &'a SourceFile, text: &'a str) -> Self {
+        Builder {
+            src,
+            text,
+            nodes: Vec::new(),
+            stack: Vec::new(),
+            anchors: HashMap::new(),
+            root: None,
+            documents: 0,
+            errors: Vec::new(),
+            fatal: false,
+        }
+    }
+
+    /// Byte offset of a marker (line 1-based, column 0-based in chars).
+    fn offset(&self, m: &Marker) -> usize {
+        let line = m.line().max(1).min(u32::MAX as usize) as u32;
+        let start = self.src.line_start(line);
+        let rest = self.text.get(start..).unwrap_or("");
+        let line_text = rest.split('\n').next().unwrap_or("");
+        match line_text.char_indices().nth(m.col()) {
+            Some((i, _)) => start + i,
+            None => start + line_text.len(),
+        }
+    }
+
+    /// Byte offset of the end of the line containing `offset` (before `\r\n`).
+    fn line_end(&self, offset: usize) -> usize {
+        let rest = self.text.get(offset..).unwrap_or("");
+        let end = offset + rest.find('\n').unwrap_or(rest.len());
+        let bytes = self.text.as_bytes();
+        let mut e = end;
+        while e > offset && (bytes[e - 1] == b'\r' || bytes[e - 1] == b' ' || bytes[e - 1] == b'\t') {
+            e -= 1;
+        }
+        e
+    }
+
+    fn error(&mut self, message: impl Into<String>, start: usize, end: usize) {
+        let span = self.src.span(start, end);
+        self.errors.push(YamlError { message: message.into(), span });
+    }
+
+    fn run(&mut self) {
+        let mut parser = Parser::new_from_str(self.text);
+        loop {
+            let (ev, mark) = match parser.next_token() {
+                Ok(x) => x,
+                Err(e) => {
+                    let at = self.offset(e.marker());
+                    let end = (at + 1).min(self.line_end(at).max(at));
+                    self.error(format!("YAML syntax error: {}", e.info()), at, end);
+                    self.fatal = true;
+                    return;
+                }
+            };
+            let is_map = matches!(ev, Event::MappingStart(..));
+            match ev {
+                Event::StreamEnd => return,
+                Event::StreamStart | Event::Nothing | Event::DocumentEnd => {}
+                Event::DocumentStart => {
+                    self.documents += 1;
+                    if self.documents == 2 {
+                        let at = self.offset(&mark);
+                        let end = self.line_end(at);
+                        self.error(
+                            "a second YAML document starts here; Directus reads a snapshot as exactly one document",
+                            at,
+                            end,
+                        );
+                    }
+                }
+                Event::Alias(id) => {
+                    let at = self.offset(&mark);
+                    match self.anchors.get(&id).copied() {
+                        Some(node) => self.push_value(node, at),
+                        None => {
+                            let end = self.line_end(at);
+                            self.error("this alias refers to a node that contains it (a recursive alias)", at, end);
+                            self.fatal = true;
+                            return;
+                        }
+                    }
+                }
+                Event::Scalar(text, style, anchor, tag) => {
+                    let start = self.offset(&mark);
+                    let end = self.scalar_end(start, &text, style);
+                    let tag = match tag {
+                        None => None,
+                        Some(t) => match core_tag(&t) {
+                            Some(s) => Some(s),
+                            None => {
+                                self.error(
+                                    format!("unknown YAML tag `{}{}`; Directus (js-yaml) rejects it", t.handle, t.suffix),
+                                    start,
+                                    end,
+                                );
+                                Some("str".to_string())
+                            }
+                        },
+                    };
+                    let plain = style == TScalarStyle::Plain;
+                    let span = self.src.span(start, end);
+                    let id = self.alloc(NodeKind::Scalar(Scalar { text, plain, tag }), span);
+                    if anchor > 0 {
+                        self.anchors.insert(anchor, id);
+                    }
+                    self.push_value(id, start);
+                }
+                Event::SequenceStart(anchor, tag) | Event::MappingStart(anchor, tag) => {
+                    let _ = tag; // `!!map` / `!!seq` say nothing new; other tags on collections are rare
+                    let start = self.offset(&mark);
+                    if self.stack.len() >= MAX_DEPTH {
+                        let end = self.line_end(start);
+                        self.error(format!("nesting deeper than {MAX_DEPTH} levels; a Directus snapshot needs about 10"), start, end);
+                        self.fatal = true;
+                        return;
+                    }
+                    let end = self.line_end(start);
+                    let span = self.src.span(start, end);
+                    self.stack.push(if is_map {
+                        Frame::Map { entries: Vec::new(), key: None, span, anchor }
+                    } else {
+                        Frame::Seq { items: Vec::new(), span, anchor }
+                    });
+                }
+                Event::SequenceEnd | Event::MappingEnd => {
+                    let Some(frame) = self.stack.pop() else { continue };
+                    let (kind, span, anchor) = match frame {
+                        Frame::Seq { items, span, anchor } => (NodeKind::Seq(items), span, anchor),
+                        Frame::Map { entries, span, anchor, .. } => {
+                            self.check_duplicates(&entries);
+                            (NodeKind::Map(entries), span, anchor)
+                        }
+                    };
+                    let id = self.alloc(kind, span);
+                    if anchor > 0 {
+                        self.anchors.insert(anchor, id);
+                    }
+                    self.push_value(id, span.offset);
+                }
+            }
+        }
+    }
+
+    fn alloc(&mut self, kind: NodeKind, span: Span) -> NodeId {
+        self.nodes.push(Node { kind, span });
+        self.nodes.len() - 1
+    }
+
+    /// Attaches a finished node to its parent (or makes it the root).
+    fn push_value(&mut self, id: NodeId, at: usize) {
+        match self.stack.last_mut() {
+            None => {
+                if self.root.is_none() {
+                    self.root = Some(id);
+                }
+            }
+            Some(Frame::Seq { items, .. }) => items.push(id),
+            Some(Frame::Map { entries, key, .. }) => match key.take() {
+                Some((k, key_span)) => entries.push(Entry { key: k, key_span, value: id }),
+                None => {
+                    let span = self.nodes[id].span;
+                    let k = match &self.nodes[id].kind {
+                        NodeKind::Scalar(s) => Some(s.text.clone()),
+                        _ => None,
+                    };
+                    match k {
+                        Some(k) => {
+                            if let Some(Frame::Map { key, .. }) = self.stack.last_mut() {
+                                *key = Some((k, span));
+                            }
+                        }
+                        None => {
+                            if let Some(Frame::Map { key, .. }) = self.stack.last_mut() {
+                                *key = Some((String::new(), span));
+                            }
+                            let end = self.line_end(at);
+                            self.error("a mapping key that is itself a mapping or a sequence; snapshot keys are plain names", at, end);
+                        }
+                    }
+                }
+            },
+        }
+    }
+
+    fn check_duplicates(&mut self, entries: &[Entry]) {
+        let mut seen: HashSet<&str> = HashSet::with_capacity(entries.len());
+        let mut dups = Vec::new();
+        for e in entries {
+            if !seen.insert(e.key.as_str()) {
+                dups.push((e.key.clone(), e.key_span));
+            }
+        }
+        for (k, span) in dups {
+            self.errors.push(YamlError {
+                message: format!("duplicate key `{k}` in this mapping; Directus (js-yaml) refuses to load the file"),
+                span,
+            });
+        }
+    }
+
+    /// Where a scalar that starts at `start` ends in the source.
+    fn scalar_end(&self, start: usize, value: &str, style: TScalarStyle) -> usize {
+        let rest = self.text.get(start..).unwrap_or("");
+        let line_end = self.line_end(start);
+        match style {
+            TScalarStyle::Plain => {
+                if !value.is_empty() && rest.starts_with(value) {
+                    start + value.len()
+                } else if value.is_empty() {
+                    start
+                } else {
+                    line_end
+                }
+            }
+            TScalarStyle::SingleQuoted | TScalarStyle::DoubleQuoted => {
+                let q = if style == TScalarStyle::SingleQuoted { '\'' } else { '"' };
+                let mut it = rest.char_indices().skip(1).peekable();
+                while let Some((i, c)) = it.next() {
+                    if c == '\n' {
+                        return line_end;
+                    }
+                    if q == '"' && c == '\\' {
+                        it.next();
+                        continue;
+                    }
+                    if c == q {
+                        if q == '\'' && it.peek().map(|&(_, c)| c) == Some('\'') {
+                            it.next();
+                            continue;
+                        }
+                        return start + i + 1;
+                    }
+                }
+                line_end
+            }
+            _ => line_end,
+        }
+    }
+}
+
+/// The suffix of a YAML core tag (`!!str` → `str`), None for other tags.
+fn core_tag(t: &Tag) -> Option<String> {
+    let core = t.handle == "!!" || t.handle == "tag:yaml.org,2002:";
+    match t.suffix.as_str() {
+        "str" | "int" | "float" | "bool" | "null" | "map" | "seq" | "timestamp" | "binary" if core => Some(t.suffix.clone()),
+        _ => None,
     }
 }
