@@ -5,7 +5,8 @@
 //! when the step's marker line appears. For db-init, a temporary copy of `db-init/` with one extra
 //! slow migration (`SELECT pg_sleep(120)`) is uploaded into the container before it starts and
 //! `TRM_DB_INIT_DIR` points at it; Postgres is killed once `pg_stat_activity` shows that sleep
-//! running, i.e. while db-init is inside a migration's transaction.
+//! running, i.e. while db-init is inside a migration's transaction. For the schema step, Postgres
+//! is killed on the step's first `[schema]` progress line (bootstrap on the empty database).
 
 use super::engine::{fmt_size, is_not_found, random_hex, short_err};
 use super::http;
@@ -187,6 +188,16 @@ fn snapshot_collections(text: &str) -> Result<Vec<String>, String> {
     let mut names: Vec<String> = cols.iter().filter_map(|c| c["collection"].as_str().map(String::from)).collect();
     names.sort();
     Ok(names)
+}
+
+/// A log line shortened for a one-line check.
+fn clip(l: &str) -> String {
+    let l = l.trim();
+    if l.chars().count() > 220 {
+        format!("{}…", l.chars().take(219).collect::<String>())
+    } else {
+        l.to_string()
+    }
 }
 
 fn secs(d: Duration) -> f64 {
@@ -1102,7 +1113,17 @@ async fn fault(ctx: &Ctx, mut s: Scenario, started: Instant, pg: &str, app: &str
     let marker = if db_init {
         ctx.wait_line(&logs, app, "the db-init step's `[entrypoint]` line", |l| is_step_marker(l, "db-init")).await
     } else {
-        ctx.wait_line(&logs, app, "the schema step's `[entrypoint]` line", is_schema_marker).await
+        // The entrypoint's step line, then the schema step's first progress line (`[schema]
+        // bootstrap: ...`): Postgres dies while the step is talking to it, not before.
+        match ctx.wait_line(&logs, app, "the schema step's `[entrypoint]` line", is_schema_marker).await {
+            Ok(_) => {
+                ctx.wait_line(&logs, app, "a `[schema]` progress line", |l| {
+                    l.contains("[schema] ") && !l.contains("[schema] ERROR")
+                })
+                .await
+            }
+            Err(e) => Err(e),
+        }
     };
     let marker = match marker {
         Ok(m) => m,
@@ -1153,7 +1174,7 @@ async fn fault(ctx: &Ctx, mut s: Scenario, started: Instant, pg: &str, app: &str
     let tail = logs.tail(10);
     let want = format!("[{step}] ERROR");
     match tail.iter().find(|l| l.contains(&want)) {
-        Some(l) => s.checks.push(format!("ok  its last log lines name the step: `{}`", l.trim())),
+        Some(l) => s.checks.push(format!("ok  its last log lines name the step: `{}`", clip(l))),
         None => problems.push(format!("its last 10 log lines have no `{want}` line naming the step")),
     }
     finish(s, started, problems, logs.tail(TAIL))
