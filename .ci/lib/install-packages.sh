@@ -28,9 +28,11 @@ if [ ${#missing[@]} -eq 0 ]; then
   exit 0
 fi
 [ "$(id -u)" = 0 ] || die "missing Debian packages (${missing[*]}) and not root: install them, then rerun"
-log "packages: installing ${missing[*]}"
+mkdir -p "$ci_cache"
+aptlog="$ci_cache/apt.log"
+log "packages: installing ${missing[*]} (log: $aptlog)"
 export DEBIAN_FRONTEND=noninteractive
-apt-get update -qq >&2 || die "apt-get update failed"
-apt-get install -y -qq --no-install-recommends "${missing[@]}" >&2 \
-  || die "apt-get install ${missing[*]} failed"
+apt-get update >"$aptlog" 2>&1 || { tail -n 20 "$aptlog" >&2; die "apt-get update failed (log: $aptlog)"; }
+apt-get install -y --no-install-recommends "${missing[@]}" >>"$aptlog" 2>&1 \
+  || { tail -n 30 "$aptlog" >&2; die "apt-get install ${missing[*]} failed (log: $aptlog)"; }
 log "packages: installed"
