@@ -1,5 +1,814 @@
-//! The `snapshot/*` rules. (Being implemented.)
+//! The `snapshot/*` rules: the Directus schema snapshot (`snapshots/snapshot.yaml`).
+//! Each rule is a doc const beside its check function; all read the
+//! [`Snapshot`] model, none re-parses.
 
-use super::Rule;
+use std::collections::{HashMap, HashSet};
+use std::sync::OnceLock;
 
-pub const RULES: &[Rule] = &[];
+use super::{Context, Emitter, Rule};
+use crate::finding::{Severity, Span};
+use crate::model::snapshot::{Snapshot, Str};
+
+pub const RULES: &[Rule] = &[
+    Rule {
+        id: "snapshot/invalid-yaml",
+        severity: Severity::Error,
+        summary: "the snapshot is not one well-formed YAML document (syntax, duplicate keys, aliases, tags)",
+        doc: INVALID_YAML,
+        needs_base: false,
+        check: invalid_yaml,
+    },
+    Rule {
+        id: "snapshot/schema",
+        severity: Severity::Error,
+        summary: "the snapshot violates the Directus 11 snapshot JSON Schema (schemas/directus-snapshot.schema.json)",
+        doc: SCHEMA,
+        needs_base: false,
+        check: schema,
+    },
+    Rule {
+        id: "snapshot/version-mismatch",
+        severity: Severity::Error,
+        summary: "the snapshot's `directus:` version differs from the Dockerfile's directus/directus pin",
+        doc: VERSION_MISMATCH,
+        needs_base: false,
+        check: version_mismatch,
+    },
+    Rule {
+        id: "snapshot/vendor",
+        severity: Severity::Error,
+        summary: "the snapshot's `vendor:` is not `postgres`",
+        doc: VENDOR,
+        needs_base: false,
+        check: vendor,
+    },
+    Rule {
+        id: "snapshot/duplicate",
+        severity: Severity::Error,
+        summary: "a collection, field or relation is defined twice in the snapshot",
+        doc: DUPLICATE,
+        needs_base: false,
+        check: duplicate,
+    },
+    Rule {
+        id: "snapshot/dangling-reference",
+        severity: Severity::Error,
+        summary: "a field or relation names a collection or field that the snapshot does not define",
+        doc: DANGLING_REFERENCE,
+        needs_base: false,
+        check: dangling_reference,
+    },
+    Rule {
+        id: "snapshot/destructive-change",
+        severity: Severity::Error,
+        summary: "against the base, a collection, field or relation is removed or a field's type changed",
+        doc: DESTRUCTIVE_CHANGE,
+        needs_base: true,
+        check: destructive_change,
+    },
+];
+
+/// The collections Directus 11.17.4 creates itself (`@directus/system-data`):
+/// valid targets of fields and relations without being in the snapshot.
+pub const SYSTEM_COLLECTIONS: &[&str] = &[
+    "directus_access",
+    "directus_activity",
+    "directus_collections",
+    "directus_comments",
+    "directus_dashboards",
+    "directus_deployment_projects",
+    "directus_deployment_runs",
+    "directus_deployments",
+    "directus_extensions",
+    "directus_fields",
+    "directus_files",
+    "directus_flows",
+    "directus_folders",
+    "directus_migrations",
+    "directus_notifications",
+    "directus_operations",
+    "directus_panels",
+    "directus_permissions",
+    "directus_policies",
+    "directus_presets",
+    "directus_relations",
+    "directus_revisions",
+    "directus_roles",
+    "directus_sessions",
+    "directus_settings",
+    "directus_shares",
+    "directus_translations",
+    "directus_users",
+    "directus_versions",
+];
+
+fn is_system_collection(name: &str) -> bool {
+    SYSTEM_COLLECTIONS.binary_search(&name).is_ok()
+}
+
+/// The head snapshot, when there is one.
+fn head<'a>(ctx: &Context<'a>) -> Option<&'a Snapshot> {
+    ctx.head.snapshot.as_ref()
+}
+
+// ---------------------------------------------------------------------------
+
+const INVALID_YAML: &str = r#"## What it does
+Reports a snapshot that Directus cannot load as one YAML document: a syntax
+error (at its line and column), a duplicate key in a mapping, more than one
+document, an unknown tag, an alias that expands without bound or refers to
+itself, nesting deeper than 128 levels, or an empty file. Severity: error.
+
+## Why is this bad?
+The container runs `directus schema apply` on this file at every boot. js-yaml,
+which Directus uses, refuses duplicate keys and multiple documents, so the boot
+fails; a file that another YAML reader accepts differently (last duplicate key
+wins) can also apply a schema nobody reviewed.
+
+## Example
+```yaml
+collections:
+  - collection: orders
+    meta:
+      icon: receipt
+      icon: shopping_cart
+```
+
+## Use instead
+Regenerate the snapshot with `directus schema snapshot --format yaml` from a
+database that has the intended schema, instead of editing it by hand; fix the
+reported line if you must edit.
+"#;
+
+fn invalid_yaml(ctx: &Context, e: &mut Emitter) {
+    let Some(s) = head(ctx) else { return };
+    let Some(src) = ctx.head.files.get(&s.path) else { return };
+    if src.text().is_err() {
+        return; // lint/unreadable-file reports it
+    }
+    for err in &s.errors {
+        e.emit(
+            &s.path,
+            Some(err.span),
+            err.message.clone(),
+            "fix the YAML at this line, or regenerate the file with `directus schema snapshot --format yaml`",
+        );
+    }
+    if s.errors.is_empty() && s.root().is_none() {
+        e.emit(
+            &s.path,
+            None,
+            "the snapshot is empty: it contains no YAML document",
+            "regenerate it with `directus schema snapshot --format yaml`",
+        );
+    }
+}
+
+// ---------------------------------------------------------------------------
+
+const SCHEMA: &str = r#"## What it does
+Validates the snapshot against the JSON Schema of the Directus 11 snapshot
+format that trm-ci ships (`schemas/directus-snapshot.schema.json`, written
+from what Directus 11.17.4's `directus schema snapshot` writes) and reports
+every violation at the line of the offending key or value, with its path
+(e.g. `collections[3].meta`). It also checks that a collection's, field's or
+relation's `meta`/`schema` name the item they belong to. Severity: error.
+
+The schema is stricter than Directus's own check: every key that Directus
+writes for a collection's `meta`, a relation's `meta` and `schema`, and a
+field's column is required, and unknown keys are refused.
+
+## Why is this bad?
+`directus schema apply` (the CLI, which the entrypoint runs) does not validate
+the snapshot at all. It diffs it against the database and, for a collection or
+a relation, treats the *first* difference being a removal as "delete this
+collection": a hand-edited collection whose `meta` lacks a key makes the
+boot print `Delete clients` and **drop the table with its rows**, then report
+success. The same happens to a relation, and to a field whose column
+(`schema`) is missing.
+
+## Example
+```yaml
+collections:
+  - collection: clients
+    meta:
+      icon: person
+      note: Our clients
+    schema:
+      name: clients
+```
+
+## Use instead
+Never hand-write snapshot entries: create the collection in a Directus
+instance and regenerate the file with `directus schema snapshot --format yaml`,
+which writes every key:
+```yaml
+collections:
+  - collection: clients
+    meta:
+      accountability: all
+      archive_app_filter: true
+      # … all 20 keys that Directus writes …
+      versioning: false
+    schema:
+      name: clients
+```
+"#;
+
+/// At most this many `snapshot/schema` findings per run (then one summary).
+const MAX_SCHEMA_FINDINGS: usize = 100;
+
+/// The compiled JSON Schema, built once per process.
+pub fn validator() -> Option<&'static jsonschema::Validator> {
+    static V: OnceLock<Option<jsonschema::Validator>> = OnceLock::new();
+    V.get_or_init(|| {
+        let schema: serde_json::Value =
+            serde_json::from_str(include_str!("../../schemas/directus-snapshot.schema.json")).ok()?;
+        jsonschema::validator_for(&schema).ok()
+    })
+    .as_ref()
+}
+
+/// `/collections/3/meta` → `collections[3].meta`; the root is `(root)`.
+pub fn display_path(pointer: &str) -> String {
+    let mut out = String::new();
+    for seg in pointer.split('/').skip(1) {
+        let seg = seg.replace("~1", "/").replace("~0", "~");
+        if !seg.is_empty() && seg.bytes().all(|b| b.is_ascii_digit()) {
+            out.push_str(&format!("[{seg}]"));
+        } else {
+            if !out.is_empty() {
+                out.push('.');
+            }
+            out.push_str(&seg);
+        }
+    }
+    if out.is_empty() {
+        "(root)".into()
+    } else {
+        out
+    }
+}
+
+/// A short rendering of a JSON value for messages.
+fn short(v: &serde_json::Value) -> String {
+    let s = v.to_string();
+    if s.chars().count() > 60 {
+        format!("{}…", s.chars().take(60).collect::<String>())
+    } else {
+        s
+    }
+}
+
+/// One schema violation, in words.
+fn describe(err: &jsonschema::ValidationError) -> String {
+    use jsonschema::error::ValidationErrorKind as K;
+    match err.kind() {
+        K::Required { property } => match property.as_str() {
+            Some(p) => format!("missing required key `{p}`"),
+            None => err.to_string(),
+        },
+        K::AdditionalProperties { unexpected } => {
+            format!("unknown key{} {}", if unexpected.len() == 1 { "" } else { "s" }, unexpected.iter().map(|u| format!("`{u}`")).collect::<Vec<_>>().join(", "))
+        }
+        K::Enum { options } => {
+            let all: Vec<String> = options.as_array().map(|a| a.iter().map(|o| o.to_string()).collect()).unwrap_or_default();
+            let opts = if all.len() > 8 {
+                format!("{}, … ({} allowed values, see schemas/directus-snapshot.schema.json)", all[..6].join(", "), all.len())
+            } else {
+                all.join(", ")
+            };
+            format!("{} is not one of {opts}", short(err.instance()))
+        }
+        K::Constant { expected_value } => format!("{} is not {}", short(err.instance()), expected_value),
+        K::Type { .. } => {
+            let t = match err.instance().as_ref() {
+                serde_json::Value::Null => "null",
+                serde_json::Value::Bool(_) => "a boolean",
+                serde_json::Value::Number(_) => "a number",
+                serde_json::Value::String(_) => "a string",
+                serde_json::Value::Array(_) => "a list",
+                serde_json::Value::Object(_) => "a mapping",
+            };
+            // "… is not of type "x"" → name the expected type from the error text.
+            let full = err.to_string();
+            let expected = full.split(" is not of type").nth(1).map(str::trim).unwrap_or("the expected type");
+            format!("{} ({t}) is not of type {expected}", short(err.instance()))
+        }
+        _ => err.to_string(),
+    }
+}
+
+fn schema(ctx: &Context, e: &mut Emitter) {
+    let Some(s) = head(ctx) else { return };
+    let Some(json) = &s.json else { return };
+    let Some(v) = validator() else {
+        e.emit(&s.path, None, "trm-ci's bundled snapshot JSON Schema does not compile", "report this as a trm-ci bug");
+        return;
+    };
+    let help = "regenerate the snapshot with `directus schema snapshot --format yaml` rather than editing it by hand; \
+                a partial `meta` or `schema` makes `schema apply` delete the collection, field or relation";
+    let mut count = 0usize;
+    for err in v.iter_errors(json) {
+        count += 1;
+        if count > MAX_SCHEMA_FINDINGS {
+            continue;
+        }
+        let pointer = err.instance_path().as_str().to_string();
+        let span = match err.kind() {
+            jsonschema::error::ValidationErrorKind::AdditionalProperties { unexpected } => unexpected
+                .first()
+                .and_then(|k| s.key_span_at(&pointer, k))
+                .or_else(|| s.span_at(&pointer)),
+            _ => s.span_at(&pointer),
+        };
+        e.emit(&s.path, span, format!("`{}`: {}", display_path(&pointer), describe(&err)), help);
+    }
+    if count > MAX_SCHEMA_FINDINGS {
+        e.emit(
+            &s.path,
+            None,
+            format!("… and {} more schema violations not shown", count - MAX_SCHEMA_FINDINGS),
+            help,
+        );
+    }
+    consistency(s, e);
+}
+
+/// The names inside `meta` and `schema` must be the item's own: Directus
+/// applies them as written, so a copied block renames or moves the item.
+fn consistency(s: &Snapshot, e: &mut Emitter) {
+    let Some(root) = s.root() else { return };
+    let help = "copy-pasted entries keep the old names: regenerate the snapshot with `directus schema snapshot`";
+    let mut check = |list: &str, own: &[(&str, &[&str])]| {
+        let Some(items) = s.get(root, list) else { return };
+        for (i, &item) in s.items(items).iter().enumerate() {
+            for (own_key, paths) in own {
+                let Some(own) = s.get(item, own_key).and_then(|n| s.str_at(n)) else { continue };
+                for path in paths.iter() {
+                    let mut id = Some(item);
+                    for k in path.split('.') {
+                        id = id.and_then(|n| s.get(n, k));
+                    }
+                    let Some(other) = id.and_then(|n| s.str_at(n)) else { continue };
+                    if other.value != own.value {
+                        e.emit(
+                            &s.path,
+                            Some(other.span),
+                            format!(
+                                "`{list}[{i}].{path}` is `{}` but the entry's `{own_key}` is `{}`",
+                                other.value, own.value
+                            ),
+                            help,
+                        );
+                    }
+                }
+            }
+        }
+    };
+    check("collections", &[("collection", &["meta.collection", "schema.name"])]);
+    check("fields", &[("collection", &["meta.collection", "schema.table"]), ("field", &["meta.field", "schema.name"])]);
+    check(
+        "relations",
+        &[
+            ("collection", &["meta.many_collection", "schema.table"]),
+            ("field", &["meta.many_field", "schema.column"]),
+            ("related_collection", &["meta.one_collection", "schema.foreign_key_table"]),
+        ],
+    );
+}
+
+// ---------------------------------------------------------------------------
+
+const VERSION_MISMATCH: &str = r#"## What it does
+Compares the snapshot's `directus:` version with the version the Dockerfile
+pins in `FROM directus/directus:X.Y.Z` and reports a difference, at the
+snapshot's `directus:` line. Severity: error.
+
+## Why is this bad?
+The CLI's `schema apply` checks neither the version nor the vendor (only the
+REST endpoint does): a snapshot written by another Directus version is applied
+silently, and a version whose system tables or field metadata differ can
+fail the boot or rewrite metadata nobody reviewed.
+
+## Example
+```dockerfile
+FROM directus/directus:11.17.4
+```
+```yaml
+version: 1
+directus: 11.13.4
+vendor: postgres
+```
+
+## Use instead
+Regenerate the snapshot with the pinned version (`directus schema snapshot`
+inside the image you build), or move the pin and the snapshot together in one
+change.
+"#;
+
+/// The directus/directus pin of the Dockerfile: (Dockerfile path, version, span of the tag).
+///
+/// Read from the Dockerfile's text (the last `FROM directus/directus:<tag>`)
+/// until the Dockerfile model exposes `directus_pin()`.
+fn dockerfile_pin(ctx: &Context) -> Option<(String, String, Span)> {
+    let path = &ctx.head.paths.dockerfile;
+    let src = ctx.head.files.get(path)?;
+    let text = src.text().ok()?;
+    let mut pin = None;
+    let mut offset = 0;
+    for line in text.split('\n') {
+        let start = offset;
+        offset += line.len() + 1;
+        let trimmed = line.trim_start();
+        let lead = line.len() - trimmed.len();
+        let mut words = trimmed.split_whitespace();
+        if !words.next().is_some_and(|w| w.eq_ignore_ascii_case("FROM")) {
+            continue;
+        }
+        let Some(image) = words.find(|w| !w.starts_with("--")) else { continue };
+        let image_at = start + lead + trimmed.find(image).unwrap_or(0);
+        let rest = image.strip_prefix("docker.io/").unwrap_or(image);
+        let rest = rest.strip_prefix("library/").unwrap_or(rest);
+        let Some(tag) = rest.strip_prefix("directus/directus:") else { continue };
+        let tag = tag.split('@').next().unwrap_or("");
+        if tag.is_empty() {
+            continue;
+        }
+        let tag_at = image_at + (image.len() - rest.len()) + "directus/directus:".len();
+        pin = Some((path.clone(), tag.to_string(), src.span(tag_at, tag_at + tag.len())));
+    }
+    pin
+}
+
+fn version_mismatch(ctx: &Context, e: &mut Emitter) {
+    let Some(s) = head(ctx) else { return };
+    let Some(directus) = &s.directus else { return };
+    let Some((df_path, pin, pin_span)) = dockerfile_pin(ctx) else { return };
+    // Only an exact X.Y.Z pin can be compared (dockerfile/unpinned-base reports the rest).
+    let exact = pin.split('.').count() == 3 && pin.split('.').all(|p| !p.is_empty() && p.bytes().all(|b| b.is_ascii_digit()));
+    if !exact || directus.value == pin {
+        return;
+    }
+    e.emit(
+        &s.path,
+        Some(directus.span),
+        format!(
+            "the snapshot was written by Directus {} but {df_path}:{} pins directus/directus:{pin}",
+            directus.value, pin_span.line
+        ),
+        format!("regenerate the snapshot with Directus {pin} (`directus schema snapshot --format yaml`), or change the pin and the snapshot together"),
+    );
+}
+
+// ---------------------------------------------------------------------------
+
+const VENDOR: &str = r#"## What it does
+Reports a snapshot whose `vendor:` is not `postgres`. Severity: error.
+
+## Why is this bad?
+This deployment runs Directus on PostgreSQL. A snapshot taken on SQLite or
+MySQL carries that vendor's column types, defaults and constraint names; the
+CLI's `schema apply` does not check the vendor and applies it anyway,
+producing columns that differ from what the migrations expect.
+
+## Example
+```yaml
+version: 1
+directus: 11.17.4
+vendor: sqlite
+```
+
+## Use instead
+Take the snapshot from a Directus running on PostgreSQL (the dev compose
+stack), so it says `vendor: postgres`.
+"#;
+
+fn vendor(ctx: &Context, e: &mut Emitter) {
+    let Some(s) = head(ctx) else { return };
+    let Some(v) = &s.vendor else { return };
+    if v.value != "postgres" {
+        e.emit(
+            &s.path,
+            Some(v.span),
+            format!("the snapshot was taken on `{}`, but this deployment runs PostgreSQL", v.value),
+            "regenerate the snapshot from a Directus running on PostgreSQL (vendor: postgres)",
+        );
+    }
+}
+
+// ---------------------------------------------------------------------------
+
+const DUPLICATE: &str = r#"## What it does
+Reports a collection (same `collection:`), a field (same `collection` and
+`field`) or a relation (same `collection` and `field`) that appears twice in
+the snapshot, at the second occurrence. Severity: error.
+
+## Why is this bad?
+Directus looks entries up by name and takes the first; the second is silently
+ignored by the diff, or created twice and fails the boot. Either way the file
+no longer says what the database will look like. Duplicates come from merge
+conflicts resolved by keeping both sides.
+
+## Example
+```yaml
+fields:
+  - collection: orders
+    field: total
+    type: decimal
+  # … 200 lines later, from the other branch:
+  - collection: orders
+    field: total
+    type: float
+```
+
+## Use instead
+Keep one entry: regenerate the snapshot after resolving the merge in a
+Directus instance.
+"#;
+
+fn duplicate(ctx: &Context, e: &mut Emitter) {
+    let Some(s) = head(ctx) else { return };
+    let help = "keep one entry (merge conflicts resolved by keeping both sides cause this); regenerate the snapshot";
+    let mut seen: HashMap<&str, u32> = HashMap::new();
+    for c in &s.collections {
+        if let Some(line) = seen.get(c.name.as_str()) {
+            e.emit(&s.path, Some(c.span), format!("collection `{}` is defined again (first at line {line})", c.name), help);
+        } else {
+            seen.insert(&c.name, c.span.line);
+        }
+    }
+    let mut seen: HashMap<(&str, &str), u32> = HashMap::new();
+    for f in &s.fields {
+        let key = (f.collection.value.as_str(), f.field.value.as_str());
+        if let Some(line) = seen.get(&key) {
+            e.emit(&s.path, Some(f.field.span), format!("field `{}.{}` is defined again (first at line {line})", key.0, key.1), help);
+        } else {
+            seen.insert(key, f.field.span.line);
+        }
+    }
+    let mut seen: HashMap<(&str, &str), u32> = HashMap::new();
+    for r in &s.relations {
+        let key = (r.collection.value.as_str(), r.field.value.as_str());
+        if let Some(line) = seen.get(&key) {
+            e.emit(&s.path, Some(r.field.span), format!("relation on `{}.{}` is defined again (first at line {line})", key.0, key.1), help);
+        } else {
+            seen.insert(key, r.field.span.line);
+        }
+    }
+}
+
+// ---------------------------------------------------------------------------
+
+const DANGLING_REFERENCE: &str = r#"## What it does
+Reports a name in the snapshot that points at nothing: a field of a
+collection that is not defined; a field's `meta.group` or
+`schema.foreign_key_table`/`foreign_key_column`; a relation's `collection`,
+`field`, `related_collection`, `meta.one_field`, `meta.junction_field`,
+`meta.sort_field`, `meta.one_collection_field`, `meta.one_allowed_collections`
+or `schema.foreign_key_*` naming a collection or field the snapshot does not
+define. Directus's own collections (`directus_users`, `directus_files`, …) are
+valid targets without being in the snapshot. Severity: error.
+
+## Why is this bad?
+`schema apply` creates fields and relations in order; one that names a missing
+collection or field fails half-way through the boot, leaving the schema
+partly applied. Such references come from deleting a collection or renaming a
+field by hand.
+
+## Example
+```yaml
+relations:
+  - collection: orders
+    field: customer
+    related_collection: clients   # no collection `clients` in the snapshot
+```
+
+## Use instead
+Define the target (or remove the reference), then regenerate the snapshot
+from a Directus instance so that collections, fields and relations agree.
+"#;
+
+fn dangling_reference(ctx: &Context, e: &mut Emitter) {
+    let Some(s) = head(ctx) else { return };
+    if s.root().is_none() {
+        return;
+    }
+    let collections: HashSet<&str> = s.collections.iter().map(|c| c.name.as_str()).collect();
+    let fields: HashSet<(&str, &str)> = s.fields.iter().map(|f| (f.collection.value.as_str(), f.field.value.as_str())).collect();
+    let help = "define the collection or field it names, or remove the reference; then regenerate the snapshot";
+
+    let known_collection = |c: &str| collections.contains(c) || is_system_collection(c);
+    // A field reference can only be checked in a collection the snapshot
+    // defines: system collections' own fields are not in snapshots.
+    let missing_field = |c: &str, f: &str| collections.contains(c) && !fields.contains(&(c, f));
+
+    let coll = |e: &mut Emitter, what: &str, name: &Str| {
+        if !known_collection(&name.value) {
+            e.emit(&s.path, Some(name.span), format!("{what} names collection `{}`, which the snapshot does not define", name.value), help);
+        }
+    };
+    for f in &s.fields {
+        let id = format!("field `{}.{}`", f.collection.value, f.field.value);
+        coll(e, &id, &f.collection);
+        if let Some(fk) = &f.foreign_key_table {
+            coll(e, &format!("{id} (schema.foreign_key_table)"), fk);
+            if let Some(col) = &f.foreign_key_column {
+                if missing_field(&fk.value, &col.value) {
+                    e.emit(&s.path, Some(col.span), format!("{id} has a foreign key to `{}.{}`, which the snapshot does not define", fk.value, col.value), help);
+                }
+            }
+        }
+        if let Some(g) = &f.group {
+            if missing_field(&f.collection.value, &g.value) {
+                e.emit(&s.path, Some(g.span), format!("{id} is in group `{}`, which is not a field of `{}`", g.value, f.collection.value), help);
+            }
+        }
+    }
+    for r in &s.relations {
+        let id = format!("relation on `{}.{}`", r.collection.value, r.field.value);
+        if !known_collection(&r.collection.value) {
+            coll(e, &id, &r.collection);
+        } else if missing_field(&r.collection.value, &r.field.value) {
+            e.emit(&s.path, Some(r.field.span), format!("{id}: the snapshot defines no field `{}` in `{}`", r.field.value, r.collection.value), help);
+        }
+        let many = r.collection.value.as_str();
+        for (key, f) in [("junction_field", &r.junction_field), ("sort_field", &r.sort_field), ("one_collection_field", &r.one_collection_field)] {
+            if let Some(f) = f {
+                if missing_field(many, &f.value) {
+                    e.emit(&s.path, Some(f.span), format!("{id}: meta.{key} `{}` is not a field of `{many}`", f.value), help);
+                }
+            }
+        }
+        if let Some(rc) = &r.related_collection {
+            if !known_collection(&rc.value) {
+                coll(e, &id, rc);
+            } else if let Some(of) = &r.one_field {
+                if missing_field(&rc.value, &of.value) {
+                    e.emit(&s.path, Some(of.span), format!("{id}: meta.one_field `{}` is not a field of `{}`", of.value, rc.value), help);
+                }
+            }
+        }
+        for c in &r.one_allowed_collections {
+            coll(e, &format!("{id} (meta.one_allowed_collections)"), c);
+        }
+        if let Some(fk) = &r.foreign_key_table {
+            if !known_collection(&fk.value) {
+                coll(e, &format!("{id} (schema.foreign_key_table)"), fk);
+            } else if let Some(col) = &r.foreign_key_column {
+                if missing_field(&fk.value, &col.value) {
+                    e.emit(&s.path, Some(col.span), format!("{id} has a foreign key to `{}.{}`, which the snapshot does not define", fk.value, col.value), help);
+                }
+            }
+        }
+    }
+}
+
+// ---------------------------------------------------------------------------
+
+const DESTRUCTIVE_CHANGE: &str = r#"## What it does
+Compares the snapshot with the one on the base branch and reports, one
+finding each: a collection that is gone (its fields and relations are not
+listed again), a field that is gone, a relation that is gone, and a field
+whose `type` changed. A rename shows as a removal. Needs a base (`--base`, or
+the pull request's base branch); skipped without one. Severity: error.
+
+## Why is this bad?
+At the next boot `schema apply` makes the database match the snapshot: a
+removed collection drops its table, a removed field drops its column, a type
+change rewrites the column; all without asking, and the rows are gone. A
+removal is sometimes intended, but it must be a reviewed decision, not a side
+effect of regenerating the snapshot from an incomplete database.
+
+## Example
+The base snapshot defines the collection `clients`; the new one does not.
+
+## Use instead
+Restore the collection, field or relation in the snapshot (regenerate it from
+a database that still has it). If the removal is intended, back the data up,
+say so in the pull request, and silence this finding for this change with
+`severity = "warning"` for `snapshot/destructive-change` in `trm-ci.toml` or an
+inline `# trm-ci: ignore=snapshot/destructive-change <reason>`.
+"#;
+
+fn destructive_change(ctx: &Context, e: &mut Emitter) {
+    let (Some(h), Some(b)) = (head(ctx), ctx.base.and_then(|b| b.snapshot.as_ref())) else { return };
+    // With an unreadable side, everything would look removed.
+    let (Some(h_root), Some(_)) = (h.root(), b.root()) else { return };
+    let base_desc = "the base";
+    let whole = h.span_at("").unwrap_or(Span { line: 1, col: 1, end_line: 1, end_col: 1, offset: 0, len: 0 });
+    let list_span = |key: &str| h.entry(h_root, key).map(|en| en.key_span).unwrap_or(whole);
+    let help_restore = "restore it in the snapshot (regenerate from a database that has it); if the removal is intended, back the data up and say so in the pull request";
+
+    let head_collections: HashSet<&str> = h.collections.iter().map(|c| c.name.as_str()).collect();
+    let mut removed_collections: HashSet<&str> = HashSet::new();
+    for c in &b.collections {
+        if head_collections.contains(c.name.as_str()) || !removed_collections.insert(c.name.as_str()) {
+            continue;
+        }
+        let n_fields = b.fields.iter().filter(|f| f.collection.value == c.name).count();
+        let what = if c.is_table() { "drops its table and every row" } else { "removes the folder" };
+        e.emit(
+            &h.path,
+            Some(list_span("collections")),
+            format!(
+                "collection `{}` (line {} in {base_desc}) is removed: `schema apply` {what}{}",
+                c.name,
+                c.span.line,
+                if n_fields > 0 { format!(" ({n_fields} fields)") } else { String::new() }
+            ),
+            help_restore,
+        );
+    }
+
+    let head_fields: HashMap<(&str, &str), &crate::model::snapshot::Field> =
+        h.fields.iter().map(|f| ((f.collection.value.as_str(), f.field.value.as_str()), f)).collect();
+    let mut seen = HashSet::new();
+    for f in &b.fields {
+        let key = (f.collection.value.as_str(), f.field.value.as_str());
+        if removed_collections.contains(key.0) || !seen.insert(key) {
+            continue;
+        }
+        match head_fields.get(&key) {
+            None => {
+                let is_alias = f.r#type.as_ref().is_some_and(|t| is_alias_type(&t.value));
+                let what = if is_alias { "removes it from the app" } else { "drops its column and its data" };
+                e.emit(
+                    &h.path,
+                    Some(list_span("fields")),
+                    format!("field `{}.{}` (line {} in {base_desc}) is removed: `schema apply` {what}", key.0, key.1, f.field.span.line),
+                    help_restore,
+                );
+            }
+            Some(hf) => {
+                let (bt, ht) = (f.r#type.as_ref().map(|t| t.value.as_str()), hf.r#type.as_ref().map(|t| t.value.as_str()));
+                if let (Some(bt), Some(ht)) = (bt, ht) {
+                    if bt != ht {
+                        let span = hf.r#type.as_ref().map(|t| t.span).unwrap_or(hf.field.span);
+                        e.emit(
+                            &h.path,
+                            Some(span),
+                            format!(
+                                "field `{}.{}` changes type from `{bt}` (line {} in {base_desc}) to `{ht}`: `schema apply` {}",
+                                key.0,
+                                key.1,
+                                f.r#type.as_ref().map(|t| t.span.line).unwrap_or(f.field.span.line),
+                                if is_alias_type(bt) || is_alias_type(ht) { "deletes the field and creates it again" } else { "rewrites the column, which can fail or lose data" }
+                            ),
+                            "keep the type, or migrate the data explicitly (new field, copy, then remove the old one) and say so in the pull request",
+                        );
+                    }
+                }
+            }
+        }
+    }
+
+    let head_relations: HashSet<(&str, &str)> = h.relations.iter().map(|r| (r.collection.value.as_str(), r.field.value.as_str())).collect();
+    let mut seen = HashSet::new();
+    for r in &b.relations {
+        let key = (r.collection.value.as_str(), r.field.value.as_str());
+        if removed_collections.contains(key.0) || head_relations.contains(&key) || !seen.insert(key) {
+            continue;
+        }
+        let target = r.related_collection.as_ref().map(|c| format!(" → `{}`", c.value)).unwrap_or_default();
+        e.emit(
+            &h.path,
+            Some(list_span("relations")),
+            format!(
+                "relation on `{}.{}`{target} (line {} in {base_desc}) is removed: `schema apply` drops its foreign key and the app loses the link",
+                key.0, key.1, r.field.span.line
+            ),
+            help_restore,
+        );
+    }
+}
+
+fn is_alias_type(t: &str) -> bool {
+    matches!(t, "alias" | "o2m" | "m2m" | "m2a" | "o2a" | "files" | "translations")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn system_collections_are_sorted_for_binary_search() {
+        let mut v = SYSTEM_COLLECTIONS.to_vec();
+        v.sort_unstable();
+        assert_eq!(v, SYSTEM_COLLECTIONS);
+        assert!(is_system_collection("directus_users"));
+        assert!(!is_system_collection("clients"));
+    }
+
+    #[test]
+    fn the_schema_compiles() {
+        assert!(validator().is_some());
+    }
+
+    #[test]
+    fn paths_are_shown_as_dotted_keys() {
+        assert_eq!(display_path("/collections/3/meta"), "collections[3].meta");
+        assert_eq!(display_path(""), "(root)");
+        assert_eq!(display_path("/a~1b/0"), "a/b[0]");
+    }
+}
