@@ -1,0 +1,265 @@
+//! Boot tests: the real `entrypoint.sh` and scripts against a real PostgreSQL server
+//! (temp data directory, loopback port) and Directus at the Dockerfile's pin on Node 22
+//! (the npm install under TRM_DIRECTUS_HOME). No mocks.
+//!
+//!   cargo test --release --test boot              (needs TRM_DIRECTUS_HOME; `bash .ci/test` sets it)
+//!   cargo test --release -- --skip boot_          (deselect them)
+//!
+//! Without the install or the PostgreSQL binaries these tests FAIL, saying how to get
+//! them. At most TRM_BOOT_TEST_JOBS (default 2) Directus boots run at once.
+
+#[path = "boot/harness.rs"]
+mod harness;
+
+use harness::{db_init_copy, ping, slot, snapshot_without, Boot, BootConfig, Postgres, COLLECTIONS};
+use std::time::{Duration, Instant};
+
+const SERVE: Duration = Duration::from_secs(240);
+const STEP: Duration = Duration::from_secs(120);
+const SLOW: &str = "0002_zz_slow_for_tests.sql";
+
+fn is(expected: &'static str) -> impl Fn(&str) -> bool {
+    move |l| l == expected
+}
+
+fn assert_line(boot: &Boot, expected: &str) {
+    assert!(boot.has_line(|l| l == expected), "boot '{}': expected the line {expected:?}\n{}", boot.name, boot.log());
+}
+
+fn assert_no_line(boot: &Boot, prefix: &str) {
+    assert!(!boot.has_line(|l| l.starts_with(prefix)), "boot '{}': unexpected line {prefix:?}...\n{}", boot.name, boot.log());
+}
+
+/// Index of the first line starting with `prefix`, for order checks.
+fn pos(boot: &Boot, prefix: &str) -> usize {
+    boot.lines()
+        .iter()
+        .position(|l| l.starts_with(prefix))
+        .unwrap_or_else(|| panic!("boot '{}': no line {prefix:?}\n{}", boot.name, boot.log()))
+}
+
+fn ledger(pg: &Postgres) -> Vec<(String, i64)> {
+    pg.psql("directus", "SELECT file, count(*) FROM trm_db_init.ledger GROUP BY file ORDER BY file")
+        .lines()
+        .map(|l| {
+            let (f, n) = l.split_once('|').unwrap();
+            (f.to_string(), n.parse().unwrap())
+        })
+        .collect()
+}
+
+fn sql_list(names: &[&str]) -> String {
+    names.iter().map(|n| format!("'{n}'")).collect::<Vec<_>>().join(",")
+}
+
+/// 1. A fresh database: every migration, the 12 collections, and it serves.
+#[test]
+fn boot_fresh_database_applies_migrations_and_snapshot_then_serves() {
+    let _slot = slot();
+    let pg = Postgres::start();
+    let mut boot = Boot::start("fresh", &pg, &BootConfig::default());
+    let secs = boot.wait_serving(SERVE);
+    eprintln!("[boot-test] fresh: serving after {secs:.1}s");
+
+    assert_line(&boot, "[db-init] 3 applied, 0 skipped");
+    assert!(boot.has_line(|l| l.starts_with("[schema] applied: 12 collections created")), "{}", boot.log());
+    // the steps, in order, each announced
+    let (a, b, c) = (pos(&boot, "[entrypoint] step 1/3"), pos(&boot, "[entrypoint] step 2/3"), pos(&boot, "[entrypoint] step 3/3"));
+    assert!(a < pos(&boot, "[db-init] 3 applied") && pos(&boot, "[db-init] 3 applied") < b, "{}", boot.log());
+    assert!(b < pos(&boot, "[schema] applied: ") && pos(&boot, "[schema] applied: ") < c, "{}", boot.log());
+    assert_eq!(ping(boot.port).as_deref(), Some("pong"));
+
+    let list = sql_list(&COLLECTIONS);
+    let registered = pg.psql("directus", &format!("SELECT count(*) FROM directus_collections WHERE collection IN ({list})"));
+    assert_eq!(registered, "12", "directus_collections rows for the 12 collections");
+    let tables = pg.psql(
+        "directus",
+        &format!("SELECT count(*) FROM information_schema.tables WHERE table_schema = 'public' AND table_name IN ({list})"),
+    );
+    assert_eq!(tables, "12", "tables for the 12 collections");
+    let fks = pg.psql("directus", "SELECT count(*) FROM directus_relations WHERE many_collection NOT LIKE 'directus\\_%'");
+    assert_eq!(fks, "15", "relations of the snapshot");
+    let files: Vec<String> = ledger(&pg).into_iter().map(|(f, n)| format!("{f}:{n}")).collect();
+    assert_eq!(files, ["0001_extensions.sql:1", "0002_app_schema.sql:1", "0003_app_functions.sql:1"]);
+    assert_eq!(pg.psql("directus", "SELECT app.slugify('Crème Brûlée  Bar')"), "creme-brulee-bar");
+    let admins = pg.psql("directus", "SELECT count(*) FROM directus_users WHERE email = 'admin@example.com'");
+    assert_eq!(admins, "1", "the first admin from ADMIN_EMAIL/ADMIN_PASSWORD");
+    boot.assert_no_secrets();
+}
+
+/// 2. The same database again: nothing to do, and it serves.
+#[test]
+fn boot_warm_database_skips_everything_then_serves() {
+    let _slot = slot();
+    let pg = Postgres::start();
+    let mut first = Boot::start("warm-first", &pg, &BootConfig::default());
+    first.wait_serving(SERVE);
+    first.kill();
+
+    let mut boot = Boot::start("warm", &pg, &BootConfig::default());
+    let secs = boot.wait_serving(SERVE);
+    eprintln!("[boot-test] warm: serving after {secs:.1}s");
+    assert_line(&boot, "[db-init] 0 applied, 3 skipped");
+    assert_line(&boot, "[schema] no changes");
+    assert_no_line(&boot, "[schema] applied");
+    assert_no_line(&boot, "[db-init] applying");
+    assert_eq!(ping(boot.port).as_deref(), Some("pong"));
+    boot.assert_no_secrets();
+}
+
+/// 3. Postgres stopped hard while a migration runs: a bounded, non-zero exit naming the
+///    file; once Postgres is back a boot completes and each file is in the ledger once.
+#[test]
+fn boot_postgres_stopped_during_db_init_fails_then_recovers() {
+    let _slot = slot();
+    let pg = Postgres::start();
+    let dir = db_init_copy(&[SLOW]);
+    let cfg = BootConfig { db_init_dir: dir.path().to_path_buf(), ..BootConfig::default() };
+
+    let mut boot = Boot::start("db-init-crash", &pg, &cfg);
+    boot.wait_line("[db-init] applying <slow migration>", STEP, is("[db-init] applying 0002_zz_slow_for_tests.sql"));
+    std::thread::sleep(Duration::from_millis(500)); // inside its pg_sleep
+    pg.stop_hard();
+    let t0 = Instant::now();
+    let status = boot.wait_exit(Duration::from_secs(60));
+    eprintln!("[boot-test] db-init crash: exited {status} {:.1}s after the stop", t0.elapsed().as_secs_f64());
+    assert!(!status.success(), "{}", boot.log());
+    assert!(boot.has_line(|l| l.starts_with(&format!("[db-init] ERROR: {SLOW}: "))), "{}", boot.log());
+    assert_line(&boot, "[entrypoint] ERROR: step 'db-init' failed (exit 1); not starting Directus");
+    assert_no_line(&boot, "[entrypoint] step 2/3");
+    drop(boot);
+
+    pg.up();
+    // the crashed file left nothing behind: its table does not exist, it is not in the ledger
+    assert_eq!(pg.psql("directus", "SELECT to_regclass('app.boot_test_slow_marker') IS NULL"), "t");
+    let before: Vec<String> = ledger(&pg).into_iter().map(|(f, _)| f).collect();
+    assert_eq!(before, ["0001_extensions.sql", "0002_app_schema.sql"]);
+
+    let mut again = Boot::start("db-init-recovered", &pg, &cfg);
+    again.wait_serving(SERVE);
+    assert_line(&again, "[db-init] 2 applied, 2 skipped");
+    let after = ledger(&pg);
+    assert_eq!(after.len(), 4, "{after:?}");
+    assert!(after.iter().all(|(_, n)| *n == 1), "each file once: {after:?}");
+    assert_eq!(pg.psql("directus", "SELECT to_regclass('app.boot_test_slow_marker') IS NOT NULL"), "t");
+    again.assert_no_secrets();
+}
+
+/// 4. Postgres stopped hard while the schema step runs: a bounded, non-zero exit with
+///    a `[schema] ERROR` line.
+#[test]
+fn boot_postgres_stopped_during_schema_step_fails() {
+    let _slot = slot();
+    let pg = Postgres::start();
+    let mut boot = Boot::start("schema-crash", &pg, &BootConfig::default());
+    boot.wait_line("[schema] bootstrap: installing ...", STEP, |l| l.starts_with("[schema] bootstrap: installing"));
+    pg.stop_hard();
+    let t0 = Instant::now();
+    let status = boot.wait_exit(Duration::from_secs(90));
+    eprintln!("[boot-test] schema crash: exited {status} {:.1}s after the stop", t0.elapsed().as_secs_f64());
+    assert!(!status.success(), "{}", boot.log());
+    assert!(boot.has_line(|l| l.starts_with("[schema] ERROR: ")), "{}", boot.log());
+    assert_line(&boot, "[entrypoint] ERROR: step 'schema' failed (exit 1); not starting Directus");
+    assert_no_line(&boot, "[entrypoint] step 3/3");
+    boot.assert_no_secrets();
+}
+
+/// 5. An applied migration edited afterwards: the boot refuses, naming the file.
+#[test]
+fn boot_refuses_an_edited_applied_migration() {
+    let _slot = slot();
+    let pg = Postgres::start();
+    let dir = db_init_copy(&[]);
+    let cfg = BootConfig { db_init_dir: dir.path().to_path_buf(), ..BootConfig::default() };
+    let mut first = Boot::start("edit-first", &pg, &cfg);
+    first.wait_line("[entrypoint] step 2/3", STEP, |l| l.starts_with("[entrypoint] step 2/3"));
+    first.kill();
+
+    let file = dir.path().join("0002_app_schema.sql");
+    let text = std::fs::read_to_string(&file).unwrap();
+    std::fs::write(&file, text + "COMMENT ON SCHEMA app IS 'edited after it was applied';\n").unwrap();
+
+    let mut boot = Boot::start("edited", &pg, &cfg);
+    let status = boot.wait_exit(STEP);
+    assert!(!status.success(), "{}", boot.log());
+    assert!(
+        boot.has_line(|l| l.starts_with("[db-init] ERROR: 0002_app_schema.sql: changed after it was applied")),
+        "{}",
+        boot.log()
+    );
+    assert_no_line(&boot, "[entrypoint] step 2/3");
+    assert_eq!(ledger(&pg).len(), 3);
+}
+
+/// 6. Two boots at once on a fresh database: every migration applied exactly once, and
+///    both serve. A slow migration makes the two runs overlap for sure.
+#[test]
+fn boot_two_at_once_apply_each_migration_once() {
+    let _slot = slot();
+    let pg = Postgres::start();
+    let dir = db_init_copy(&[SLOW]);
+    let cfg = BootConfig { db_init_dir: dir.path().to_path_buf(), ..BootConfig::default() };
+    let mut a = Boot::start("twin-a", &pg, &cfg);
+    let mut b = Boot::start("twin-b", &pg, &cfg);
+    a.wait_serving(SERVE);
+    b.wait_serving(SERVE);
+
+    let results: Vec<String> = [&a, &b]
+        .iter()
+        .map(|boot| boot.lines().into_iter().find(|l| l.starts_with("[db-init] ") && l.ends_with(" skipped")).unwrap())
+        .collect();
+    let mut sorted = results.clone();
+    sorted.sort();
+    assert_eq!(sorted, ["[db-init] 0 applied, 4 skipped", "[db-init] 4 applied, 0 skipped"], "{}\n{}", a.log(), b.log());
+    let l = ledger(&pg);
+    assert_eq!(l.len(), 4, "{l:?}");
+    assert!(l.iter().all(|(_, n)| *n == 1), "each file once: {l:?}");
+    // the schema step ran once too: one boot applied, the other found nothing to do
+    let applied = [&a, &b].iter().filter(|x| x.has_line(|l| l.starts_with("[schema] applied: "))).count();
+    let unchanged = [&a, &b].iter().filter(|x| x.has_line(|l| l == "[schema] no changes")).count();
+    assert_eq!((applied, unchanged), (1, 1), "{}\n{}", a.log(), b.log());
+    let list = sql_list(&COLLECTIONS);
+    let registered = pg.psql("directus", &format!("SELECT count(*) FROM directus_collections WHERE collection IN ({list})"));
+    assert_eq!(registered, "12");
+}
+
+/// 7. A snapshot that would delete a collection holding rows: the boot refuses, the
+///    rows are still there; with the documented opt-in the deletion goes through.
+#[test]
+fn boot_refuses_a_snapshot_that_deletes_a_collection_with_rows() {
+    let _slot = slot();
+    let pg = Postgres::start();
+    let mut first = Boot::start("destructive-first", &pg, &BootConfig::default());
+    first.wait_line("[entrypoint] step 3/3", SERVE, |l| l.starts_with("[entrypoint] step 3/3"));
+    first.kill();
+    pg.psql("directus", "INSERT INTO countries (code, name) VALUES ('DE', 'Germany'), ('FR', 'France')");
+
+    let tmp = tempfile::tempdir().unwrap();
+    let snapshot = tmp.path().join("snapshot-without-countries.yaml");
+    snapshot_without("countries", &snapshot);
+    let cfg = BootConfig { snapshot: snapshot.clone(), ..BootConfig::default() };
+    let mut boot = Boot::start("destructive", &pg, &cfg);
+    let status = boot.wait_exit(STEP);
+    assert!(!status.success(), "{}", boot.log());
+    assert!(
+        boot.has_line(|l| l.starts_with("[schema] ERROR: the snapshot would delete collection countries")
+            && l.contains("TRM_ALLOW_DESTRUCTIVE_SCHEMA=1")),
+        "{}",
+        boot.log()
+    );
+    assert_no_line(&boot, "[entrypoint] step 3/3");
+    assert_eq!(pg.psql("directus", "SELECT count(*) FROM countries"), "2", "the rows survive");
+    assert_eq!(pg.psql("directus", "SELECT count(*) FROM directus_collections WHERE collection = 'countries'"), "1");
+    drop(boot);
+
+    let cfg = BootConfig {
+        snapshot,
+        extra_env: vec![("TRM_ALLOW_DESTRUCTIVE_SCHEMA".into(), "1".into())],
+        ..BootConfig::default()
+    };
+    let mut opted = Boot::start("destructive-opt-in", &pg, &cfg);
+    opted.wait_serving(SERVE);
+    assert!(opted.has_line(|l| l.starts_with("[schema] WARNING: deleting collection countries")), "{}", opted.log());
+    assert!(opted.has_line(|l| l.starts_with("[schema] applied: ")), "{}", opted.log());
+    assert_eq!(pg.psql("directus", "SELECT to_regclass('public.countries') IS NULL"), "t");
+}
