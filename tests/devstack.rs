@@ -10,8 +10,11 @@
 //! provides all of them. These tests fail (they do not skip) when something is missing;
 //! deselect them with `cargo test -- --skip devstack_`.
 //!
-//! The stack publishes the fixed port 8055, so runs are serialized across processes with a lock
-//! file, and the test fails early, naming the port, when something else holds it.
+//! The stack runs in a fresh copy of the repository files (its own `.env` from `.env.example`,
+//! like a new clone) under a unique compose project name, and is brought down with `down -v`
+//! whatever happens. It publishes port 8055 (`TRM_DEVSTACK_PORT` overrides it), so runs are
+//! serialized across processes with a lock file, and the test fails early, naming the port,
+//! when something else holds it.
 
 use std::fs::File;
 use std::io::{Read, Write};
@@ -20,7 +23,14 @@ use std::path::PathBuf;
 use std::process::{Command, Output, Stdio};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
-const PORT: u16 = 8055;
+/// The dev stack's published port (`DIRECTUS_PORT` in compose.dev.yaml); TRM_DEVSTACK_PORT
+/// overrides it when 8055 is taken on a shared machine.
+fn stack_port() -> u16 {
+    match std::env::var("TRM_DEVSTACK_PORT") {
+        Ok(p) => p.parse().unwrap_or_else(|_| panic!("TRM_DEVSTACK_PORT={p} is not a port number")),
+        Err(_) => 8055,
+    }
+}
 /// Image build (cached layers) plus container creation.
 const UP_TIMEOUT: Duration = Duration::from_secs(600);
 /// Fresh boot: db-init, bootstrap, schema apply, start.
@@ -106,8 +116,8 @@ fn postgres_image() -> String {
 }
 
 /// Serializes users of port 8055 on this machine (other test processes, other checkouts).
-fn port_lock() -> File {
-    let path = std::env::temp_dir().join(format!("trm-ci-port-{PORT}.lock"));
+fn port_lock(port: u16) -> File {
+    let path = std::env::temp_dir().join(format!("trm-ci-port-{port}.lock"));
     let f = File::options()
         .create(true)
         .truncate(false)
@@ -118,80 +128,115 @@ fn port_lock() -> File {
     f
 }
 
-fn assert_port_free() {
-    if let Err(e) = TcpListener::bind(("127.0.0.1", PORT)) {
+fn assert_port_free(port: u16) {
+    if let Err(e) = TcpListener::bind(("127.0.0.1", port)) {
         panic!(
-            "port {PORT} is busy ({e}): the dev stack publishes it. Stop what holds it \
-             (`docker ps --filter publish={PORT}`) and run again"
+            "port {port} is busy ({e}): the dev stack publishes it. Stop what holds it \
+             (`docker ps --filter publish={port}`) or set TRM_DEVSTACK_PORT, and run again"
         );
     }
 }
 
-/// A dev stack under a unique compose project name; `down -v` on drop, pass or fail.
+/// The files of the repository that the dev stack is made of.
+const STACK_FILES: &[&str] = &[
+    "compose.dev.yaml",
+    "package.json",
+    ".env.example",
+    "Dockerfile",
+    ".dockerignore",
+    "entrypoint.sh",
+    "scripts",
+    "db-init",
+    "snapshots",
+    "extensions",
+];
+
+/// The `dev:reset` script of package.json (what `pnpm dev:reset` runs).
+fn dev_reset_script(package_json: &std::path::Path) -> String {
+    let raw = std::fs::read_to_string(package_json)
+        .unwrap_or_else(|e| panic!("reading {}: {e}", package_json.display()));
+    let v: serde_json::Value =
+        serde_json::from_str(&raw).unwrap_or_else(|e| panic!("{} is not JSON: {e}", package_json.display()));
+    v["scripts"]["dev:reset"]
+        .as_str()
+        .unwrap_or_else(|| panic!("{} has no scripts.dev:reset", package_json.display()))
+        .to_owned()
+}
+
+/// A dev stack in a fresh copy of the repository (like a new clone: no `.env` yet), under a
+/// unique compose project name; `down -v` on drop, pass or fail.
 struct Stack {
     compose: Vec<String>,
     project: String,
-    file: PathBuf,
+    port: u16,
     pg_image: String,
+    // Last: dropped after `Drop::drop` has brought the stack down.
+    dir: tempfile::TempDir,
 }
 
 impl Stack {
-    fn new(file: PathBuf) -> Self {
+    fn new(port: u16) -> Self {
+        let dir = tempfile::tempdir().expect("tempdir");
+        for entry in STACK_FILES {
+            let src = repo_root().join(entry);
+            assert!(src.exists(), "{} is missing", src.display());
+            let st = Command::new("cp").arg("-a").arg(&src).arg(dir.path()).status().expect("cp");
+            assert!(st.success(), "copying {}", src.display());
+        }
         let nanos = SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.subsec_nanos()).unwrap_or(0);
         Stack {
             compose: compose_command(),
-            project: format!("trm-devstack-{}-{nanos:x}", std::process::id()),
-            file,
+            project: format!("trmdevstack{}x{nanos:x}", std::process::id()),
+            port,
             pg_image: postgres_image(),
+            dir,
         }
     }
 
-    /// `docker compose` / `docker-compose` with this stack's file, project and environment.
-    fn cmd(&self, args: &[&str]) -> Command {
-        let mut c = Command::new(&self.compose[0]);
-        c.args(&self.compose[1..])
-            .arg("--project-directory")
-            .arg(repo_root())
-            .arg("-f")
-            .arg(&self.file)
-            .arg("-p")
-            .arg(&self.project)
-            .args(args)
-            .current_dir(repo_root())
+    /// The environment a developer's shell would give compose, plus the project name and the
+    /// offline Postgres image.
+    fn env(&self, c: &mut Command) {
+        c.current_dir(self.dir.path())
             .env("COMPOSE_PROJECT_NAME", &self.project)
             .env("TRM_POSTGRES_IMAGE", &self.pg_image)
-            // compose v1 builds through the Engine API with the classic builder.
-            .env("DOCKER_BUILDKIT", "0")
-            .env("COMPOSE_DOCKER_CLI_BUILD", "0");
-        c
+            .env("DIRECTUS_PORT", self.port.to_string());
     }
 
     fn compose(&self, args: &[&str]) -> Output {
-        run(&mut self.cmd(args))
+        let mut c = Command::new(&self.compose[0]);
+        c.args(&self.compose[1..]).args(["-f", "compose.dev.yaml"]).args(args);
+        self.env(&mut c);
+        run(&mut c)
     }
 
-    /// What `pnpm dev:reset` does: remove the stack and its volumes, rebuild the image from the
-    /// local Dockerfile, start fresh.
-    fn reset(&self) {
-        let out = self.compose(&["down", "-v", "--remove-orphans"]);
-        assert!(out.status.success(), "compose down -v failed; see above");
-        let out = self.compose(&["build"]);
-        assert!(out.status.success(), "compose build failed (the image from the local Dockerfile); see above");
+    /// `pnpm dev:reset`: package.json's script, run by `sh -c` in the repository copy as a
+    /// package manager runs it (it copies .env.example to .env, removes the volumes,
+    /// rebuilds the image from the local Dockerfile and starts the stack).
+    fn dev_reset(&self) {
+        let script = dev_reset_script(&self.dir.path().join("package.json"));
         let t0 = Instant::now();
-        let out = self.compose(&["up", "-d"]);
-        assert!(out.status.success(), "compose up -d failed; see above");
-        assert!(t0.elapsed() < UP_TIMEOUT, "compose up took {:?}", t0.elapsed());
+        let mut c = Command::new("sh");
+        c.arg("-c").arg(&script);
+        self.env(&mut c);
+        let out = run(&mut c);
+        assert!(out.status.success(), "`dev:reset` ({script}) failed; see above");
+        eprintln!("dev:reset took {:.1}s", t0.elapsed().as_secs_f64());
+        assert!(t0.elapsed() < UP_TIMEOUT, "dev:reset took {:?}", t0.elapsed());
     }
 
-    /// Containers of this project that have exited non-zero (a crashed boot), as "name: status".
-    fn exited(&self) -> Vec<String> {
+    /// Containers of this project that crashed: exited non-zero, or restarting after an exit.
+    fn crashed(&self) -> Vec<String> {
         let out = Command::new("docker")
             .args(["ps", "-a", "--filter"])
             .arg(format!("label=com.docker.compose.project={}", self.project))
-            .args(["--filter", "status=exited", "--format", "{{.Names}}: {{.Status}}"])
+            .args(["--format", "{{.Names}}: {{.Status}}"])
             .output()
             .expect("docker ps");
-        text(&out.stdout).lines().filter(|l| !l.contains("Exited (0)")).map(str::to_owned).collect()
+        text(&out.stdout)
+            .lines()
+            .filter(|l| (l.contains(": Exited") && !l.contains("Exited (0)")) || l.contains(": Restarting"))
+            .map(str::to_owned)
+            .collect()
     }
 
     fn print_logs(&self) {
@@ -205,19 +250,22 @@ impl Drop for Stack {
         if std::thread::panicking() {
             self.print_logs();
         }
-        // --rmi local: the image compose built under this one-off project name.
-        let out = self.compose(&["down", "-v", "--remove-orphans", "--rmi", "local"]);
+        let out = self.compose(&["down", "-v", "--remove-orphans"]);
         if !out.status.success() {
-            eprintln!("WARNING: `down -v` of compose project {} failed; remove it by hand", self.project);
+            eprintln!(
+                "WARNING: `down -v` of compose project {} failed; remove it by hand: \
+                 docker ps -a --filter label=com.docker.compose.project={}",
+                self.project, self.project
+            );
         }
     }
 }
 
-/// The body of `GET path` on 127.0.0.1:PORT, or None when nothing answers yet.
-fn http_get(path: &str) -> Option<String> {
-    let mut s = TcpStream::connect_timeout(&([127, 0, 0, 1], PORT).into(), Duration::from_secs(2)).ok()?;
+/// The body of `GET path` on 127.0.0.1:port, or None when nothing answers yet.
+fn http_get(port: u16, path: &str) -> Option<String> {
+    let mut s = TcpStream::connect_timeout(&([127, 0, 0, 1], port).into(), Duration::from_secs(2)).ok()?;
     s.set_read_timeout(Some(Duration::from_secs(5))).ok()?;
-    write!(s, "GET {path} HTTP/1.0\r\nHost: 127.0.0.1:{PORT}\r\nConnection: close\r\n\r\n").ok()?;
+    write!(s, "GET {path} HTTP/1.0\r\nHost: 127.0.0.1:{port}\r\nConnection: close\r\n\r\n").ok()?;
     let mut buf = Vec::new();
     s.read_to_end(&mut buf).ok()?;
     let resp = text(&buf);
@@ -228,14 +276,15 @@ fn http_get(path: &str) -> Option<String> {
 fn wait_for_pong(stack: &Stack) -> Duration {
     let t0 = Instant::now();
     loop {
-        if http_get("/server/ping").is_some_and(|b| b.trim() == "pong") {
+        if http_get(stack.port, "/server/ping").is_some_and(|b| b.trim() == "pong") {
             return t0.elapsed();
         }
-        let exited = stack.exited();
-        assert!(exited.is_empty(), "a dev-stack container exited during the boot: {exited:?}");
+        let crashed = stack.crashed();
+        assert!(crashed.is_empty(), "a dev-stack container crashed during the boot: {crashed:?}");
         assert!(
             t0.elapsed() < PING_TIMEOUT,
-            "Directus did not answer pong on http://127.0.0.1:{PORT}/server/ping within {PING_TIMEOUT:?}"
+            "Directus did not answer pong on http://127.0.0.1:{}/server/ping within {PING_TIMEOUT:?}",
+            stack.port
         );
         std::thread::sleep(Duration::from_millis(500));
     }
@@ -307,20 +356,17 @@ fn devstack_input_tags_finds_the_login_form() {
 
 #[test]
 fn devstack_reset_boots_fresh_and_the_admin_ui_shows_the_login_form() {
-    let root = repo_root();
-    let file = root.join("compose.dev.yaml");
-    assert!(file.is_file(), "{} is missing", file.display());
     assert!(on_path("chromium"), "chromium is not installed (apt-get install -y chromium; bash .ci/test does)");
-
-    let _lock = port_lock();
-    assert_port_free();
-    let stack = Stack::new(file);
-    eprintln!("compose project: {} ({})", stack.project, stack.compose.join(" "));
-    stack.reset();
+    let port = stack_port();
+    let _lock = port_lock(port);
+    assert_port_free(port);
+    let stack = Stack::new(port);
+    eprintln!("compose project: {} ({}), port {port}", stack.project, stack.compose.join(" "));
+    stack.dev_reset();
     let took = wait_for_pong(&stack);
-    eprintln!("dev stack: /server/ping answered pong {:.1}s after `up`", took.as_secs_f64());
+    eprintln!("dev stack: /server/ping answered pong {:.1}s after dev:reset returned", took.as_secs_f64());
 
-    let url = format!("http://127.0.0.1:{PORT}/admin/login");
+    let url = format!("http://127.0.0.1:{port}/admin/login");
     let dom = chromium(&url, &["--dump-dom"]);
     let dir = artifacts_dir();
     let dom_file = dir.join("devstack-admin-login.html");
@@ -338,6 +384,5 @@ fn devstack_reset_boots_fresh_and_the_admin_ui_shows_the_login_form() {
     chromium(&url, &[&format!("--screenshot={}", shot.display())]);
     let size = std::fs::metadata(&shot).map(|m| m.len()).unwrap_or(0);
     assert!(size > 0, "chromium wrote no screenshot at {}", shot.display());
-    println!("admin UI screenshot: {} ({size} bytes)", shot.display());
-    eprintln!("admin UI screenshot: {}", shot.display());
+    eprintln!("admin UI screenshot: {} ({size} bytes)", shot.display());
 }
