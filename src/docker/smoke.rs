@@ -409,10 +409,22 @@ impl Ctx {
                     if st.running == Some(false) {
                         b.exit_code = st.exit_code;
                         b.exited_after = Some(secs(started.elapsed()));
+                        let took = started.elapsed().as_secs_f64();
+                        // Name the cause: the last `[step] ERROR: ...` line the container printed.
+                        let until = Instant::now() + Duration::from_secs(3);
+                        while !b.logs.is_done() && Instant::now() < until {
+                            tokio::time::sleep(Duration::from_millis(50)).await;
+                        }
+                        let lines = b.logs.snapshot();
+                        let cause = lines
+                            .iter()
+                            .rev()
+                            .find(|l| l.contains("] ERROR") && !l.contains("[entrypoint]"))
+                            .or_else(|| lines.iter().rev().find(|l| l.contains("ERROR")));
                         b.failure = Some(format!(
-                            "the container exited with code {} after {:.1} s before it became healthy",
+                            "the container exited with code {} after {took:.1} s before it became healthy{}",
                             st.exit_code.unwrap_or(-1),
-                            started.elapsed().as_secs_f64()
+                            cause.map(|c| format!(": {}", clip(c))).unwrap_or_default()
                         ));
                         break;
                     }
@@ -835,13 +847,16 @@ async fn cold(ctx: &Ctx, pg: &str, app: &str) -> (Scenario, usize) {
         problems.push(f.clone());
     }
     let n = ctx.db_init_files.len() as u32;
+    let exited = b.exit_code.is_some();
     match b.logs.find(|l| db_init_counts(l).is_some()) {
+        None if exited => {}
         Some(l) if db_init_counts(&l) == Some((n, 0)) => s.checks.push(format!("ok  {} ({n} files in db-init/)", l.trim())),
         Some(l) => problems.push(format!("expected `[db-init] {n} applied, 0 skipped`, the log says `{}`", l.trim())),
         None => problems.push(format!("no `[db-init] N applied, M skipped` line (expected {n} applied, 0 skipped)")),
     }
     match b.logs.find(|l| l.contains("[schema] applied")) {
         Some(l) => s.checks.push(format!("ok  {}", l.trim())),
+        None if exited => {}
         None => problems.push("no `[schema] applied: ...` line: the schema step did not apply the snapshot".into()),
     }
     if b.failure.is_none() {
