@@ -1,11 +1,87 @@
-//! (Being implemented.)
+//! `--format json`: the documented, versioned document of docs/json-output.md.
+//! Bump [`VERSION`] on any incompatible change (a field removed, renamed or
+//! retyped); adding a field is compatible. Keys come out in the order of the
+//! structs below.
 
+use serde::Serialize;
+
+use crate::finding::Severity;
 use crate::lint::Report;
 
+pub const VERSION: u32 = 1;
+
+#[derive(Serialize)]
+struct Document<'a> {
+    version: u32,
+    tool: Tool,
+    base: Option<&'a str>,
+    summary: Summary,
+    findings: Vec<JsonFinding<'a>>,
+    notes: &'a [String],
+}
+
+#[derive(Serialize)]
+struct Tool {
+    name: &'static str,
+    version: &'static str,
+}
+
+#[derive(Serialize)]
+struct Summary {
+    errors: usize,
+    warnings: usize,
+    files_checked: usize,
+}
+
+#[derive(Serialize)]
+struct JsonFinding<'a> {
+    rule: &'a str,
+    severity: &'static str,
+    file: &'a str,
+    line: Option<u32>,
+    column: Option<u32>,
+    end_line: Option<u32>,
+    end_column: Option<u32>,
+    message: &'a str,
+    help: &'a str,
+}
+
 pub fn render(report: &Report) -> String {
-    let mut out = String::new();
-    for f in &report.findings {
-        out.push_str(&format!("{}:{}:{}: {} [{}] {}\n  help: {}\n", f.file, f.line(), f.col(), f.severity.as_str(), f.rule, f.message, f.help));
+    let mut s = serde_json::to_string_pretty(&document(report)).unwrap_or_else(|_| "{}".into());
+    s.push('\n');
+    s
+}
+
+/// The document as a JSON value (for tests and other tools in this crate).
+pub fn value(report: &Report) -> serde_json::Value {
+    serde_json::to_value(document(report)).unwrap_or(serde_json::Value::Null)
+}
+
+fn document(report: &Report) -> Document<'_> {
+    Document {
+        version: VERSION,
+        tool: Tool { name: "trm-ci", version: env!("CARGO_PKG_VERSION") },
+        base: report.base.as_deref(),
+        summary: Summary {
+            errors: report.count(Severity::Error),
+            warnings: report.count(Severity::Warning),
+            files_checked: report.files_checked,
+        },
+        findings: report
+            .findings
+            .iter()
+            .map(|f| JsonFinding {
+                rule: f.rule,
+                severity: f.severity.as_str(),
+                file: &f.file,
+                line: f.span.map(|s| s.line),
+                column: f.span.map(|s| s.col),
+                end_line: f.span.map(|s| s.end_line),
+                end_column: f.span.map(|s| s.end_col),
+                message: &f.message,
+                help: &f.help,
+            })
+            .collect(),
+        notes: &report.notes,
     }
-    out
 }

@@ -1,0 +1,245 @@
+//! Every output format over one hand-built report: the findings are made
+//! here (not by the rules), so these snapshots change only when a renderer
+//! does. The SARIF document is also validated against the SARIF 2.1.0 JSON
+//! Schema (tests/fixtures/sarif/sarif-2.1.0-rtm.5.json, the schema shipped by
+//! the npm package @microsoft/jest-sarif 1.0.0-beta.0, MIT) and against the
+//! constraints GitHub code scanning adds.
+
+use std::collections::BTreeMap;
+
+use serde_json::Value;
+use trm_ci::finding::{Finding, Severity};
+use trm_ci::lint::Report;
+use trm_ci::render::{self, Format};
+use trm_ci::source::SourceFile;
+
+const MIGRATION: &str = "-- 0003: drop the old table\nCREATE TABLE café (\n  id int\n);\nDROP TABLE legacy;\nDELETE FROM orders;\n";
+const DOCKERFILE: &str = "FROM directus/directus:latest\nEXPOSE 8055\nUSER root\n";
+
+/// The byte range of the first occurrence of `needle` as a span.
+fn span_of(src: &SourceFile, needle: &str) -> trm_ci::finding::Span {
+    let text = src.text().unwrap();
+    let start = text.find(needle).unwrap_or_else(|| panic!("{needle:?} not in {}", src.path));
+    src.span(start, start + needle.len())
+}
+
+fn finding(rule: &'static str, severity: Severity, file: &str, span: Option<trm_ci::finding::Span>, message: &str, help: &str) -> Finding {
+    Finding { rule, severity, file: file.into(), span, message: message.into(), help: help.into() }
+}
+
+fn report() -> Report {
+    let sql = SourceFile::new("db-init/0003_drop_legacy.sql", MIGRATION.as_bytes().to_vec(), None);
+    let docker = SourceFile::new("Dockerfile", DOCKERFILE.as_bytes().to_vec(), None);
+    let findings = vec![
+        finding(
+            "dockerfile/unpinned-base",
+            Severity::Error,
+            "Dockerfile",
+            Some(span_of(&docker, "directus/directus:latest")),
+            "base image `directus/directus:latest` is not pinned to an exact version",
+            "pin it: `FROM directus/directus:11.17.4`",
+        ),
+        finding(
+            "dockerfile/expose",
+            Severity::Warning,
+            "Dockerfile",
+            Some(span_of(&docker, "EXPOSE 8055")),
+            "EXPOSE has no effect here: 100% of the ports are published by compose, not the image",
+            "remove the instruction",
+        ),
+        // A multi-line span with a non-ASCII character in it.
+        finding(
+            "migrations/snapshot-collision",
+            Severity::Error,
+            "db-init/0003_drop_legacy.sql",
+            Some(span_of(&sql, "CREATE TABLE café (\n  id int\n)")),
+            "creates table `café`, which the snapshot defines as a collection",
+            "let Directus own `café`: remove it from the migration",
+        ),
+        finding(
+            "migrations/destructive",
+            Severity::Error,
+            "db-init/0003_drop_legacy.sql",
+            Some(span_of(&sql, "DROP TABLE legacy")),
+            "DROP TABLE `legacy` deletes its rows",
+            "if this is intended, add `-- trm-ci: ignore=migrations/destructive <reason>` above it",
+        ),
+        // A zero-length span (an insertion point) at the end of a line.
+        finding(
+            "migrations/destructive",
+            Severity::Warning,
+            "db-init/0003_drop_legacy.sql",
+            Some({
+                let s = span_of(&sql, "DELETE FROM orders");
+                sql.span(s.offset + s.len, s.offset + s.len)
+            }),
+            "DELETE without WHERE, line 6:\r\nremoves every row",
+            "add a WHERE clause",
+        ),
+        // File-level findings: one with its text known, one without.
+        finding(
+            "lint/unreadable-file",
+            Severity::Error,
+            "db-init/0004_seed, latin-1.sql",
+            None,
+            "not valid UTF-8",
+            "save the file as UTF-8",
+        ),
+        finding(
+            "migrations/removed-after-merge",
+            Severity::Error,
+            "db-init/0002_users.sql",
+            Some(trm_ci::finding::Span { line: 3, col: 1, end_line: 3, end_col: 5, offset: 40, len: 4 }),
+            "on the base, gone now",
+            "restore it",
+        ),
+    ];
+    let mut sources = BTreeMap::new();
+    sources.insert(sql.path.clone(), MIGRATION.to_string());
+    sources.insert(docker.path.clone(), DOCKERFILE.to_string());
+    Report {
+        findings,
+        notes: vec!["no base to compare with: rules that compare with the base were skipped".into()],
+        sources,
+        files_checked: 7,
+        base: None,
+    }
+}
+
+#[test]
+fn human_without_colour() {
+    let out = render::render(&report(), Format::Human, false);
+    assert!(!out.contains('\u{1b}'), "ANSI escape in non-terminal output:\n{out}");
+    assert!(out.ends_with("5 errors, 2 warnings in 7 files\n"), "{out}");
+    insta::assert_snapshot!("human", out);
+}
+
+#[test]
+fn human_with_colour_has_escapes_and_the_same_text() {
+    let plain = render::render(&report(), Format::Human, false);
+    let coloured = render::render(&report(), Format::Human, true);
+    assert!(coloured.contains('\u{1b}'));
+    assert_eq!(strip_ansi(&coloured), plain);
+}
+
+#[test]
+fn human_for_no_findings_is_the_summary() {
+    let r = Report { files_checked: 1, ..Default::default() };
+    assert_eq!(render::render(&r, Format::Human, false), "0 errors, 0 warnings in 1 file\n");
+}
+
+#[test]
+fn json() {
+    let out = render::render(&report(), Format::Json, false);
+    let v: Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(v["version"], 1);
+    assert_eq!(v["summary"]["errors"], 5);
+    assert_eq!(v["summary"]["warnings"], 2);
+    assert_eq!(v["findings"].as_array().unwrap().len(), 7);
+    insta::assert_snapshot!("json", out);
+}
+
+#[test]
+fn github() {
+    let out = render::render(&report(), Format::Github, false);
+    for line in out.lines().filter(|l| l.starts_with("::")) {
+        // One command per line: no raw CR/LF survived escaping.
+        assert!(!line.contains('\r'));
+    }
+    assert!(out.contains("file=db-init/0004_seed%2C latin-1.sql,title=lint/unreadable-file::"), "{out}");
+    assert!(out.contains("line 6:%0D%0Aremoves every row%0Ahelp: add a WHERE clause"), "{out}");
+    assert!(out.contains("100%25 of the ports"), "{out}");
+    insta::assert_snapshot!("github", out);
+}
+
+fn sarif_value() -> Value {
+    serde_json::from_str(&render::render(&report(), Format::Sarif, false)).unwrap()
+}
+
+#[test]
+fn sarif_is_valid_against_the_sarif_2_1_0_schema() {
+    let schema: Value = serde_json::from_str(include_str!("fixtures/sarif/sarif-2.1.0-rtm.5.json")).unwrap();
+    let validator = jsonschema::validator_for(&schema).expect("the SARIF schema compiles");
+    let doc = sarif_value();
+    let errors: Vec<String> = validator.iter_errors(&doc).map(|e| format!("{} at {}", e, e.instance_path())).collect();
+    assert!(errors.is_empty(), "SARIF schema violations:\n{}", errors.join("\n"));
+
+    // The validator really validates: a broken document is rejected.
+    let mut broken = doc.clone();
+    broken["runs"][0]["results"][0]["level"] = "fatal".into();
+    assert!(!validator.is_valid(&broken));
+}
+
+#[test]
+fn sarif_meets_github_code_scanning_constraints() {
+    let doc = sarif_value();
+    assert_eq!(doc["version"], "2.1.0");
+    assert!(doc["$schema"].as_str().unwrap().starts_with("https://"));
+    let run = &doc["runs"][0];
+    let driver = &run["tool"]["driver"];
+    assert_eq!(driver["name"], "trm-ci");
+    let rules = driver["rules"].as_array().unwrap();
+    // Every registry rule is described, with its doc as help.
+    for r in trm_ci::rules::all() {
+        let d = rules.iter().find(|d| d["id"] == r.id).unwrap_or_else(|| panic!("{} not in rules[]", r.id));
+        assert_eq!(d["shortDescription"]["text"], r.summary);
+        assert_eq!(d["help"]["text"], r.doc);
+        assert_eq!(d["defaultConfiguration"]["level"], r.severity.as_str());
+    }
+    let results = run["results"].as_array().unwrap();
+    assert_eq!(results.len(), 7);
+    for res in results {
+        let id = res["ruleId"].as_str().expect("ruleId");
+        let idx = res["ruleIndex"].as_u64().expect("ruleIndex") as usize;
+        assert_eq!(rules[idx]["id"], id, "ruleIndex points at its rule");
+        assert!(matches!(res["level"].as_str(), Some("error" | "warning")));
+        assert!(!res["message"]["text"].as_str().unwrap().is_empty());
+        let locs = res["locations"].as_array().expect("locations");
+        assert_eq!(locs.len(), 1);
+        let phys = &locs[0]["physicalLocation"];
+        let uri = phys["artifactLocation"]["uri"].as_str().unwrap();
+        assert!(!uri.starts_with('/') && !uri.contains("://"), "repo-relative: {uri}");
+        assert_eq!(phys["artifactLocation"]["uriBaseId"], "%SRCROOT%");
+        if let Some(region) = phys.get("region") {
+            let n = |k: &str| region[k].as_u64().unwrap();
+            assert!(n("startLine") >= 1 && n("startColumn") >= 1);
+            assert!((n("endLine"), n("endColumn")) >= (n("startLine"), n("startColumn")));
+        }
+    }
+    // The file-level finding has no region; the comma and space are encoded.
+    let file_level = results.iter().find(|r| r["ruleId"] == "lint/unreadable-file").unwrap();
+    let phys = &file_level["locations"][0]["physicalLocation"];
+    assert!(phys.get("region").is_none());
+    assert_eq!(phys["artifactLocation"]["uri"], "db-init/0004_seed%2C%20latin-1.sql");
+}
+
+#[test]
+fn sarif_results() {
+    // The rules[] array follows the registry (others' work); snapshot the
+    // results, with the registry-dependent ruleIndex redacted.
+    let mut doc = sarif_value();
+    let run = &mut doc["runs"][0];
+    run["tool"]["driver"]["rules"] = "[redacted: the registry]".into();
+    for r in run["results"].as_array_mut().unwrap() {
+        r["ruleIndex"] = "[redacted]".into();
+    }
+    insta::assert_snapshot!("sarif", serde_json::to_string_pretty(&doc).unwrap());
+}
+
+fn strip_ansi(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    let mut chars = s.chars().peekable();
+    while let Some(c) = chars.next() {
+        if c == '\u{1b}' && chars.peek() == Some(&'[') {
+            chars.next();
+            for d in chars.by_ref() {
+                if d.is_ascii_alphabetic() {
+                    break;
+                }
+            }
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}
