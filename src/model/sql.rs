@@ -1,18 +1,1365 @@
-//! Migration files: a lexer that splits SQL into statements with exact spans
-//! (comments, strings, dollar quotes, psql meta-commands), and a
-//! classification of each statement. (Being implemented.)
+//! Migration files: a lexer that splits SQL into statements with exact byte
+//! spans (comments, strings, dollar quotes, psql meta-commands), and a
+//! classification of each statement.
+//!
+//! The lexer follows psql's own splitter (psqlscan.l): a `;` ends a statement
+//! only outside quotes, comments and parentheses, and outside the
+//! `BEGIN ATOMIC … END` body of a SQL-standard function; a backslash outside
+//! quotes starts a meta-command that runs to the end of the line.
+//!
+//! Classification is by leading keywords, from the tokens, so every statement
+//! is classified whatever a parser knows. `sqlparser` (PostgreSqlDialect) is
+//! run only on the statements whose checks gain from an AST (DELETE / UPDATE
+//! — is there a WHERE — and CREATE TABLE — which name), and its answer wins
+//! where it parses. A syntax error is reported only when it is certain: a lex
+//! error (unterminated string, comment, quoted identifier or dollar quote),
+//! unbalanced parentheses, or a statement whose first keyword (or the object
+//! word after CREATE/ALTER/DROP) is not Postgres's. sqlparser failing is
+//! never an error: it does not know all of Postgres.
 
-use crate::finding::Suppression;
+use crate::finding::{parse_pragma, Span, Suppression};
 use crate::source::SourceFile;
 
+/// One migration file (any file directly inside the migrations directory).
 #[derive(Debug, Clone)]
 pub struct Migration {
     pub path: String,
+    /// The last path component.
+    pub file_name: String,
+    /// The leading number of the file name (`0007_x.sql` → 7), when it has one
+    /// followed by `_`, even if the rest of the name is malformed.
+    pub version: Option<u64>,
+    /// The digits of `version` as written (`0007`).
+    pub version_text: Option<String>,
+    /// Ends in `.sql`: only these are parsed (the runner applies only these).
+    pub is_sql: bool,
+    /// False for unreadable files (binary, not UTF-8, too large): no statements.
+    pub readable: bool,
+    pub statements: Vec<Statement>,
+    /// Certain syntax errors (lexer, parentheses, unknown command).
+    pub errors: Vec<SqlError>,
     pub suppressions: Vec<Suppression>,
 }
 
+/// A syntax error at a position.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SqlError {
+    pub message: String,
+    pub help: String,
+    pub span: Span,
+}
+
+/// The class of a statement, from its leading keywords (and the AST where
+/// sqlparser parsed it).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Kind {
+    /// A psql meta-command (`\set x 1`, `\i file`); `name` without the backslash.
+    Meta { name: String },
+    /// BEGIN, START TRANSACTION, COMMIT, END, ROLLBACK, ABORT, PREPARE
+    /// TRANSACTION, COMMIT/ROLLBACK PREPARED: `what` is the command as written
+    /// upper-cased (`COMMIT`).
+    TransactionControl { what: String },
+    /// SAVEPOINT, RELEASE, ROLLBACK TO: legal inside the runner's transaction.
+    Savepoint,
+    CreateTable,
+    CreateIndex,
+    DropIndex,
+    Reindex,
+    /// DROP TABLE / DROP SCHEMA / DROP <other>: `object` upper-cased (`TABLE`,
+    /// `MATERIALIZED VIEW`, ...).
+    Drop { object: String },
+    AlterTable,
+    Truncate,
+    Delete,
+    Update,
+    Insert,
+    Select,
+    Do,
+    CreateFunction,
+    /// Any other known command: its first keyword upper-cased.
+    Other { keyword: String },
+    /// The first keyword is not a SQL command (a syntax error is recorded).
+    Unknown,
+}
+
+/// A table-like name as written: schema (if qualified) and name, with
+/// unquoted identifiers folded to lower case as Postgres does.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TableName {
+    pub schema: Option<String>,
+    pub name: String,
+    /// Where the name is in the file.
+    pub span: Span,
+}
+
+impl TableName {
+    /// Unqualified or in `public`: where Directus looks for its tables.
+    pub fn in_public(&self) -> bool {
+        self.schema.as_deref().is_none_or(|s| s == "public")
+    }
+    pub fn display(&self) -> String {
+        match &self.schema {
+            Some(s) => format!("{s}.{}", self.name),
+            None => self.name.clone(),
+        }
+    }
+}
+
+/// One statement: its exact byte range (first token to the terminating `;`
+/// inclusive, or to the end of a meta-command line), its class and facts.
+#[derive(Debug, Clone)]
+pub struct Statement {
+    pub start: usize,
+    pub end: usize,
+    pub span: Span,
+    /// The span of the leading keyword(s) that classify it (`CREATE INDEX
+    /// CONCURRENTLY`, `DELETE`), for pointing findings at.
+    pub head_span: Span,
+    pub kind: Kind,
+    /// CREATE/DROP INDEX CONCURRENTLY, REINDEX … CONCURRENTLY, ALTER TABLE …
+    /// DETACH PARTITION … CONCURRENTLY: cannot run in a transaction block.
+    pub concurrently: Option<Span>,
+    /// DELETE/UPDATE: has a top-level WHERE (None for other kinds).
+    pub has_where: Option<bool>,
+    /// ALTER TABLE … DROP [COLUMN] c: the dropped columns, with their spans.
+    pub dropped_columns: Vec<(String, Span)>,
+    /// Relations this statement creates (CREATE TABLE / VIEW / MATERIALIZED
+    /// VIEW / FOREIGN TABLE; temporary tables excluded).
+    pub creates: Vec<TableName>,
+    /// The relations a DROP/TRUNCATE/DELETE/UPDATE/ALTER TABLE acts on.
+    pub targets: Vec<TableName>,
+    /// Every identifier named `directus_*` outside strings and bodies, that is
+    /// unqualified or qualified by `public` (possibly followed by `.column`).
+    pub directus_names: Vec<TableName>,
+    /// sqlparser parsed it (only attempted for the classes that use an AST).
+    pub ast: Option<bool>,
+}
+
+impl Statement {
+    pub fn is_meta(&self) -> bool {
+        matches!(self.kind, Kind::Meta { .. })
+    }
+}
+
+/// Postgres's statement-leading keywords (every SQL command of PostgreSQL 15).
+const COMMANDS: &[&str] = &[
+    "abort", "alter", "analyse", "analyze", "begin", "call", "checkpoint", "close", "cluster", "comment", "commit",
+    "copy", "create", "deallocate", "declare", "delete", "discard", "do", "drop", "end", "execute", "explain",
+    "fetch", "grant", "import", "insert", "listen", "load", "lock", "merge", "move", "notify", "prepare",
+    "reassign", "refresh", "reindex", "release", "reset", "revoke", "rollback", "savepoint", "security", "select",
+    "set", "show", "start", "table", "truncate", "unlisten", "update", "vacuum", "values", "with",
+];
+
+/// Words that may follow CREATE, ALTER or DROP (object types and modifiers,
+/// the union over the three commands: only a word outside this set is an error).
+const OBJECT_WORDS: &[&str] = &[
+    "access", "aggregate", "cast", "collation", "constraint", "conversion", "database", "default", "domain",
+    "event", "extension", "foreign", "function", "global", "group", "index", "language", "large", "local",
+    "materialized", "operator", "or", "owned", "policy", "procedural", "procedure", "publication", "recursive",
+    "role", "routine", "rule", "schema", "sequence", "server", "statistics", "subscription", "system", "table",
+    "tablespace", "temp", "temporary", "text", "transform", "trigger", "trusted", "type", "unique", "unlogged",
+    "user", "view",
+];
+
+// ---------------------------------------------------------------- lexer ---
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TokKind {
+    /// Keyword or unquoted identifier.
+    Word,
+    /// "quoted identifier" (also U&"…").
+    QuotedIdent,
+    /// '…', E'…', B'…', X'…', U&'…'.
+    Str,
+    /// $$…$$ / $tag$…$tag$.
+    Dollar,
+    Number,
+    /// $1
+    Param,
+    /// psql :var, :'var', :"var".
+    Var,
+    /// One ASCII punctuation or operator character.
+    Punct(u8),
+}
+
+#[derive(Debug, Clone, Copy)]
+pub struct Token {
+    pub kind: TokKind,
+    pub start: usize,
+    pub end: usize,
+}
+
+/// What the lexer produces for a file.
+#[derive(Debug, Default)]
+pub struct Lexed {
+    /// Statements as token index ranges plus their byte ranges.
+    pub tokens: Vec<Token>,
+    pub pieces: Vec<Piece>,
+    /// `--` comments: (start, end) byte ranges including the `--`.
+    pub line_comments: Vec<(usize, usize)>,
+    /// An unterminated construct: (offset, message).
+    pub error: Option<(usize, String)>,
+}
+
+/// A statement as the lexer splits it.
+#[derive(Debug, Clone)]
+pub enum Piece {
+    Sql { start: usize, end: usize, tokens: std::ops::Range<usize> },
+    /// A meta-command: byte range of the line from the backslash, the name.
+    Meta { start: usize, end: usize, name_end: usize },
+}
+
+fn is_ident_start(b: u8) -> bool {
+    b.is_ascii_alphabetic() || b == b'_' || b >= 0x80
+}
+fn is_ident_char(b: u8) -> bool {
+    is_ident_start(b) || b.is_ascii_digit() || b == b'$'
+}
+
+/// Splits `text` into statements. Never panics; offsets are always on char
+/// boundaries (every split point is an ASCII byte or the end).
+#[allow(unused_assignments)]
+pub fn lex(text: &str) -> Lexed {
+    let b = text.as_bytes();
+    let n = b.len();
+    let mut out = Lexed::default();
+    let mut i = 0;
+    // The statement being collected.
+    let mut stmt_first_tok: Option<usize> = None;
+    let mut paren: i32 = 0;
+    let mut begin_depth: i32 = 0;
+    // Statement is CREATE [OR REPLACE] FUNCTION/PROCEDURE (BEGIN ATOMIC tracking).
+    let mut in_routine = false;
+
+    macro_rules! close_stmt {
+        ($end:expr) => {
+            if let Some(first) = stmt_first_tok.take() {
+                let start = out.tokens[first].start;
+                out.pieces.push(Piece::Sql { start, end: $end, tokens: first..out.tokens.len() });
+            }
+            paren = 0;
+            begin_depth = 0;
+            in_routine = false;
+        };
+    }
+
+    while i < n {
+        let c = b[i];
+        if c.is_ascii_whitespace() {
+            i += 1;
+            continue;
+        }
+        // Comments.
+        if c == b'-' && b.get(i + 1) == Some(&b'-') {
+            let end = memchr(b'\n', &b[i..]).map(|k| i + k).unwrap_or(n);
+            out.line_comments.push((i, end));
+            i = end;
+            continue;
+        }
+        if c == b'/' && b.get(i + 1) == Some(&b'*') {
+            let start = i;
+            let mut depth = 1;
+            i += 2;
+            while i < n && depth > 0 {
+                if b[i] == b'/' && b.get(i + 1) == Some(&b'*') {
+                    depth += 1;
+                    i += 2;
+                } else if b[i] == b'*' && b.get(i + 1) == Some(&b'/') {
+                    depth -= 1;
+                    i += 2;
+                } else {
+                    i += 1;
+                }
+            }
+            if depth > 0 {
+                out.error = Some((start, "unterminated /* comment".into()));
+                close_stmt!(n);
+                return out;
+            }
+            continue;
+        }
+        // psql meta-command: backslash outside quotes, to the end of the line.
+        if c == b'\\' {
+            let end = memchr(b'\n', &b[i..]).map(|k| i + k).unwrap_or(n);
+            let mut name_end = i + 1;
+            while name_end < end && !b[name_end].is_ascii_whitespace() && b[name_end] != b'\\' {
+                name_end += 1;
+            }
+            // \g and friends send the query buffer: they end the statement.
+            let name = &text[i + 1..name_end];
+            if stmt_first_tok.is_some() && (name.starts_with('g') || name == "crosstabview" || name == ";") {
+                close_stmt!(i);
+            }
+            out.pieces.push(Piece::Meta { start: i, end, name_end });
+            i = end;
+            continue;
+        }
+        let tok_start = i;
+        let kind;
+        match c {
+            b'\'' => {
+                match scan_quoted(b, i + 1, b'\'', false) {
+                    Some(e) => i = e,
+                    None => return fail(out, tok_start, "unterminated string literal ('…')", stmt_first_tok, n),
+                }
+                kind = TokKind::Str;
+            }
+            b'"' => {
+                match scan_quoted(b, i + 1, b'"', false) {
+                    Some(e) => i = e,
+                    None => return fail(out, tok_start, "unterminated quoted identifier (\"…\")", stmt_first_tok, n),
+                }
+                kind = TokKind::QuotedIdent;
+            }
+            b'$' => {
+                if b.get(i + 1).is_some_and(|d| d.is_ascii_digit()) {
+                    i += 1;
+                    while i < n && b[i].is_ascii_digit() {
+                        i += 1;
+                    }
+                    kind = TokKind::Param;
+                } else if let Some(tag_end) = dollar_tag(b, i) {
+                    let tag = &b[i..tag_end];
+                    match find(&b[tag_end..], tag) {
+                        Some(k) => i = tag_end + k + tag.len(),
+                        None => {
+                            let msg = format!("unterminated dollar-quoted string (no closing {})", String::from_utf8_lossy(tag));
+                            return fail(out, tok_start, &msg, stmt_first_tok, n);
+                        }
+                    }
+                    kind = TokKind::Dollar;
+                } else {
+                    i += 1;
+                    kind = TokKind::Punct(b'$');
+                }
+            }
+            b':' if b.get(i + 1) == Some(&b':') => {
+                i += 2;
+                kind = TokKind::Punct(b':');
+            }
+            b':' if matches!(b.get(i + 1), Some(b'\'') | Some(b'"')) => {
+                let q = b[i + 1];
+                match scan_quoted(b, i + 2, q, false) {
+                    Some(e) => i = e,
+                    None => return fail(out, tok_start, "unterminated psql variable (:'…')", stmt_first_tok, n),
+                }
+                kind = TokKind::Var;
+            }
+            b':' if b.get(i + 1).is_some_and(|&d| is_ident_start(d)) => {
+                i += 1;
+                while i < n && (is_ident_char(b[i]) && b[i] != b'$') {
+                    i += 1;
+                }
+                kind = TokKind::Var;
+            }
+            b'0'..=b'9' => {
+                while i < n && (b[i].is_ascii_alphanumeric() || b[i] == b'.' || b[i] == b'_') {
+                    i += 1;
+                }
+                kind = TokKind::Number;
+            }
+            b'.' if b.get(i + 1).is_some_and(|d| d.is_ascii_digit()) => {
+                i += 1;
+                while i < n && (b[i].is_ascii_alphanumeric() || b[i] == b'_') {
+                    i += 1;
+                }
+                kind = TokKind::Number;
+            }
+            _ if is_ident_start(c) => {
+                // String-literal prefixes: E'…' (backslash escapes), B'…', X'…', N'…', U&'…', U&"…".
+                let next = b.get(i + 1).copied();
+                if (c == b'e' || c == b'E') && next == Some(b'\'') {
+                    match scan_quoted(b, i + 2, b'\'', true) {
+                        Some(e) => i = e,
+                        None => return fail(out, tok_start, "unterminated string literal (E'…')", stmt_first_tok, n),
+                    }
+                    kind = TokKind::Str;
+                } else if matches!(c, b'b' | b'B' | b'x' | b'X' | b'n' | b'N') && next == Some(b'\'') {
+                    match scan_quoted(b, i + 2, b'\'', false) {
+                        Some(e) => i = e,
+                        None => return fail(out, tok_start, "unterminated string literal", stmt_first_tok, n),
+                    }
+                    kind = TokKind::Str;
+                } else if (c == b'u' || c == b'U') && next == Some(b'&') && matches!(b.get(i + 2), Some(b'\'') | Some(b'"')) {
+                    let q = b[i + 2];
+                    match scan_quoted(b, i + 3, q, false) {
+                        Some(e) => i = e,
+                        None => return fail(out, tok_start, "unterminated Unicode-escaped literal (U&…)", stmt_first_tok, n),
+                    }
+                    kind = if q == b'"' { TokKind::QuotedIdent } else { TokKind::Str };
+                } else {
+                    while i < n && is_ident_char(b[i]) {
+                        i += 1;
+                    }
+                    kind = TokKind::Word;
+                }
+            }
+            _ => {
+                i += 1;
+                kind = TokKind::Punct(c);
+            }
+        }
+        let tok_end = i;
+        let idx = out.tokens.len();
+        out.tokens.push(Token { kind, start: tok_start, end: tok_end });
+        if stmt_first_tok.is_none() {
+            if kind == TokKind::Punct(b';') {
+                // An empty statement: nothing to keep.
+                out.tokens.pop();
+                continue;
+            }
+            stmt_first_tok = Some(idx);
+        }
+        match kind {
+            TokKind::Punct(b'(') => paren += 1,
+            TokKind::Punct(b')') => paren -= 1,
+            TokKind::Punct(b';') if paren <= 0 && begin_depth <= 0 => {
+                close_stmt!(tok_end);
+            }
+            TokKind::Word => {
+                let w = &text[tok_start..tok_end];
+                let first = stmt_first_tok.unwrap_or(idx);
+                if idx - first <= 4 && !in_routine && (w.eq_ignore_ascii_case("function") || w.eq_ignore_ascii_case("procedure")) {
+                    in_routine = word_at(text, &out.tokens, first).is_some_and(|f| f.eq_ignore_ascii_case("create"));
+                } else if in_routine && paren <= 0 {
+                    if w.eq_ignore_ascii_case("begin") {
+                        begin_depth += 1;
+                    } else if w.eq_ignore_ascii_case("case") && begin_depth > 0 {
+                        begin_depth += 1;
+                    } else if w.eq_ignore_ascii_case("end") && begin_depth > 0 {
+                        begin_depth -= 1;
+                    }
+                }
+            }
+            _ => {}
+        }
+    }
+    let end = last_token_end(&out, stmt_first_tok);
+    close_stmt!(end);
+    out
+}
+
+fn last_token_end(out: &Lexed, first: Option<usize>) -> usize {
+    match first {
+        Some(_) => out.tokens.last().map(|t| t.end).unwrap_or(0),
+        None => 0,
+    }
+}
+
+fn fail(mut out: Lexed, at: usize, msg: &str, first: Option<usize>, n: usize) -> Lexed {
+    out.error = Some((at, msg.to_string()));
+    let start = match first {
+        Some(f) => out.tokens[f].start,
+        None => at,
+    };
+    let tokens = first.unwrap_or(out.tokens.len())..out.tokens.len();
+    out.pieces.push(Piece::Sql { start, end: n, tokens });
+    out
+}
+
+/// Scans a quoted run starting after the opening quote; a doubled quote is an
+/// escape; with `backslash`, `\x` escapes too. Returns the offset after the
+/// closing quote.
+fn scan_quoted(b: &[u8], mut i: usize, q: u8, backslash: bool) -> Option<usize> {
+    while i < b.len() {
+        let c = b[i];
+        if backslash && c == b'\\' {
+            i += 2;
+            continue;
+        }
+        if c == q {
+            if b.get(i + 1) == Some(&q) {
+                i += 2;
+                continue;
+            }
+            return Some(i + 1);
+        }
+        i += 1;
+    }
+    None
+}
+
+/// At a `$`: the end of a dollar-quote tag (`$$` or `$tag$`), if it is one.
+fn dollar_tag(b: &[u8], i: usize) -> Option<usize> {
+    let mut j = i + 1;
+    if b.get(j) == Some(&b'$') {
+        return Some(j + 1);
+    }
+    if !b.get(j).is_some_and(|&c| is_ident_start(c)) {
+        return None;
+    }
+    while j < b.len() && is_ident_char(b[j]) && b[j] != b'$' {
+        j += 1;
+    }
+    (b.get(j) == Some(&b'$')).then_some(j + 1)
+}
+
+fn memchr(c: u8, b: &[u8]) -> Option<usize> {
+    b.iter().position(|&x| x == c)
+}
+
+fn find(hay: &[u8], needle: &[u8]) -> Option<usize> {
+    if needle.is_empty() || hay.len() < needle.len() {
+        return None;
+    }
+    let first = needle[0];
+    let mut i = 0;
+    while i + needle.len() <= hay.len() {
+        match memchr(first, &hay[i..hay.len() - needle.len() + 1]) {
+            None => return None,
+            Some(k) => {
+                i += k;
+                if &hay[i..i + needle.len()] == needle {
+                    return Some(i);
+                }
+                i += 1;
+            }
+        }
+    }
+    None
+}
+
+fn word_at<'t>(text: &'t str, toks: &[Token], i: usize) -> Option<&'t str> {
+    let t = toks.get(i)?;
+    (t.kind == TokKind::Word).then(|| &text[t.start..t.end])
+}
+
+// ------------------------------------------------------------ the model ---
+
 impl Migration {
     pub fn parse(src: &SourceFile) -> Migration {
-        Migration { path: src.path.clone(), suppressions: Vec::new() }
+        let file_name = src.path.rsplit('/').next().unwrap_or(&src.path).to_string();
+        let (version, version_text) = parse_version(&file_name);
+        let is_sql = file_name.ends_with(".sql");
+        let mut m = Migration {
+            path: src.path.clone(),
+            file_name,
+            version,
+            version_text,
+            is_sql,
+            readable: src.text().is_ok(),
+            statements: Vec::new(),
+            errors: Vec::new(),
+            suppressions: Vec::new(),
+        };
+        let Ok(text) = src.text() else { return m };
+        if !is_sql {
+            return m;
+        }
+        let lexed = lex(text);
+        if let Some((at, msg)) = &lexed.error {
+            let end = text[*at..].find('\n').map(|k| at + k).unwrap_or(text.len());
+            m.errors.push(SqlError {
+                message: msg.clone(),
+                help: "close it: everything from here to the end of the file is swallowed by it".into(),
+                span: src.span(*at, end),
+            });
+        }
+        for p in &lexed.pieces {
+            match p {
+                Piece::Meta { start, end, name_end } => {
+                    let name = text[start + 1..*name_end].to_string();
+                    let span = src.span(*start, *end);
+                    m.statements.push(Statement {
+                        start: *start,
+                        end: *end,
+                        span,
+                        head_span: src.span(*start, *name_end),
+                        kind: Kind::Meta { name },
+                        concurrently: None,
+                        has_where: None,
+                        dropped_columns: Vec::new(),
+                        creates: Vec::new(),
+                        targets: Vec::new(),
+                        directus_names: Vec::new(),
+                        ast: None,
+                    });
+                }
+                Piece::Sql { start, end, tokens } => {
+                    let toks = &lexed.tokens[tokens.clone()];
+                    let st = classify(src, text, *start, *end, toks, &mut m.errors, lexed.error.is_some());
+                    m.statements.push(st);
+                }
+            }
+        }
+        m.statements.sort_by_key(|s| s.start);
+        m.suppressions = suppressions(src, text, &lexed.line_comments, &m.statements);
+        m
+    }
+
+    /// The statements that are SQL (not psql meta-commands).
+    pub fn sql_statements(&self) -> impl Iterator<Item = &Statement> {
+        self.statements.iter().filter(|s| !s.is_meta())
+    }
+}
+
+/// `0007_add_x.sql` → (Some(7), Some("0007")).
+fn parse_version(name: &str) -> (Option<u64>, Option<String>) {
+    let digits: String = name.chars().take_while(|c| c.is_ascii_digit()).collect();
+    if digits.is_empty() || !name[digits.len()..].starts_with('_') {
+        return (None, None);
+    }
+    match digits.parse::<u64>() {
+        Ok(v) => (Some(v), Some(digits)),
+        Err(_) => (None, None),
+    }
+}
+
+/// `NNNN_snake_case.sql`: four or more digits, `_`, lower-case words joined by `_`.
+pub fn well_formed_name(name: &str) -> bool {
+    let Some(stem) = name.strip_suffix(".sql") else { return false };
+    let digits = stem.bytes().take_while(u8::is_ascii_digit).count();
+    if digits < 4 {
+        return false;
+    }
+    let Some(rest) = stem[digits..].strip_prefix('_') else { return false };
+    !rest.is_empty()
+        && rest.split('_').all(|w| !w.is_empty() && w.bytes().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit()))
+}
+
+fn suppressions(src: &SourceFile, text: &str, comments: &[(usize, usize)], stmts: &[Statement]) -> Vec<Suppression> {
+    let mut out = Vec::new();
+    for &(start, end) in comments {
+        let body = &text[start + 2..end];
+        let Some((rules, reason)) = parse_pragma(body) else { continue };
+        let body_end = if text[start..end].ends_with('\r') { end - 1 } else { end };
+        let span = src.span(start, body_end);
+        // The next statement that starts after the pragma.
+        let next = stmts.iter().find(|s| s.start >= end);
+        let (first_line, last_line) = match next {
+            Some(s) => (s.span.line, s.span.end_line),
+            None => (span.line, span.line),
+        };
+        out.push(Suppression { file: src.path.clone(), span, rules, reason, first_line, last_line });
+    }
+    out
+}
+
+/// The value of an identifier token: unquoted words fold to lower case,
+/// quoted ones keep their case with `""` unescaped.
+fn ident_value(text: &str, t: &Token) -> Option<String> {
+    let s = &text[t.start..t.end];
+    match t.kind {
+        TokKind::Word => Some(s.to_ascii_lowercase()),
+        TokKind::QuotedIdent => {
+            let inner = s.strip_prefix("U&").or_else(|| s.strip_prefix("u&")).unwrap_or(s);
+            let inner = inner.get(1..inner.len().saturating_sub(1)).unwrap_or("");
+            Some(inner.replace("\"\"", "\""))
+        }
+        _ => None,
+    }
+}
+
+struct Cursor<'a> {
+    text: &'a str,
+    toks: &'a [Token],
+}
+
+impl<'a> Cursor<'a> {
+    fn word(&self, i: usize) -> Option<&'a str> {
+        word_at(self.text, self.toks, i)
+    }
+    fn is(&self, i: usize, w: &str) -> bool {
+        self.word(i).is_some_and(|x| x.eq_ignore_ascii_case(w))
+    }
+    fn punct(&self, i: usize, c: u8) -> bool {
+        self.toks.get(i).is_some_and(|t| t.kind == TokKind::Punct(c))
+    }
+    /// Skips `IF [NOT] EXISTS` and `ONLY` at `i`.
+    fn skip_if_exists(&self, mut i: usize) -> usize {
+        if self.is(i, "if") {
+            i += 1;
+            if self.is(i, "not") {
+                i += 1;
+            }
+            if self.is(i, "exists") {
+                i += 1;
+            }
+        }
+        if self.is(i, "only") {
+            i += 1;
+        }
+        i
+    }
+    /// A possibly qualified name at `i`: (name, index after it).
+    fn name(&self, src: &SourceFile, i: usize) -> Option<(TableName, usize)> {
+        let t = self.toks.get(i)?;
+        let first = ident_value(self.text, t)?;
+        let mut parts = vec![(first, *t)];
+        let mut j = i + 1;
+        while self.punct(j, b'.') {
+            let Some(t2) = self.toks.get(j + 1) else { break };
+            let Some(v) = ident_value(self.text, t2) else { break };
+            parts.push((v, *t2));
+            j += 2;
+        }
+        let (name, last) = parts.pop()?;
+        let schema = parts.pop().map(|(s, _)| s);
+        Some((TableName { schema, name, span: src.span(t.start, last.end) }, j))
+    }
+}
+
+fn classify(
+    src: &SourceFile,
+    text: &str,
+    start: usize,
+    end: usize,
+    toks: &[Token],
+    errors: &mut Vec<SqlError>,
+    lex_failed: bool,
+) -> Statement {
+    let c = Cursor { text, toks };
+    let span = src.span(start, end);
+    let mut st = Statement {
+        start,
+        end,
+        span,
+        head_span: span,
+        kind: Kind::Unknown,
+        concurrently: None,
+        has_where: None,
+        dropped_columns: Vec::new(),
+        creates: Vec::new(),
+        targets: Vec::new(),
+        directus_names: Vec::new(),
+        ast: None,
+    };
+    let Some(first) = toks.first() else { return st };
+    let head = |k: usize| {
+        let last = toks.get(k.min(toks.len() - 1)).map(|t| t.end).unwrap_or(first.end);
+        src.span(first.start, last)
+    };
+    st.head_span = head(0);
+
+    // Parentheses must balance (psql would swallow the rest of the file otherwise).
+    if !lex_failed {
+        let mut open: Vec<&Token> = Vec::new();
+        for t in toks {
+            match t.kind {
+                TokKind::Punct(b'(') => open.push(t),
+                TokKind::Punct(b')') => {
+                    if open.pop().is_none() {
+                        errors.push(SqlError {
+                            message: "`)` without a matching `(`".into(),
+                            help: "remove it or add the missing `(`".into(),
+                            span: src.span(t.start, t.end),
+                        });
+                        break;
+                    }
+                }
+                _ => {}
+            }
+        }
+        if let Some(t) = open.first() {
+            errors.push(SqlError {
+                message: "`(` is never closed: psql reads on to the end of the file looking for its `)`".into(),
+                help: "add the missing `)`".into(),
+                span: src.span(t.start, t.end),
+            });
+        }
+    }
+
+    // Leading `(` (a parenthesised SELECT) or a psql variable: a query, no checks.
+    if first.kind == TokKind::Punct(b'(') || first.kind == TokKind::Var {
+        st.kind = Kind::Select;
+        return st;
+    }
+    let Some(w0) = c.word(0).map(str::to_ascii_lowercase) else {
+        let tok = &text[first.start..first.end];
+        let shown: String = tok.chars().take(30).collect();
+        errors.push(SqlError {
+            message: format!("a statement cannot start with `{shown}`"),
+            help: "start the statement with a SQL command (CREATE, ALTER, INSERT, …) or remove the stray text".into(),
+            span: src.span(first.start, first.end),
+        });
+        return st;
+    };
+    if !COMMANDS.contains(&w0.as_str()) {
+        let mut message = format!("`{}` is not a SQL command", &text[first.start..first.end]);
+        if let Some(s) = suggest(&w0, COMMANDS) {
+            message.push_str(&format!(" (did you mean `{}`?)", s.to_ascii_uppercase()));
+        }
+        errors.push(SqlError {
+            message,
+            help: "fix the keyword; a statement starts with a command such as CREATE, ALTER, INSERT or DROP".into(),
+            span: src.span(first.start, first.end),
+        });
+        return st;
+    }
+    if matches!(w0.as_str(), "create" | "alter" | "drop") {
+        if let Some(w1) = c.word(1) {
+            let l = w1.to_ascii_lowercase();
+            if !OBJECT_WORDS.contains(&l.as_str()) {
+                let t = toks[1];
+                let mut message = format!("`{} {}` is not a SQL command", w0.to_ascii_uppercase(), w1);
+                if let Some(s) = suggest(&l, OBJECT_WORDS) {
+                    message.push_str(&format!(" (did you mean `{}`?)", s.to_ascii_uppercase()));
+                }
+                errors.push(SqlError {
+                    message,
+                    help: format!("fix the object type after {}: TABLE, INDEX, VIEW, FUNCTION, …", w0.to_ascii_uppercase()),
+                    span: src.span(t.start, t.end),
+                });
+                return st;
+            }
+        }
+    }
+
+    st.directus_names = directus_names(src, &c);
+    let upper = |s: &str| s.to_ascii_uppercase();
+    match w0.as_str() {
+        "begin" | "commit" | "end" | "abort" => {
+            st.kind = Kind::TransactionControl { what: upper(&w0) };
+            if w0 == "commit" && c.is(1, "prepared") {
+                st.kind = Kind::TransactionControl { what: "COMMIT PREPARED".into() };
+                st.head_span = head(1);
+            }
+        }
+        "start" => {
+            st.kind = if c.is(1, "transaction") {
+                st.head_span = head(1);
+                Kind::TransactionControl { what: "START TRANSACTION".into() }
+            } else {
+                Kind::Other { keyword: "START".into() }
+            };
+        }
+        "rollback" => {
+            if c.is(1, "to") || (c.is(1, "work") || c.is(1, "transaction")) && c.is(2, "to") {
+                st.kind = Kind::Savepoint;
+            } else if c.is(1, "prepared") {
+                st.kind = Kind::TransactionControl { what: "ROLLBACK PREPARED".into() };
+                st.head_span = head(1);
+            } else {
+                st.kind = Kind::TransactionControl { what: "ROLLBACK".into() };
+            }
+        }
+        "prepare" if c.is(1, "transaction") => {
+            st.kind = Kind::TransactionControl { what: "PREPARE TRANSACTION".into() };
+            st.head_span = head(1);
+        }
+        "savepoint" | "release" => st.kind = Kind::Savepoint,
+        "do" => st.kind = Kind::Do,
+        "truncate" => {
+            st.kind = Kind::Truncate;
+            let mut i = 1;
+            if c.is(i, "table") {
+                i += 1;
+            }
+            loop {
+                i = c.skip_if_exists(i);
+                let Some((n, j)) = c.name(src, i) else { break };
+                st.targets.push(n);
+                i = j;
+                if c.punct(i, b'*') {
+                    i += 1;
+                }
+                if !c.punct(i, b',') {
+                    break;
+                }
+                i += 1;
+            }
+        }
+        "reindex" => {
+            st.kind = Kind::Reindex;
+            let mut i = 1;
+            if c.punct(1, b'(') {
+                i = skip_parens(&c, 1);
+            }
+            // REINDEX [(…)] {INDEX|TABLE|SCHEMA|DATABASE|SYSTEM} [CONCURRENTLY] name
+            if c.is(i + 1, "concurrently") {
+                let t = toks[i + 1];
+                st.concurrently = Some(src.span(t.start, t.end));
+                st.head_span = src.span(first.start, t.end);
+            }
+        }
+        "create" => classify_create(src, &c, &mut st),
+        "drop" => classify_drop(src, &c, &mut st),
+        "alter" => {
+            if c.is(1, "table") {
+                st.kind = Kind::AlterTable;
+                st.head_span = head(1);
+                classify_alter_table(src, &c, &mut st);
+            } else {
+                st.kind = Kind::Other { keyword: "ALTER".into() };
+            }
+        }
+        "delete" | "update" | "insert" | "select" | "with" | "values" | "table" => classify_dml(src, &c, &mut st, &w0),
+        _ => st.kind = Kind::Other { keyword: upper(&w0) },
+    }
+    if matches!(st.kind, Kind::Delete | Kind::Update | Kind::CreateTable) {
+        refine_with_ast(&text[start..end], &mut st);
+    }
+    st
+}
+
+fn skip_parens(c: &Cursor, mut i: usize) -> usize {
+    let mut depth = 0;
+    while i < c.toks.len() {
+        if c.punct(i, b'(') {
+            depth += 1;
+        } else if c.punct(i, b')') {
+            depth -= 1;
+            if depth <= 0 {
+                return i + 1;
+            }
+        }
+        i += 1;
+    }
+    i
+}
+
+fn classify_create(src: &SourceFile, c: &Cursor, st: &mut Statement) {
+    let mut i = 1;
+    if c.is(i, "or") && c.is(i + 1, "replace") {
+        i += 2;
+    }
+    let mut temporary = false;
+    loop {
+        if c.is(i, "temp") || c.is(i, "temporary") {
+            temporary = true;
+            i += 1;
+        } else if c.is(i, "global") || c.is(i, "local") || c.is(i, "unlogged") || c.is(i, "recursive") {
+            i += 1;
+        } else {
+            break;
+        }
+    }
+    let head_to = |k: usize| {
+        let a = c.toks[0].start;
+        let b = c.toks.get(k).or(c.toks.last()).map(|t| t.end).unwrap_or(a);
+        src.span(a, b)
+    };
+    if c.is(i, "unique") {
+        i += 1;
+    }
+    if c.is(i, "index") {
+        st.kind = Kind::CreateIndex;
+        st.head_span = head_to(i);
+        if c.is(i + 1, "concurrently") {
+            let t = c.toks[i + 1];
+            st.concurrently = Some(src.span(t.start, t.end));
+            st.head_span = head_to(i + 1);
+        }
+        return;
+    }
+    let relation = if c.is(i, "table") {
+        Some(i + 1)
+    } else if c.is(i, "view") {
+        Some(i + 1)
+    } else if c.is(i, "materialized") && c.is(i + 1, "view") {
+        Some(i + 2)
+    } else if c.is(i, "foreign") && c.is(i + 1, "table") {
+        Some(i + 2)
+    } else {
+        None
+    };
+    if let Some(j) = relation {
+        st.kind = if c.is(i, "table") { Kind::CreateTable } else { Kind::Other { keyword: "CREATE".into() } };
+        st.head_span = head_to(j - 1);
+        let j = c.skip_if_exists(j);
+        if let Some((n, _)) = c.name(src, j) {
+            if !temporary {
+                st.creates.push(n);
+            }
+        }
+        return;
+    }
+    if c.is(i, "function") || c.is(i, "procedure") {
+        st.kind = Kind::CreateFunction;
+        st.head_span = head_to(i);
+        return;
+    }
+    st.kind = Kind::Other { keyword: "CREATE".into() };
+}
+
+fn classify_drop(src: &SourceFile, c: &Cursor, st: &mut Statement) {
+    // The object type: one or two words before the names.
+    let two = ["materialized", "foreign", "event", "text", "access", "user", "owned"];
+    let mut i = 1;
+    let mut object = c.word(1).unwrap_or("").to_ascii_uppercase();
+    if two.iter().any(|w| c.is(1, w)) {
+        if let Some(w2) = c.word(2) {
+            object = format!("{object} {}", w2.to_ascii_uppercase());
+            i = 2;
+        }
+    }
+    let a = c.toks[0].start;
+    let end_of = |k: usize| c.toks.get(k).map(|t| t.end).unwrap_or(a);
+    st.head_span = src.span(a, end_of(i));
+    let mut j = i + 1;
+    if object == "INDEX" {
+        st.kind = Kind::DropIndex;
+        if c.is(j, "concurrently") {
+            let t = c.toks[j];
+            st.concurrently = Some(src.span(t.start, t.end));
+            st.head_span = src.span(a, t.end);
+            j += 1;
+        }
+    } else {
+        st.kind = Kind::Drop { object: object.clone() };
+    }
+    if matches!(object.as_str(), "TABLE" | "SCHEMA" | "VIEW" | "MATERIALIZED VIEW" | "FOREIGN TABLE") {
+        loop {
+            j = c.skip_if_exists(j);
+            let Some((n, k)) = c.name(src, j) else { break };
+            st.targets.push(n);
+            j = k;
+            if !c.punct(j, b',') {
+                break;
+            }
+            j += 1;
+        }
+    }
+}
+
+/// ALTER TABLE [IF EXISTS] [ONLY] name [*] action [, action …]: finds
+/// `DROP [COLUMN] [IF EXISTS] c` actions and DETACH PARTITION … CONCURRENTLY.
+fn classify_alter_table(src: &SourceFile, c: &Cursor, st: &mut Statement) {
+    let i = c.skip_if_exists(2);
+    let Some((n, mut j)) = c.name(src, i) else { return };
+    st.targets.push(n);
+    if c.punct(j, b'*') {
+        j += 1;
+    }
+    // Walk the actions, split by top-level commas.
+    let mut action_start = true;
+    let mut depth = 0;
+    while j < c.toks.len() {
+        if c.punct(j, b'(') {
+            depth += 1;
+        } else if c.punct(j, b')') {
+            depth -= 1;
+        } else if depth == 0 && c.punct(j, b',') {
+            action_start = true;
+            j += 1;
+            continue;
+        } else if depth == 0 && action_start && c.is(j, "drop") {
+            let mut k = j + 1;
+            let explicit = c.is(k, "column");
+            if explicit {
+                k += 1;
+            }
+            let kw = c.word(k).map(str::to_ascii_lowercase);
+            let not_column = !explicit
+                && matches!(kw.as_deref(), Some("constraint" | "default" | "not" | "expression" | "identity"));
+            if !not_column {
+                if c.is(k, "if") && c.is(k + 1, "exists") {
+                    k += 2;
+                }
+                if let Some(t) = c.toks.get(k) {
+                    if let Some(v) = ident_value(c.text, t) {
+                        st.dropped_columns.push((v, src.span(c.toks[j].start, t.end)));
+                    }
+                }
+            }
+        } else if depth == 0 && c.is(j, "concurrently") && (0..j).rev().take(8).any(|k| c.is(k, "detach")) {
+            let t = c.toks[j];
+            st.concurrently = Some(src.span(t.start, t.end));
+        }
+        if depth == 0 {
+            action_start = false;
+        }
+        j += 1;
+    }
+}
+
+fn classify_dml(src: &SourceFile, c: &Cursor, st: &mut Statement, w0: &str) {
+    // The main verb: the first DML keyword at depth 0 (after a WITH list).
+    let mut depth = 0;
+    let mut verb: Option<(usize, String)> = None;
+    for (k, t) in c.toks.iter().enumerate() {
+        match t.kind {
+            TokKind::Punct(b'(') => depth += 1,
+            TokKind::Punct(b')') => depth -= 1,
+            TokKind::Word if depth == 0 => {
+                let w = c.text[t.start..t.end].to_ascii_lowercase();
+                if w0 != "with" || matches!(w.as_str(), "select" | "insert" | "update" | "delete" | "merge" | "values" | "table")
+                {
+                    verb = Some((k, w));
+                    break;
+                }
+            }
+            _ => {}
+        }
+    }
+    let Some((v, verb)) = verb else {
+        st.kind = Kind::Select;
+        return;
+    };
+    let vt = c.toks[v];
+    st.head_span = src.span(vt.start, vt.end);
+    let has_where_after = |from: usize| {
+        let mut depth = 0;
+        for k in from..c.toks.len() {
+            if c.punct(k, b'(') {
+                depth += 1;
+            } else if c.punct(k, b')') {
+                depth -= 1;
+            } else if depth == 0 && c.is(k, "where") {
+                return true;
+            }
+        }
+        false
+    };
+    match verb.as_str() {
+        "delete" => {
+            st.kind = Kind::Delete;
+            let mut i = v + 1;
+            if c.is(i, "from") {
+                i += 1;
+            }
+            let i = c.skip_if_exists(i);
+            if let Some((n, _)) = c.name(src, i) {
+                st.targets.push(n);
+            }
+            st.has_where = Some(has_where_after(v + 1));
+        }
+        "update" => {
+            st.kind = Kind::Update;
+            let i = c.skip_if_exists(v + 1);
+            if let Some((n, _)) = c.name(src, i) {
+                st.targets.push(n);
+            }
+            st.has_where = Some(has_where_after(v + 1));
+        }
+        "insert" => st.kind = Kind::Insert,
+        _ => st.kind = Kind::Select,
+    }
+}
+
+/// Every `directus_*` identifier that is unqualified or `public.`-qualified.
+fn directus_names(src: &SourceFile, c: &Cursor) -> Vec<TableName> {
+    let mut out: Vec<TableName> = Vec::new();
+    for (k, t) in c.toks.iter().enumerate() {
+        if !matches!(t.kind, TokKind::Word | TokKind::QuotedIdent) {
+            continue;
+        }
+        let raw = &c.text[t.start..t.end];
+        if !raw.get(..9).is_some_and(|p| p.eq_ignore_ascii_case("directus_"))
+            && !raw.get(..10).is_some_and(|p| p.eq_ignore_ascii_case("\"directus_"))
+        {
+            continue;
+        }
+        let Some(v) = ident_value(c.text, t) else { continue };
+        if !v.starts_with("directus_") {
+            continue;
+        }
+        let mut schema = None;
+        if k >= 2 && c.punct(k - 1, b'.') {
+            let q = ident_value(c.text, &c.toks[k - 2]);
+            if q.as_deref() != Some("public") {
+                continue; // another schema's object, or alias.column
+            }
+            schema = q;
+        }
+        if !out.iter().any(|n| n.name == v) {
+            out.push(TableName { schema, name: v, span: src.span(t.start, t.end) });
+        }
+    }
+    out
+}
+
+/// The closest candidate within edit distance 2 (for "did you mean").
+fn suggest<'a>(w: &str, candidates: &[&'a str]) -> Option<&'a str> {
+    if w.len() < 3 {
+        return None;
+    }
+    candidates.iter().map(|c| (levenshtein(w, c), *c)).filter(|(d, _)| *d <= 2).min_by_key(|(d, _)| *d).map(|(_, c)| c)
+}
+
+fn levenshtein(a: &str, b: &str) -> usize {
+    let b: Vec<char> = b.chars().collect();
+    let mut prev: Vec<usize> = (0..=b.len()).collect();
+    for (i, ca) in a.chars().enumerate() {
+        let mut cur = vec![i + 1];
+        for (j, cb) in b.iter().enumerate() {
+            let cost = usize::from(ca != *cb);
+            cur.push((prev[j] + cost).min(prev[j + 1] + 1).min(cur[j] + 1));
+        }
+        prev = cur;
+    }
+    prev[b.len()]
+}
+
+/// Runs sqlparser on one statement and takes its answer where it parses.
+fn refine_with_ast(sql: &str, st: &mut Statement) {
+    use sqlparser::ast::Statement as S;
+    use sqlparser::dialect::PostgreSqlDialect;
+    use sqlparser::parser::Parser;
+    let Ok(parsed) = Parser::parse_sql(&PostgreSqlDialect {}, sql) else {
+        st.ast = Some(false);
+        return;
+    };
+    st.ast = Some(true);
+    let Some(s) = parsed.first() else { return };
+    match s {
+        S::Delete(d) => st.has_where = Some(d.selection.is_some()),
+        S::Update(u) => st.has_where = Some(u.selection.is_some()),
+        S::CreateTable(ct) => {
+            if ct.temporary {
+                st.creates.clear();
+            } else if let (Some(n), Some(last)) = (st.creates.first_mut(), ct.name.0.last()) {
+                // The AST agrees on the name; keep our span, take its value.
+                if let Some(id) = last.as_ident() {
+                    let v = if id.quote_style.is_some() { id.value.clone() } else { id.value.to_ascii_lowercase() };
+                    n.name = v;
+                }
+            }
+        }
+        _ => {}
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(sql: &str) -> Migration {
+        Migration::parse(&SourceFile::new("db-init/0001_x.sql", sql.as_bytes().to_vec(), None))
+    }
+
+    fn texts(sql: &str) -> Vec<String> {
+        parse(sql).statements.iter().map(|s| sql[s.start..s.end].to_string()).collect()
+    }
+
+    #[test]
+    fn splits_on_semicolons_outside_quotes_comments_and_parens() {
+        let sql = "SELECT 'a;b', \"c;d\" -- x;y\n; /* p; /* nested; */ q; */ SELECT $$;$$; SELECT $f$ $$ ; $f$;\nSELECT E'\\';';";
+        assert_eq!(
+            texts(sql),
+            vec!["SELECT 'a;b', \"c;d\" -- x;y\n;", "SELECT $$;$$;", "SELECT $f$ $$ ; $f$;", "SELECT E'\\';';"]
+        );
+        assert!(parse(sql).errors.is_empty());
+    }
+
+    #[test]
+    fn meta_commands_are_their_own_statements() {
+        let sql = "\\set ON_ERROR_STOP on\nSELECT :'v', :x::int;\n  \\echo done\n";
+        let m = parse(sql);
+        assert_eq!(m.statements.len(), 3);
+        assert_eq!(m.statements[0].kind, Kind::Meta { name: "set".into() });
+        assert_eq!(&sql[m.statements[0].start..m.statements[0].end], "\\set ON_ERROR_STOP on");
+        assert_eq!(m.statements[2].kind, Kind::Meta { name: "echo".into() });
+        assert!(m.errors.is_empty());
+    }
+
+    #[test]
+    fn begin_atomic_bodies_keep_their_semicolons() {
+        let sql = "CREATE FUNCTION f() RETURNS int LANGUAGE sql BEGIN ATOMIC SELECT 1; SELECT CASE WHEN true THEN 2 END; END;\nSELECT 3;";
+        let t = texts(sql);
+        assert_eq!(t.len(), 2, "{t:?}");
+        assert!(t[0].ends_with("END; END;"));
+    }
+
+    #[test]
+    fn unterminated_constructs_are_errors_at_their_start() {
+        for (sql, line, col) in [
+            ("SELECT 1;\nSELECT 'abc;\n", 2, 8),
+            ("SELECT 1;\n  /* x /* y */\n", 2, 3),
+            ("DO $body$ BEGIN END $$;\n", 1, 4),
+            ("SELECT \"x;\n", 1, 8),
+            ("SELECT E'\\';\n", 1, 8),
+        ] {
+            let m = parse(sql);
+            assert_eq!(m.errors.len(), 1, "{sql}: {:?}", m.errors);
+            assert_eq!((m.errors[0].span.line, m.errors[0].span.col), (line, col), "{sql}");
+        }
+    }
+
+    #[test]
+    fn unknown_commands_are_errors_with_suggestions() {
+        let m = parse("CREATE TABLE a (id int);\n\nCREAT TABLE b (id int);\nCREATE TABEL c (id int);");
+        assert_eq!(m.errors.len(), 2);
+        assert_eq!((m.errors[0].span.line, m.errors[0].span.col), (3, 1));
+        assert!(m.errors[0].message.contains("did you mean `CREATE`"), "{}", m.errors[0].message);
+        assert_eq!((m.errors[1].span.line, m.errors[1].span.col), (4, 8));
+    }
+
+    #[test]
+    fn classification() {
+        let m = parse(
+            "BEGIN; CREATE UNIQUE INDEX CONCURRENTLY i ON t (a); DROP INDEX CONCURRENTLY IF EXISTS i;\n\
+             REINDEX (VERBOSE) TABLE CONCURRENTLY t; DELETE FROM t; UPDATE t SET a = (SELECT 1 WHERE true);\n\
+             DELETE FROM t WHERE a = 1; ALTER TABLE ONLY public.t DROP COLUMN IF EXISTS b, DROP CONSTRAINT c, ALTER d DROP DEFAULT, DROP e;\n\
+             CREATE TABLE IF NOT EXISTS \"Public\".\"Foo\" (id int); CREATE TEMP TABLE tmp (x int); SAVEPOINT a; ROLLBACK TO SAVEPOINT a; COMMIT;\n\
+             INSERT INTO directus_settings (project_name) VALUES ('x'); SELECT * FROM other.directus_users;",
+        );
+        let k: Vec<&Kind> = m.statements.iter().map(|s| &s.kind).collect();
+        assert_eq!(k[0], &Kind::TransactionControl { what: "BEGIN".into() });
+        assert!(m.statements[1].concurrently.is_some() && m.statements[2].concurrently.is_some());
+        assert!(m.statements[3].concurrently.is_some());
+        assert_eq!(m.statements[4].has_where, Some(false));
+        assert_eq!(m.statements[5].has_where, Some(false));
+        assert_eq!(m.statements[6].has_where, Some(true));
+        let cols: Vec<&str> = m.statements[7].dropped_columns.iter().map(|(c, _)| c.as_str()).collect();
+        assert_eq!(cols, vec!["b", "e"]);
+        assert_eq!(m.statements[8].creates[0].display(), "Public.Foo");
+        assert!(m.statements[9].creates.is_empty());
+        assert_eq!(k[10], &Kind::Savepoint);
+        assert_eq!(k[11], &Kind::Savepoint);
+        assert_eq!(k[12], &Kind::TransactionControl { what: "COMMIT".into() });
+        assert_eq!(m.statements[13].directus_names[0].name, "directus_settings");
+        assert!(m.statements[14].directus_names.is_empty());
+        assert!(m.errors.is_empty(), "{:?}", m.errors);
+    }
+
+    #[test]
+    fn pragmas_cover_the_next_statement() {
+        let m = parse("-- trm-ci: ignore=migrations/destructive reason here\nDROP TABLE a\n  CASCADE;\nSELECT 1;");
+        assert_eq!(m.suppressions.len(), 1);
+        let s = &m.suppressions[0];
+        assert_eq!((s.first_line, s.last_line), (2, 3));
+        assert_eq!(s.rules, vec!["migrations/destructive".to_string()]);
+        assert_eq!(s.reason, "reason here");
+    }
+
+    #[test]
+    fn file_names() {
+        assert!(well_formed_name("0001_init.sql"));
+        assert!(well_formed_name("12345_add_x2.sql"));
+        assert!(!well_formed_name("001_init.sql"));
+        assert!(!well_formed_name("0001-init.sql"));
+        assert!(!well_formed_name("0001_Init.sql"));
+        assert!(!well_formed_name("0001__init.sql"));
+        assert!(!well_formed_name("0001_init.SQL"));
+        assert_eq!(parse_version("0007_AddX.sql"), (Some(7), Some("0007".into())));
+        assert_eq!(parse_version("x.sql"), (None, None));
+    }
+
+    /// A small deterministic generator: random bytes and random mixes of SQL
+    /// fragments never panic, and every span lies on char boundaries in order.
+    #[test]
+    fn random_input_never_panics() {
+        let mut seed: u64 = 0x9E37_79B9_7F4A_7C15;
+        let mut next = move || {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            seed
+        };
+        let frags = [
+            "'", "\"", "$$", "$a$", "$1", "--", "/*", "*/", "\\", "\n", ";", "(", ")", "E'", "U&'", ":'", "::", "é", "BEGIN",
+            "END", "CREATE FUNCTION", "ATOMIC", "CASE", "x", " ", "DROP", "TABLE", "ALTER TABLE t DROP", ",", ".", "directus_",
+        ];
+        for round in 0..3000 {
+            let s: String = if round % 2 == 0 {
+                let len = (next() % 200) as usize;
+                let bytes: Vec<u8> = (0..len).map(|_| (next() % 128) as u8).collect();
+                String::from_utf8_lossy(&bytes).into_owned()
+            } else {
+                (0..(next() % 40)).map(|_| frags[(next() % frags.len() as u64) as usize]).collect()
+            };
+            let m = parse(&s);
+            let mut last = 0;
+            for st in &m.statements {
+                assert!(st.start <= st.end && st.end <= s.len(), "{s:?}");
+                assert!(s.is_char_boundary(st.start) && s.is_char_boundary(st.end));
+                assert!(st.start >= last || st.is_meta(), "{s:?}");
+                last = st.start;
+            }
+        }
+        // Raw non-UTF-8 bytes: the model is empty, no panic.
+        let m = Migration::parse(&SourceFile::new("db-init/0001_x.sql", vec![0xff, 0xfe, b';'], None));
+        assert!(!m.readable && m.statements.is_empty());
     }
 }
