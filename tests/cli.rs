@@ -1,0 +1,485 @@
+//! End-to-end tests of the `trm-ci` binary: exit codes, commands, options,
+//! the hook, configuration errors, and hostile files. The repositories are
+//! built here in temp dirs; where a deterministic result is needed, a
+//! trm-ci.toml turns every rule off except the one under test, so these
+//! tests do not move when other rules change.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+const BIN: &str = env!("CARGO_BIN_EXE_trm-ci");
+
+fn trm(dir: &Path, args: &[&str]) -> Output {
+    let out = Command::new(BIN)
+        .args(args)
+        .current_dir(dir)
+        // Nothing from the outer CI may choose a base or colour for us.
+        .env_remove("GITHUB_ACTIONS")
+        .env_remove("GITHUB_BASE_REF")
+        .env("GIT_CEILING_DIRECTORIES", dir.parent().unwrap_or(dir))
+        .output()
+        .expect("run trm-ci");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(!stderr.contains("panicked"), "trm-ci {args:?} panicked:\n{stderr}");
+    out
+}
+
+fn code(o: &Output) -> i32 {
+    o.status.code().expect("exit code")
+}
+fn stdout(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stdout).into_owned()
+}
+fn stderr(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stderr).into_owned()
+}
+
+fn write(path: &Path, bytes: impl AsRef<[u8]>) {
+    std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+    std::fs::write(path, bytes).unwrap();
+}
+
+/// A trm-ci.toml turning off every rule but `keep`.
+fn config_only(keep: &[&str]) -> String {
+    let mut s = String::from("[rules]\n");
+    for r in trm_ci::rules::all() {
+        if !keep.contains(&r.id) {
+            s.push_str(&format!("\"{}\" = \"off\"\n", r.id));
+        }
+    }
+    s
+}
+
+/// A temp dir (outside any git repository) holding `repo/`.
+fn tmp_repo() -> (tempfile::TempDir, PathBuf) {
+    let t = tempfile::tempdir().unwrap();
+    let repo = t.path().join("repo");
+    std::fs::create_dir_all(&repo).unwrap();
+    (t, repo)
+}
+
+fn git(dir: &Path, args: &[&str]) {
+    let ok = Command::new("git")
+        .args(["-c", "user.name=t", "-c", "user.email=t@example.invalid", "-c", "commit.gpgsign=false"])
+        .args(args)
+        .current_dir(dir)
+        .env("GIT_CEILING_DIRECTORIES", dir.parent().unwrap())
+        .output()
+        .expect("git");
+    assert!(ok.status.success(), "git {args:?}: {}", String::from_utf8_lossy(&ok.stderr));
+}
+
+// ---- commands -------------------------------------------------------------
+
+#[test]
+fn rules_lists_every_rule() {
+    let (_t, dir) = tmp_repo();
+    let out = trm(&dir, &["rules"]);
+    assert_eq!(code(&out), 0);
+    let text = stdout(&out);
+    for r in trm_ci::rules::all() {
+        let line = text.lines().find(|l| l.split_whitespace().next() == Some(r.id));
+        let line = line.unwrap_or_else(|| panic!("{} not listed:\n{text}", r.id));
+        assert!(line.contains(r.severity.as_str()) && line.contains(r.summary), "{line}");
+    }
+    assert_eq!(text.lines().count(), trm_ci::rules::all().len());
+}
+
+#[test]
+fn explain_prints_each_rules_doc() {
+    let (_t, dir) = tmp_repo();
+    for r in trm_ci::rules::all() {
+        let out = trm(&dir, &["explain", r.id]);
+        assert_eq!(code(&out), 0, "{}", r.id);
+        let text = stdout(&out);
+        assert!(text.starts_with(&format!("# {}\n", r.id)), "{text}");
+        for section in ["## What it does", "## Why is this bad?", "## Example", "## Use instead"] {
+            assert!(text.contains(section), "{}: no {section}", r.id);
+        }
+    }
+}
+
+#[test]
+fn explain_unknown_rule_exits_2() {
+    let (_t, dir) = tmp_repo();
+    let out = trm(&dir, &["explain", "migrations/no-such-rule"]);
+    assert_eq!(code(&out), 2);
+    assert!(stderr(&out).contains("unknown rule `migrations/no-such-rule`"), "{}", stderr(&out));
+    assert!(stdout(&out).is_empty());
+}
+
+#[test]
+fn usage_errors_exit_2_and_help_exits_0() {
+    let (_t, dir) = tmp_repo();
+    assert_eq!(code(&trm(&dir, &["lint", "--format", "xml"])), 2);
+    assert_eq!(code(&trm(&dir, &["no-such-command"])), 2);
+    assert_eq!(code(&trm(&dir, &["lint", "--help"])), 0);
+    assert_eq!(code(&trm(&dir, &["--version"])), 0);
+}
+
+// ---- lint: exit codes and formats ----------------------------------------
+
+/// A repository whose only enabled rule is lint/unreadable-file, with one
+/// binary migration (an error) unless `clean`.
+fn unreadable_repo(clean: bool) -> (tempfile::TempDir, PathBuf) {
+    let (t, repo) = tmp_repo();
+    write(&repo.join("trm-ci.toml"), config_only(&["lint/unreadable-file"]));
+    write(&repo.join("db-init/0001_init.sql"), "CREATE TABLE t (id int);\n");
+    if !clean {
+        write(&repo.join("db-init/0002_blob.sql"), b"\x00\x01binary");
+    }
+    (t, repo)
+}
+
+#[test]
+fn lint_exits_0_without_errors_and_1_with_one() {
+    let (_t, clean) = unreadable_repo(true);
+    let out = trm(&clean, &["lint"]);
+    assert_eq!(code(&out), 0, "{}{}", stdout(&out), stderr(&out));
+    assert!(stdout(&out).ends_with("0 errors, 0 warnings in 1 file\n"), "{}", stdout(&out));
+
+    let (_t, dirty) = unreadable_repo(false);
+    let out = trm(&dirty, &["lint"]);
+    assert_eq!(code(&out), 1, "{}{}", stdout(&out), stderr(&out));
+    let text = stdout(&out);
+    assert!(text.contains("lint/unreadable-file") && text.contains("db-init/0002_blob.sql"), "{text}");
+    assert!(!text.contains('\u{1b}'), "no colour when stdout is not a terminal:\n{text}");
+    // Not a git repository: base rules skipped, with a note on stderr.
+    assert!(stderr(&out).contains("note: not a git repository"), "{}", stderr(&out));
+
+    // --repo from elsewhere gives the same answer.
+    let parent = dirty.parent().unwrap();
+    assert_eq!(code(&trm(parent, &["lint", "--repo", "repo"])), 1);
+}
+
+#[test]
+fn warnings_alone_exit_0() {
+    let (_t, repo) = unreadable_repo(false);
+    let mut cfg = config_only(&["lint/unreadable-file"]);
+    cfg.push_str("\"lint/unreadable-file\" = \"warning\"\n");
+    write(&repo.join("trm-ci.toml"), cfg);
+    let out = trm(&repo, &["lint"]);
+    assert_eq!(code(&out), 0, "{}", stdout(&out));
+    assert!(stdout(&out).contains("0 errors, 1 warning in 2 files"), "{}", stdout(&out));
+}
+
+#[test]
+fn every_format_renders_the_finding() {
+    let (_t, repo) = unreadable_repo(false);
+    let json = trm(&repo, &["lint", "--format", "json"]);
+    assert_eq!(code(&json), 1);
+    let v: serde_json::Value = serde_json::from_slice(&json.stdout).expect("JSON on stdout");
+    assert_eq!(v["version"], 1);
+    assert_eq!(v["summary"]["errors"], 1);
+    assert_eq!(v["summary"]["files_checked"], 2);
+    assert_eq!(v["findings"][0]["rule"], "lint/unreadable-file");
+    assert_eq!(v["findings"][0]["file"], "db-init/0002_blob.sql");
+    assert!(v["notes"][0].as_str().unwrap().contains("not a git repository"));
+
+    let sarif = trm(&repo, &["lint", "--format", "sarif"]);
+    assert_eq!(code(&sarif), 1);
+    let v: serde_json::Value = serde_json::from_slice(&sarif.stdout).expect("SARIF on stdout");
+    assert_eq!(v["version"], "2.1.0");
+    assert_eq!(v["runs"][0]["results"][0]["ruleId"], "lint/unreadable-file");
+
+    let gh = trm(&repo, &["lint", "--format", "github"]);
+    assert_eq!(code(&gh), 1);
+    assert!(stdout(&gh).lines().any(|l| l.starts_with("::error file=db-init/0002_blob.sql,")), "{}", stdout(&gh));
+}
+
+#[test]
+fn output_writes_the_file_and_nothing_on_stdout() {
+    let (_t, repo) = unreadable_repo(false);
+    let out = trm(&repo, &["lint", "--format", "json", "--output", "out/report.json"]);
+    // The directory does not exist: an environment error, exit 2.
+    assert_eq!(code(&out), 2, "{}", stderr(&out));
+    assert!(stderr(&out).contains("cannot write"), "{}", stderr(&out));
+
+    let out = trm(&repo, &["lint", "--format", "json", "--output", "report.json"]);
+    assert_eq!(code(&out), 1);
+    assert!(stdout(&out).is_empty(), "{}", stdout(&out));
+    let v: serde_json::Value = serde_json::from_slice(&std::fs::read(repo.join("report.json")).unwrap()).unwrap();
+    assert_eq!(v["summary"]["errors"], 1);
+    // The notes still reach the user.
+    assert!(stderr(&out).contains("note: not a git repository"));
+}
+
+#[test]
+fn path_arguments_limit_the_findings() {
+    let (_t, repo) = unreadable_repo(false);
+    write(&repo.join("db-init/0003_blob.sql"), b"\x00also binary");
+    let files = |o: &Output| -> Vec<String> {
+        let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+        v["findings"].as_array().unwrap().iter().map(|f| f["file"].as_str().unwrap().to_string()).collect()
+    };
+    let all = trm(&repo, &["lint", "--format", "json"]);
+    assert_eq!(files(&all), ["db-init/0002_blob.sql", "db-init/0003_blob.sql"]);
+
+    for arg in ["db-init/0003_blob.sql", "./db-init/0003_blob.sql"] {
+        let one = trm(&repo, &["lint", "--format", "json", arg]);
+        assert_eq!(code(&one), 1);
+        assert_eq!(files(&one), ["db-init/0003_blob.sql"], "{arg}");
+    }
+    let abs = repo.join("db-init/0002_blob.sql");
+    assert_eq!(files(&trm(&repo, &["lint", "--format", "json", abs.to_str().unwrap()])), ["db-init/0002_blob.sql"]);
+    // A directory selects everything below it.
+    assert_eq!(files(&trm(&repo, &["lint", "--format", "json", "db-init/"])).len(), 2);
+    // A clean file: nothing to report, exit 0.
+    let clean = trm(&repo, &["lint", "db-init/0001_init.sql"]);
+    assert_eq!(code(&clean), 0, "{}", stdout(&clean));
+}
+
+#[test]
+fn staged_reads_the_index_not_the_work_tree() {
+    let (_t, repo) = tmp_repo();
+    git(&repo, &["init", "-q", "-b", "main"]);
+    write(&repo.join("trm-ci.toml"), config_only(&["lint/unreadable-file"]));
+    write(&repo.join("db-init/0001_init.sql"), "CREATE TABLE t (id int);\n");
+    git(&repo, &["add", "."]);
+    git(&repo, &["commit", "-q", "-m", "init"]);
+
+    // Staged: a binary file. Work tree: fixed, not yet staged.
+    write(&repo.join("db-init/0002_seed.sql"), b"\x00binary");
+    git(&repo, &["add", "db-init/0002_seed.sql"]);
+    write(&repo.join("db-init/0002_seed.sql"), "INSERT INTO t VALUES (1);\n");
+    assert_eq!(code(&trm(&repo, &["lint"])), 0);
+    let staged = trm(&repo, &["lint", "--staged"]);
+    assert_eq!(code(&staged), 1, "{}", stdout(&staged));
+    assert!(stdout(&staged).contains("db-init/0002_seed.sql"));
+
+    // The other way round: staged text, broken work tree.
+    git(&repo, &["add", "db-init/0002_seed.sql"]);
+    write(&repo.join("db-init/0002_seed.sql"), b"\xff\xfe");
+    assert_eq!(code(&trm(&repo, &["lint", "--staged"])), 0);
+    assert_eq!(code(&trm(&repo, &["lint"])), 1);
+}
+
+#[test]
+fn staged_outside_a_repository_exits_2() {
+    let (_t, repo) = unreadable_repo(true);
+    let out = trm(&repo, &["lint", "--staged"]);
+    assert_eq!(code(&out), 2);
+    assert!(stderr(&out).contains("not inside a git repository"), "{}", stderr(&out));
+}
+
+#[test]
+fn base_outside_a_repository_exits_2() {
+    let (_t, repo) = unreadable_repo(true);
+    let out = trm(&repo, &["lint", "--base", "main"]);
+    assert_eq!(code(&out), 2);
+    assert!(stderr(&out).contains("--base main") && stderr(&out).contains("not inside a git repository"), "{}", stderr(&out));
+}
+
+#[test]
+fn unknown_base_exits_2() {
+    let (_t, repo) = unreadable_repo(true);
+    git(&repo, &["init", "-q", "-b", "main"]);
+    git(&repo, &["add", "."]);
+    git(&repo, &["commit", "-q", "-m", "init"]);
+    let out = trm(&repo, &["lint", "--base", "no-such-branch"]);
+    assert_eq!(code(&out), 2, "{}", stderr(&out));
+    assert!(stderr(&out).contains("no-such-branch"), "{}", stderr(&out));
+    assert_eq!(code(&trm(&repo, &["lint", "--base", "HEAD"])), 0);
+}
+
+#[test]
+fn bad_config_exits_2_with_file_line_col() {
+    let (_t, repo) = unreadable_repo(true);
+    write(&repo.join("trm-ci.toml"), "[rules]\n\"migrations/destructive\" = \"loud\"\n");
+    let out = trm(&repo, &["lint"]);
+    assert_eq!(code(&out), 2);
+    let err = stderr(&out);
+    let at = err.find("trm-ci.toml:").unwrap_or_else(|| panic!("no file name: {err}"));
+    let pos: Vec<&str> = err[at + "trm-ci.toml:".len()..].splitn(3, ':').take(2).collect();
+    assert!(pos.len() == 2 && pos.iter().all(|p| p.parse::<u32>().is_ok()), "no line:col in {err}");
+    assert_eq!(pos[0], "2", "the error is on line 2: {err}");
+
+    // Not TOML at all; and a --config that does not exist.
+    write(&repo.join("trm-ci.toml"), "[rules\n");
+    assert_eq!(code(&trm(&repo, &["lint"])), 2);
+    write(&repo.join("trm-ci.toml"), "");
+    let out = trm(&repo, &["lint", "--config", "missing.toml"]);
+    assert_eq!(code(&out), 2);
+    assert!(stderr(&out).contains("missing.toml"), "{}", stderr(&out));
+}
+
+#[test]
+fn missing_repo_dir_exits_2() {
+    let (_t, repo) = tmp_repo();
+    let out = trm(&repo, &["lint", "--repo", "does/not/exist"]);
+    assert_eq!(code(&out), 2);
+    assert!(stderr(&out).contains("does/not/exist"));
+}
+
+// ---- hostile input: findings, never a panic ------------------------------
+
+#[test]
+fn hostile_files_give_findings_never_a_panic() {
+    let (_t, repo) = tmp_repo();
+    let huge = vec![b'x'; trm_ci::source::MAX_FILE_BYTES + 1];
+    let mut big_sql = String::new();
+    for i in 0..20_000 {
+        big_sql.push_str(&format!("CREATE TABLE t{i} (id bigint PRIMARY KEY, name text NOT NULL DEFAULT 'x''y');\n"));
+    }
+    let cases: Vec<(&str, Vec<u8>)> = vec![
+        ("Dockerfile", b"FROM \x00\x01\x02 AS \xff\n".to_vec()),
+        ("snapshots/snapshot.yaml", b"version: 1\ndirectus: \xc3\x28\n".to_vec()),
+        ("compose.dev.yaml", Vec::new()),
+        ("entrypoint.sh", huge),
+        ("scripts/empty.sh", Vec::new()),
+        ("scripts/bin.sh", vec![0x7f, b'E', b'L', b'F', 0, 0, 1]),
+        ("db-init/0001_empty.sql", Vec::new()),
+        ("db-init/0002_bom.sql", "\u{feff}CREATE TABLE a (id int);\n".as_bytes().to_vec()),
+        ("db-init/0003_latin1.sql", b"INSERT INTO t VALUES ('caf\xe9');\n".to_vec()),
+        ("db-init/0004_big.sql", big_sql.into_bytes()),
+        ("db-init/0005_unterminated.sql", b"SELECT $$ never closed; '\n/* and a comment".to_vec()),
+        ("db-init/0006_crlf.sql", b"CREATE TABLE b (\r\n  id int\r\n);\r\nDROP TABLE b;\r\n".to_vec()),
+    ];
+    for (path, bytes) in &cases {
+        write(&repo.join(path), bytes);
+    }
+    for format in ["human", "json", "sarif", "github"] {
+        let out = trm(&repo, &["lint", "--format", format]);
+        assert!(matches!(code(&out), 0 | 1), "{format}: exit {} {}", code(&out), stderr(&out));
+        if format == "json" {
+            let v: serde_json::Value = serde_json::from_slice(&out.stdout).expect("JSON");
+            let unreadable: Vec<&str> = v["findings"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .filter(|f| f["rule"] == "lint/unreadable-file")
+                .map(|f| f["file"].as_str().unwrap())
+                .collect();
+            for f in ["Dockerfile", "snapshots/snapshot.yaml", "entrypoint.sh", "scripts/bin.sh", "db-init/0003_latin1.sql"] {
+                assert!(unreadable.contains(&f), "{f} not reported unreadable: {unreadable:?}");
+            }
+        }
+    }
+}
+
+#[test]
+fn garbage_text_in_every_artifact_never_panics() {
+    // Valid UTF-8 that is nothing like the expected syntax.
+    let samples: &[&str] = &[
+        "\\",
+        "$$",
+        "$a$ $b$",
+        "'",
+        "\"",
+        "--",
+        "/*/*",
+        "#",
+        "\\\n\\\n",
+        "<<EOF\n",
+        "- - - [\n{",
+        "&a [*a, *a]",
+        "::::\n\t\t:",
+        "é̃\u{200b}\u{feff}😀",
+        "FROM\nRUN \\",
+        "collections:\n  - collection: \n    fields: [",
+    ];
+    let (_t, repo) = tmp_repo();
+    for (i, s) in samples.iter().enumerate() {
+        let deep = format!("{}{}", "[".repeat(5_000), s);
+        for (path, text) in [
+            ("Dockerfile", s.to_string()),
+            ("snapshots/snapshot.yaml", deep.clone()),
+            ("compose.dev.yaml", deep),
+            ("entrypoint.sh", s.to_string()),
+            ("scripts/x.sh", s.to_string()),
+            ("db-init/0001_x.sql", s.to_string()),
+        ] {
+            write(&repo.join(path), text);
+        }
+        let out = trm(&repo, &["lint", "--format", "json"]);
+        assert!(matches!(code(&out), 0 | 1), "sample {i} {s:?}: exit {} {}", code(&out), stderr(&out));
+    }
+}
+
+// ---- hook install ---------------------------------------------------------
+
+#[cfg(unix)]
+fn mode(p: &Path) -> u32 {
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::metadata(p).unwrap().permissions().mode() & 0o777
+}
+
+#[test]
+fn hook_install_writes_an_executable_hook_and_respects_existing_ones() {
+    let (_t, repo) = tmp_repo();
+    git(&repo, &["init", "-q"]);
+    let hook = repo.join(".git/hooks/pre-commit");
+
+    let out = trm(&repo, &["hook", "install"]);
+    assert_eq!(code(&out), 0, "{}", stderr(&out));
+    let text = std::fs::read_to_string(&hook).unwrap();
+    assert!(text.starts_with("#!/bin/sh\n") && text.contains("lint --staged"), "{text}");
+    #[cfg(unix)]
+    assert_eq!(mode(&hook), 0o755);
+    let syntax = Command::new("sh").arg("-n").arg(&hook).status().unwrap();
+    assert!(syntax.success(), "the hook is valid sh");
+
+    // Our own hook is updated in place.
+    assert_eq!(code(&trm(&repo, &["hook", "install"])), 0);
+
+    // A foreign hook is left alone without --force...
+    std::fs::write(&hook, "#!/bin/sh\necho mine\n").unwrap();
+    let out = trm(&repo, &["hook", "install"]);
+    assert_eq!(code(&out), 2);
+    assert!(stderr(&out).contains("--force"), "{}", stderr(&out));
+    assert_eq!(std::fs::read_to_string(&hook).unwrap(), "#!/bin/sh\necho mine\n");
+
+    // ...and replaced with it, the old one kept.
+    let out = trm(&repo, &["hook", "install", "--force"]);
+    assert_eq!(code(&out), 0);
+    assert!(std::fs::read_to_string(&hook).unwrap().contains("lint --staged"));
+    assert_eq!(std::fs::read_to_string(repo.join(".git/hooks/pre-commit.trm-ci-backup")).unwrap(), "#!/bin/sh\necho mine\n");
+}
+
+#[test]
+fn hook_install_respects_core_hooks_path_and_repo_option() {
+    let (t, repo) = tmp_repo();
+    git(&repo, &["init", "-q"]);
+    git(&repo, &["config", "core.hooksPath", ".githooks"]);
+    let out = trm(t.path(), &["hook", "install", "--repo", "repo"]);
+    assert_eq!(code(&out), 0, "{}", stderr(&out));
+    assert!(repo.join(".githooks/pre-commit").is_file());
+    assert!(!repo.join(".git/hooks/pre-commit").exists());
+}
+
+#[test]
+fn hook_install_outside_a_repository_exits_2() {
+    let (_t, dir) = tmp_repo();
+    let out = trm(&dir, &["hook", "install"]);
+    assert_eq!(code(&out), 2);
+    assert!(stderr(&out).contains("not inside a git repository"), "{}", stderr(&out));
+}
+
+#[test]
+fn the_installed_hook_blocks_a_bad_commit() {
+    let (_t, repo) = tmp_repo();
+    git(&repo, &["init", "-q"]);
+    write(&repo.join("trm-ci.toml"), config_only(&["lint/unreadable-file"]));
+    write(&repo.join("db-init/0001_init.sql"), "CREATE TABLE t (id int);\n");
+    assert_eq!(code(&trm(&repo, &["hook", "install"])), 0);
+    let commit = |msg: &str| {
+        Command::new("git")
+            .args(["-c", "user.name=t", "-c", "user.email=t@example.invalid", "-c", "commit.gpgsign=false"])
+            .args(["commit", "-q", "-m", msg])
+            .current_dir(&repo)
+            .env("TRM_CI", BIN)
+            .env_remove("GITHUB_ACTIONS")
+            .output()
+            .unwrap()
+    };
+    git(&repo, &["add", "."]);
+    let ok = commit("good");
+    assert!(ok.status.success(), "{}", String::from_utf8_lossy(&ok.stderr));
+
+    write(&repo.join("db-init/0002_blob.sql"), b"\x00");
+    git(&repo, &["add", "."]);
+    let blocked = commit("bad");
+    assert!(!blocked.status.success(), "the hook let a binary migration through");
+    let all = format!("{}{}", String::from_utf8_lossy(&blocked.stdout), String::from_utf8_lossy(&blocked.stderr));
+    assert!(all.contains("lint/unreadable-file"), "{all}");
+}
