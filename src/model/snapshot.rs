@@ -737,6 +737,15 @@ impl<'a> Builder<'a> {
                         Frame::Seq { items, span, anchor } => (NodeKind::Seq(items), span, anchor),
                         Frame::Map { entries, span, anchor, .. } => {
                             self.check_duplicates(&entries);
+                            // yaml-rust2 marks a block mapping at its first `:`;
+                            // the mapping starts at its first key.
+                            let span = match entries.first() {
+                                Some(e) if e.key_span.offset < span.offset => {
+                                    let end = self.line_end(e.key_span.offset);
+                                    self.src.span(e.key_span.offset, end)
+                                }
+                                _ => span,
+                            };
                             (NodeKind::Map(entries), span, anchor)
                         }
                     };
@@ -853,5 +862,162 @@ fn core_tag(t: &Tag) -> Option<String> {
     match t.suffix.as_str() {
         "str" | "int" | "float" | "bool" | "null" | "map" | "seq" | "timestamp" | "binary" if core => Some(t.suffix.clone()),
         _ => None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(text: &str) -> Snapshot {
+        Snapshot::parse(&SourceFile::new("snapshots/snapshot.yaml", text.as_bytes().to_vec(), None))
+    }
+
+    const SMALL: &str = "version: 1\ndirectus: 11.17.4\nvendor: postgres\ncollections:\n  - collection: orders\n    meta:\n      icon: box\n    schema:\n      name: orders\n  - collection: folder\n    meta: null\n    schema: null\nfields:\n  - collection: orders\n    field: total\n    type: decimal\nrelations:\n  - collection: orders\n    field: customer\n    related_collection: directus_users\n    meta:\n      one_field: null\n      one_allowed_collections: [a, b]\n";
+
+    #[test]
+    fn builds_typed_views_with_spans() {
+        let s = parse(SMALL);
+        assert!(s.errors.is_empty(), "{:?}", s.errors);
+        assert_eq!(s.collection_names(), vec!["orders", "folder"]);
+        assert!(s.collections[0].is_table() && s.collections[0].has_meta);
+        assert!(!s.collections[1].is_table() && !s.collections[1].has_meta);
+        assert_eq!(s.collections[0].span.line, 5);
+        assert_eq!(s.collections[0].span.col, 17);
+        let d = s.directus.as_ref().unwrap();
+        assert_eq!((d.value.as_str(), d.span.line, d.span.col, d.span.end_col), ("11.17.4", 2, 11, 18));
+        assert_eq!(s.vendor.as_ref().unwrap().value, "postgres");
+        let f = &s.fields[0];
+        assert_eq!((f.collection.value.as_str(), f.field.value.as_str()), ("orders", "total"));
+        assert_eq!(f.r#type.as_ref().unwrap().span.line, 16);
+        let r = &s.relations[0];
+        assert_eq!(r.related_collection.as_ref().unwrap().value, "directus_users");
+        assert_eq!(r.one_field, None);
+        assert_eq!(r.one_allowed_collections.iter().map(|c| c.value.as_str()).collect::<Vec<_>>(), vec!["a", "b"]);
+        let json = s.json.as_ref().unwrap();
+        assert_eq!(json["version"], serde_json::json!(1));
+        assert_eq!(json["collections"][1]["meta"], serde_json::Value::Null);
+    }
+
+    #[test]
+    fn json_pointers_map_to_lines() {
+        let s = parse(SMALL);
+        // A scalar: its own span.
+        let t = s.span_at("/fields/0/type").unwrap();
+        assert_eq!((t.line, t.col, t.end_col), (16, 11, 18));
+        // A mapping under a key: the key.
+        let m = s.span_at("/collections/0/meta").unwrap();
+        assert_eq!((m.line, m.col, m.end_col), (6, 5, 9));
+        // A sequence item: its first line, from its first key.
+        let i = s.span_at("/collections/1").unwrap();
+        assert_eq!((i.line, i.col), (10, 5));
+        // The root, and a path that goes further than the document.
+        assert_eq!(s.span_at("").unwrap().line, 1);
+        assert_eq!(s.span_at("/collections/1/nothing/here").unwrap().line, 10);
+        assert_eq!(s.key_span_at("/collections/0/meta", "icon").unwrap().line, 7);
+    }
+
+    #[test]
+    fn scalars_resolve_like_js_yaml() {
+        let s = parse("a: 11.17\nb: '1'\nc: ~\nd: 0x10\ne: true\nf: 1.2.3\ng: !!str 5\nh: -7\ni: .5e3\n");
+        let j = s.json.unwrap();
+        assert_eq!(j["a"], serde_json::json!(11.17));
+        assert_eq!(j["b"], serde_json::json!("1"));
+        assert_eq!(j["c"], serde_json::Value::Null);
+        assert_eq!(j["d"], serde_json::json!(16));
+        assert_eq!(j["e"], serde_json::json!(true));
+        assert_eq!(j["f"], serde_json::json!("1.2.3"));
+        assert_eq!(j["g"], serde_json::json!("5"));
+        assert_eq!(j["h"], serde_json::json!(-7));
+        assert_eq!(j["i"], serde_json::json!(500.0));
+    }
+
+    #[test]
+    fn syntax_errors_are_data_with_a_line() {
+        let s = parse("version: 1\ncollections:\n  - collection: 'orders\n");
+        assert_eq!(s.errors.len(), 1, "{:?}", s.errors);
+        assert!(s.errors[0].message.starts_with("YAML syntax error"));
+        assert!(s.errors[0].span.line >= 3);
+        assert!(s.root().is_none() && s.json.is_none() && s.collections.is_empty());
+    }
+
+    #[test]
+    fn duplicate_keys_multiple_documents_and_unknown_tags_are_errors() {
+        let s = parse("a: 1\nb:\n  c: 1\n  c: 2\n");
+        assert_eq!(s.errors.len(), 1);
+        assert_eq!((s.errors[0].span.line, s.errors[0].span.col), (4, 3));
+        assert_eq!(s.json.as_ref().unwrap()["b"]["c"], serde_json::json!(2));
+        let s = parse("a: 1\n---\nb: 2\n");
+        assert!(s.errors.iter().any(|e| e.message.contains("second YAML document") && e.span.line == 2), "{:?}", s.errors);
+        let s = parse("a: !custom 1\n");
+        assert!(s.errors.iter().any(|e| e.message.contains("unknown YAML tag")), "{:?}", s.errors);
+    }
+
+    #[test]
+    fn aliases_expand_but_a_billion_laughs_does_not() {
+        let s = parse("a: &x {k: v}\nb: *x\n");
+        assert!(s.errors.is_empty(), "{:?}", s.errors);
+        assert_eq!(s.json.unwrap()["b"]["k"], serde_json::json!("v"));
+        let mut lol = String::from("l0: &l0 [lol, lol, lol, lol, lol, lol, lol, lol, lol, lol]\n");
+        for i in 1..12 {
+            let p = i - 1;
+            lol.push_str(&format!("l{i}: &l{i} [*l{p}, *l{p}, *l{p}, *l{p}, *l{p}, *l{p}, *l{p}, *l{p}, *l{p}, *l{p}]\n"));
+        }
+        let t = std::time::Instant::now();
+        let s = parse(&lol);
+        assert!(t.elapsed().as_secs() < 2);
+        assert!(s.json.is_none());
+        assert!(s.errors.iter().any(|e| e.message.contains("aliases expand")), "{:?}", s.errors);
+    }
+
+    #[test]
+    fn deep_nesting_is_an_error_not_a_stack_overflow() {
+        let flow = "a: ".to_string() + &"[".repeat(100_000);
+        let s = parse(&flow);
+        assert!(!s.errors.is_empty());
+        let mut block = String::new();
+        for i in 0..5_000 {
+            block.push_str(&" ".repeat(i));
+            block.push_str("- \n");
+        }
+        let s = parse(&block);
+        assert!(!s.errors.is_empty());
+        let mut block = String::new();
+        for i in 0..5_000 {
+            block.push_str(&" ".repeat(i));
+            block.push_str("k:\n");
+        }
+        let s = parse(&block);
+        assert!(s.errors.iter().any(|e| e.message.contains("nesting deeper")), "{:?}", s.errors);
+    }
+
+    #[test]
+    fn odd_inputs_never_panic() {
+        for text in [
+            "", "\u{feff}", "---", "...", "[", "{", "}", "]", "- - - -", "? a\n: b", "? [a]\n: b", "*x", "&a",
+            "a: *b", "\t", "a:\n\t- b", "'", "\"\\", "a: |\n  x\n b", "%YAML 1.2\n---\na: 1", "a: b: c", "- a\nb: c",
+            "a: &x [*x]", "\r\n\r\na: 1\r\n", "é: ü\nç: [ñ, 'ø']",
+        ] {
+            let _ = parse(text);
+        }
+        let s = Snapshot::parse(&SourceFile::new("s.yaml", vec![0xff, 0xfe, b'a'], None));
+        assert!(s.root().is_none() && s.errors.is_empty());
+    }
+
+    #[test]
+    fn crlf_and_multibyte_spans() {
+        let s = parse("directus: \"11.17.4\"\r\nvendor: pöstgres\r\n");
+        let d = s.directus.unwrap();
+        assert_eq!((d.span.line, d.span.col, d.span.end_col), (1, 11, 20));
+        let v = s.vendor.unwrap();
+        assert_eq!((v.value.as_str(), v.span.line, v.span.col, v.span.end_col), ("pöstgres", 2, 9, 17));
+    }
+
+    #[test]
+    fn pragmas_cover_the_next_line() {
+        let s = parse("# trm-ci: ignore=snapshot/vendor taken on purpose\n\nvendor: mysql\n");
+        assert_eq!(s.suppressions.len(), 1);
+        assert_eq!((s.suppressions[0].first_line, s.suppressions[0].last_line), (3, 3));
+        assert_eq!(s.suppressions[0].rules, vec!["snapshot/vendor".to_string()]);
     }
 }

@@ -308,21 +308,44 @@ fn schema(ctx: &Context, e: &mut Emitter) {
     };
     let help = "regenerate the snapshot with `directus schema snapshot --format yaml` rather than editing it by hand; \
                 a partial `meta` or `schema` makes `schema apply` delete the collection, field or relation";
-    let mut count = 0usize;
+    // Missing keys of one mapping are reported together: a partial `meta`
+    // is one mistake, not twenty.
+    let mut missing: Vec<(String, Vec<String>)> = Vec::new();
+    let mut others: Vec<(String, Option<Span>, String)> = Vec::new();
     for err in v.iter_errors(json) {
-        count += 1;
-        if count > MAX_SCHEMA_FINDINGS {
-            continue;
-        }
         let pointer = err.instance_path().as_str().to_string();
-        let span = match err.kind() {
-            jsonschema::error::ValidationErrorKind::AdditionalProperties { unexpected } => unexpected
-                .first()
-                .and_then(|k| s.key_span_at(&pointer, k))
-                .or_else(|| s.span_at(&pointer)),
-            _ => s.span_at(&pointer),
-        };
-        e.emit(&s.path, span, format!("`{}`: {}", display_path(&pointer), describe(&err)), help);
+        match err.kind() {
+            jsonschema::error::ValidationErrorKind::Required { property } => {
+                let key = property.as_str().map(str::to_string).unwrap_or_else(|| property.to_string());
+                match missing.iter_mut().find(|(p, _)| *p == pointer) {
+                    Some((_, keys)) => keys.push(key),
+                    None => missing.push((pointer, vec![key])),
+                }
+            }
+            jsonschema::error::ValidationErrorKind::AdditionalProperties { unexpected } => {
+                let span = unexpected.first().and_then(|k| s.key_span_at(&pointer, k)).or_else(|| s.span_at(&pointer));
+                others.push((pointer, span, describe(&err)));
+            }
+            _ => {
+                let span = s.span_at(&pointer);
+                others.push((pointer, span, describe(&err)));
+            }
+        }
+    }
+    let mut all: Vec<(Option<Span>, String)> = Vec::new();
+    for (pointer, keys) in missing {
+        let list = keys.iter().map(|k| format!("`{k}`")).collect::<Vec<_>>().join(", ");
+        let what = if keys.len() == 1 { format!("missing required key {list}") } else { format!("missing {} required keys: {list}", keys.len()) };
+        let consequence = consequence_of_missing(s, &pointer);
+        all.push((s.span_at(&pointer), format!("`{}`{}: {what}{consequence}", display_path(&pointer), owner(s, &pointer))));
+    }
+    for (pointer, span, what) in others {
+        all.push((span, format!("`{}`{}: {what}", display_path(&pointer), owner(s, &pointer))));
+    }
+    all.sort_by_key(|(span, _)| span.map(|s| (s.line, s.col)));
+    let count = all.len();
+    for (span, message) in all.into_iter().take(MAX_SCHEMA_FINDINGS) {
+        e.emit(&s.path, span, message, help);
     }
     if count > MAX_SCHEMA_FINDINGS {
         e.emit(
@@ -333,6 +356,37 @@ fn schema(ctx: &Context, e: &mut Emitter) {
         );
     }
     consistency(s, e);
+}
+
+/// ` (collection `x`)` / ` (field `c.f`)` for a pointer into one of the lists.
+fn owner(s: &Snapshot, pointer: &str) -> String {
+    let mut segs = pointer.split('/').skip(1);
+    let (Some(list), Some(i)) = (segs.next(), segs.next().and_then(|i| i.parse::<usize>().ok())) else { return String::new() };
+    let Some(root) = s.root() else { return String::new() };
+    let Some(&item) = s.get(root, list).and_then(|l| s.items(l).get(i)) else { return String::new() };
+    let name = |k: &str| s.get(item, k).and_then(|n| s.str_at(n)).map(|v| v.value);
+    match (list, name("collection"), name("field")) {
+        ("collections", Some(c), _) => format!(" (collection `{c}`)"),
+        ("fields", Some(c), Some(f)) => format!(" (field `{c}.{f}`)"),
+        ("relations", Some(c), Some(f)) => format!(" (relation on `{c}.{f}`)"),
+        _ => String::new(),
+    }
+}
+
+/// What `schema apply` does with an entry missing keys at `pointer`.
+fn consequence_of_missing(s: &Snapshot, pointer: &str) -> &'static str {
+    let segs: Vec<&str> = pointer.split('/').skip(1).collect();
+    let _ = s;
+    match segs.as_slice() {
+        ["collections", _, "meta"] | ["collections", _] => {
+            "; `schema apply` can read a missing key as a removal and DELETE this collection with its table"
+        }
+        ["relations", _, "meta"] | ["relations", _, "schema"] | ["relations", _] => {
+            "; `schema apply` can read a missing key as a removal and DELETE this relation"
+        }
+        ["fields", _, "schema"] | ["fields", _] => "; `schema apply` can read a missing key as a removal and DELETE this field's column",
+        _ => "",
+    }
 }
 
 /// The names inside `meta` and `schema` must be the item's own: Directus
@@ -712,10 +766,14 @@ fn destructive_change(ctx: &Context, e: &mut Emitter) {
             &h.path,
             Some(list_span("collections")),
             format!(
-                "collection `{}` (line {} in {base_desc}) is removed: `schema apply` {what}{}",
+                "collection `{}` (line {} in {base_desc}{}) is removed: `schema apply` {what}",
                 c.name,
                 c.span.line,
-                if n_fields > 0 { format!(" ({n_fields} fields)") } else { String::new() }
+                match n_fields {
+                    0 => String::new(),
+                    1 => ", 1 field".to_string(),
+                    n => format!(", {n} fields"),
+                }
             ),
             help_restore,
         );
