@@ -132,7 +132,9 @@ impl Compose {
         let mut parser = Parser::new_from_str(text);
         if let Err(e) = parser.load(&mut b, false) {
             let off = b.offset(e.marker());
-            let span = src.span(off, off);
+            // One character wide where there is one (a caret in the code frame).
+            let end = text[off..].chars().next().filter(|c| *c != '\n').map(|c| off + c.len_utf8()).unwrap_or(off);
+            let span = src.span(off, end);
             b.errors.push(YamlError { message: e.info().to_string(), span });
         }
         let yaml = Yaml { nodes: b.nodes, root: b.root };

@@ -417,6 +417,20 @@ impl<'a> Parser<'a> {
             }
             debug_assert!(k > first_line);
         }
+        // Only ARG (and parser directives) may come before the first FROM.
+        let first_from = self.out.instructions.iter().position(|i| i.is("FROM"));
+        let before = first_from.unwrap_or(self.out.instructions.len());
+        if let Some(ins) = self.out.instructions[..before].iter().find(|i| !i.is("ARG") && KEYWORDS.contains(&i.keyword.as_str())) {
+            let message = match first_from {
+                Some(_) => format!("`{}` comes before the first `FROM`: only `ARG` may", ins.keyword),
+                None => format!("`{}` without any `FROM`: a Dockerfile must start its stage with `FROM`", ins.keyword),
+            };
+            self.out.errors.push(ParseError { message, span: ins.keyword_span });
+        }
+        if self.out.instructions.is_empty() && self.src.text().is_ok() {
+            let span = self.src.span(0, 0);
+            self.out.errors.push(ParseError { message: "the Dockerfile has no instructions".into(), span });
+        }
         // Pragmas with nothing after them cover nothing (reported unused).
         for (span, rules, reason) in pragmas {
             self.out.suppressions.push(Suppression {
