@@ -6,6 +6,10 @@ set -euo pipefail
 pin=${1:?usage: install-directus.sh PIN}
 cache=${TRM_CI_CACHE:-/var/cache/trm-ci}
 dir="$cache/directus-$pin"
+mkdir -p "$cache"
+# One install per pin at a time (two CI jobs, or a test and a developer).
+exec 8>"$cache/directus-$pin.lock"
+flock 8
 if [ -f "$dir/.complete" ]; then
   echo "[ci] directus $pin: cached in $dir"
   exit 0
