@@ -11,7 +11,8 @@
 #   - waits for the database (DB_INIT_WAIT_SECONDS, default 60), then fails with a
 #     line naming host:port and the last error;
 #   - holds a Postgres advisory lock for the whole run: two containers booting at once
-#     apply each file once (the second waits, then skips);
+#     apply each file once (the second waits, at most DB_INIT_LOCK_WAIT_SECONDS (600),
+#     then skips);
 #   - ledger: trm_db_init.ledger (file, sha256, applied_at, duration_ms);
 #   - each pending file runs in ONE transaction together with its ledger row
 #     (ON_ERROR_STOP), in ascending file-name order: a crash leaves no half-applied file;
@@ -109,19 +110,32 @@ until psql_ -At -c 'SELECT 1' >/dev/null 2>"$tmp/err"; do
 done
 
 # --- the advisory lock, held by one psql session for the whole run ----------------
+# Polled with pg_try_advisory_lock rather than a blocking pg_advisory_lock: a session
+# blocked inside a statement holds a snapshot, and a concurrent Directus bootstrap's
+# CREATE INDEX CONCURRENTLY would wait for it forever.
+lock_wait=${DB_INIT_LOCK_WAIT_SECONDS:-600}
 coproc LOCK { exec psql -X -q -At -v ON_ERROR_STOP=1 2>&1; }
 lock_pid=$LOCK_PID
-printf 'SELECT pg_advisory_lock(%s);\n\\echo LOCKED\n' "$lock_key" >&"${LOCK[1]}"
-locked=""
-lock_out=""
-while IFS= read -r -t "$((wait_seconds + 600))" line <&"${LOCK[0]}"; do
-  if [ "$line" = LOCKED ]; then
-    locked=1
-    break
+lock_deadline=$((SECONDS + lock_wait))
+said=""
+while :; do
+  printf 'SELECT pg_try_advisory_lock(%s);\n' "$lock_key" >&"${LOCK[1]}" 2>/dev/null ||
+    fail "could not take the db-init advisory lock on $where: the lock session ended"
+  answer=""
+  IFS= read -r -t 60 answer <&"${LOCK[0]}" || true
+  case "$answer" in
+    t) break ;;
+    f) ;;
+    *) fail "could not take the db-init advisory lock on $where: ${answer:-no answer}" ;;
+  esac
+  if [ -z "$said" ]; then
+    echo "[db-init] waiting for another db-init run to finish (advisory lock $lock_key)"
+    said=1
   fi
-  [ -z "$line" ] || lock_out="$lock_out $line"
+  [ "$SECONDS" -lt "$lock_deadline" ] ||
+    fail "another db-init run held the advisory lock for more than ${lock_wait}s (DB_INIT_LOCK_WAIT_SECONDS)"
+  sleep 0.5
 done
-[ -n "$locked" ] || fail "could not take the db-init advisory lock on $where:${lock_out:- no answer}"
 
 # --- the ledger ---------------------------------------------------------------------
 psql_ 2>"$tmp/err" >/dev/null <<'SQL' || fail "ledger: $(reason_of "$tmp/err")"

@@ -102,8 +102,16 @@ async function main() {
   } catch (err) {
     throw new Error(`cannot connect to the database at ${process.env.DB_HOST}:${process.env.DB_PORT ?? 5432}: ${oneLine(err)}`);
   }
+  // Polled, not a blocking pg_advisory_lock: a statement blocked on the lock holds a
+  // snapshot, and the other boot's bootstrap (CREATE INDEX CONCURRENTLY in Directus's
+  // migrations) would wait for it forever.
   lockConn = await database.client.acquireConnection();
-  await lockConn.query('SELECT pg_advisory_lock($1)', [LOCK_KEY]);
+  for (let waited = false; ; waited = true) {
+    const { rows } = await lockConn.query('SELECT pg_try_advisory_lock($1) AS ok', [LOCK_KEY]);
+    if (rows[0].ok) break;
+    if (!waited) say('waiting for another boot to finish its schema step (advisory lock)');
+    await new Promise((resolve) => setTimeout(resolve, 500));
+  }
 
   // 1. bootstrap, as `directus bootstrap` (@directus/api/dist/cli/commands/bootstrap)
   if ((await db.isInstalled()) === false) {

@@ -486,25 +486,21 @@ pub fn db_init_copy(fixtures: &[&str]) -> tempfile::TempDir {
     dir
 }
 
-/// The real snapshot without one collection: its entries, its fields and the relations
-/// pointing at it are left out (the YAML is the list-of-items layout that
-/// `directus schema snapshot` writes).
-pub fn snapshot_without(collection: &str, out: &Path) {
+/// The real snapshot without the list items (collections, fields, relations) that
+/// `drop` selects; an item is its `  - collection: ...` line and the lines under it
+/// (the layout `directus schema snapshot` writes).
+pub fn snapshot_without(out: &Path, drop: impl Fn(&[&str]) -> bool) {
     let text = fs::read_to_string(repo().join("snapshots/snapshot.yaml")).expect("read snapshot");
     let mut kept: Vec<&str> = Vec::new();
     let mut item: Vec<&str> = Vec::new();
-    let header = format!("  - collection: {collection}");
-    let pointer = format!("    related_collection: {collection}");
-    fn flush<'a>(item: &mut Vec<&'a str>, kept: &mut Vec<&'a str>, header: &str, pointer: &str) {
-        let drop = item.first().is_some_and(|l| *l == header) || item.iter().any(|l| *l == pointer);
-        if !drop {
-            kept.append(item);
-        }
-        item.clear();
-    }
+    let mut dropped = 0;
     for line in text.lines() {
         if line.starts_with("  - ") || !line.starts_with("  ") {
-            flush(&mut item, &mut kept, &header, &pointer);
+            if !item.is_empty() && drop(&item) {
+                dropped += 1;
+                item.clear();
+            }
+            kept.append(&mut item);
         }
         if line.starts_with("  - ") || (line.starts_with("    ") && !item.is_empty()) {
             item.push(line);
@@ -512,6 +508,25 @@ pub fn snapshot_without(collection: &str, out: &Path) {
             kept.push(line);
         }
     }
-    flush(&mut item, &mut kept, &header, &pointer);
+    if !item.is_empty() && drop(&item) {
+        dropped += 1;
+        item.clear();
+    }
+    kept.append(&mut item);
+    assert!(dropped > 0, "snapshot_without dropped nothing");
     fs::write(out, kept.join("\n") + "\n").expect("write snapshot");
+}
+
+/// `drop` for snapshot_without: the collection, its fields, and relations pointing at it.
+pub fn collection_and_its_relations(collection: &str) -> impl Fn(&[&str]) -> bool {
+    let header = format!("  - collection: {collection}");
+    let pointer = format!("    related_collection: {collection}");
+    move |item| item[0] == header || item.contains(&pointer.as_str())
+}
+
+/// `drop` for snapshot_without: one field of a collection.
+pub fn one_field(collection: &str, field: &str) -> impl Fn(&[&str]) -> bool {
+    let header = format!("  - collection: {collection}");
+    let name = format!("    field: {field}");
+    move |item| item[0] == header && item.get(1) == Some(&name.as_str())
 }
