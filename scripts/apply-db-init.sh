@@ -90,7 +90,10 @@ psql_() { psql -X -q -v ON_ERROR_STOP=1 "$@"; }
 
 # --- the files --------------------------------------------------------------------
 files=()
-while IFS= read -r f; do files+=("$f"); done < <(cd "$dir" && find . -maxdepth 1 -type f -name '*.sql' -printf '%f\n' | LC_ALL=C sort)
+# (a glob, not find -printf: the image's find is busybox's)
+while IFS= read -r f; do
+  [ -z "$f" ] || [ ! -f "$dir/$f" ] || files+=("$f")
+done < <(cd "$dir" && for p in *.sql; do printf '%s\n' "$p"; done | LC_ALL=C sort)
 declare -A sha_of=()
 for f in "${files[@]}"; do
   [[ "$f" =~ ^[0-9]+_[A-Za-z0-9_.-]+\.sql$ ]] || fail "$f" "file name must look like 0001_short_name.sql"
