@@ -1,0 +1,378 @@
+#!/usr/bin/env python3
+"""The synthetic-repository benchmark of `trm-ci lint` (run it through .ci/bench).
+
+Generates repositories of N migrations of realistic DDL, a 200-collection
+Directus snapshot (version 1, directus 11.17.4, vendor postgres) and this
+repository's Dockerfile, entrypoint, scripts and compose file, commits each
+one to git (so the base-dependent rules run against `main`), then measures:
+
+  * trm-ci's wall time (median of --runs) and peak RSS on 1,000 migrations;
+  * when `squawk` and `hadolint` are on PATH: squawk over the same
+    migrations + hadolint over the Dockerfile, and the ratio;
+  * this repository's own lint;
+  * scaling with the number of migrations (250/500/1000/2000 by default).
+
+Prints numbers, asserts nothing. Standard library only.
+"""
+
+import argparse
+import json
+import os
+import platform
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+
+PIN = "11.17.4"
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+# ---------------------------------------------------------------- generation
+
+WORDS = ["order", "invoice", "customer", "product", "shipment", "payment", "stock", "supplier",
+         "warehouse", "coupon", "review", "basket", "refund", "ledger", "tenant", "audit"]
+COLTYPES = ["text", "varchar(255)", "integer", "bigint", "numeric(12,2)", "boolean DEFAULT false",
+            "timestamptz DEFAULT now()", "jsonb", "uuid DEFAULT gen_random_uuid()", "date"]
+
+
+def migration(n: int) -> tuple:
+    """(file name, SQL) of migration number n: one of several realistic shapes."""
+    w = WORDS[n % len(WORDS)]
+    t = f"app_{w}_{n}"
+    kind = n % 6
+    if kind == 0 or n == 1:
+        cols = ",\n".join(f"  {w}_c{i} {COLTYPES[(n + i) % len(COLTYPES)]}" for i in range(6))
+        sql = f"""-- {n:04d}: the {w} table
+CREATE TABLE IF NOT EXISTS {t} (
+  id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+{cols},
+  created_at timestamptz NOT NULL DEFAULT now()
+);
+CREATE INDEX IF NOT EXISTS {t}_created_idx ON {t} (created_at);
+COMMENT ON TABLE {t} IS 'Rows of {w}s; written by the app, read by Directus';
+"""
+        name = f"{n:04d}_create_{w}_{n}.sql"
+    elif kind == 1:
+        sql = f"""ALTER TABLE app_{WORDS[(n - 1) % len(WORDS)]}_{n - 1}
+  ADD COLUMN IF NOT EXISTS note text,
+  ADD COLUMN IF NOT EXISTS amount numeric(12,2) NOT NULL DEFAULT 0;
+CREATE UNIQUE INDEX IF NOT EXISTS app_uq_{n} ON app_{WORDS[(n - 1) % len(WORDS)]}_{n - 1} (amount, note);
+"""
+        name = f"{n:04d}_add_note_{n}.sql"
+    elif kind == 2:
+        sql = f"""CREATE OR REPLACE FUNCTION app_touch_{n}() RETURNS trigger
+LANGUAGE plpgsql AS $fn$
+BEGIN
+  -- keep updated_at current; a ';' inside the body must not split it
+  NEW.updated_at := now();
+  RETURN NEW;
+END
+$fn$;
+
+DO $$
+BEGIN
+  IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = 'app_reader_{n % 7}') THEN
+    CREATE ROLE app_reader_{n % 7} NOLOGIN;
+  END IF;
+END
+$$;
+"""
+        name = f"{n:04d}_touch_function_{n}.sql"
+    elif kind == 3:
+        rows = ",\n".join(f"  ('{w}-{i}', {i * 3 + n}, 'it''s row {i}')" for i in range(8))
+        sql = f"""CREATE TABLE IF NOT EXISTS app_seed_{n} (code text PRIMARY KEY, qty integer NOT NULL, label text);
+INSERT INTO app_seed_{n} (code, qty, label) VALUES
+{rows}
+ON CONFLICT (code) DO NOTHING;
+"""
+        name = f"{n:04d}_seed_{w}_{n}.sql"
+    elif kind == 4:
+        sql = f"""CREATE OR REPLACE VIEW app_{w}_summary_{n} AS
+SELECT date_trunc('day', now()) AS day, count(*) AS n
+  FROM pg_class
+ WHERE relkind = 'r' /* tables only */
+ GROUP BY 1;
+GRANT SELECT ON app_{w}_summary_{n} TO PUBLIC;
+"""
+        name = f"{n:04d}_view_{w}_{n}.sql"
+    else:
+        sql = f"""CREATE TABLE IF NOT EXISTS app_{w}_events_{n} (
+  id bigserial,
+  at timestamptz NOT NULL,
+  payload jsonb NOT NULL DEFAULT '{{}}'::jsonb,
+  PRIMARY KEY (id, at)
+) PARTITION BY RANGE (at);
+CREATE TABLE IF NOT EXISTS app_{w}_events_{n}_2026 PARTITION OF app_{w}_events_{n}
+  FOR VALUES FROM ('2026-01-01') TO ('2027-01-01');
+ALTER TABLE app_{w}_events_{n} ADD CONSTRAINT app_{w}_events_{n}_payload_chk
+  CHECK (jsonb_typeof(payload) = 'object') NOT VALID;
+"""
+        name = f"{n:04d}_events_{w}_{n}.sql"
+    return name, sql
+
+
+def y(v) -> str:
+    """A YAML scalar as `directus schema snapshot` writes it."""
+    if v is None:
+        return "null"
+    if v is True:
+        return "true"
+    if v is False:
+        return "false"
+    if isinstance(v, (int, float)):
+        return str(v)
+    s = str(v)
+    if s == "" or s[0] in "!&*-?{}[],#|>@`\"'%: " or ": " in s or " #" in s or s in ("null", "true", "false") \
+            or s.replace(".", "", 1).isdigit():
+        return "'" + s.replace("'", "''") + "'"
+    return s
+
+
+def block(d: dict, indent: int) -> list:
+    out = []
+    pad = " " * indent
+    for k, v in d.items():
+        if isinstance(v, dict):
+            out.append(f"{pad}{k}:")
+            out.extend(block(v, indent + 2))
+        elif isinstance(v, list):
+            out.append(f"{pad}{k}:")
+            out.extend(f"{pad}  - {y(e)}" for e in v)
+        else:
+            out.append(f"{pad}{k}: {y(v)}")
+    return out
+
+
+def item(d: dict) -> list:
+    lines = block(d, 4)
+    return ["  - " + lines[0][4:]] + lines[1:]
+
+
+FIELD_KINDS = [("string", "character varying", 255), ("text", "text", None), ("integer", "integer", None),
+               ("boolean", "boolean", None), ("dateTime", "timestamp with time zone", None),
+               ("decimal", "numeric", None), ("json", "json", None)]
+
+
+def snapshot(collections: int) -> str:
+    names = [f"{WORDS[i % len(WORDS)]}s_{i}" for i in range(collections)]
+    lines = ["version: 1", f"directus: {PIN}", "vendor: postgres", "collections:"]
+    for i, c in enumerate(names):
+        lines += item({"collection": c, "meta": {
+            "accountability": "all", "archive_app_filter": True, "archive_field": None, "archive_value": None,
+            "collapse": "open", "collection": c, "color": None, "display_template": None, "group": None,
+            "hidden": False, "icon": "box", "item_duplication_fields": None, "note": f"Synthetic collection {i}",
+            "preview_url": None, "singleton": False, "sort": i + 1, "sort_field": None, "translations": None,
+            "unarchive_value": None, "versioning": False}, "schema": {"name": c}})
+    lines.append("fields:")
+    relations = []
+    for i, c in enumerate(names):
+        fields = [("id", ("integer", "integer", None), True)]
+        fields += [(f"f{j}", FIELD_KINDS[(i + j) % len(FIELD_KINDS)], False) for j in range(5)]
+        parent = names[i // 2] if i > 0 else None
+        if parent:
+            fields.append(("parent", ("integer", "integer", None), False))
+            relations.append((c, parent))
+        for sort, (f, (typ, dt, maxlen), pk) in enumerate(fields, 1):
+            fk = f == "parent"
+            lines += item({"collection": c, "field": f, "type": typ, "meta": {
+                "collection": c, "conditions": None, "display": None, "display_options": None, "field": f,
+                "group": None, "hidden": pk, "interface": "select-dropdown-m2o" if fk else "input", "note": None,
+                "options": None, "readonly": pk, "required": False, "searchable": True, "sort": sort,
+                "special": ["m2o"] if fk else None, "translations": None, "validation": None,
+                "validation_message": None, "width": "full"}, "schema": {
+                "name": f, "table": c, "data_type": dt,
+                "default_value": f"nextval('{c}_id_seq'::regclass)" if pk else None, "max_length": maxlen,
+                "numeric_precision": 32 if typ == "integer" else None, "numeric_scale": 0 if typ == "integer" else None,
+                "is_nullable": not pk, "is_unique": pk, "is_indexed": fk, "is_primary_key": pk,
+                "is_generated": False, "generation_expression": None, "has_auto_increment": pk,
+                "foreign_key_table": parent if fk else None, "foreign_key_column": "id" if fk else None}})
+    lines.append("systemFields: []")
+    lines.append("relations:")
+    for c, parent in relations:
+        lines += item({"collection": c, "field": "parent", "related_collection": parent, "meta": {
+            "junction_field": None, "many_collection": c, "many_field": "parent", "one_allowed_collections": None,
+            "one_collection": parent, "one_collection_field": None, "one_deselect_action": "nullify",
+            "one_field": None, "sort_field": None}, "schema": {
+            "table": c, "column": "parent", "foreign_key_table": parent, "foreign_key_column": "id",
+            "constraint_name": f"{c}_parent_foreign", "on_update": "NO ACTION", "on_delete": "SET NULL"}})
+    return "\n".join(lines) + "\n"
+
+
+FALLBACK_DOCKERFILE = f"""FROM directus/directus:{PIN}
+USER root
+RUN apk add --no-cache postgresql15-client bash
+COPY --chmod=0755 scripts/ /directus/scripts/
+COPY --chmod=0755 entrypoint.sh /directus/entrypoint.sh
+COPY db-init/ /directus/db-init/
+COPY snapshots/ /directus/snapshots/
+USER node
+HEALTHCHECK --interval=10s CMD wget -qO- http://127.0.0.1:8055/server/ping || exit 1
+ENTRYPOINT ["/directus/entrypoint.sh"]
+"""
+
+
+def generate(dest: str, migrations: int, collections: int, snapshot_text: str = None) -> str:
+    """Writes a committed synthetic repository under dest; returns its path."""
+    os.makedirs(os.path.join(dest, "db-init"), exist_ok=True)
+    for n in range(1, migrations + 1):
+        name, sql = migration(n)
+        with open(os.path.join(dest, "db-init", name), "w") as f:
+            f.write(sql)
+    os.makedirs(os.path.join(dest, "snapshots"), exist_ok=True)
+    with open(os.path.join(dest, "snapshots", "snapshot.yaml"), "w") as f:
+        f.write(snapshot_text if snapshot_text is not None else snapshot(collections))
+    # The deployment files of this repository (the Dockerfile pins the same Directus).
+    for rel in ["Dockerfile", "entrypoint.sh", "compose.dev.yaml"]:
+        src = os.path.join(ROOT, rel)
+        if os.path.isfile(src):
+            shutil.copy2(src, os.path.join(dest, rel))
+    if not os.path.isfile(os.path.join(dest, "Dockerfile")):
+        with open(os.path.join(dest, "Dockerfile"), "w") as f:
+            f.write(FALLBACK_DOCKERFILE)
+    if os.path.isdir(os.path.join(ROOT, "scripts")):
+        shutil.copytree(os.path.join(ROOT, "scripts"), os.path.join(dest, "scripts"), dirs_exist_ok=True)
+    env = dict(os.environ, GIT_AUTHOR_NAME="bench", GIT_AUTHOR_EMAIL="bench@example.invalid",
+               GIT_COMMITTER_NAME="bench", GIT_COMMITTER_EMAIL="bench@example.invalid")
+    for cmd in (["git", "init", "-q", "-b", "main"], ["git", "add", "-A"],
+                ["git", "-c", "commit.gpgsign=false", "commit", "-q", "-m", "synthetic"]):
+        subprocess.run(cmd, cwd=dest, env=env, check=True, stdout=subprocess.DEVNULL)
+    return dest
+
+
+# --------------------------------------------------------------- measurement
+
+def run_once(cmd, cwd):
+    """(wall s, CPU s (user+sys), peak RSS MiB) of one run of cmd, its output discarded."""
+    t0 = time.perf_counter()
+    p = subprocess.Popen(cmd, cwd=cwd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    _, _, ru = os.wait4(p.pid, 0)
+    wall = time.perf_counter() - t0
+    return wall, ru.ru_utime + ru.ru_stime, ru.ru_maxrss / 1024.0  # Linux: KiB
+
+
+CPU = {}
+
+
+def measure(cmd, cwd, runs):
+    """Median wall time and max peak RSS; the median CPU time goes to CPU[tuple(cmd)]."""
+    run_once(cmd, cwd)  # warm the page cache
+    walls, cpus, rss = [], [], []
+    for _ in range(runs):
+        w, c, r = run_once(cmd, cwd)
+        walls.append(w)
+        cpus.append(c)
+        rss.append(r)
+    CPU[tuple(cmd)] = statistics.median(cpus)
+    return statistics.median(walls), max(rss)
+
+
+def cpu(cmd):
+    return f"CPU {CPU[tuple(cmd)] * 1000:.1f} ms"
+
+
+def ms(s):
+    return f"{s * 1000:.1f} ms"
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--bin", default=os.path.join(ROOT, "target", "release", "trm-ci"))
+    ap.add_argument("--runs", type=int, default=5)
+    ap.add_argument("--migrations", type=int, default=1000)
+    ap.add_argument("--collections", type=int, default=200)
+    ap.add_argument("--sizes", default="250,500,1000,2000", help="migration counts for the scaling table ('' skips it)")
+    ap.add_argument("--keep", help="generate into this directory and keep it")
+    args = ap.parse_args()
+
+    trm = os.path.abspath(args.bin)
+    if not os.access(trm, os.X_OK):
+        sys.exit(f"bench: {trm} not found; build it: cargo build --release")
+    tmp = args.keep or tempfile.mkdtemp(prefix="trm-ci-bench-")
+    os.makedirs(tmp, exist_ok=True)
+    try:
+        cpu = ""
+        try:
+            with open("/proc/cpuinfo") as f:
+                cpu = next((l.split(":", 1)[1].strip() for l in f if l.startswith("model name")), "")
+        except OSError:
+            pass
+        print(f"machine: {platform.system()} {platform.machine()}, {os.cpu_count()} CPUs {cpu}")
+        print(f"trm-ci: {subprocess.run([trm, '--version'], capture_output=True, text=True).stdout.strip()}")
+        print(f"runs: median of {args.runs} (after one warm-up run); peak RSS: max over the runs")
+        print()
+
+        snap = snapshot(args.collections)
+        main_repo = generate(os.path.join(tmp, f"repo-{args.migrations}"), args.migrations, args.collections, snap)
+        sql_files = sorted(os.path.join(main_repo, "db-init", f) for f in os.listdir(os.path.join(main_repo, "db-init")))
+        sizes = {p: os.path.getsize(os.path.join(main_repo, p)) for p in ["snapshots/snapshot.yaml", "Dockerfile"]}
+        sql_bytes = sum(os.path.getsize(f) for f in sql_files)
+        print(f"synthetic repository: {len(sql_files)} migrations ({sql_bytes / 1024:.0f} KiB), "
+              f"snapshot of {args.collections} collections ({sizes['snapshots/snapshot.yaml'] / 1024:.0f} KiB, "
+              f"{snap.count(chr(10))} lines), Dockerfile, entrypoint, scripts, compose; committed to git (base: main)")
+
+        cmd = [trm, "lint", "--repo", main_repo, "--format", "json"]
+        out = subprocess.run(cmd, capture_output=True, text=True)
+        try:
+            doc = json.loads(out.stdout)
+            s = doc["summary"]
+            rules = {}
+            for f in doc["findings"]:
+                rules[f["rule"]] = rules.get(f["rule"], 0) + 1
+            top = ", ".join(f"{k} {v}" for k, v in sorted(rules.items(), key=lambda kv: -kv[1])[:6])
+            print(f"  trm-ci findings: {s['errors']} errors, {s['warnings']} warnings in {s['files_checked']} files"
+                  f" (exit {out.returncode}){': ' + top if top else ''}")
+        except (ValueError, KeyError):
+            print(f"  trm-ci exit {out.returncode}: {out.stderr.strip()[:300]}")
+        t_trm, rss_trm = measure(cmd, main_repo, args.runs)
+        print(f"  trm-ci lint --format json:  {ms(t_trm)}  peak RSS {rss_trm:.1f} MiB  ({cpu(cmd)})")
+
+        squawk, hadolint = shutil.which("squawk"), shutil.which("hadolint")
+        if squawk and hadolint:
+            sq_cmd, hl_cmd = [squawk] + sql_files, [hadolint, os.path.join(main_repo, "Dockerfile")]
+            t_sq, rss_sq = measure(sq_cmd, main_repo, args.runs)
+            t_hl, rss_hl = measure(hl_cmd, main_repo, args.runs)
+            ver = lambda c: subprocess.run([c, "--version"], capture_output=True, text=True).stdout.strip().splitlines()[0]
+            print(f"  squawk over the migrations:  {ms(t_sq)}  peak RSS {rss_sq:.1f} MiB  ({cpu(sq_cmd)}; {ver(squawk)})")
+            print(f"  hadolint over the Dockerfile: {ms(t_hl)}  peak RSS {rss_hl:.1f} MiB  ({cpu(hl_cmd)}; {ver(hadolint)})")
+            print(f"  ratio trm-ci / (squawk + hadolint) = {t_trm / (t_sq + t_hl):.3f} wall, "
+                  f"{CPU[tuple(cmd)] / (CPU[tuple(sq_cmd)] + CPU[tuple(hl_cmd)]):.3f} CPU  (target <= 0.5)")
+        else:
+            print("  squawk/hadolint not on PATH: no ratio (.ci/bench --install-anchors installs them)")
+        print()
+
+        own = [trm, "lint", "--repo", ROOT, "--format", "json"]
+        t_own, rss_own = measure(own, ROOT, args.runs)
+        print(f"this repository: trm-ci lint {ms(t_own)}  peak RSS {rss_own:.1f} MiB  ({cpu(own)}; target < 20 ms)")
+        print()
+
+        sizes_list = [int(x) for x in args.sizes.split(",") if x.strip()]
+        if sizes_list:
+            print(f"scaling (same {args.collections}-collection snapshot):")
+            print("  migrations   wall      per 1,000 migrations   CPU        peak RSS")
+            pts = []
+            for n in sizes_list:
+                repo = main_repo if n == args.migrations else generate(os.path.join(tmp, f"repo-{n}"), n, args.collections, snap)
+                c = [trm, "lint", "--repo", repo, "--format", "json"]
+                t, r = measure(c, repo, args.runs)
+                pts.append((n, t, CPU[tuple(c)]))
+                print(f"  {n:>10}   {ms(t):>9}   {ms(t / n * 1000):>12}          {CPU[tuple(c)] * 1000:6.1f} ms  {r:.1f} MiB")
+            if len(pts) >= 2:
+                for label, idx in (("wall", 1), ("CPU", 2)):
+                    xs, ys = [p[0] for p in pts], [p[idx] for p in pts]
+                    mx, my = statistics.mean(xs), statistics.mean(ys)
+                    sxx = sum((x - mx) ** 2 for x in xs)
+                    slope = sum((x - mx) * (yv - my) for x, yv in zip(xs, ys)) / sxx
+                    icpt = my - slope * mx
+                    ss_tot = sum((yv - my) ** 2 for yv in ys)
+                    ss_res = sum((yv - (icpt + slope * x)) ** 2 for x, yv in zip(xs, ys))
+                    r2 = 1 - ss_res / ss_tot if ss_tot else 1.0
+                    print(f"  linear fit ({label}): {ms(icpt)} + {slope * 1e6:.1f} us per migration, r^2 = {r2:.4f}")
+    finally:
+        if not args.keep:
+            shutil.rmtree(tmp, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()

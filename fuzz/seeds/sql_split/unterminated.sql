@@ -1,0 +1,3 @@
+SELECT 'unterminated string
+; $tag$ never closed
+/* and an open comment
