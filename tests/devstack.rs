@@ -325,6 +325,50 @@ fn chromium(url: &str, extra: &[&str]) -> String {
     text(&out.stdout)
 }
 
+/// Removes what earlier runs left behind when they were killed before their `down -v` (their
+/// project name carries their pid, and that process is gone): containers, volumes, networks.
+fn remove_stale_stacks() {
+    let out = Command::new("docker")
+        .args(["ps", "-a", "--filter", "label=com.docker.compose.project", "--format"])
+        .arg("{{.Label \"com.docker.compose.project\"}}")
+        .output()
+        .expect("docker ps");
+    let mut projects: Vec<String> = text(&out.stdout)
+        .lines()
+        .filter(|p| stale_project(p))
+        .map(str::to_owned)
+        .collect();
+    projects.sort();
+    projects.dedup();
+    for project in projects {
+        eprintln!("removing stale dev stack {project} (its test process is gone)");
+        let label = format!("label=com.docker.compose.project={project}");
+        let ids = Command::new("docker").args(["ps", "-aq", "--filter", &label]).output().expect("docker ps");
+        let ids: Vec<String> = text(&ids.stdout).split_whitespace().map(str::to_owned).collect();
+        if !ids.is_empty() {
+            run(Command::new("docker").args(["rm", "-f", "-v"]).args(&ids));
+        }
+        let vols = Command::new("docker").args(["volume", "ls", "-q", "--filter", &label]).output().expect("docker volume ls");
+        for v in text(&vols.stdout).split_whitespace() {
+            run(Command::new("docker").args(["volume", "rm", v]));
+        }
+        let nets = Command::new("docker").args(["network", "ls", "-q", "--filter", &label]).output().expect("docker network ls");
+        for n in text(&nets.stdout).split_whitespace() {
+            run(Command::new("docker").args(["network", "rm", n]));
+        }
+    }
+}
+
+/// `trmdevstack<pid>x<nanos>` whose pid no longer runs.
+fn stale_project(name: &str) -> bool {
+    let Some(rest) = name.strip_prefix("trmdevstack") else { return false };
+    let Some((pid, _)) = rest.split_once('x') else { return false };
+    match pid.parse::<u32>() {
+        Ok(pid) => pid != std::process::id() && !std::path::Path::new(&format!("/proc/{pid}")).exists(),
+        Err(_) => false,
+    }
+}
+
 /// The `<input ...>` tags of a rendered page.
 fn input_tags(dom: &str) -> Vec<&str> {
     let mut tags = Vec::new();
@@ -344,6 +388,14 @@ fn has_input(tags: &[&str], ty: &str) -> bool {
 }
 
 #[test]
+fn devstack_stale_project_names() {
+    assert!(!stale_project("main"));
+    assert!(!stale_project(&format!("trmdevstack{}x1f", std::process::id())));
+    assert!(stale_project("trmdevstack4294967295x1f"));
+    assert!(!stale_project("trmdevstackfoo"));
+}
+
+#[test]
 fn devstack_input_tags_finds_the_login_form() {
     // The parser the browser test relies on, on a fragment of Directus 11.17.4's sign-in page.
     let dom = r#"<form><input data-v-1="" placeholder="Email" autocomplete="username" type="email" value="">
@@ -359,6 +411,7 @@ fn devstack_reset_boots_fresh_and_the_admin_ui_shows_the_login_form() {
     assert!(on_path("chromium"), "chromium is not installed (apt-get install -y chromium; bash .ci/test does)");
     let port = stack_port();
     let _lock = port_lock(port);
+    remove_stale_stacks();
     assert_port_free(port);
     let stack = Stack::new(port);
     eprintln!("compose project: {} ({}), port {port}", stack.project, stack.compose.join(" "));
