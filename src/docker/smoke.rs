@@ -107,6 +107,8 @@ struct Ctx {
 #[derive(Clone, Default)]
 struct Logs {
     lines: Arc<Mutex<Vec<String>>>,
+    /// When each `[entrypoint]` step line arrived.
+    steps: Arc<Mutex<Vec<(Instant, String)>>>,
     done: Arc<Mutex<bool>>,
 }
 
@@ -120,6 +122,19 @@ impl Logs {
     fn tail(&self, n: usize) -> Vec<String> {
         let l = self.snapshot();
         l[l.len().saturating_sub(n)..].to_vec()
+    }
+    /// `db-init +0.1 s, schema +0.9 s, start +6.0 s` relative to `t0`.
+    fn step_times(&self, t0: Instant) -> String {
+        let steps = self.steps.lock().map(|s| s.clone()).unwrap_or_default();
+        steps
+            .iter()
+            .filter_map(|(t, l)| {
+                let rest = &l[l.find("[entrypoint] step ")? + 18..];
+                let name = rest.split_once(": ")?.1.split_whitespace().next()?;
+                Some(format!("{name} +{:.1} s", t.saturating_duration_since(t0).as_secs_f64()))
+            })
+            .collect::<Vec<_>>()
+            .join(", ")
     }
     fn is_done(&self) -> bool {
         self.done.lock().map(|d| *d).unwrap_or(true)
@@ -145,6 +160,11 @@ fn follow_logs(docker: &Docker, container: &str, skip: usize) -> Logs {
                 let line: String = buf.drain(..=pos).collect();
                 seen += 1;
                 if seen > skip {
+                    if line.contains("[entrypoint] step ") {
+                        if let Ok(mut s) = out.steps.lock() {
+                            s.push((Instant::now(), line.trim_end().to_string()));
+                        }
+                    }
                     if let Ok(mut l) = out.lines.lock() {
                         l.push(line.trim_end().to_string());
                     }
@@ -384,7 +404,7 @@ impl Ctx {
     /// HEALTHCHECK keeps failing while pong answers, or the boot timeout.
     async fn boot(&self, name: &str, skip_lines: usize, want_health: bool) -> Boot {
         let started = Instant::now();
-        let mut b = Boot::default();
+        let mut b = Boot { started: Some(started), ..Default::default() };
         if let Err(e) = self.docker.start_container(name, None).await {
             b.failure = Some(format!("starting {name}: {}", short_err(&e)));
             return b;
@@ -521,6 +541,7 @@ impl Ctx {
 
 #[derive(Default)]
 struct Boot {
+    started: Option<Instant>,
     healthy: Option<f64>,
     pong: Option<f64>,
     exit_code: Option<i64>,
@@ -538,12 +559,12 @@ pub async fn run(docker: Docker, args: &SmokeArgs) -> i32 {
         let work = prepare_and_run(docker.clone(), args.clone(), run_id.clone(), created.clone());
         tokio::select! {
             r = work => Some(r),
-            _ = tokio::signal::ctrl_c() => None,
+            _ = interrupt() => None,
         }
     };
     let interrupted = outcome.is_none();
     if interrupted {
-        eprintln!("\n[smoke] interrupted (Ctrl-C): cleaning up");
+        eprintln!("\n[smoke] interrupted (Ctrl-C){}", if args.keep { "" } else { ": cleaning up" });
     }
     let cleanup_cmd = {
         let c = created.lock().map(|c| (c.containers.clone(), c.networks.clone())).unwrap_or_default();
@@ -556,7 +577,7 @@ pub async fn run(docker: Docker, args: &SmokeArgs) -> i32 {
         }
         parts.join(" && ")
     };
-    let keep = args.keep && !interrupted;
+    let keep = args.keep;
     if keep {
         if !cleanup_cmd.is_empty() {
             println!("[smoke] --keep: left for debugging; remove with:\n  {cleanup_cmd}");
@@ -587,6 +608,27 @@ pub async fn run(docker: Docker, args: &SmokeArgs) -> i32 {
             }
         }
     }
+}
+
+/// Resolves on Ctrl-C (SIGINT) or SIGTERM (a cancelled CI job); never when no handler installs.
+async fn interrupt() {
+    let int = async {
+        if tokio::signal::ctrl_c().await.is_err() {
+            std::future::pending::<()>().await;
+        }
+    };
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{signal, SignalKind};
+        if let Ok(mut term) = signal(SignalKind::terminate()) {
+            tokio::select! {
+                _ = int => {}
+                _ = term.recv() => {}
+            }
+            return;
+        }
+    }
+    int.await
 }
 
 async fn cleanup(docker: &Docker, created: &Arc<Mutex<Created>>) {
@@ -846,6 +888,7 @@ async fn cold(ctx: &Ctx, pg: &str, app: &str) -> (Scenario, usize) {
     if let Some(f) = &b.failure {
         problems.push(f.clone());
     }
+    push_step_times(&mut s, &b);
     let n = ctx.db_init_files.len() as u32;
     let exited = b.exit_code.is_some();
     match b.logs.find(|l| db_init_counts(l).is_some()) {
@@ -904,6 +947,15 @@ async fn cold(ctx: &Ctx, pg: &str, app: &str) -> (Scenario, usize) {
     (finish(s, started, problems, b.logs.tail(TAIL)), lines)
 }
 
+fn push_step_times(s: &mut Scenario, b: &Boot) {
+    if let Some(t0) = b.started {
+        let t = b.logs.step_times(t0);
+        if !t.is_empty() {
+            s.checks.push(format!("    steps began at: {t} (after the container start)"));
+        }
+    }
+}
+
 /// Logs in as the admin smoke created and lists the user collections.
 async fn collections(ctx: &Ctx, port: u16) -> Result<Vec<String>, String> {
     let body = serde_json::json!({"email": ctx.secrets.admin_email, "password": ctx.secrets.admin_password}).to_string();
@@ -947,6 +999,7 @@ async fn warm(ctx: &Ctx, app: &str, skip: usize) -> (Scenario, bool) {
     } else {
         s.checks.push("ok  restarted: HEALTHCHECK healthy, GET /server/ping answers pong".into());
     }
+    push_step_times(&mut s, &b);
     let n = ctx.db_init_files.len() as u32;
     match b.logs.find(|l| db_init_counts(l).is_some()) {
         Some(l) if db_init_counts(&l) == Some((0, n)) => s.checks.push(format!("ok  {}", l.trim())),
