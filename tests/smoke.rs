@@ -251,3 +251,32 @@ fn smoke_missing_image_is_an_environment_error() {
     assert_eq!(out.status.code(), Some(2));
     assert!(text(&out.stderr).contains("trm-ci build"), "says how to get the image");
 }
+
+#[test]
+fn smoke_ctrl_c_removes_everything() {
+    let _g = lock();
+    build_project_image();
+    let repo = repo_root().to_string_lossy().into_owned();
+    let pg = pg_image();
+    let mut child = Command::new(bin())
+        .args(["smoke", "--repo", &repo, "--image", TAG, "--postgres-image", &pg, "--only", "cold"])
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("spawning trm-ci smoke");
+    // Interrupt once the Directus container exists (smoke is mid-boot then).
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(120);
+    while !leftovers().lines().any(|l| l.ends_with("-app")) {
+        assert!(std::time::Instant::now() < deadline, "smoke never created its app container");
+        std::thread::sleep(std::time::Duration::from_millis(200));
+    }
+    let st = Command::new("kill").args(["-INT", &child.id().to_string()]).status().unwrap();
+    assert!(st.success());
+    let out = child.wait_with_output().unwrap();
+    let err = text(&out.stderr);
+    assert_eq!(out.status.code(), Some(130), "{err}");
+    assert!(err.contains("interrupted"), "{err}");
+    assert_eq!(leftovers(), "", "Ctrl-C left containers behind");
+    let nets = Command::new("docker").args(["network", "ls", "--format", "{{.Name}}"]).output().unwrap();
+    assert!(!text(&nets.stdout).contains("trm-smoke-"), "Ctrl-C left the network behind");
+}
