@@ -194,7 +194,7 @@ pub async fn build(docker: &Docker, args: &BuildArgs, max_size: u64) -> Result<B
             Err(e) if super::engine::is_not_found(&e) => {
                 return Err(format!(
                     "trm-ci build: the base image {b} is not on this engine and nothing is pulled; \
-                     build the offline stand-in first (bash .ci/run builds it) or `docker pull {b}` where a registry is reachable"
+                     build the offline stand-in first (bash .ci/images/standin/build.sh; bash .ci/run does it) or `docker pull {b}` where a registry is reachable"
                 ))
             }
             Err(e) => return Err(format!("trm-ci build: inspecting the base image {b}: {}", short_err(&e))),

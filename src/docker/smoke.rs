@@ -881,7 +881,6 @@ async fn cold(ctx: &Ctx, pg: &str, app: &str) -> (Scenario, usize) {
         Ok(n) => n,
         Err(e) => return (finish(s, started, vec![e], vec![]), 0),
     };
-    debug_assert_eq!(name, app);
     let b = ctx.boot(&name, 0, true).await;
     s.time_to_healthy = b.healthy;
     s.time_to_pong = b.pong;
