@@ -771,7 +771,7 @@ async fn prepare_and_run(
     let app = ctx.name("app");
     let mut app_running = false;
     if want("cold") || want("warm") {
-        let cold = cold(&ctx, &pg, &app).await;
+        let cold = cold(&ctx, &pg).await;
         report.scenarios.push(cold.0);
         let cold_lines = cold.1;
         if want("warm") {
@@ -873,7 +873,7 @@ fn finish(mut s: Scenario, started: Instant, problems: Vec<String>, tail: Vec<St
 
 /// cold: empty database → db-init applies every file, the schema step applies, healthy, pong,
 /// the admin page is served, the collections equal the snapshot's. Returns the number of log lines.
-async fn cold(ctx: &Ctx, pg: &str, app: &str) -> (Scenario, usize) {
+async fn cold(ctx: &Ctx, pg: &str) -> (Scenario, usize) {
     let started = Instant::now();
     let mut s = Scenario { name: "cold".into(), ..Default::default() };
     let mut problems = Vec::new();
