@@ -12,6 +12,7 @@ use yaml_rust2::parser::{Event, MarkedEventReceiver, Parser};
 use yaml_rust2::scanner::{Marker, TScalarStyle};
 
 use crate::finding::Span;
+use crate::model::shell::Spanner;
 use crate::source::SourceFile;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -134,7 +135,7 @@ impl Compose {
             let off = b.offset(e.marker());
             // One character wide where there is one (a caret in the code frame).
             let end = text[off..].chars().next().filter(|c| *c != '\n').map(|c| off + c.len_utf8()).unwrap_or(off);
-            let span = src.span(off, end);
+            let span = b.sp.span(off, end);
             b.errors.push(YamlError { message: e.info().to_string(), span });
         }
         let yaml = Yaml { nodes: b.nodes, root: b.root };
@@ -186,7 +187,7 @@ enum Open {
 }
 
 struct Builder<'a> {
-    src: &'a SourceFile,
+    sp: Spanner<'a>,
     text: &'a str,
     /// Byte offset of each char when the text is not ASCII.
     char_offsets: Option<Vec<usize>>,
@@ -205,7 +206,7 @@ impl<'a> Builder<'a> {
         let text = src.text_or_empty();
         let char_offsets = if text.is_ascii() { None } else { Some(text.char_indices().map(|(i, _)| i).collect()) };
         Builder {
-            src,
+            sp: Spanner::new(text),
             text,
             char_offsets,
             nodes: Vec::new(),
@@ -229,29 +230,28 @@ impl<'a> Builder<'a> {
 
     fn scalar_end(&self, start: usize, value: &str, style: TScalarStyle) -> usize {
         let rest = &self.text[start.min(self.text.len())..];
-        let line_end = rest.find('\n').unwrap_or(rest.len());
-        let line = &rest[..line_end];
-        let n = match style {
-            TScalarStyle::Plain if line.starts_with(value) => value.len(),
+        // Each branch reads only the scalar itself (linear over the file).
+        match style {
+            TScalarStyle::Plain if rest.starts_with(value) => start + value.len(),
             TScalarStyle::SingleQuoted | TScalarStyle::DoubleQuoted => {
                 let q = if matches!(style, TScalarStyle::SingleQuoted) { '\'' } else { '"' };
                 let mut esc = false;
-                let mut end = line.len();
-                for (i, c) in line.char_indices().skip(1) {
+                for (i, c) in rest.char_indices().skip(1) {
+                    if c == '\n' {
+                        return start + i;
+                    }
                     if esc {
                         esc = false;
                     } else if c == '\\' && q == '"' {
                         esc = true;
                     } else if c == q {
-                        end = i + 1;
-                        break;
+                        return start + i + 1;
                     }
                 }
-                end
+                start + rest.len()
             }
-            _ => line.trim_end().len(),
-        };
-        start + n
+            _ => start + rest.find('\n').map(|p| rest[..p].trim_end().len()).unwrap_or(rest.trim_end().len()),
+        }
     }
 
     /// Adds a finished node where it belongs (root, sequence item, key or value).
@@ -306,7 +306,7 @@ impl<'a> Builder<'a> {
         };
         let (Node::Seq { span, .. } | Node::Map { span, .. }) = &mut self.nodes[idx] else { return };
         let start = span.offset;
-        *span = self.src.span(start, end.max(start));
+        *span = self.sp.span(start, end.max(start));
         self.attach(idx);
     }
 }
@@ -320,7 +320,7 @@ impl MarkedEventReceiver for Builder<'_> {
         match ev {
             Event::Scalar(value, style, anchor, _) => {
                 let end = self.scalar_end(at, &value, style);
-                let span = self.src.span(at, end);
+                let span = self.sp.span(at, end);
                 let idx = self.nodes.len();
                 self.nodes.push(Node::Scalar { value, span });
                 if anchor > 0 {
@@ -331,12 +331,12 @@ impl MarkedEventReceiver for Builder<'_> {
             Event::Alias(id) => {
                 let idx = self.nodes.len();
                 let target = self.anchors.get(&id).copied();
-                self.nodes.push(Node::Alias { target, span: self.src.span(at, at + 1) });
+                self.nodes.push(Node::Alias { target, span: self.sp.span(at, at + 1) });
                 self.attach(idx);
             }
             Event::SequenceStart(anchor, _) => {
                 let idx = self.nodes.len();
-                self.nodes.push(Node::Seq { items: Vec::new(), span: self.src.span(at, at) });
+                self.nodes.push(Node::Seq { items: Vec::new(), span: self.sp.span(at, at) });
                 if anchor > 0 {
                     self.anchors.insert(anchor, idx);
                 }
@@ -344,7 +344,7 @@ impl MarkedEventReceiver for Builder<'_> {
             }
             Event::MappingStart(anchor, _) => {
                 let idx = self.nodes.len();
-                self.nodes.push(Node::Map { entries: Vec::new(), span: self.src.span(at, at) });
+                self.nodes.push(Node::Map { entries: Vec::new(), span: self.sp.span(at, at) });
                 if anchor > 0 {
                     self.anchors.insert(anchor, idx);
                 }
@@ -395,5 +395,37 @@ mod tests {
         for t in ["", "---", "[[[[[[[[", "a: *nope", "\t- x", "- &a [*a]"] {
             let _ = c(t);
         }
+    }
+
+    /// A deterministic byte soup of the characters the parser cares about.
+    fn soup(seed: u64, n: usize, alphabet: &[&str]) -> String {
+        let mut x = seed.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+        let mut s = String::new();
+        for _ in 0..n {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            s.push_str(alphabet[(x % alphabet.len() as u64) as usize]);
+        }
+        s
+    }
+
+    #[test]
+    fn random_and_pathological_input_never_panics_and_stays_linear() {
+        let alphabet = ["\n", " ", "  ", ":", "- ", "[", "]", "{", "}", ",", "&a ", "*a", "<<: ", "'", "\"", "#", "services", "build", "x", "é", "\t", "|", ">"];
+        for seed in 0..300 {
+            let _ = c(&soup(seed, 200, &alphabet));
+        }
+        let started = std::time::Instant::now();
+        for t in [
+            format!("a: [{}]\n", "x, ".repeat(100_000)),
+            format!("a: [{}]\n", "'x', ".repeat(100_000)),
+            "k: v\n".repeat(100_000),
+            "- ".repeat(2_000),
+            "[".repeat(10_000),
+        ] {
+            let _ = c(&t);
+        }
+        assert!(started.elapsed() < std::time::Duration::from_secs(3), "{:?}", started.elapsed());
     }
 }

@@ -12,7 +12,7 @@
 //! panics and is linear in the file size.
 
 use crate::finding::{parse_pragma, Span, Suppression};
-use crate::model::shell;
+use crate::model::shell::{self, Spanner};
 use crate::source::SourceFile;
 
 /// Every instruction Docker knows.
@@ -82,6 +82,8 @@ pub struct Instruction {
     /// `Some` for exec form: a valid JSON array of strings.
     pub exec: Option<Vec<String>>,
     pub heredocs: Vec<Heredoc>,
+    /// A shell-form `RUN`'s commands (see [`Instruction::shell_commands`]).
+    run_commands: Vec<RunCommand>,
     /// (logical offset in `args`, byte offset in the file) at each joined piece.
     segments: Vec<(usize, usize)>,
 }
@@ -97,44 +99,53 @@ impl Instruction {
 
     /// The byte offset in the file of a byte offset in `args`.
     pub fn source_offset(&self, logical: usize) -> usize {
-        let k = match self.segments.binary_search_by(|(l, _)| l.cmp(&logical)) {
-            Ok(k) => k,
-            Err(0) => 0,
-            Err(k) => k - 1,
-        };
-        match self.segments.get(k) {
-            Some((l, s)) => s + logical.saturating_sub(*l),
-            None => self.args_span.offset,
-        }
+        source_offset(&self.segments, logical, self.args_span.offset)
     }
 
     /// The shell commands of a shell-form `RUN` (its heredoc bodies
-    /// included), each with its words and the span of the command.
-    pub fn shell_commands(&self, src: &SourceFile) -> Vec<(Vec<Arg>, Span)> {
-        let mut out = Vec::new();
-        if self.exec.is_some() {
-            return out;
-        }
-        let lexed = shell::lex(&self.args);
-        for c in lexed.commands {
+    /// included), each with its words and its span; empty otherwise.
+    pub fn shell_commands(&self) -> &[RunCommand] {
+        &self.run_commands
+    }
+}
+
+/// One shell command of a `RUN`: its words (quotes removed) and its span.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RunCommand {
+    pub words: Vec<Arg>,
+    pub span: Span,
+}
+
+/// Lexes a shell-form `RUN` into commands, mapping offsets back to the file.
+fn run_commands(sp: &Spanner, args: &str, segments: &[(usize, usize)], heredocs: &[Heredoc]) -> Vec<RunCommand> {
+    let map = |logical: usize| source_offset(segments, logical, 0);
+    let mut out = Vec::new();
+    for c in shell::lex(args).commands {
+        let words = c.words.iter().map(|w| Arg { text: w.text.clone(), span: sp.span(map(w.start), map(w.end)) }).collect();
+        out.push(RunCommand { words, span: sp.span(map(c.start), map(c.end)) });
+    }
+    for h in heredocs {
+        for c in shell::lex(&h.body).commands {
             let words = c
                 .words
                 .iter()
-                .map(|w| Arg { text: w.text.clone(), span: src.span(self.source_offset(w.start), self.source_offset(w.end)) })
+                .map(|w| Arg { text: w.text.clone(), span: sp.span(h.body_offset + w.start, h.body_offset + w.end) })
                 .collect();
-            out.push((words, src.span(self.source_offset(c.start), self.source_offset(c.end))));
+            out.push(RunCommand { words, span: sp.span(h.body_offset + c.start, h.body_offset + c.end) });
         }
-        for h in &self.heredocs {
-            for c in shell::lex(&h.body).commands {
-                let words = c
-                    .words
-                    .iter()
-                    .map(|w| Arg { text: w.text.clone(), span: src.span(h.body_offset + w.start, h.body_offset + w.end) })
-                    .collect();
-                out.push((words, src.span(h.body_offset + c.start, h.body_offset + c.end)));
-            }
-        }
-        out
+    }
+    out
+}
+
+fn source_offset(segments: &[(usize, usize)], logical: usize, default: usize) -> usize {
+    let k = match segments.binary_search_by(|(l, _)| l.cmp(&logical)) {
+        Ok(k) => k,
+        Err(0) => 0,
+        Err(k) => k - 1,
+    };
+    match segments.get(k) {
+        Some((l, s)) => s + logical.saturating_sub(*l),
+        None => default,
     }
 }
 
@@ -311,6 +322,7 @@ impl Logical {
 
 struct Parser<'a> {
     src: &'a SourceFile,
+    sp: Spanner<'a>,
     text: &'a str,
     /// Start offsets of the lines.
     lines: Vec<usize>,
@@ -331,6 +343,7 @@ impl<'a> Parser<'a> {
         }
         Parser {
             src,
+            sp: Spanner::new(text),
             text,
             lines,
             escape: '\\',
@@ -355,7 +368,7 @@ impl<'a> Parser<'a> {
     }
 
     fn error(&mut self, message: impl Into<String>, start: usize, end: usize) {
-        let span = self.src.span(start, end);
+        let span = self.sp.span(start, end);
         self.out.errors.push(ParseError { message: message.into(), span });
     }
 
@@ -370,7 +383,7 @@ impl<'a> Parser<'a> {
             if !matches!(lname.as_str(), "syntax" | "escape" | "check") {
                 break; // an unknown directive is a comment, and ends the directives
             }
-            let span = self.src.span(start, start + line.len());
+            let span = self.sp.span(start, start + line.len());
             if !seen_directive.insert(lname.clone()) {
                 self.error(format!("parser directive `{lname}` given twice"), start, start + line.len());
             } else if lname == "escape" {
@@ -396,7 +409,7 @@ impl<'a> Parser<'a> {
             if let Some(comment) = trimmed.strip_prefix('#') {
                 if let Some((rules, reason)) = parse_pragma(comment) {
                     let at = start + (line.len() - trimmed.len());
-                    pragmas.push((self.src.span(at, start + line.len()), rules, reason));
+                    pragmas.push((self.sp.span(at, start + line.len()), rules, reason));
                 }
                 k += 1;
                 continue;
@@ -428,7 +441,7 @@ impl<'a> Parser<'a> {
             self.out.errors.push(ParseError { message, span: ins.keyword_span });
         }
         if self.out.instructions.is_empty() && self.src.text().is_ok() {
-            let span = self.src.span(0, 0);
+            let span = self.sp.span(0, 0);
             self.out.errors.push(ParseError { message: "the Dockerfile has no instructions".into(), span });
         }
         // Pragmas with nothing after them cover nothing (reported unused).
@@ -491,7 +504,7 @@ impl<'a> Parser<'a> {
         let lead = t.len() - t.trim_start().len();
         let kw_end = t[lead..].find(char::is_whitespace).map(|p| lead + p).unwrap_or(t.len());
         let keyword = t[lead..kw_end].to_ascii_uppercase();
-        let keyword_span = self.src.span(logical.src(lead), logical.src(kw_end));
+        let keyword_span = self.sp.span(logical.src(lead), logical.src(kw_end));
         if !KEYWORDS.contains(&keyword.as_str()) {
             let shown: String = t[lead..kw_end].chars().take(40).collect();
             let hint = suggest(&keyword).map(|s| format!(" (did you mean `{s}`?)")).unwrap_or_default();
@@ -515,12 +528,12 @@ impl<'a> Parser<'a> {
                 Some((n, v)) => (n.to_string(), Some(v.to_string())),
                 None => (f.to_string(), None),
             };
-            flags.push(Flag { name, value, span: self.src.span(logical.src(pos), logical.src(end)) });
+            flags.push(Flag { name, value, span: self.sp.span(logical.src(pos), logical.src(end)) });
             pos = end;
         }
         let args_start = pos;
         let args = t[args_start..].trim_end().to_string();
-        let args_span = self.src.span(logical.src(args_start), logical.src(args_start + args.len()));
+        let args_span = self.sp.span(logical.src(args_start), logical.src(args_start + args.len()));
         let segments: Vec<(usize, usize)> = logical
             .segments
             .iter()
@@ -545,7 +558,7 @@ impl<'a> Parser<'a> {
         let mut exec = None;
         let json_part: Option<(usize, &str)> = if keyword == "HEALTHCHECK" {
             let a = args.trim_start();
-            if a.len() >= 3 && a[..3].eq_ignore_ascii_case("CMD") {
+            if a.get(..3).is_some_and(|k| k.eq_ignore_ascii_case("CMD")) {
                 let after = &a[3..];
                 let p = args.len() - after.trim_start().len();
                 Some((p, &args[p..]))
@@ -563,7 +576,7 @@ impl<'a> Parser<'a> {
                     Ok(v) => exec = Some(v),
                     Err(e) => {
                         let at = args_start + off;
-                        let span = self.src.span(logical.src(at), logical.src(at + j.len()));
+                        let span = self.sp.span(logical.src(at), logical.src(at + j.len()));
                         self.out.errors.push(ParseError {
                             message: format!(
                                 "`{keyword}` looks like exec form but is not a JSON array of strings ({e}); Docker would run it through /bin/sh -c"
@@ -581,7 +594,7 @@ impl<'a> Parser<'a> {
         // Words.
         let words = split_words(&args, esc)
             .into_iter()
-            .map(|(text, s, e)| Arg { text, span: self.src.span(logical.src(args_start + s), logical.src(args_start + e)) })
+            .map(|(text, s, e)| Arg { text, span: self.sp.span(logical.src(args_start + s), logical.src(args_start + e)) })
             .collect();
 
         // Heredocs (RUN, COPY, ADD), read from the lines that follow.
@@ -601,7 +614,7 @@ impl<'a> Parser<'a> {
                             strip_tabs: h.strip_tabs,
                             body: self.text[body_offset..body_end].to_string(),
                             body_offset,
-                            span: self.src.span(body_offset, self.text[..after].trim_end().len().max(body_offset)),
+                            span: self.sp.span(body_offset, self.text[..after].trim_end().len().max(body_offset)),
                             terminated: true,
                         });
                         end = self.text[..after].trim_end().len().max(end);
@@ -618,18 +631,21 @@ impl<'a> Parser<'a> {
                             strip_tabs: h.strip_tabs,
                             body: self.text[body_offset..].to_string(),
                             body_offset,
-                            span: self.src.span(body_offset, self.text.len()),
+                            span: self.sp.span(body_offset, self.text.len()),
                             terminated: false,
                         });
                         end = self.text.trim_end().len().max(end);
                         next = self.lines.len();
+                        break; // the rest of the file is this body: later heredocs have none
                     }
                 }
             }
         }
 
+        let run_commands =
+            if keyword == "RUN" && exec.is_none() { run_commands(&self.sp, &args, &segments, &heredocs) } else { Vec::new() };
         let start = logical.src(lead);
-        let span = self.src.span(start, end.max(start));
+        let span = self.sp.span(start, end.max(start));
         let first = first_line as u32 + 1;
         let last = (span.end_line).max(last_line as u32 + 1);
         self.out.instructions.push(Instruction {
@@ -644,6 +660,7 @@ impl<'a> Parser<'a> {
             words,
             exec,
             heredocs,
+            run_commands,
             segments,
         });
         next
@@ -769,8 +786,8 @@ mod tests {
         );
         let run = &d.instructions[2];
         assert_eq!(run.args, "apk add --no-cache     postgresql16-client bash coreutils");
-        let cmds = run.shell_commands(&SourceFile::new("Dockerfile", REAL.as_bytes().to_vec(), None));
-        assert_eq!(cmds[0].0.last().map(|a| (a.text.as_str(), a.span.line, a.span.col)), Some(("coreutils", 7, 30)));
+        let cmds = run.shell_commands();
+        assert_eq!(cmds[0].words.last().map(|a| (a.text.as_str(), a.span.line, a.span.col)), Some(("coreutils", 7, 30)));
         let copy = &d.instructions[4];
         assert_eq!(copy.flag("chown").and_then(|f| f.value.as_deref()), Some("node:node"));
         assert_eq!(copy.words.iter().map(|w| w.text.as_str()).collect::<Vec<_>>(), vec!["scripts/", "/directus/scripts/"]);
@@ -825,5 +842,43 @@ mod tests {
         let big = "RUN a \\\n".repeat(20000);
         let d = df(&big);
         assert_eq!(d.instructions.len(), 1);
+    }
+
+    /// A deterministic byte soup of the characters the parser cares about.
+    fn soup(seed: u64, n: usize, alphabet: &[&str]) -> String {
+        let mut x = seed.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+        let mut s = String::new();
+        for _ in 0..n {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            s.push_str(alphabet[(x % alphabet.len() as u64) as usize]);
+        }
+        s
+    }
+
+    #[test]
+    fn random_and_pathological_input_never_panics_and_stays_linear() {
+        let alphabet = [
+            " ", "\n", "\\", "`", "'", "\"", "[", "]", ",", "#", "# escape=`\n", "FROM ", "RUN ", "COPY ", "--chown=", "<<", "<<-",
+            "EOF", "x", "é", "HEALTHCHECK ", "CMD ", "AS ", "\r", "=", "ENV ", "ONBUILD ",
+        ];
+        for seed in 0..300 {
+            let d = df(&soup(seed, 200, &alphabet));
+            let _ = (d.directus_pin(), d.final_instructions().len());
+        }
+        let started = std::time::Instant::now();
+        for t in [
+            "# trm-ci: ignore=a/b x\n".repeat(50_000),
+            "RUN a \\\n# c\n\n".repeat(50_000) + "x",
+            format!("RUN {}\n", "<<A ".repeat(100_000)),
+            "RUN <<EOF\n".repeat(50_000),
+            "FROM a AS b\nFROM b AS c\n".repeat(20_000),
+            "FORM x\n".repeat(100_000),
+        ] {
+            let d = df(&t);
+            let _ = (d.directus_pin(), d.final_instructions().len());
+        }
+        assert!(started.elapsed() < std::time::Duration::from_secs(3), "{:?}", started.elapsed());
     }
 }

@@ -78,6 +78,15 @@ pub struct Lexed {
     pub errors: Vec<(usize, String)>,
 }
 
+/// What [`Lexer::scan_nested`] is inside of.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Nest {
+    Dq,
+    Bt,
+    Paren(u32),
+    Brace(u32),
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Block {
     Other,
@@ -94,6 +103,8 @@ struct Lexer<'a> {
     words: Vec<LexWord>,
     word: Option<LexWord>,
     stack: Vec<Block>,
+    /// How many `Block::Function`s are on the stack.
+    functions: usize,
     /// A `name()` or `function name` was just seen: the next `{` is a body.
     function_pending: bool,
     /// The next word is the target of a redirection.
@@ -111,6 +122,7 @@ pub fn lex(text: &str) -> Lexed {
         words: Vec::new(),
         word: None,
         stack: Vec::new(),
+        functions: 0,
         function_pending: false,
         skip_next_word: false,
         pending: Vec::new(),
@@ -138,8 +150,12 @@ impl<'a> Lexer<'a> {
                 }
                 b'#' if self.word.is_none() => {
                     let end = self.line_end(self.i);
-                    let line_start = self.s[..self.i].rfind('\n').map(|p| p + 1).unwrap_or(0);
-                    let whole_line = self.s[line_start..self.i].trim().is_empty();
+                    // Only blanks back to the line start (a bounded walk: linear overall).
+                    let mut j = self.i;
+                    while j > 0 && matches!(self.b[j - 1], b' ' | b'\t' | b'\r') {
+                        j -= 1;
+                    }
+                    let whole_line = j == 0 || self.b[j - 1] == b'\n';
                     self.out.comments.push(LexComment { start: self.i, end, whole_line });
                     self.i = end;
                 }
@@ -276,7 +292,7 @@ impl<'a> Lexer<'a> {
                     } else {
                         self.end_command(self.i);
                         if self.stack.last() == Some(&Block::Paren) {
-                            self.stack.pop();
+                            self.pop();
                         }
                     }
                     self.i += 1;
@@ -327,7 +343,16 @@ impl<'a> Lexer<'a> {
 
     fn push(&mut self, b: Block) {
         if self.stack.len() < MAX_DEPTH {
+            if b == Block::Function {
+                self.functions += 1;
+            }
             self.stack.push(b);
+        }
+    }
+
+    fn pop(&mut self) {
+        if self.stack.pop() == Some(Block::Function) {
+            self.functions -= 1;
         }
     }
 
@@ -341,9 +366,7 @@ impl<'a> Lexer<'a> {
             match words[k].text.as_str() {
                 "if" | "while" | "until" => self.push(Block::Other),
                 "then" | "do" | "else" | "elif" | "!" | "time" => {}
-                "fi" | "done" | "esac" | "}" => {
-                    self.stack.pop();
-                }
+                "fi" | "done" | "esac" | "}" => self.pop(),
                 "{" => {
                     let b = if self.function_pending { Block::Function } else { Block::Other };
                     self.function_pending = false;
@@ -374,75 +397,74 @@ impl<'a> Lexer<'a> {
         let words: Vec<LexWord> = words.drain(k..).collect();
         let start = words[0].start;
         let end = end.max(words.last().map(|w| w.end).unwrap_or(start));
-        let in_function = self.stack.contains(&Block::Function);
+        let in_function = self.functions > 0;
         self.out.commands.push(LexCommand { words, start, end, depth: self.stack.len() as u32, in_function });
     }
 
-    /// Skips from the `open` at `i` to just past its matching `close`,
-    /// stepping over quotes. Returns `len + 1` when unterminated.
-    fn skip_balanced(&self, i: usize, open: u8, close: u8) -> usize {
-        let mut depth = 0usize;
-        let mut j = i;
-        while j < self.b.len() {
-            let c = self.b[j];
-            if c == b'\\' {
-                j += 2;
-                continue;
-            }
-            if c == b'\'' && open == b'(' {
-                match self.s[j + 1..].find('\'') {
-                    Some(p) => j = j + 1 + p + 1,
-                    None => return self.b.len() + 1,
-                }
-                continue;
-            }
-            if c == b'"' {
-                let e = self.skip_double_quoted(j + 1);
-                if e > self.b.len() {
-                    return e;
-                }
-                j = e;
-                continue;
-            }
-            if c == open {
-                depth += 1;
-            } else if c == close {
-                depth = depth.saturating_sub(1);
-                if depth == 0 {
-                    return j + 1;
-                }
-            }
-            j += 1;
-        }
-        self.b.len() + 1
+    /// Skips from the `open` (`(` or `{`) at `i` to just past its matching
+    /// `close`, stepping over quotes and nested substitutions. Returns
+    /// `len + 1` when unterminated.
+    fn skip_balanced(&self, i: usize, open: u8, _close: u8) -> usize {
+        let ctx = if open == b'(' { Nest::Paren(1) } else { Nest::Brace(1) };
+        self.scan_nested(i + 1, ctx)
     }
 
     /// From just after an opening `"`, returns the offset just past the
     /// closing `"` (or `len + 1` when there is none).
     fn skip_double_quoted(&self, from: usize) -> usize {
+        self.scan_nested(from, Nest::Dq)
+    }
+
+    /// The scanner behind both: an explicit stack instead of recursion, so
+    /// `"$("$("$(…` nested a million deep cannot overflow the stack.
+    fn scan_nested(&self, from: usize, first: Nest) -> usize {
+        let b = self.b;
+        let mut stack = vec![first];
         let mut j = from;
-        while j < self.b.len() {
-            match self.b[j] {
-                b'\\' => j += 2,
-                b'"' => return j + 1,
-                b'$' if self.b.get(j + 1) == Some(&b'(') => {
-                    let e = self.skip_balanced(j + 1, b'(', b')');
-                    if e > self.b.len() {
-                        return e;
-                    }
-                    j = e;
+        while j < b.len() {
+            let c = b[j];
+            let Some(top) = stack.last_mut() else { return j };
+            match (top, c) {
+                (_, b'\\') => {
+                    j += 2;
+                    continue;
                 }
-                b'`' => {
-                    j += 1;
-                    while j < self.b.len() && self.b[j] != b'`' {
-                        j += if self.b[j] == b'\\' { 2 } else { 1 };
-                    }
-                    j += 1;
+                (Nest::Dq, b'"') | (Nest::Bt, b'`') => {
+                    stack.pop();
                 }
-                _ => j += 1,
+                (Nest::Dq, b'$') if matches!(b.get(j + 1), Some(b'(') | Some(b'{')) => {
+                    stack.push(if b[j + 1] == b'(' { Nest::Paren(1) } else { Nest::Brace(1) });
+                    j += 2;
+                    if stack.len() > 1_000_000 {
+                        return b.len() + 1;
+                    }
+                    continue;
+                }
+                (Nest::Dq, b'`') | (Nest::Paren(_), b'`') => stack.push(Nest::Bt),
+                (Nest::Dq, _) | (Nest::Bt, _) => {}
+                (Nest::Paren(_), b'\'') => match self.s[j + 1..].find('\'') {
+                    Some(p) => {
+                        j = j + 1 + p + 1;
+                        continue;
+                    }
+                    None => return b.len() + 1,
+                },
+                (Nest::Paren(_) | Nest::Brace(_), b'"') => stack.push(Nest::Dq),
+                (Nest::Paren(d), b'(') | (Nest::Brace(d), b'{') => *d += 1,
+                (Nest::Paren(d), b')') | (Nest::Brace(d), b'}') => {
+                    *d -= 1;
+                    if *d == 0 {
+                        stack.pop();
+                    }
+                }
+                _ => {}
+            }
+            j += 1;
+            if stack.is_empty() {
+                return j;
             }
         }
-        self.b.len() + 1
+        b.len() + 1
     }
 
     /// `<`, `>`, `>>`, `<&`, `>&`, `<>`, `>|`, `<<<`, `<<EOF`, `<<-EOF`.
@@ -574,6 +596,58 @@ fn unescape_double(s: &str) -> String {
         }
     }
     out
+}
+
+/// Builds 1-based spans like [`SourceFile::span`], in O(log n) for ASCII
+/// text and incrementally along a line otherwise (columns count characters:
+/// counting from the line start for every word of a long line would be
+/// quadratic). The models use it so that parsing stays linear.
+pub(crate) struct Spanner<'a> {
+    text: &'a str,
+    starts: Vec<usize>,
+    ascii: bool,
+    /// (line index, offset, column) of the last non-ASCII lookup.
+    cache: std::cell::Cell<(usize, usize, u32)>,
+}
+
+impl<'a> Spanner<'a> {
+    pub(crate) fn new(text: &'a str) -> Spanner<'a> {
+        let mut starts = vec![0];
+        starts.extend(text.match_indices('\n').map(|(i, _)| i + 1));
+        Spanner { text, starts, ascii: text.is_ascii(), cache: std::cell::Cell::new((usize::MAX, 0, 0)) }
+    }
+
+    pub(crate) fn line_col(&self, offset: usize) -> (u32, u32) {
+        let mut offset = offset.min(self.text.len());
+        while !self.text.is_char_boundary(offset) {
+            offset -= 1;
+        }
+        let line = match self.starts.binary_search(&offset) {
+            Ok(i) => i,
+            Err(i) => i - 1,
+        };
+        let ls = self.starts[line];
+        let col = if self.ascii {
+            (offset - ls) as u32 + 1
+        } else {
+            let (cl, co, cc) = self.cache.get();
+            let col = if cl == line && co <= offset {
+                cc + self.text[co..offset].chars().count() as u32
+            } else {
+                self.text[ls..offset].chars().count() as u32 + 1
+            };
+            self.cache.set((line, offset, col));
+            col
+        };
+        (line as u32 + 1, col)
+    }
+
+    pub(crate) fn span(&self, start: usize, end: usize) -> Span {
+        let end = end.max(start);
+        let (line, col) = self.line_col(start);
+        let (end_line, end_col) = self.line_col(end);
+        Span { line, col, end_line, end_col, offset: start, len: end - start }
+    }
 }
 
 // ---------------------------------------------------------------------------
@@ -748,37 +822,36 @@ impl Script {
     pub fn parse(src: &SourceFile) -> Script {
         let text = src.text_or_empty();
         let lexed = lex(text);
+        let sp = Spanner::new(text);
         let shebang = text.strip_prefix("#!").map(|r| r.lines().next().unwrap_or("").trim().to_string());
         let commands: Vec<Command> = lexed
             .commands
             .iter()
             .map(|c| Command {
-                words: c.words.iter().map(|w| Word { text: w.text.clone(), span: src.span(w.start, w.end) }).collect(),
-                span: src.span(c.start, trim_end(text, c.start, c.end)),
+                words: c.words.iter().map(|w| Word { text: w.text.clone(), span: sp.span(w.start, w.end) }).collect(),
+                span: sp.span(c.start, trim_end(text, c.start, c.end)),
                 depth: c.depth,
                 in_function: c.in_function,
             })
             .collect();
-        let errors = lexed.errors.iter().map(|(at, m)| (m.clone(), src.span(*at, *at + 1))).collect();
+        let errors = lexed.errors.iter().map(|(at, m)| (m.clone(), sp.span(*at, *at + 1))).collect();
 
         // Suppressions: a whole-line pragma covers the next line that is
         // neither blank nor a comment.
         let mut suppressions = Vec::new();
+        let total = src.line_count() as u32;
+        // next_code[l]: the first line >= l (1-based) that is neither blank nor a comment.
+        let mut next_code = vec![total.max(1); total as usize + 2];
+        for line in (1..=total).rev() {
+            let ls = src.line_span(line);
+            let l = text.get(ls.offset..ls.offset + ls.len).unwrap_or("").trim();
+            next_code[line as usize] = if !l.is_empty() && !l.starts_with('#') { line } else { next_code[line as usize + 1] };
+        }
         for c in lexed.comments.iter().filter(|c| c.whole_line) {
             let body = &text[c.start + 1..c.end];
             let Some((rules, reason)) = parse_pragma(body) else { continue };
-            let span = src.span(c.start, trim_end(text, c.start, c.end));
-            let mut line = span.line + 1;
-            let total = src.line_count() as u32;
-            while line <= total {
-                let ls = src.line_span(line);
-                let l = text.get(ls.offset..ls.offset + ls.len).unwrap_or("").trim();
-                if !l.is_empty() && !l.starts_with('#') {
-                    break;
-                }
-                line += 1;
-            }
-            let line = line.min(total.max(1));
+            let span = sp.span(c.start, trim_end(text, c.start, c.end));
+            let line = next_code.get(span.line as usize + 1).copied().unwrap_or(total).min(total.max(1));
             suppressions.push(Suppression {
                 file: src.path.clone(),
                 span,
@@ -939,6 +1012,19 @@ fn trim_end(text: &str, start: usize, end: usize) -> usize {
 mod tests {
     use super::*;
 
+    #[test]
+    fn spanner_agrees_with_source_file() {
+        for t in ["ab\nçd é\n\nxyz", "plain ascii\nlines\n", "", "é"] {
+            let f = SourceFile::new("x", t.as_bytes().to_vec(), None);
+            let sp = Spanner::new(t);
+            for a in 0..=t.len() + 1 {
+                for b in a..=t.len() + 1 {
+                    assert_eq!(sp.span(a, b), f.span(a, b), "{t:?} {a} {b}");
+                }
+            }
+        }
+    }
+
     fn words(c: &LexCommand) -> Vec<&str> {
         c.words.iter().map(|w| w.text.as_str()).collect()
     }
@@ -1019,5 +1105,43 @@ mod tests {
         let s = script("#!/bin/sh\n# trm-ci: ignore=scripts/strict-mode legacy\n\n# more\nx\n");
         assert_eq!(s.suppressions.len(), 1);
         assert_eq!((s.suppressions[0].first_line, s.suppressions[0].last_line), (5, 5));
+    }
+
+    /// A deterministic byte soup of the characters the parser cares about.
+    fn soup(seed: u64, n: usize, alphabet: &[&str]) -> String {
+        let mut x = seed.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+        let mut s = String::new();
+        for _ in 0..n {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            s.push_str(alphabet[(x % alphabet.len() as u64) as usize]);
+        }
+        s
+    }
+
+    #[test]
+    fn random_and_pathological_input_never_panics_and_stays_linear() {
+        let alphabet = [
+            " ", "\n", "\\", "'", "\"", "$(", "${", ")", "}", "(", "{", "`", "#", ";", "&&", "|", "<<", "<<-", "EOF", "x", "é", "if ",
+            "fi", "case ", "esac", ")", "f()", "set -e", "\t", "\r", "=", "2>&1", "<<<",
+        ];
+        for seed in 0..300 {
+            let t = soup(seed, 200, &alphabet);
+            let _ = script(&t).strict_mode();
+            let _ = script(&t).boot_steps(&["db-init"]);
+        }
+        let started = std::time::Instant::now();
+        for t in [
+            "# trm-ci: ignore=a/b x\n".repeat(50_000),
+            "{ ".repeat(50_000) + &"x\n".repeat(50_000),
+            "\"$(".repeat(50_000),
+            "x 'y' \"z\" $(a) ${b} `c` # d\n".repeat(20_000),
+            "cat <<A <<B <<C\n".repeat(20_000),
+        ] {
+            let s = script(&t);
+            let _ = s.strict_mode();
+        }
+        assert!(started.elapsed() < std::time::Duration::from_secs(3), "{:?}", started.elapsed());
     }
 }

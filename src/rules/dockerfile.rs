@@ -312,13 +312,13 @@ fn copy_step_indices(ins: &Instruction, steps: &[CopyStep]) -> Vec<usize> {
 }
 
 /// A RUN that installs packages (apk, apt, dnf, yum).
-fn is_install(ins: &Instruction, src: &SourceFile) -> bool {
+fn is_install(ins: &Instruction) -> bool {
     if !ins.is("RUN") {
         return false;
     }
     let cmds: Vec<Vec<String>> = match &ins.exec {
         Some(v) => vec![v.clone()],
-        None => ins.shell_commands(src).into_iter().map(|(w, _)| w.into_iter().map(|a| a.text).collect()).collect(),
+        None => ins.shell_commands().iter().map(|c| c.words.iter().map(|a| a.text.clone()).collect()).collect(),
     };
     cmds.iter().any(|w| {
         let w: Vec<&str> = w.iter().map(String::as_str).filter(|s| !s.starts_with('-')).collect();
@@ -376,14 +376,14 @@ COPY --chown=node:node extensions/ /directus/extensions/
 "#;
 
 fn layer_order(ctx: &Context, e: &mut Emitter) {
-    let Some((d, src, instructions, _)) = final_image(ctx) else { return };
+    let Some((d, _, instructions, _)) = final_image(ctx) else { return };
     let steps = copy_steps(&ctx.head.paths);
     // Position 0 is the install, 1.. the COPY steps.
     let mut seen: Vec<(usize, &Instruction)> = Vec::new();
     let label = |k: usize| if k == 0 { "the package install".to_string() } else { format!("`COPY {}`", steps[k - 1].label) };
     for ins in instructions {
         let mut ks: Vec<usize> = copy_step_indices(ins, &steps).into_iter().map(|k| k + 1).collect();
-        if ks.is_empty() && is_install(ins, src) {
+        if ks.is_empty() && is_install(ins) {
             ks.push(0);
         }
         for k in ks {
@@ -824,15 +824,11 @@ RUN apk add --no-cache postgresql16-client bash coreutils
 "#;
 
 fn apk_no_cache(ctx: &Context, e: &mut Emitter) {
-    let Some((d, src)) = dockerfile(ctx) else { return };
+    let Some((d, _)) = dockerfile(ctx) else { return };
     for ins in d.instructions.iter().filter(|i| i.is("RUN")) {
         let cmds: Vec<(Vec<String>, Span)> = match &ins.exec {
             Some(v) => vec![(v.clone(), ins.span)],
-            None => ins
-                .shell_commands(src)
-                .into_iter()
-                .map(|(w, span)| (w.into_iter().map(|a| a.text).collect(), span))
-                .collect(),
+            None => ins.shell_commands().iter().map(|c| (c.words.iter().map(|a| a.text.clone()).collect(), c.span)).collect(),
         };
         for (words, span) in cmds {
             let Some(p) = words.iter().position(|w| w == "apk" || w.ends_with("/apk")) else { continue };
