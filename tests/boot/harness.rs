@@ -49,8 +49,9 @@ const HOW: &str = "`bash .ci/test` installs everything the boot tests need (Node
      `apt-get install postgresql-15 postgresql-client-15`. To deselect these tests: \
      `cargo test --release -- --skip boot_`";
 
+static TOOLS: OnceLock<Result<Tools, String>> = OnceLock::new();
+
 pub fn tools() -> &'static Tools {
-    static TOOLS: OnceLock<Result<Tools, String>> = OnceLock::new();
     match TOOLS.get_or_init(find_tools) {
         Ok(t) => t,
         Err(e) => panic!("boot tests cannot run: {e}\n{HOW}"),
@@ -165,6 +166,7 @@ pub struct Postgres {
 impl Postgres {
     /// initdb + start on a free loopback port, and create database `directus`.
     pub fn start() -> Postgres {
+        tools(); // fails here, with how to get them, when something is missing
         let dir = tempfile::Builder::new().prefix("trm-boot-pg-").tempdir().expect("temp dir");
         let as_user = if is_root() { Some("postgres".to_string()) } else { None };
         if as_user.is_some() {
@@ -233,6 +235,9 @@ impl Postgres {
 
 impl Drop for Postgres {
     fn drop(&mut self) {
+        if !matches!(TOOLS.get(), Some(Ok(_))) {
+            return;
+        }
         let _ = self
             .cmd("pg_ctl")
             .args(["-D", &self.data(), "-m", "immediate", "-w", "-t", "30", "stop"])
