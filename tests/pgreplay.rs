@@ -1,0 +1,246 @@
+//! `trm-ci lint --postgres URL` against a real PostgreSQL server.
+//!
+//! The tests start their own server once (initdb + pg_ctl as the `postgres`
+//! user, in a temporary directory, on a free loopback port, password
+//! authentication over TCP) and give each test its own database. They FAIL
+//! when initdb, pg_ctl or psql are missing: the replay is the authoritative
+//! check and must not silently go untested. A watchdog stops the server and
+//! removes its directory when the test process exits.
+
+use std::net::TcpListener;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::sync::OnceLock;
+
+use trm_ci::lint;
+
+const PASSWORD: &str = "s3cret-Pw_for-trm";
+
+struct Server {
+    port: u16,
+}
+
+fn which(prog: &str) -> Option<PathBuf> {
+    std::env::var_os("PATH")?.to_str()?.split(':').map(|d| Path::new(d).join(prog)).find(|p| p.is_file())
+}
+
+fn run(cmd: &mut Command) -> String {
+    let out = cmd.output().unwrap_or_else(|e| panic!("{cmd:?}: {e}"));
+    assert!(
+        out.status.success(),
+        "{cmd:?} failed: {}\n{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+fn server() -> &'static Server {
+    static S: OnceLock<Server> = OnceLock::new();
+    S.get_or_init(|| {
+        for p in ["initdb", "pg_ctl", "psql", "runuser"] {
+            assert!(which(p).is_some(), "`{p}` is not on PATH: the pg_ tests need PostgreSQL 15 (Debian: postgresql-15, postgresql-client-15)");
+        }
+        let dir = std::env::temp_dir().join(format!("trm-ci-pgreplay-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).unwrap();
+        let pwfile = dir.join("pw");
+        std::fs::write(&pwfile, PASSWORD).unwrap();
+        run(Command::new("chown").arg("-R").arg("postgres:").arg(&dir));
+        let data = dir.join("data");
+        run(Command::new("runuser")
+            .args(["-u", "postgres", "--", "initdb", "-U", "postgres", "--auth-local=trust", "--auth-host=scram-sha-256", "-E", "UTF8", "--no-sync"])
+            .arg(format!("--pwfile={}", pwfile.display()))
+            .arg("-D")
+            .arg(&data));
+        let port = TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+        let opts = format!("-p {port} -c listen_addresses=127.0.0.1 -k {} -c fsync=off", dir.display());
+        run(Command::new("runuser")
+            .args(["-u", "postgres", "--", "pg_ctl", "-w", "-t", "60", "-D"])
+            .arg(&data)
+            .arg("-l")
+            .arg(dir.join("log"))
+            .arg("-o")
+            .arg(&opts)
+            .arg("start"));
+        // Watchdog: when this test process is gone, stop the server and clean up.
+        let script = format!(
+            "while kill -0 {pid} 2>/dev/null; do sleep 1; done; runuser -u postgres -- pg_ctl -D '{data}' -m immediate stop >/dev/null 2>&1; rm -rf '{dir}'",
+            pid = std::process::id(),
+            data = data.display(),
+            dir = dir.display()
+        );
+        Command::new("setsid").args(["sh", "-c", &script]).spawn().expect("watchdog");
+        Server { port }
+    })
+}
+
+/// A fresh database for one test; returns its URL (with the password).
+fn database(name: &str) -> String {
+    let s = server();
+    run(Command::new("psql")
+        .args(["-X", "-q", "-v", "ON_ERROR_STOP=1", "-d"])
+        .arg(format!("postgresql://postgres@127.0.0.1:{}/postgres", s.port))
+        .env("PGPASSWORD", PASSWORD)
+        .arg("-c")
+        .arg(format!("CREATE DATABASE {name}")));
+    format!("postgresql://postgres:{PASSWORD}@127.0.0.1:{}/{name}", s.port)
+}
+
+fn psql_query(url: &str, sql: &str) -> String {
+    let (u, pw) = trm_ci::pgreplay::split_password(url);
+    run(Command::new("psql").args(["-X", "-q", "-At", "-v", "ON_ERROR_STOP=1", "-d", &u, "-c", sql]).env("PGPASSWORD", pw.unwrap_or_default()))
+        .trim()
+        .to_string()
+}
+
+/// A repository with these migrations (no git: base rules are skipped).
+fn repo(files: &[(&str, &str)]) -> tempfile::TempDir {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("db-init");
+    std::fs::create_dir_all(&dir).unwrap();
+    for (name, text) in files {
+        std::fs::write(dir.join(name), text).unwrap();
+    }
+    tmp
+}
+
+fn replay(repo: &Path, url: &str) -> Result<Vec<trm_ci::finding::Finding>, String> {
+    lint::run(&lint::Options { repo: repo.to_path_buf(), postgres: Some(url.to_string()), ..Default::default() })
+        .map(|r| r.findings.into_iter().filter(|f| f.rule == "migrations/postgres-error").collect())
+}
+
+#[test]
+fn pg_good_migrations_replay_cleanly_and_are_rolled_back() {
+    let url = database("good");
+    let r = repo(&[
+        ("0001_init.sql", "CREATE SCHEMA IF NOT EXISTS app;\nCREATE TABLE app.notes (id bigint PRIMARY KEY);\n"),
+        (
+            "0002_body.sql",
+            "ALTER TABLE app.notes ADD COLUMN body text;\nCREATE FUNCTION app.f() RETURNS int LANGUAGE plpgsql AS $$\nBEGIN\n  RETURN 1;\nEND\n$$;\n",
+        ),
+        ("0003_index.sql", "\\set tbl app.notes\nCREATE INDEX notes_body_idx ON :tbl (body);\n"),
+    ]);
+    let findings = replay(r.path(), &url).unwrap();
+    assert!(findings.is_empty(), "{findings:#?}");
+    assert_eq!(psql_query(&url, "SELECT coalesce(to_regclass('app.notes')::text, 'gone')"), "gone", "the replay must be rolled back");
+}
+
+#[test]
+fn pg_an_error_is_reported_at_its_file_line_and_column() {
+    let url = database("bad");
+    let r = repo(&[
+        ("0001_init.sql", "CREATE SCHEMA IF NOT EXISTS app;\nCREATE TABLE app.notes (id bigint PRIMARY KEY);\n"),
+        ("0002_tags.sql", "-- the tags\nCREATE TABLE app.tags (\n  id bigint PRIMARY KEY,\n  name txet NOT NULL\n);\n"),
+        ("0003_never.sql", "CREATE TABLE app.never (id int);\n"),
+    ]);
+    let findings = replay(r.path(), &url).unwrap();
+    assert_eq!(findings.len(), 1, "{findings:#?}");
+    let f = &findings[0];
+    assert_eq!(f.file, "db-init/0002_tags.sql");
+    let s = f.span.unwrap();
+    assert_eq!((s.line, s.col), (4, 8), "{f:#?}");
+    assert!(f.message.contains("type \"txet\" does not exist"), "{}", f.message);
+    assert_eq!(psql_query(&url, "SELECT coalesce(to_regclass('app.notes')::text, 'gone')"), "gone");
+}
+
+#[test]
+fn pg_errors_without_a_position_point_at_the_statement_or_the_do_block_line() {
+    let url = database("nopos");
+    let r = repo(&[("0001_x.sql", "SELECT 1;\n\nALTER TABLE app.nots\n  ADD COLUMN body text;\n")]);
+    let f = replay(r.path(), &url).unwrap();
+    assert_eq!(f.len(), 1, "{f:#?}");
+    let s = f[0].span.unwrap();
+    assert_eq!((s.line, s.end_line), (3, 4), "{:#?}", f[0]);
+
+    let r = repo(&[("0001_x.sql", "SELECT 1;\nDO $$\nBEGIN\n  RAISE EXCEPTION 'boom %', 42;\nEND\n$$;\n")]);
+    let f = replay(r.path(), &url).unwrap();
+    assert_eq!(f.len(), 1, "{f:#?}");
+    assert_eq!(f[0].span.unwrap().line, 4, "{:#?}", f[0]);
+    assert!(f[0].message.contains("boom 42"));
+}
+
+#[test]
+fn pg_concurrently_fails_in_the_replay_transaction_like_at_boot() {
+    let url = database("conc");
+    let r = repo(&[
+        ("0001_init.sql", "CREATE TABLE t (id int);\n"),
+        ("0002_idx.sql", "CREATE INDEX CONCURRENTLY t_id_idx ON t (id);\n"),
+    ]);
+    let f = replay(r.path(), &url).unwrap();
+    assert_eq!(f.len(), 1, "{f:#?}");
+    assert_eq!((f[0].file.as_str(), f[0].line()), ("db-init/0002_idx.sql", 1));
+    assert!(f[0].message.contains("cannot run inside a transaction block"), "{}", f[0].message);
+}
+
+#[test]
+fn pg_commit_in_a_migration_refuses_the_replay() {
+    let url = database("commit");
+    let r = repo(&[("0001_init.sql", "CREATE TABLE t (id int);\nCOMMIT;\nCREATE TABLE u (id int);\n")]);
+    let err = replay(r.path(), &url).unwrap_err();
+    assert!(err.contains("db-init/0001_init.sql:2") && err.contains("COMMIT"), "{err}");
+    assert_eq!(psql_query(&url, "SELECT coalesce(to_regclass('t')::text, 'none')"), "none", "nothing ran");
+}
+
+#[test]
+fn pg_the_password_is_never_printed() {
+    let s = server();
+    let r = repo(&[("0001_init.sql", "CREATE TABLE t (id int);\n")]);
+    let wrong = "Wr0ng-pa55word";
+    let url = format!("postgresql://postgres:{wrong}@127.0.0.1:{}/postgres", s.port);
+    let err = replay(r.path(), &url).unwrap_err();
+    assert!(!err.contains(wrong), "{err}");
+    assert!(err.contains("password authentication failed"), "{err}");
+
+    // The right password, and an error whose text echoes it back.
+    let url = database("echo");
+    let r = repo(&[("0001_init.sql", &format!("SELECT 1/0 AS \"{PASSWORD}\";\nDO $$ BEGIN RAISE EXCEPTION '{PASSWORD}'; END $$;\n"))]);
+    let f = replay(r.path(), &url).unwrap();
+    let all = format!("{f:?}");
+    assert!(!all.contains(PASSWORD), "{all}");
+    assert!(!f.is_empty());
+}
+
+#[test]
+fn pg_missing_psql_is_a_clear_error() {
+    // No server needed, but the name keeps it with the other replay tests.
+    let r = repo(&[("0001_init.sql", "CREATE TABLE t (id int);\n")]);
+    let files = trm_ci::repo::from_worktree(r.path(), &Default::default()).unwrap();
+    let head = trm_ci::model::Project::parse(files, &Default::default());
+    let err = trm_ci::pgreplay::replay_with(&head, "postgresql://u:pw@127.0.0.1:1/db", &Default::default(), Path::new("/nonexistent/psql"))
+        .unwrap_err();
+    assert!(err.contains("needs") && err.contains("psql") && !err.contains("pw@"), "{err}");
+}
+
+/// The corpus of tests/sql_corpus.rs is valid PostgreSQL 15: every file runs
+/// (autocommit: 04 holds statements that cannot run in a transaction).
+#[test]
+fn pg_sql_corpus_is_valid_postgres() {
+    let url = database("corpus");
+    let (u, pw) = trm_ci::pgreplay::split_password(&url);
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/sql-corpus");
+    let mut files: Vec<PathBuf> = std::fs::read_dir(&dir).unwrap().map(|e| e.unwrap().path()).collect();
+    files.sort();
+    for f in files.iter().filter(|f| f.extension().is_some_and(|e| e == "sql")) {
+        run(Command::new("psql")
+            .args(["-X", "-q", "-v", "ON_ERROR_STOP=1", "-d", &u, "-f"])
+            .arg(f)
+            .current_dir(&dir)
+            .env("PGPASSWORD", pw.clone().unwrap_or_default())
+            .env("PGOPTIONS", "-c client_min_messages=warning"));
+    }
+}
+
+/// This repository's own migrations replay cleanly.
+#[test]
+fn pg_this_repositorys_migrations_replay_cleanly() {
+    let url = database("own");
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let r = repo(&[]);
+    for e in std::fs::read_dir(root.join("db-init")).unwrap() {
+        let p = e.unwrap().path();
+        std::fs::copy(&p, r.path().join("db-init").join(p.file_name().unwrap())).unwrap();
+    }
+    let f = replay(r.path(), &url).unwrap();
+    assert!(f.is_empty(), "{f:#?}");
+}
