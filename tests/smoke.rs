@@ -78,12 +78,26 @@ fn temp_repo() -> tempfile::TempDir {
     dir
 }
 
-fn leftovers() -> String {
-    let out = Command::new("docker")
-        .args(["ps", "-a", "--filter", "label=trm-ci.smoke", "--format", "{{.Names}}"])
+/// The run id smoke printed (`[smoke] run <id>: ...`).
+fn run_id(stdout: &str) -> String {
+    stdout
+        .lines()
+        .find_map(|l| l.strip_prefix("[smoke] run ")?.split(':').next().map(String::from))
+        .unwrap_or_else(|| panic!("smoke printed no run id: {stdout}"))
+}
+
+/// Containers and networks of one smoke run still on the engine (other runs may be going on).
+fn leftovers(stdout: &str) -> String {
+    let id = run_id(stdout);
+    let ps = Command::new("docker")
+        .args(["ps", "-a", "--filter", &format!("label=trm-ci.smoke={id}"), "--format", "{{.Names}}"])
         .output()
         .expect("docker ps");
-    text(&out.stdout).trim().to_string()
+    let nets = Command::new("docker")
+        .args(["network", "ls", "--filter", &format!("name=trm-smoke-{id}"), "--format", "{{.Name}}"])
+        .output()
+        .expect("docker network ls");
+    format!("{}{}", text(&ps.stdout), text(&nets.stdout)).trim().to_string()
 }
 
 fn rmi(tag: &str) {
@@ -176,7 +190,7 @@ fn smoke_five_scenarios_pass() {
     assert!(stdout.contains("overridden to 1 s"), "says the HEALTHCHECK interval is overridden");
     // Secrets are never printed.
     assert!(!stdout.contains("PASSWORD=") && !stdout.contains("SECRET="));
-    assert_eq!(leftovers(), "", "smoke left containers behind");
+    assert_eq!(leftovers(&stdout), "", "smoke left containers behind");
 }
 
 #[test]
@@ -193,7 +207,7 @@ fn smoke_broken_migration_fails_naming_the_file() {
     assert!(stdout.contains("cold") && stdout.contains("FAIL"), "{stdout}");
     assert!(stdout.contains("exited with code"), "says the container exited: {stdout}");
     assert!(stdout.contains("0004_smoke_broken.sql"), "names the broken migration: {stdout}");
-    assert_eq!(leftovers(), "");
+    assert_eq!(leftovers(&stdout), "");
     rmi(tag);
 }
 
@@ -220,7 +234,7 @@ fn smoke_wrong_healthcheck_port_fails_naming_the_healthcheck() {
     let stdout = text(&out.stdout);
     assert_eq!(out.status.code(), Some(1), "{stdout}");
     assert!(stdout.contains("HEALTHCHECK") && stdout.contains("pong"), "names the HEALTHCHECK as the cause: {stdout}");
-    assert_eq!(leftovers(), "");
+    assert_eq!(leftovers(&stdout), "");
     rmi(tag);
 }
 
@@ -238,10 +252,10 @@ fn smoke_keep_leaves_everything_and_prints_the_removal_command() {
         .unwrap_or_else(|| panic!("--keep prints the removal command: {stdout}"))
         .to_string();
     assert!(cmd.contains("&& docker network rm trm-smoke-"), "{cmd}");
-    assert_ne!(leftovers(), "", "--keep leaves the containers");
+    assert_ne!(leftovers(&stdout), "", "--keep leaves the containers");
     let st = Command::new("sh").arg("-c").arg(&cmd).output().unwrap();
     assert!(st.status.success(), "the printed command works: {}", text(&st.stderr));
-    assert_eq!(leftovers(), "");
+    assert_eq!(leftovers(&stdout), "");
 }
 
 #[test]
@@ -260,13 +274,20 @@ fn smoke_ctrl_c_removes_everything() {
     let pg = pg_image();
     let mut child = Command::new(bin())
         .args(["smoke", "--repo", &repo, "--image", TAG, "--postgres-image", &pg, "--only", "cold"])
-        .stdout(std::process::Stdio::null())
+        .stdout(std::process::Stdio::piped())
         .stderr(std::process::Stdio::piped())
         .spawn()
         .expect("spawning trm-ci smoke");
+    let mut stdout = std::io::BufReader::new(child.stdout.take().unwrap());
+    let mut first = String::new();
+    while !first.contains("[smoke] run ") {
+        first.clear();
+        let n = std::io::BufRead::read_line(&mut stdout, &mut first).unwrap();
+        assert!(n > 0, "smoke ended before it printed its run id");
+    }
     // Interrupt once the Directus container exists (smoke is mid-boot then).
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(120);
-    while !leftovers().lines().any(|l| l.ends_with("-app")) {
+    while !leftovers(&first).lines().any(|l| l.ends_with("-app")) {
         assert!(std::time::Instant::now() < deadline, "smoke never created its app container");
         std::thread::sleep(std::time::Duration::from_millis(200));
     }
@@ -276,7 +297,5 @@ fn smoke_ctrl_c_removes_everything() {
     let err = text(&out.stderr);
     assert_eq!(out.status.code(), Some(130), "{err}");
     assert!(err.contains("interrupted"), "{err}");
-    assert_eq!(leftovers(), "", "Ctrl-C left containers behind");
-    let nets = Command::new("docker").args(["network", "ls", "--format", "{{.Name}}"]).output().unwrap();
-    assert!(!text(&nets.stdout).contains("trm-smoke-"), "Ctrl-C left the network behind");
+    assert_eq!(leftovers(&first), "", "Ctrl-C left containers or the network behind");
 }

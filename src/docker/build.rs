@@ -207,6 +207,7 @@ pub async fn build(docker: &Docker, args: &BuildArgs, max_size: u64) -> Result<B
         .map_err(|e| format!("trm-ci build: making the build context from {}: {e}", repo.display()))?;
     report.context_files = ctx.files;
     report.context_bytes = ctx.bytes;
+    println!("engine: {}", super::engine::describe(docker).await);
     println!(
         "build context: {} files, {} (honouring .dockerignore); base image {}",
         ctx.files,

@@ -28,6 +28,12 @@ pub async fn connect() -> Result<Docker, String> {
     Ok(docker)
 }
 
+/// `Docker 20.10.24+dfsg1, API 1.41` for the first line of a report.
+pub async fn describe(docker: &Docker) -> String {
+    let server = docker.version().await.ok().and_then(|v| v.version).unwrap_or_else(|| "?".into());
+    format!("Docker Engine {server}, API {} (negotiated)", docker.client_version())
+}
+
 /// A bollard error in one line.
 pub fn short_err(e: &bollard::errors::Error) -> String {
     let s = e.to_string();

@@ -709,10 +709,11 @@ async fn prepare_and_run(
         ..Default::default()
     };
     println!(
-        "[smoke] run {run}: image {} ({}), Postgres {}",
+        "[smoke] run {run}: image {} ({}), Postgres {}; {}",
         args.image,
         image.size.map(fmt_size).unwrap_or_default(),
-        args.postgres_image
+        args.postgres_image,
+        super::engine::describe(&docker).await
     );
     println!(
         "[smoke] HEALTHCHECK: the image's own command {:?}; its interval ({} s) is overridden to {} s in the container's HealthConfig to poll faster",
