@@ -105,6 +105,8 @@ struct Lexer<'a> {
     stack: Vec<Block>,
     /// How many `Block::Function`s are on the stack.
     functions: usize,
+    /// Reading a `case` arm's pattern (`a|b)`): `|` separates alternatives.
+    in_pattern: bool,
     /// A `name()` or `function name` was just seen: the next `{` is a body.
     function_pending: bool,
     /// The next word is the target of a redirection.
@@ -123,6 +125,7 @@ pub fn lex(text: &str) -> Lexed {
         word: None,
         stack: Vec::new(),
         functions: 0,
+        in_pattern: false,
         function_pending: false,
         skip_next_word: false,
         pending: Vec::new(),
@@ -236,6 +239,10 @@ impl<'a> Lexer<'a> {
                     w.text.push_str(raw);
                     self.i = end;
                 }
+                b'|' if self.in_pattern => {
+                    self.end_word();
+                    self.i += 1;
+                }
                 b';' | b'&' | b'|' => {
                     self.end_word();
                     let two = self.b.get(self.i + 1).copied();
@@ -253,6 +260,9 @@ impl<'a> Lexer<'a> {
                         _ => 1,
                     };
                     self.end_command(self.i);
+                    if c == b';' && len == 2 && self.stack.last() == Some(&Block::Case) {
+                        self.in_pattern = true; // `;;` ends an arm: a pattern follows
+                    }
                     self.i += len;
                 }
                 b'<' | b'>' => self.redirection(),
@@ -289,6 +299,7 @@ impl<'a> Lexer<'a> {
                     if self.stack.last() == Some(&Block::Case) {
                         // The end of a case pattern: the pattern is not a command.
                         self.words.clear();
+                        self.in_pattern = false;
                     } else {
                         self.end_command(self.i);
                         if self.stack.last() == Some(&Block::Paren) {
@@ -366,7 +377,10 @@ impl<'a> Lexer<'a> {
             match words[k].text.as_str() {
                 "if" | "while" | "until" => self.push(Block::Other),
                 "then" | "do" | "else" | "elif" | "!" | "time" => {}
-                "fi" | "done" | "esac" | "}" => self.pop(),
+                "fi" | "done" | "esac" | "}" => {
+                    self.in_pattern = false;
+                    self.pop()
+                }
                 "{" => {
                     let b = if self.function_pending { Block::Function } else { Block::Other };
                     self.function_pending = false;
@@ -374,6 +388,7 @@ impl<'a> Lexer<'a> {
                 }
                 "case" => {
                     self.push(Block::Case);
+                    self.in_pattern = true;
                     k = words.len(); // `case WORD in`
                     break;
                 }
@@ -842,9 +857,9 @@ impl Script {
         let total = src.line_count() as u32;
         // next_code[l]: the first line >= l (1-based) that is neither blank nor a comment.
         let mut next_code = vec![total.max(1); total as usize + 2];
+        let lines: Vec<&str> = text.split('\n').collect();
         for line in (1..=total).rev() {
-            let ls = src.line_span(line);
-            let l = text.get(ls.offset..ls.offset + ls.len).unwrap_or("").trim();
+            let l = lines.get(line as usize - 1).copied().unwrap_or("").trim();
             next_code[line as usize] = if !l.is_empty() && !l.starts_with('#') { line } else { next_code[line as usize + 1] };
         }
         for c in lexed.comments.iter().filter(|c| c.whole_line) {
@@ -1039,7 +1054,7 @@ mod tests {
 
     #[test]
     fn heredocs_are_skipped_and_nesting_is_tracked() {
-        let t = "f() {\n  cat <<-'EOF' >x\n\tnot a command\n\tEOF\n  g\n}\nif true; then\n  h\nfi\ncase $x in\n  a) k ;;\nesac\n";
+        let t = "f() {\n  cat <<-'EOF' >x\n\tnot a command\n\tEOF\n  g\n}\nif true; then\n  h\nfi\ncase $x in\n  a|b) k ;;\n  c) ;;\nesac\n";
         let l = lex(t);
         let cs: Vec<(Vec<&str>, u32, bool)> = l.commands.iter().map(|c| (words(c), c.depth, c.in_function)).collect();
         assert_eq!(
