@@ -95,7 +95,7 @@ impl StreamState {
 
     fn clear_live(&mut self) {
         if self.live_line {
-            print!("\r\x1b[2K");
+            out!("\r\x1b[2K");
             self.live_line = false;
         }
     }
@@ -115,7 +115,7 @@ impl StreamState {
                     output: Vec::new(),
                 });
                 self.step_started = Some(Instant::now());
-                println!("{line}");
+                outln!("{line}");
                 return;
             }
         }
@@ -125,7 +125,7 @@ impl StreamState {
                 s.cached = true;
             }
             self.clear_live();
-            println!("  (cached)");
+            outln!("  (cached)");
             return;
         }
         if t.starts_with("---> Running in ") || t.starts_with("Removing intermediate container") || t.starts_with("---> ") {
@@ -135,12 +135,12 @@ impl StreamState {
             self.finish_step();
             self.image_id.get_or_insert_with(|| id.to_string());
             self.clear_live();
-            println!("{t}");
+            outln!("{t}");
             return;
         }
         if t.starts_with("Successfully tagged ") {
             self.clear_live();
-            println!("{t}");
+            outln!("{t}");
             return;
         }
         if let Some(s) = self.steps.last_mut() {
@@ -153,11 +153,11 @@ impl StreamState {
             // Compact live display: the step's latest output line, rewritten in place.
             let width = 100;
             let shown: String = t.chars().take(width).collect();
-            print!("\r\x1b[2K  \x1b[2m{shown}\x1b[0m");
+            out!("\r\x1b[2K  \x1b[2m{shown}\x1b[0m");
             let _ = std::io::stdout().flush();
             self.live_line = true;
         } else {
-            println!("  {line}");
+            outln!("  {line}");
         }
     }
 
@@ -207,8 +207,8 @@ pub async fn build(docker: &Docker, args: &BuildArgs, max_size: u64) -> Result<B
         .map_err(|e| format!("trm-ci build: making the build context from {}: {e}", repo.display()))?;
     report.context_files = ctx.files;
     report.context_bytes = ctx.bytes;
-    println!("engine: {}", super::engine::describe(docker).await);
-    println!(
+    outln!("engine: {}", super::engine::describe(docker).await);
+    outln!(
         "build context: {} files, {} (honouring .dockerignore); base image {}",
         ctx.files,
         fmt_size(ctx.bytes as i64),
@@ -272,16 +272,16 @@ pub async fn build(docker: &Docker, args: &BuildArgs, max_size: u64) -> Result<B
 
     if let Some(err) = error {
         report.error = Some(err.clone());
-        println!();
-        println!("BUILD FAILED after {:.1} s: {}", report.build_seconds, err.trim());
+        outln!();
+        outln!("BUILD FAILED after {:.1} s: {}", report.build_seconds, err.trim());
         if let Some(step) = state.steps.last() {
-            println!("  failing step {}: {}", step.number, step.instruction);
+            outln!("  failing step {}: {}", step.number, step.instruction);
             let out: Vec<&String> = step.output.iter().filter(|l| !l.trim().is_empty()).collect();
             let tail = &out[out.len().saturating_sub(30)..];
             if !tail.is_empty() {
-                println!("  its output (last {} lines):", tail.len());
+                outln!("  its output (last {} lines):", tail.len());
                 for l in tail {
-                    println!("    | {l}");
+                    outln!("    | {l}");
                 }
             }
         }
@@ -341,9 +341,9 @@ fn short_instruction(created_by: &str) -> String {
 }
 
 fn print_summary(r: &BuildReport) {
-    println!();
-    println!("image      {} ({})", r.tag, r.image_id.as_deref().unwrap_or("?"));
-    println!(
+    outln!();
+    outln!("image      {} ({})", r.tag, r.image_id.as_deref().unwrap_or("?"));
+    outln!(
         "size       {} total; {} added over the base {} ({}); max {}",
         r.total_size.map(fmt_size).unwrap_or_else(|| "?".into()),
         r.added_size.map(fmt_size).unwrap_or_else(|| "?".into()),
@@ -351,23 +351,23 @@ fn print_summary(r: &BuildReport) {
         r.base_size.map(fmt_size).unwrap_or_else(|| "?".into()),
         fmt_size(r.max_size as i64)
     );
-    println!("build time {:.1} s", r.build_seconds);
+    outln!("build time {:.1} s", r.build_seconds);
     let cached: Vec<String> = r.steps.iter().filter(|s| s.cached).map(|s| s.number.to_string()).collect();
     let ran: Vec<String> = r.steps.iter().filter(|s| !s.cached && s.number > 1).map(|s| s.number.to_string()).collect();
-    println!(
+    outln!(
         "cache      {} of {} steps cached{}{}",
         cached.len(),
         r.steps.len().saturating_sub(1),
         if cached.is_empty() { String::new() } else { format!(" (steps {})", cached.join(", ")) },
         if ran.is_empty() { String::new() } else { format!("; rebuilt steps {}", ran.join(", ")) }
     );
-    println!("layers over the base (oldest first):");
+    outln!("layers over the base (oldest first):");
     for l in &r.layers {
         let what = l.instruction.clone().unwrap_or_else(|| l.created_by.clone());
-        println!("  {:>9}  {}", fmt_size(l.size), short_instruction(&what));
+        outln!("  {:>9}  {}", fmt_size(l.size), short_instruction(&what));
     }
     if r.over_max_size {
-        println!(
+        outln!(
             "FAILED: the image is {} which exceeds --max-size {}",
             r.total_size.map(fmt_size).unwrap_or_default(),
             fmt_size(r.max_size as i64)

@@ -1,6 +1,22 @@
 //! `trm-ci build` and `trm-ci smoke`: the Docker Engine API (bollard) side.
 //! The only module that talks to Docker; the lint path never reaches it.
 
+/// `println!` that ignores a closed stdout (`trm-ci build | head` must not panic).
+macro_rules! outln {
+    ($($t:tt)*) => {{
+        use std::io::Write as _;
+        let _ = writeln!(std::io::stdout(), $($t)*);
+    }};
+}
+
+/// `print!` that ignores a closed stdout.
+macro_rules! out {
+    ($($t:tt)*) => {{
+        use std::io::Write as _;
+        let _ = write!(std::io::stdout(), $($t)*);
+    }};
+}
+
 mod build;
 mod context;
 mod engine;

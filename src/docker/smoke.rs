@@ -580,7 +580,7 @@ pub async fn run(docker: Docker, args: &SmokeArgs) -> i32 {
     let keep = args.keep;
     if keep {
         if !cleanup_cmd.is_empty() {
-            println!("[smoke] --keep: left for debugging; remove with:\n  {cleanup_cmd}");
+            outln!("[smoke] --keep: left for debugging; remove with:\n  {cleanup_cmd}");
         }
     } else {
         cleanup(&docker, &created).await;
@@ -708,14 +708,14 @@ async fn prepare_and_run(
         healthcheck_interval_used_s: HEALTH_INTERVAL_S as f64,
         ..Default::default()
     };
-    println!(
+    outln!(
         "[smoke] run {run}: image {} ({}), Postgres {}; {}",
         args.image,
         image.size.map(fmt_size).unwrap_or_default(),
         args.postgres_image,
         super::engine::describe(&docker).await
     );
-    println!(
+    outln!(
         "[smoke] HEALTHCHECK: the image's own command {:?}; its interval ({} s) is overridden to {} s in the container's HealthConfig to poll faster",
         report.healthcheck, report.healthcheck_interval_image_s, HEALTH_INTERVAL_S
     );
@@ -762,10 +762,10 @@ async fn prepare_and_run(
         });
         match base {
             Some(b) => {
-                println!("[smoke] baseline: the base image {b}'s plain boot (bootstrap then start) on an empty database");
+                outln!("[smoke] baseline: the base image {b}'s plain boot (bootstrap then start) on an empty database");
                 base_for_baseline = Some(baseline(&ctx, &pg, &b).await);
             }
-            None => println!("[smoke] baseline: no base image (no Dockerfile FROM; pass --base-image)"),
+            None => outln!("[smoke] baseline: no base image (no Dockerfile FROM; pass --base-image)"),
         }
     }
 
@@ -811,12 +811,12 @@ async fn prepare_and_run(
         b.warm_healthy_ratio = ratio(b.warm_healthy, b.plain_warm_pong);
         let f = |v: Option<f64>| v.map(|v| format!("{v:.1} s")).unwrap_or_else(|| "?".into());
         let r = |v: Option<f64>| v.map(|v| format!("{v:.2}×")).unwrap_or_else(|| "?".into());
-        println!("[smoke] boot vs the base image's plain boot (time to pong from the host; healthy in brackets):");
-        println!(
+        outln!("[smoke] boot vs the base image's plain boot (time to pong from the host; healthy in brackets):");
+        outln!(
             "  cold: {} [{}] vs plain {} → {} [{}] (target ≤ 1.5×)",
             f(b.cold_pong), f(b.cold_healthy), f(b.plain_cold_pong), r(b.cold_ratio), r(b.cold_healthy_ratio)
         );
-        println!(
+        outln!(
             "  warm: {} [{}] vs plain {} → {} [{}] (target ≤ 1.3×)",
             f(b.warm_pong), f(b.warm_healthy), f(b.plain_warm_pong), r(b.warm_ratio), r(b.warm_healthy_ratio)
         );
@@ -824,7 +824,7 @@ async fn prepare_and_run(
     }
     report.ok = !report.scenarios.is_empty() && report.scenarios.iter().all(|s| s.ok);
     let passed = report.scenarios.iter().filter(|s| s.ok).count();
-    println!(
+    outln!(
         "[smoke] {}: {passed} of {} scenarios passed",
         if report.ok { "PASS" } else { "FAIL" },
         report.scenarios.len()
@@ -840,7 +840,7 @@ fn print_scenario(s: &Scenario) {
     if let Some(p) = s.time_to_pong {
         times.push(format!("pong {p:.1} s"));
     }
-    println!(
+    outln!(
         "[smoke] {:<14} {}  {:.1} s{}",
         s.name,
         if s.ok { "PASS" } else { "FAIL" },
@@ -848,14 +848,14 @@ fn print_scenario(s: &Scenario) {
         if times.is_empty() { String::new() } else { format!(" ({})", times.join(", ")) }
     );
     for c in &s.checks {
-        println!("    {c}");
+        outln!("    {c}");
     }
     if let Some(f) = &s.failure {
-        println!("    FAILED: {f}");
+        outln!("    FAILED: {f}");
         if !s.log_tail.is_empty() {
-            println!("    last log lines:");
+            outln!("    last log lines:");
             for l in &s.log_tail {
-                println!("      | {l}");
+                outln!("      | {l}");
             }
         }
     }
@@ -1257,7 +1257,7 @@ async fn baseline(ctx: &Ctx, pg: &str, base: &str) -> Baseline {
         let entry = vec!["sh".to_string(), "-c".to_string(), "node /directus/cli.js bootstrap && exec node /directus/cli.js start".to_string()];
         if let Ok(c) = ctx.create_app("warmup", base, ctx.app_env(pg, "warmup"), Some(entry), false).await {
             let w = ctx.boot(&c, 0, false).await;
-            println!(
+            outln!(
                 "[smoke] baseline: warm-up boot (discarded): {}",
                 w.pong.map(|p| format!("pong after {p:.1} s")).unwrap_or_else(|| w.failure.clone().unwrap_or_default())
             );
@@ -1274,7 +1274,7 @@ async fn baseline(ctx: &Ctx, pg: &str, base: &str) -> Baseline {
             Err(o)
         }
     }) {
-        println!("[smoke] baseline: creating its database failed: {}", e.trim());
+        outln!("[smoke] baseline: creating its database failed: {}", e.trim());
         return b;
     }
     let entry = vec![
@@ -1285,16 +1285,16 @@ async fn baseline(ctx: &Ctx, pg: &str, base: &str) -> Baseline {
     let c = match ctx.create_app("plain", base, ctx.app_env(pg, "plain"), Some(entry), false).await {
         Ok(c) => c,
         Err(e) => {
-            println!("[smoke] baseline: {e}");
+            outln!("[smoke] baseline: {e}");
             return b;
         }
     };
     let cold = ctx.boot(&c, 0, false).await;
     b.plain_cold_pong = cold.pong;
     if let Some(f) = &cold.failure {
-        println!("[smoke] baseline: the plain cold boot failed: {f}");
+        outln!("[smoke] baseline: the plain cold boot failed: {f}");
         for l in cold.logs.tail(10) {
-            println!("      | {l}");
+            outln!("      | {l}");
         }
         return b;
     }
@@ -1306,7 +1306,7 @@ async fn baseline(ctx: &Ctx, pg: &str, base: &str) -> Baseline {
     let warm = ctx.boot(&c, cold.logs.snapshot().len(), false).await;
     b.plain_warm_pong = warm.pong;
     ctx.stop(&c).await;
-    println!(
+    outln!(
         "[smoke] baseline: plain boot of {base}: cold {} s, warm {} s to pong",
         b.plain_cold_pong.map(|v| format!("{v:.1}")).unwrap_or("?".into()),
         b.plain_warm_pong.map(|v| format!("{v:.1}")).unwrap_or("?".into())
