@@ -187,3 +187,56 @@ fn lint_reports_no_syntax_error_on_the_corpus() {
     let syntax: Vec<_> = report.findings.iter().filter(|f| f.rule == "migrations/syntax-error").collect();
     assert!(syntax.is_empty(), "{syntax:#?}");
 }
+
+/// Speed: lex + classify 1,000 synthetic migrations (run with `--release
+/// --ignored --nocapture`): prints the time of the model, and what parsing
+/// every statement with sqlparser would add.
+#[test]
+#[ignore]
+fn measure_model_speed_on_1000_migrations() {
+    use std::time::Instant;
+    let files: Vec<SourceFile> = (1..=1000)
+        .map(|i| {
+            let text = format!(
+                "-- {i:04}: synthetic migration\n\
+                 CREATE TABLE app.t{i} (\n  id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,\n  name text NOT NULL,\n  created_at timestamptz NOT NULL DEFAULT now()\n);\n\
+                 CREATE INDEX t{i}_name_idx ON app.t{i} (lower(name));\n\
+                 ALTER TABLE app.t{i} ADD COLUMN note text;\n\
+                 COMMENT ON TABLE app.t{i} IS 'table number {i}; it''s synthetic';\n\
+                 INSERT INTO app.t{i} (name) VALUES ('a'), ('b');\n\
+                 UPDATE app.t{i} SET note = 'x' WHERE name = 'a';\n\
+                 CREATE FUNCTION app.f{i}() RETURNS trigger LANGUAGE plpgsql AS $$\nBEGIN\n  NEW.name := trim(NEW.name);\n  RETURN NEW;\nEND\n$$;\n\
+                 CREATE TRIGGER t{i}_trim BEFORE INSERT ON app.t{i} FOR EACH ROW EXECUTE FUNCTION app.f{i}();\n"
+            );
+            SourceFile::new(format!("db-init/{i:04}_synthetic.sql"), text.into_bytes(), None)
+        })
+        .collect();
+    let bytes: usize = files.iter().map(|f| f.bytes.len()).sum();
+    let mut best = f64::MAX;
+    let mut stmts = 0;
+    for _ in 0..5 {
+        let t = Instant::now();
+        let ms: Vec<Migration> = files.iter().map(Migration::parse).collect();
+        best = best.min(t.elapsed().as_secs_f64());
+        stmts = ms.iter().map(|m| m.statements.len()).sum();
+        assert!(ms.iter().all(|m| m.errors.is_empty()));
+    }
+    let t = Instant::now();
+    let mut ok = 0;
+    for f in &files {
+        let m = Migration::parse(f);
+        for s in &m.statements {
+            if sqlparser::parser::Parser::parse_sql(&sqlparser::dialect::PostgreSqlDialect {}, &f.text_or_empty()[s.start..s.end]).is_ok() {
+                ok += 1;
+            }
+        }
+    }
+    let all_ast = t.elapsed().as_secs_f64();
+    println!(
+        "1,000 migrations, {stmts} statements, {} KiB: lex + classify (sqlparser only on unfiltered DELETE/UPDATE) {:.1} ms (best of 5); \
+         with sqlparser on every statement {:.1} ms ({ok} of {stmts} parsed)",
+        bytes / 1024,
+        best * 1e3,
+        all_ast * 1e3
+    );
+}
