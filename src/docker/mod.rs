@@ -134,6 +134,11 @@ pub fn run_build(args: &BuildArgs) -> i32 {
 
 /// Runs `trm-ci smoke`; returns the process exit code (0 ok, 1 failed, 2 usage/environment).
 pub fn run_smoke(args: &SmokeArgs) -> i32 {
+    const SCENARIOS: [&str; 5] = ["cold", "warm", "image-facts", "db-init-fault", "schema-fault"];
+    if let Some(bad) = args.only.iter().find(|o| !SCENARIOS.contains(&o.as_str())) {
+        eprintln!("trm-ci smoke: --only: unknown scenario {bad:?}; the scenarios are {}", SCENARIOS.join(", "));
+        return 2;
+    }
     let rt = match engine::runtime() {
         Ok(rt) => rt,
         Err(e) => {
