@@ -187,3 +187,48 @@ fn local_build(ctx: &Context, e: &mut Emitter) {
 fn rel_to_root(dir: &str) -> String {
     dir.split('/').filter(|p| !p.is_empty()).map(|_| "..").collect::<Vec<_>>().join("/")
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::Config;
+    use crate::model::Project;
+    use crate::repo::Artifacts;
+    use crate::source::SourceFile;
+
+    fn findings(config: &str, compose_path: &str, yaml: &str) -> Vec<String> {
+        let cfg = Config::parse(config).expect("config");
+        let mut files = Artifacts::default();
+        files.files.insert(compose_path.to_string(), SourceFile::new(compose_path, yaml.as_bytes().to_vec(), None));
+        let head = Project::parse(files, &cfg.paths);
+        let ctx = Context { head: &head, base: None, config: &cfg };
+        let mut e = Emitter::default();
+        local_build(&ctx, &mut e);
+        e.out.into_iter().map(|r| r.message).collect()
+    }
+
+    #[test]
+    fn local_build_resolves_context_and_dockerfile() {
+        let ok = [
+            ("", "compose.dev.yaml", "services:\n  directus:\n    build: .\n"),
+            ("", "compose.dev.yaml", "services:\n  directus:\n    build: ./\n    image: x:dev\n"),
+            ("", "compose.dev.yaml", "services:\n  directus:\n    build:\n      dockerfile: Dockerfile\n"),
+            ("[paths]\ncompose = \"deploy/compose.dev.yaml\"\ndockerfile = \"docker/Dockerfile\"\n", "deploy/compose.dev.yaml", "services:\n  directus:\n    build:\n      context: ..\n      dockerfile: docker/Dockerfile\n"),
+        ];
+        for (cfg, path, y) in ok {
+            assert_eq!(findings(cfg, path, y), Vec::<String>::new(), "{y}");
+        }
+        let bad = [
+            ("services:\n  directus:\n    image: directus/directus:11.17.4\n", "runs the image"),
+            ("services:\n  directus:\n    build: ./docker\n", "is `docker/`"),
+            ("services:\n  directus:\n    build: ..\n", "outside the repository"),
+            ("services:\n  directus:\n    build:\n      context: .\n      dockerfile: Dockerfile.dev\n", "built from `Dockerfile.dev`"),
+            ("services:\n  directus:\n    build: https://github.com/x/y.git\n", "remote context"),
+            ("services:\n  api:\n    build: .\n", "no `directus` service"),
+        ];
+        for (y, want) in bad {
+            let f = findings("", "compose.dev.yaml", y);
+            assert!(f.len() == 1 && f[0].contains(want), "{y}: {f:?}");
+        }
+    }
+}

@@ -845,3 +845,63 @@ fn apk_no_cache(ctx: &Context, e: &mut Emitter) {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::Config;
+    use crate::model::Project;
+    use crate::repo::Artifacts;
+
+    /// Every dockerfile/* finding for this Dockerfile, as "rule line: message".
+    fn lint(dockerfile: &str) -> Vec<String> {
+        let cfg = Config::default();
+        let mut files = Artifacts::default();
+        files.files.insert("Dockerfile".into(), SourceFile::new("Dockerfile", dockerfile.as_bytes().to_vec(), None));
+        let head = Project::parse(files, &cfg.paths);
+        let ctx = Context { head: &head, base: None, config: &cfg };
+        let mut out = Vec::new();
+        for r in RULES {
+            let mut e = Emitter::default();
+            (r.check)(&ctx, &mut e);
+            out.extend(e.out.into_iter().map(|f| format!("{} {}: {}", r.id, f.span.map(|s| s.line).unwrap_or(0), f.message)));
+        }
+        out
+    }
+
+    const DEPLOYMENT: &str = "FROM directus/directus:11.17.4
+USER root
+RUN apk add --no-cache postgresql16-client bash coreutils
+USER node
+COPY --chown=node:node scripts/ /directus/scripts/
+RUN chmod +x /directus/scripts/*.sh
+COPY --chown=node:node entrypoint.sh /directus/entrypoint.sh
+COPY --chown=node:node db-init/ /directus/db-init/
+COPY --chown=node:node snapshots/ /directus/snapshots/
+COPY --chown=node:node extensions/ /directus/extensions/
+HEALTHCHECK --interval=30s CMD wget -qO- http://localhost:8055/server/ping || exit 1
+ENTRYPOINT [\"/directus/entrypoint.sh\"]
+";
+
+    #[test]
+    fn the_expected_deployment_lints_clean() {
+        assert_eq!(lint(DEPLOYMENT), Vec::<String>::new());
+        let variant = DEPLOYMENT.replace("USER node", "USER 1000:1000").replace("/server/ping", "/server/health");
+        assert_eq!(lint(&variant), Vec::<String>::new());
+    }
+
+    #[test]
+    fn an_install_after_the_copies_is_out_of_order() {
+        let d = DEPLOYMENT.replace("RUN chmod +x /directus/scripts/*.sh", "RUN apk add --no-cache jq");
+        let f = lint(&d);
+        assert!(f.len() == 1 && f[0].starts_with("dockerfile/layer-order 6: the package install"), "{f:?}");
+    }
+
+    #[test]
+    fn a_missing_base_or_empty_file_does_not_cascade() {
+        let f = lint("");
+        assert_eq!(f, vec!["dockerfile/syntax 1: the Dockerfile has no instructions".to_string()]);
+        let f = lint("RUN x\n");
+        assert!(f.iter().all(|m| m.starts_with("dockerfile/syntax")), "{f:?}");
+    }
+}
