@@ -70,7 +70,14 @@ fn corpus_spans_cover_exactly_the_statements() {
                 let ends_with_gset = text[s.end..].trim_start_matches([' ', '\t']).starts_with("\\g");
                 assert!(body.ends_with(';') || ends_with_gset, "{name}: statement does not end with `;`: {body:?}");
             }
-            for c in &mut covered[s.start..s.end] {
+            // COPY … FROM stdin: the data rows up to `\.` belong to it.
+            let lower = body.to_ascii_lowercase();
+            let copy_end = if (lower.starts_with("copy") || lower.starts_with("\\copy")) && lower.contains("from stdin") {
+                text[s.end..].find("\n\\.\n").map(|k| s.end + k + 3).unwrap_or(s.end)
+            } else {
+                s.end
+            };
+            for c in &mut covered[s.start..copy_end] {
                 *c = true;
             }
             // The span's line/col agree with the byte offsets.

@@ -292,7 +292,8 @@ pub fn lex(text: &str) -> Lexed {
                 close_stmt!(i);
             }
             out.pieces.push(Piece::Meta { start: i, end, name_end });
-            i = end;
+            let copy_in = name == "copy" && text[i..end].to_ascii_lowercase().split_whitespace().collect::<Vec<_>>().windows(2).any(|w| w == ["from", "stdin"] || w == ["from", "pstdin"]);
+            i = if copy_in { skip_copy_data(b, end) } else { end };
             continue;
         }
         let tok_start = i;
@@ -415,7 +416,11 @@ pub fn lex(text: &str) -> Lexed {
             TokKind::Punct(b'(') => paren += 1,
             TokKind::Punct(b')') => paren -= 1,
             TokKind::Punct(b';') if paren <= 0 && begin_depth <= 0 => {
+                let copy_in = stmt_first_tok.is_some_and(|f| is_copy_from_stdin(text, &out.tokens[f..]));
                 close_stmt!(tok_end);
+                if copy_in {
+                    i = skip_copy_data(b, i);
+                }
             }
             TokKind::Word => {
                 let w = &text[tok_start..tok_end];
@@ -438,6 +443,33 @@ pub fn lex(text: &str) -> Lexed {
     let end = last_token_end(&out, stmt_first_tok);
     close_stmt!(end);
     out
+}
+
+/// `COPY … FROM STDIN`: psql reads the data rows that follow from the same
+/// file, up to a line `\.`.
+fn is_copy_from_stdin(text: &str, toks: &[Token]) -> bool {
+    let c = Cursor { text, toks };
+    c.is(0, "copy") && (1..toks.len()).any(|k| c.is(k, "from") && c.is(k + 1, "stdin"))
+}
+
+/// Skips COPY data from `i` (just after the command) to after the `\.` line
+/// (or to the end of the file). Returns the new offset.
+fn skip_copy_data(b: &[u8], i: usize) -> usize {
+    // Data starts on the next line.
+    let mut pos = match memchr(b'\n', &b[i..]) {
+        Some(k) => i + k + 1,
+        None => return b.len(),
+    };
+    while pos < b.len() {
+        let end = memchr(b'\n', &b[pos..]).map(|k| pos + k).unwrap_or(b.len());
+        let line = &b[pos..end];
+        let line = line.strip_suffix(b"\r").unwrap_or(line);
+        if line == b"\\." {
+            return (end + 1).min(b.len());
+        }
+        pos = end + 1;
+    }
+    b.len()
 }
 
 fn last_token_end(out: &Lexed, first: Option<usize>) -> usize {
@@ -1245,6 +1277,14 @@ mod tests {
         assert_eq!(&sql[m.statements[0].start..m.statements[0].end], "\\set ON_ERROR_STOP on");
         assert_eq!(m.statements[2].kind, Kind::Meta { name: "echo".into() });
         assert!(m.errors.is_empty());
+    }
+
+    #[test]
+    fn copy_from_stdin_data_is_not_sql() {
+        let sql = "COPY t (a, b) FROM stdin;\n1\tit's; here\n2\t$$\n\\.\nSELECT 1;\n\\copy t FROM stdin\nx'y\n\\.\nSELECT 2;";
+        let m = parse(sql);
+        assert!(m.errors.is_empty(), "{:?}", m.errors);
+        assert_eq!(texts(sql), vec!["COPY t (a, b) FROM stdin;", "SELECT 1;", "\\copy t FROM stdin", "SELECT 2;"]);
     }
 
     #[test]
