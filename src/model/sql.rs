@@ -658,7 +658,7 @@ fn suppressions(src: &SourceFile, text: &str, comments: &[(usize, usize)], stmts
         let body_end = if text[start..end].ends_with('\r') { end - 1 } else { end };
         let span = src.span(start, body_end);
         // The next statement that starts after the pragma.
-        let next = stmts.iter().find(|s| s.start >= end);
+        let next = stmts.get(stmts.partition_point(|s| s.start < end));
         let (first_line, last_line) = match next {
             Some(s) => (s.span.line, s.span.end_line),
             None => (span.line, span.line),
@@ -1197,7 +1197,7 @@ fn directus_names(src: &SourceFile, c: &Cursor) -> Vec<TableName> {
 
 /// The closest candidate within edit distance 2 (for "did you mean").
 fn suggest<'a>(w: &str, candidates: &[&'a str]) -> Option<&'a str> {
-    if w.len() < 3 {
+    if w.len() < 3 || w.len() > 24 {
         return None;
     }
     candidates.iter().map(|c| (levenshtein(w, c), *c)).filter(|(d, _)| *d <= 2).min_by_key(|(d, _)| *d).map(|(_, c)| c)
@@ -1368,6 +1368,19 @@ mod tests {
         assert!(!well_formed_name("0001_init.SQL"));
         assert_eq!(parse_version("0007_AddX.sql"), (Some(7), Some("0007".into())));
         assert_eq!(parse_version("x.sql"), (None, None));
+    }
+
+    #[test]
+    fn large_inputs_stay_linear() {
+        let t = std::time::Instant::now();
+        let mut big = "SELECT 1; -- trm-ci: ignore=migrations/destructive x\n".repeat(50_000);
+        big.push_str(&"(".repeat(200_000));
+        big.push_str(&"x".repeat(1_000_000));
+        big.push_str(" $a$ unterminated");
+        let m = parse(&big);
+        assert_eq!(m.sql_statements().count(), 50_001);
+        assert!(!m.errors.is_empty());
+        assert!(t.elapsed().as_secs_f64() < 5.0, "{:?}", t.elapsed());
     }
 
     /// A small deterministic generator: random bytes and random mixes of SQL
