@@ -18,7 +18,7 @@
 //
 // Output: `[schema] ...` progress lines, then exactly one of `[schema] no changes`,
 // `[schema] applied: <summary>` (exit 0) or `[schema] ERROR: <reason>` (exit 1).
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync, realpathSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -51,7 +51,9 @@ const allowDestructive = process.env.TRM_ALLOW_DESTRUCTIVE_SCHEMA === '1';
 function findApi() {
   for (let dir = directusDir; ; dir = path.dirname(dir)) {
     const candidate = path.join(dir, 'node_modules', '@directus', 'api');
-    if (existsSync(path.join(candidate, 'package.json'))) return candidate;
+    // realpath: with a pnpm layout (the upstream image) node_modules/@directus/api is a
+    // symlink, and its own dependencies (js-yaml, @directus/env) sit next to its target.
+    if (existsSync(path.join(candidate, 'package.json'))) return realpathSync(candidate);
     if (path.dirname(dir) === dir) break;
   }
   throw new Error(`@directus/api not found from ${directusDir} (TRM_DIRECTUS_DIR must be the directus package, containing cli.js)`);
