@@ -374,7 +374,7 @@ ALTER TABLE app.notes ADD COLUMN body text;
 
 fn edited_after_merge(ctx: &Context, e: &mut Emitter) {
     let Some(base) = ctx.base else { return };
-    for m in &ctx.head.migrations {
+    for m in sql_files(ctx) {
         let (Some(head_file), Some(base_file)) = (ctx.head.files.get(&m.path), base.files.get(&m.path)) else { continue };
         if head_file.bytes == base_file.bytes {
             continue;
@@ -414,7 +414,7 @@ migration that reverses it.
 
 fn removed_after_merge(ctx: &Context, e: &mut Emitter) {
     let Some(base) = ctx.base else { return };
-    for m in &base.migrations {
+    for m in base.migrations.iter().filter(|m| m.is_sql) {
         if ctx.head.files.get(&m.path).is_some() {
             continue;
         }
