@@ -1417,7 +1417,7 @@ mod fast {
                     }
                     id
                 };
-                entries.push(Entry { key, key_span, value });
+                entries.push(Entry { key: key.into_owned(), key_span, value });
             }
             for (k, span) in duplicates(&entries) {
                 self.dup_errors.push(YamlError {
@@ -1603,14 +1603,14 @@ mod fast {
     }
 
     /// `key: …` → (key, key length in bytes as written, offset of what follows the `:`).
-    fn split_key(c: &str) -> Option<(String, usize, usize)> {
+    fn split_key(c: &str) -> Option<(std::borrow::Cow<'_, str>, usize, usize)> {
         let first = c.chars().next()?;
         match first {
             '\'' | '"' => {
                 let (key, len) = quoted(c)?;
                 let rest = &c[len..];
                 if rest == ":" || rest.starts_with(": ") {
-                    Some((key, len, len + 1))
+                    Some((key.into(), len, len + 1))
                 } else {
                     None
                 }
@@ -1626,7 +1626,7 @@ mod fast {
                             if key.is_empty() || key.contains('\t') {
                                 return None;
                             }
-                            return Some((key.to_string(), key.len(), i + 1));
+                            return Some((key.into(), key.len(), i + 1));
                         }
                         b'#' if i > 0 && b[i - 1] == b' ' => return None,
                         b'\t' => return None,
@@ -1708,8 +1708,16 @@ mod fast {
     }
 
     fn duplicates(entries: &[Entry]) -> Vec<(String, Span)> {
-        let mut seen: HashSet<&str> = HashSet::with_capacity(entries.len());
         let mut dups = Vec::new();
+        if entries.len() <= 32 {
+            for (i, e) in entries.iter().enumerate() {
+                if entries[..i].iter().any(|p| p.key == e.key) {
+                    dups.push((e.key.clone(), e.key_span));
+                }
+            }
+            return dups;
+        }
+        let mut seen: HashSet<&str> = HashSet::with_capacity(entries.len());
         for e in entries {
             if !seen.insert(e.key.as_str()) {
                 dups.push((e.key.clone(), e.key_span));
@@ -1722,23 +1730,50 @@ mod fast {
 #[cfg(test)]
 mod timing {
     use super::*;
+    /// `cargo test --release --lib snapshot::timing -- --ignored --nocapture`
+    /// after writing /tmp/synth.yaml (tests/snapshot_schema.rs write_synthetic).
     #[test]
     #[ignore]
     fn where_the_time_goes() {
-        let text = std::fs::read_to_string("/tmp/synth.yaml").unwrap();
+        let Ok(text) = std::fs::read_to_string("/tmp/synth.yaml") else { return };
         let src = SourceFile::new("s", text.clone().into_bytes(), None);
-        for _ in 0..3 {
-            let t = std::time::Instant::now();
-            let f = fast::parse(&src, &text);
-            let a = t.elapsed();
-            let ok = f.is_some();
-            let t = std::time::Instant::now();
-            let s = Snapshot::parse(&src);
-            let b = t.elapsed();
-            let t = std::time::Instant::now();
-            let _ = suppressions(&src, &text);
-            let c = t.elapsed();
-            eprintln!("fast {ok} {:?} full {:?} supp {:?} {}", a, b, c, s.collections.len());
+        let min = |f: &mut dyn FnMut()| {
+            (0..20)
+                .map(|_| {
+                    let t = std::time::Instant::now();
+                    f();
+                    t.elapsed()
+                })
+                .min()
+                .unwrap()
+        };
+        // TRM_PART=tree|model|events|validate: run only that part 20 times (for `perf stat`).
+        if let Ok(part) = std::env::var("TRM_PART") {
+            for _ in 0..20 {
+                match part.as_str() {
+                    "tree" => assert!(fast::parse(&src, &text).is_some()),
+                    "model" => assert_eq!(Snapshot::parse(&src).collections.len(), 200),
+                    "validate" => {
+                        let s = Snapshot::parse(&src);
+                        let v = crate::rules::snapshot::validator().unwrap();
+                        for _ in 0..10 {
+                            assert_eq!(v.iter_errors(s.json.as_ref().unwrap()).count(), 0);
+                        }
+                    }
+                    _ => {
+                        let mut s = Snapshot::parse(&SourceFile::new("e", Vec::new(), None));
+                        s.parse_events(&src, &text);
+                    }
+                }
+            }
+            return;
         }
+        let tree = min(&mut || assert!(fast::parse(&src, &text).is_some()));
+        let full = min(&mut || assert_eq!(Snapshot::parse(&src).collections.len(), 200));
+        let events = min(&mut || {
+            let mut s = Snapshot::parse(&SourceFile::new("e", Vec::new(), None));
+            s.parse_events(&src, &text);
+        });
+        eprintln!("fast tree {tree:?}; whole model (tree+json+views) {full:?}; yaml-rust2 tree instead {events:?}");
     }
 }

@@ -461,47 +461,20 @@ inside the image you build), or move the pin and the snapshot together in one
 change.
 "#;
 
-/// The directus/directus pin of the Dockerfile: (Dockerfile path, version, span of the tag).
-///
-/// Read from the Dockerfile's text (the last `FROM directus/directus:<tag>`)
-/// until the Dockerfile model exposes `directus_pin()`.
+/// The directus/directus pin of the Dockerfile (parsed once by its model):
+/// (Dockerfile path, exact X.Y.Z version, span of the tag).
 fn dockerfile_pin(ctx: &Context) -> Option<(String, String, Span)> {
-    let path = &ctx.head.paths.dockerfile;
-    let src = ctx.head.files.get(path)?;
-    let text = src.text().ok()?;
-    let mut pin = None;
-    let mut offset = 0;
-    for line in text.split('\n') {
-        let start = offset;
-        offset += line.len() + 1;
-        let trimmed = line.trim_start();
-        let lead = line.len() - trimmed.len();
-        let mut words = trimmed.split_whitespace();
-        if !words.next().is_some_and(|w| w.eq_ignore_ascii_case("FROM")) {
-            continue;
-        }
-        let Some(image) = words.find(|w| !w.starts_with("--")) else { continue };
-        let image_at = start + lead + trimmed.find(image).unwrap_or(0);
-        let rest = image.strip_prefix("docker.io/").unwrap_or(image);
-        let rest = rest.strip_prefix("library/").unwrap_or(rest);
-        let Some(tag) = rest.strip_prefix("directus/directus:") else { continue };
-        let tag = tag.split('@').next().unwrap_or("");
-        if tag.is_empty() {
-            continue;
-        }
-        let tag_at = image_at + (image.len() - rest.len()) + "directus/directus:".len();
-        pin = Some((path.clone(), tag.to_string(), src.span(tag_at, tag_at + tag.len())));
-    }
-    pin
+    let df = ctx.head.dockerfile.as_ref()?;
+    let (version, span) = df.directus_pin()?;
+    Some((df.path.clone(), version, span))
 }
 
 fn version_mismatch(ctx: &Context, e: &mut Emitter) {
     let Some(s) = head(ctx) else { return };
     let Some(directus) = &s.directus else { return };
     let Some((df_path, pin, pin_span)) = dockerfile_pin(ctx) else { return };
-    // Only an exact X.Y.Z pin can be compared (dockerfile/unpinned-base reports the rest).
-    let exact = pin.split('.').count() == 3 && pin.split('.').all(|p| !p.is_empty() && p.bytes().all(|b| b.is_ascii_digit()));
-    if !exact || directus.value == pin {
+    // directus_pin() is an exact X.Y.Z (dockerfile/unpinned-base reports the rest).
+    if directus.value == pin {
         return;
     }
     e.emit(
