@@ -244,3 +244,22 @@ fn pg_this_repositorys_migrations_replay_cleanly() {
     let f = replay(r.path(), &url).unwrap();
     assert!(f.is_empty(), "{f:#?}");
 }
+
+/// The rule fixtures of `migrations/postgres-error` (tests/rules.rs leaves
+/// them to this file, which has a server): fail/ reports, pass/ does not.
+#[test]
+fn pg_postgres_error_rule_fixtures() {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/rules/migrations/postgres-error");
+    let fail = replay(&dir.join("fail"), &database("rule_fail")).unwrap();
+    assert!(!fail.is_empty(), "fail/ fixture produced no migrations/postgres-error finding");
+    let rendered: String = fail
+        .iter()
+        .map(|f| {
+            let s = f.span.expect("replay findings have a position");
+            format!("{}:{}:{}-{}:{} {} {}\n  help: {}\n", f.file, s.line, s.col, s.end_line, s.end_col, f.severity.as_str(), f.message, f.help)
+        })
+        .collect();
+    insta::assert_snapshot!("rules__migrations__postgres-error", rendered);
+    let pass = replay(&dir.join("pass"), &database("rule_pass")).unwrap();
+    assert!(pass.is_empty(), "pass/ fixture produced {pass:#?}");
+}
