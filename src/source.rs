@@ -41,6 +41,8 @@ pub struct SourceFile {
     pub mode: Option<u32>,
     text: Result<String, Unreadable>,
     line_starts: Vec<usize>,
+    /// All-ASCII text: a column is a byte distance, no character counting.
+    ascii: bool,
 }
 
 impl SourceFile {
@@ -50,7 +52,8 @@ impl SourceFile {
             Ok(t) => line_starts(t),
             Err(_) => vec![0],
         };
-        SourceFile { path: path.into(), bytes, mode, text, line_starts }
+        let ascii = text.as_ref().map(|t| t.is_ascii()).unwrap_or(false);
+        SourceFile { path: path.into(), bytes, mode, text, line_starts, ascii }
     }
 
     /// The file's text, or why it has none.
@@ -80,7 +83,8 @@ impl SourceFile {
             Ok(i) => i,
             Err(i) => i - 1,
         };
-        let col = text[self.line_starts[line]..offset].chars().count();
+        let start = self.line_starts[line];
+        let col = if self.ascii { offset - start } else { text[start..offset].chars().count() };
         (line as u32 + 1, col as u32 + 1)
     }
 
