@@ -17,7 +17,7 @@ packages=(bash coreutils wget ca-certificates postgresql-client-15)
 
 inputs=$( {
   echo "pin=$pin node=$node_version packages=${packages[*]}"
-  sha256sum "$npm_dir/package-lock.json"
+  sha256sum <"$npm_dir/package-lock.json"   # content only: the cache root may move
   cat "$here/build.sh" "$here/apk" "$here/docker-entrypoint.sh" "$here/README.md" \
     "$ci_root/.ci/lib/rootfs.sh"
 } | sha256sum | cut -c1-16)
