@@ -157,9 +157,11 @@ pub struct Snapshot {
     pub errors: Vec<YamlError>,
     nodes: Vec<Node>,
     root: Option<NodeId>,
-    /// The document as JSON (what the JSON Schema validates); None when the
-    /// YAML could not be read or its aliases expand beyond the budget.
-    pub json: Option<serde_json::Value>,
+    /// The document as JSON, built on first use (only the head's is
+    /// validated; the base's is never built).
+    json: std::sync::OnceLock<Option<serde_json::Value>>,
+    /// The tree may be converted to JSON (no alias bomb, not too deep).
+    json_ok: bool,
     /// `version:` as written (an integer when valid).
     pub version: Option<Str>,
     /// `directus:` as written (any scalar, as text).
@@ -179,7 +181,8 @@ impl Snapshot {
             errors: Vec::new(),
             nodes: Vec::new(),
             root: None,
-            json: None,
+            json: std::sync::OnceLock::new(),
+            json_ok: false,
             version: None,
             directus: None,
             vendor: None,
@@ -233,22 +236,56 @@ impl Snapshot {
     fn finish(&mut self) {
         let s = self;
         if let Some(root) = s.root {
-            let mut budget = s.nodes.len() + ALIAS_EXPANSION_BUDGET;
-            match to_json(&s.nodes, root, 0, &mut budget) {
-                Some(v) => s.json = Some(v),
-                None => {
-                    let span = s.nodes[root].span;
-                    s.errors.push(YamlError {
-                        message: format!(
-                            "aliases expand this document beyond {} nodes (or {MAX_DEPTH} levels); Directus snapshots need no aliases",
-                            s.nodes.len() + ALIAS_EXPANSION_BUDGET
-                        ),
-                        span,
-                    });
+            // Node ids are in post-order (children, and aliased nodes, before
+            // their parents), so one forward pass gives every node's expanded
+            // size and height without recursion.
+            let budget = s.nodes.len() + ALIAS_EXPANSION_BUDGET;
+            let mut size = vec![0usize; s.nodes.len()];
+            let mut height = vec![0usize; s.nodes.len()];
+            for (i, n) in s.nodes.iter().enumerate() {
+                let (mut sz, mut h) = (1usize, 0usize);
+                let mut add = |c: NodeId| {
+                    if let (Some(&cs), Some(&ch)) = (size.get(c), height.get(c)) {
+                        sz = sz.saturating_add(cs);
+                        h = h.max(ch);
+                    }
+                };
+                match &n.kind {
+                    NodeKind::Scalar(_) => {}
+                    NodeKind::Seq(items) => items.iter().for_each(|&c| add(c)),
+                    NodeKind::Map(entries) => entries.iter().for_each(|e| add(e.value)),
                 }
+                size[i] = sz;
+                height[i] = h + 1;
+            }
+            if size[root] <= budget && height[root] <= MAX_DEPTH + 1 {
+                s.json_ok = true;
+            } else {
+                let span = s.nodes[root].span;
+                s.errors.push(YamlError {
+                    message: format!(
+                        "aliases expand this document beyond {budget} nodes (or {MAX_DEPTH} levels); Directus snapshots need no aliases"
+                    ),
+                    span,
+                });
             }
             s.build_views(root);
         }
+    }
+
+    /// The document as JSON (what the JSON Schema validates); None when the
+    /// YAML could not be read or its aliases expand beyond the budget.
+    pub fn json(&self) -> Option<&serde_json::Value> {
+        if !self.json_ok {
+            return None;
+        }
+        let root = self.root?;
+        self.json
+            .get_or_init(|| {
+                let mut budget = self.nodes.len() + ALIAS_EXPANSION_BUDGET;
+                to_json(&self.nodes, root, 0, &mut budget)
+            })
+            .as_ref()
     }
 
     /// The names of every collection the snapshot defines (tables and
@@ -1086,7 +1123,7 @@ mod tests {
         assert_eq!(r.related_collection.as_ref().unwrap().value, "directus_users");
         assert_eq!(r.one_field, None);
         assert_eq!(r.one_allowed_collections.iter().map(|c| c.value.as_str()).collect::<Vec<_>>(), vec!["a", "b"]);
-        let json = s.json.as_ref().unwrap();
+        let json = s.json().unwrap();
         assert_eq!(json["version"], serde_json::json!(1));
         assert_eq!(json["collections"][1]["meta"], serde_json::Value::Null);
     }
@@ -1112,7 +1149,7 @@ mod tests {
     #[test]
     fn scalars_resolve_like_js_yaml() {
         let s = parse("a: 11.17\nb: '1'\nc: ~\nd: 0x10\ne: true\nf: 1.2.3\ng: !!str 5\nh: -7\ni: .5e3\n");
-        let j = s.json.unwrap();
+        let j = s.json().unwrap();
         assert_eq!(j["a"], serde_json::json!(11.17));
         assert_eq!(j["b"], serde_json::json!("1"));
         assert_eq!(j["c"], serde_json::Value::Null);
@@ -1130,7 +1167,7 @@ mod tests {
         assert_eq!(s.errors.len(), 1, "{:?}", s.errors);
         assert!(s.errors[0].message.starts_with("YAML syntax error"));
         assert!(s.errors[0].span.line >= 3);
-        assert!(s.root().is_none() && s.json.is_none() && s.collections.is_empty());
+        assert!(s.root().is_none() && s.json().is_none() && s.collections.is_empty());
     }
 
     #[test]
@@ -1138,7 +1175,7 @@ mod tests {
         let s = parse("a: 1\nb:\n  c: 1\n  c: 2\n");
         assert_eq!(s.errors.len(), 1);
         assert_eq!((s.errors[0].span.line, s.errors[0].span.col), (4, 3));
-        assert_eq!(s.json.as_ref().unwrap()["b"]["c"], serde_json::json!(2));
+        assert_eq!(s.json().unwrap()["b"]["c"], serde_json::json!(2));
         let s = parse("a: 1\n---\nb: 2\n");
         assert!(s.errors.iter().any(|e| e.message.contains("second YAML document") && e.span.line == 2), "{:?}", s.errors);
         let s = parse("a: !custom 1\n");
@@ -1149,7 +1186,7 @@ mod tests {
     fn aliases_expand_but_a_billion_laughs_does_not() {
         let s = parse("a: &x {k: v}\nb: *x\n");
         assert!(s.errors.is_empty(), "{:?}", s.errors);
-        assert_eq!(s.json.unwrap()["b"]["k"], serde_json::json!("v"));
+        assert_eq!(s.json().unwrap()["b"]["k"], serde_json::json!("v"));
         let mut lol = String::from("l0: &l0 [lol, lol, lol, lol, lol, lol, lol, lol, lol, lol]\n");
         for i in 1..12 {
             let p = i - 1;
@@ -1158,7 +1195,7 @@ mod tests {
         let t = std::time::Instant::now();
         let s = parse(&lol);
         assert!(t.elapsed().as_secs() < 2);
-        assert!(s.json.is_none());
+        assert!(s.json().is_none());
         assert!(s.errors.iter().any(|e| e.message.contains("aliases expand")), "{:?}", s.errors);
     }
 
@@ -1807,11 +1844,12 @@ mod timing {
                 match part.as_str() {
                     "tree" => assert!(fast::parse(&src, &text).is_some()),
                     "model" => assert_eq!(Snapshot::parse(&src).collections.len(), 200),
+                    "json" => assert!(Snapshot::parse(&src).json().is_some()),
                     "validate" => {
                         let s = Snapshot::parse(&src);
                         let v = crate::rules::snapshot::validator().unwrap();
                         for _ in 0..10 {
-                            assert_eq!(v.iter_errors(s.json.as_ref().unwrap()).count(), 0);
+                            assert_eq!(v.iter_errors(s.json().unwrap()).count(), 0);
                         }
                     }
                     _ => {
@@ -1824,10 +1862,11 @@ mod timing {
         }
         let tree = min(&mut || assert!(fast::parse(&src, &text).is_some()));
         let full = min(&mut || assert_eq!(Snapshot::parse(&src).collections.len(), 200));
+        let with_json = min(&mut || assert!(Snapshot::parse(&src).json().is_some()));
         let events = min(&mut || {
             let mut s = Snapshot::parse(&SourceFile::new("e", Vec::new(), None));
             s.parse_events(&src, &text);
         });
-        eprintln!("fast tree {tree:?}; whole model (tree+json+views) {full:?}; yaml-rust2 tree instead {events:?}");
+        eprintln!("fast tree {tree:?}; model (tree+views) {full:?}; model+json {with_json:?}; yaml-rust2 tree instead {events:?}");
     }
 }

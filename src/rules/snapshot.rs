@@ -301,7 +301,7 @@ fn describe(err: &jsonschema::ValidationError) -> String {
 
 fn schema(ctx: &Context, e: &mut Emitter) {
     let Some(s) = head(ctx) else { return };
-    let Some(json) = &s.json else { return };
+    let Some(json) = s.json() else { return };
     let Some(v) = validator() else {
         e.emit(&s.path, None, "trm-ci's bundled snapshot JSON Schema does not compile", "report this as a trm-ci bug");
         return;
@@ -713,9 +713,9 @@ The base snapshot defines the collection `clients`; the new one does not.
 ## Use instead
 Restore the collection, field or relation in the snapshot (regenerate it from
 a database that still has it). If the removal is intended, back the data up,
-say so in the pull request, and silence this finding for this change with
-`severity = "warning"` for `snapshot/destructive-change` in `trm-ci.toml` or an
-inline `# trm-ci: ignore=snapshot/destructive-change <reason>`.
+say so in the pull request, and let this one change through by setting
+`snapshot/destructive-change` to `warning` in `trm-ci.toml` for that pull
+request.
 "#;
 
 fn destructive_change(ctx: &Context, e: &mut Emitter) {
