@@ -64,7 +64,7 @@ fn the_repository_snapshot_validates() {
     let Ok(text) = std::fs::read_to_string(&path) else { return };
     let s = parse("snapshots/snapshot.yaml", text);
     assert!(s.errors.is_empty(), "{:?}", s.errors);
-    let json = s.json().expect("json");
+    let json = &s.json().expect("json");
     let errors: Vec<String> = validator().unwrap().iter_errors(json).map(|e| format!("{} {e}", e.instance_path().as_str())).collect();
     assert!(errors.is_empty(), "{errors:#?}");
     assert!(!s.collection_names().is_empty());
@@ -83,7 +83,7 @@ fn a_200_collection_snapshot_parses_and_validates_in_a_few_ms() {
         assert_eq!(s.collections.len(), 200);
         assert_eq!(s.fields.len(), 1600);
         let t = Instant::now();
-        let n = v.iter_errors(s.json().unwrap()).count();
+        let n = v.iter_errors(&s.json().unwrap()).count();
         best_validate = best_validate.min(t.elapsed());
         assert_eq!(n, 0);
     }

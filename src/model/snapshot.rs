@@ -157,9 +157,6 @@ pub struct Snapshot {
     pub errors: Vec<YamlError>,
     nodes: Vec<Node>,
     root: Option<NodeId>,
-    /// The document as JSON, built on first use (only the head's is
-    /// validated; the base's is never built).
-    json: std::sync::OnceLock<Option<serde_json::Value>>,
     /// The tree may be converted to JSON (no alias bomb, not too deep).
     json_ok: bool,
     /// `version:` as written (an integer when valid).
@@ -181,7 +178,6 @@ impl Snapshot {
             errors: Vec::new(),
             nodes: Vec::new(),
             root: None,
-            json: std::sync::OnceLock::new(),
             json_ok: false,
             version: None,
             directus: None,
@@ -273,19 +269,16 @@ impl Snapshot {
         }
     }
 
-    /// The document as JSON (what the JSON Schema validates); None when the
-    /// YAML could not be read or its aliases expand beyond the budget.
-    pub fn json(&self) -> Option<&serde_json::Value> {
+    /// The document as JSON (what the JSON Schema validates), built on each
+    /// call and owned by the caller, so that it lives only while it is
+    /// validated (the base's is never built). None when the YAML could not
+    /// be read or its aliases expand beyond the budget.
+    pub fn json(&self) -> Option<serde_json::Value> {
         if !self.json_ok {
             return None;
         }
-        let root = self.root?;
-        self.json
-            .get_or_init(|| {
-                let mut budget = self.nodes.len() + ALIAS_EXPANSION_BUDGET;
-                to_json(&self.nodes, root, 0, &mut budget)
-            })
-            .as_ref()
+        let mut budget = self.nodes.len() + ALIAS_EXPANSION_BUDGET;
+        to_json(&self.nodes, self.root?, 0, &mut budget)
     }
 
     /// The names of every collection the snapshot defines (tables and
@@ -1849,7 +1842,7 @@ mod timing {
                         let s = Snapshot::parse(&src);
                         let v = crate::rules::snapshot::validator().unwrap();
                         for _ in 0..10 {
-                            assert_eq!(v.iter_errors(s.json().unwrap()).count(), 0);
+                            assert_eq!(v.iter_errors(&s.json().unwrap()).count(), 0);
                         }
                     }
                     _ => {

@@ -302,6 +302,7 @@ fn describe(err: &jsonschema::ValidationError) -> String {
 fn schema(ctx: &Context, e: &mut Emitter) {
     let Some(s) = head(ctx) else { return };
     let Some(json) = s.json() else { return };
+    let json = &json;
     let Some(v) = validator() else {
         e.emit(&s.path, None, "trm-ci's bundled snapshot JSON Schema does not compile", "report this as a trm-ci bug");
         return;
