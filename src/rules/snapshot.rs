@@ -334,6 +334,11 @@ fn schema(ctx: &Context, e: &mut Emitter) {
         }
     }
     let mut all: Vec<(Option<Span>, String)> = Vec::new();
+    if let Some(serde_json::Value::String(v)) = json.get("directus") {
+        if !is_semver(v) {
+            all.push((s.span_at("/directus"), format!("`directus`: \"{v}\" is not a Directus version (X.Y.Z)")));
+        }
+    }
     for (pointer, keys) in missing {
         let list = keys.iter().map(|k| format!("`{k}`")).collect::<Vec<_>>().join(", ");
         let what = if keys.len() == 1 { format!("missing required key {list}") } else { format!("missing {} required keys: {list}", keys.len()) };
@@ -357,6 +362,21 @@ fn schema(ctx: &Context, e: &mut Emitter) {
         );
     }
     consistency(s, e);
+}
+
+/// `X.Y.Z`, optionally `-prerelease` and `+build` (semver 2.0).
+pub fn is_semver(v: &str) -> bool {
+    let (core, _build) = v.split_once('+').map(|(c, b)| (c, Some(b))).unwrap_or((v, None));
+    if _build.is_some_and(|b| b.is_empty() || !b.split('.').all(|p| !p.is_empty() && p.bytes().all(|c| c.is_ascii_alphanumeric() || c == b'-'))) {
+        return false;
+    }
+    let (core, pre) = core.split_once('-').map(|(c, p)| (c, Some(p))).unwrap_or((core, None));
+    if pre.is_some_and(|p| p.is_empty() || !p.split('.').all(|x| !x.is_empty() && x.bytes().all(|c| c.is_ascii_alphanumeric() || c == b'-'))) {
+        return false;
+    }
+    let parts: Vec<&str> = core.split('.').collect();
+    parts.len() == 3
+        && parts.iter().all(|p| !p.is_empty() && p.bytes().all(|b| b.is_ascii_digit()) && (p.len() == 1 || !p.starts_with('0')))
 }
 
 /// ` (collection `x`)` / ` (field `c.f`)` for a pointer into one of the lists.
@@ -835,6 +855,16 @@ mod tests {
     #[test]
     fn the_schema_compiles() {
         assert!(validator().is_some());
+    }
+
+    #[test]
+    fn semver_is_checked_in_code() {
+        for ok in ["11.17.4", "0.0.0", "11.0.0-rc.1", "1.2.3+build.5", "1.2.3-beta-2+x"] {
+            assert!(is_semver(ok), "{ok}");
+        }
+        for bad in ["11.17", "11.17.4.1", "v11.17.4", "011.1.1", "1.2.x", "1.2.3-", "1.2.3+", "", "latest"] {
+            assert!(!is_semver(bad), "{bad}");
+        }
     }
 
     #[test]
