@@ -342,7 +342,7 @@ fn schema(ctx: &Context, e: &mut Emitter) {
     for (pointer, keys) in missing {
         let list = keys.iter().map(|k| format!("`{k}`")).collect::<Vec<_>>().join(", ");
         let what = if keys.len() == 1 { format!("missing required key {list}") } else { format!("missing {} required keys: {list}", keys.len()) };
-        let consequence = consequence_of_missing(s, &pointer);
+        let consequence = consequence_of_missing(&pointer);
         all.push((s.span_at(&pointer), format!("`{}`{}: {what}{consequence}", display_path(&pointer), owner(s, &pointer))));
     }
     for (pointer, span, what) in others {
@@ -366,8 +366,8 @@ fn schema(ctx: &Context, e: &mut Emitter) {
 
 /// `X.Y.Z`, optionally `-prerelease` and `+build` (semver 2.0).
 pub fn is_semver(v: &str) -> bool {
-    let (core, _build) = v.split_once('+').map(|(c, b)| (c, Some(b))).unwrap_or((v, None));
-    if _build.is_some_and(|b| b.is_empty() || !b.split('.').all(|p| !p.is_empty() && p.bytes().all(|c| c.is_ascii_alphanumeric() || c == b'-'))) {
+    let (core, build) = v.split_once('+').map(|(c, b)| (c, Some(b))).unwrap_or((v, None));
+    if build.is_some_and(|b| b.is_empty() || !b.split('.').all(|p| !p.is_empty() && p.bytes().all(|c| c.is_ascii_alphanumeric() || c == b'-'))) {
         return false;
     }
     let (core, pre) = core.split_once('-').map(|(c, p)| (c, Some(p))).unwrap_or((core, None));
@@ -395,9 +395,8 @@ fn owner(s: &Snapshot, pointer: &str) -> String {
 }
 
 /// What `schema apply` does with an entry missing keys at `pointer`.
-fn consequence_of_missing(s: &Snapshot, pointer: &str) -> &'static str {
+fn consequence_of_missing(pointer: &str) -> &'static str {
     let segs: Vec<&str> = pointer.split('/').skip(1).collect();
-    let _ = s;
     match segs.as_slice() {
         ["collections", _, "meta"] | ["collections", _] => {
             "; `schema apply` can read a missing key as a removal and DELETE this collection with its table"
