@@ -236,20 +236,41 @@ def generate(dest: str, migrations: int, collections: int, snapshot_text: str = 
     env = dict(os.environ, GIT_AUTHOR_NAME="bench", GIT_AUTHOR_EMAIL="bench@example.invalid",
                GIT_COMMITTER_NAME="bench", GIT_COMMITTER_EMAIL="bench@example.invalid")
     for cmd in (["git", "init", "-q", "-b", "main"], ["git", "add", "-A"],
-                ["git", "-c", "commit.gpgsign=false", "commit", "-q", "-m", "synthetic"]):
+                ["git", "-c", "commit.gpgsign=false", "commit", "-q", "-m", "synthetic"],
+                # packed, as in a clone
+                ["git", "gc", "-q"]):
         subprocess.run(cmd, cwd=dest, env=env, check=True, stdout=subprocess.DEVNULL)
     return dest
 
 
 # --------------------------------------------------------------- measurement
 
+TIME = "/usr/bin/time" if os.access("/usr/bin/time", os.X_OK) else None
+
+
 def run_once(cmd, cwd):
-    """(wall s, CPU s (user+sys), peak RSS MiB) of one run of cmd, its output discarded."""
-    t0 = time.perf_counter()
-    p = subprocess.Popen(cmd, cwd=cwd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    _, _, ru = os.wait4(p.pid, 0)
-    wall = time.perf_counter() - t0
-    return wall, ru.ru_utime + ru.ru_stime, ru.ru_maxrss / 1024.0  # Linux: KiB
+    """(wall s, CPU s (user+sys), peak RSS MiB) of one run of cmd, its output discarded.
+
+    Peak RSS comes from GNU time (%M) when it is installed: getrusage() of a
+    child forked from this Python process would report Python's own RSS as a
+    floor, since Linux keeps the high-water mark across exec."""
+    fd, out = tempfile.mkstemp(prefix="trm-ci-bench-time-")
+    os.close(fd)
+    full = [TIME, "-f", "%M %U %S", "-o", out] + cmd if TIME else cmd
+    try:
+        t0 = time.perf_counter()
+        p = subprocess.Popen(full, cwd=cwd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        _, _, ru = os.wait4(p.pid, 0)
+        wall = time.perf_counter() - t0
+        if TIME:
+            with open(out) as f:
+                rss_kb = f.read().split()[-3]
+            # CPU from wait4 (time's own plus its reaped child's, microsecond
+            # resolution); %U/%S only have 10 ms.
+            return wall, ru.ru_utime + ru.ru_stime, int(rss_kb) / 1024.0
+        return wall, ru.ru_utime + ru.ru_stime, ru.ru_maxrss / 1024.0  # Linux: KiB
+    finally:
+        os.unlink(out)
 
 
 CPU = {}
@@ -292,15 +313,17 @@ def main():
     tmp = args.keep or tempfile.mkdtemp(prefix="trm-ci-bench-")
     os.makedirs(tmp, exist_ok=True)
     try:
-        cpu = ""
+        cpu_model = ""
         try:
             with open("/proc/cpuinfo") as f:
-                cpu = next((l.split(":", 1)[1].strip() for l in f if l.startswith("model name")), "")
+                cpu_model = next((l.split(":", 1)[1].strip() for l in f if l.startswith("model name")), "")
         except OSError:
             pass
-        print(f"machine: {platform.system()} {platform.machine()}, {os.cpu_count()} CPUs {cpu}")
+        print(f"machine: {platform.system()} {platform.machine()}, {os.cpu_count()} CPUs {cpu_model}")
         print(f"trm-ci: {subprocess.run([trm, '--version'], capture_output=True, text=True).stdout.strip()}")
-        print(f"runs: median of {args.runs} (after one warm-up run); peak RSS: max over the runs")
+        print(f"runs: median of {args.runs} (after one warm-up run); peak RSS: max over the runs"
+              f" ({'GNU time %M' if TIME else 'getrusage; install GNU time for exact numbers'});"
+              f" load average {os.getloadavg()[0]:.1f}")
         print()
 
         snap = snapshot(args.collections)
@@ -310,7 +333,7 @@ def main():
         sql_bytes = sum(os.path.getsize(f) for f in sql_files)
         print(f"synthetic repository: {len(sql_files)} migrations ({sql_bytes / 1024:.0f} KiB), "
               f"snapshot of {args.collections} collections ({sizes['snapshots/snapshot.yaml'] / 1024:.0f} KiB, "
-              f"{snap.count(chr(10))} lines), Dockerfile, entrypoint, scripts, compose; committed to git (base: main)")
+              f"{snap.count(chr(10))} lines), Dockerfile, entrypoint, scripts, compose; committed to git and packed (base: main)")
 
         cmd = [trm, "lint", "--repo", main_repo, "--format", "json"]
         out = subprocess.run(cmd, capture_output=True, text=True)
@@ -340,6 +363,21 @@ def main():
                   f"{CPU[tuple(cmd)] / (CPU[tuple(sq_cmd)] + CPU[tuple(hl_cmd)]):.3f} CPU  (target <= 0.5)")
         else:
             print("  squawk/hadolint not on PATH: no ratio (.ci/bench --install-anchors installs them)")
+
+        # The same repository without the snapshot: exactly the files squawk and
+        # hadolint read (the snapshot's cost is what remains of the first line).
+        nosnap = os.path.join(tmp, f"repo-{args.migrations}-nosnapshot")
+        shutil.copytree(main_repo, nosnap, symlinks=True)
+        os.remove(os.path.join(nosnap, "snapshots", "snapshot.yaml"))
+        subprocess.run(["git", "-c", "user.name=bench", "-c", "user.email=bench@example.invalid",
+                        "-c", "commit.gpgsign=false", "commit", "-q", "-am", "no snapshot"],
+                       cwd=nosnap, check=True, stdout=subprocess.DEVNULL)
+        ns_cmd = [trm, "lint", "--repo", nosnap, "--format", "json"]
+        t_ns, rss_ns = measure(ns_cmd, nosnap, args.runs)
+        print(f"  trm-ci without the snapshot:  {ms(t_ns)}  peak RSS {rss_ns:.1f} MiB  ({cpu(ns_cmd)})")
+        if squawk and hadolint:
+            print(f"  ratio on the same files (no snapshot) = {t_ns / (t_sq + t_hl):.3f} wall, "
+                  f"{CPU[tuple(ns_cmd)] / (CPU[tuple(sq_cmd)] + CPU[tuple(hl_cmd)]):.3f} CPU")
         print()
 
         own = [trm, "lint", "--repo", ROOT, "--format", "json"]
@@ -349,17 +387,27 @@ def main():
 
         sizes_list = [int(x) for x in args.sizes.split(",") if x.strip()]
         if sizes_list:
-            print(f"scaling (same {args.collections}-collection snapshot):")
-            print("  migrations   wall      per 1,000 migrations   CPU        peak RSS")
+            print(f"scaling: with the same {args.collections}-collection snapshot | migrations only (no snapshot)")
+            print("  migrations   wall       CPU        peak RSS  | wall       CPU        peak RSS")
             pts = []
             for n in sizes_list:
                 repo = main_repo if n == args.migrations else generate(os.path.join(tmp, f"repo-{n}"), n, args.collections, snap)
                 c = [trm, "lint", "--repo", repo, "--format", "json"]
                 t, r = measure(c, repo, args.runs)
-                pts.append((n, t, CPU[tuple(c)]))
-                print(f"  {n:>10}   {ms(t):>9}   {ms(t / n * 1000):>12}          {CPU[tuple(c)] * 1000:6.1f} ms  {r:.1f} MiB")
+                bare = os.path.join(tmp, f"repo-{n}-bare")
+                if not os.path.isdir(bare):
+                    shutil.copytree(repo, bare, symlinks=True)
+                    os.remove(os.path.join(bare, "snapshots", "snapshot.yaml"))
+                    subprocess.run(["git", "-c", "user.name=bench", "-c", "user.email=bench@example.invalid",
+                                    "-c", "commit.gpgsign=false", "commit", "-q", "-am", "no snapshot"],
+                                   cwd=bare, check=True, stdout=subprocess.DEVNULL)
+                cb = [trm, "lint", "--repo", bare, "--format", "json"]
+                tb, rb = measure(cb, bare, args.runs)
+                pts.append((n, t, CPU[tuple(c)], tb, CPU[tuple(cb)]))
+                print(f"  {n:>10}   {ms(t):>9}  {ms(CPU[tuple(c)]):>9}  {r:5.1f} MiB | "
+                      f"{ms(tb):>9}  {ms(CPU[tuple(cb)]):>9}  {rb:5.1f} MiB")
             if len(pts) >= 2:
-                for label, idx in (("wall", 1), ("CPU", 2)):
+                for label, idx in (("wall", 1), ("CPU", 2), ("wall, no snapshot", 3), ("CPU, no snapshot", 4)):
                     xs, ys = [p[0] for p in pts], [p[idx] for p in pts]
                     mx, my = statistics.mean(xs), statistics.mean(ys)
                     sxx = sum((x - mx) ** 2 for x in xs)
