@@ -42,7 +42,7 @@ pub struct Scalar {
     /// Plain (unquoted, not a block scalar): subject to type resolution.
     pub plain: bool,
     /// `!!str`, `!!int` … resolved to its suffix; None when untagged.
-    pub tag: Option<String>,
+    pub tag: Option<&'static str>,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -484,7 +484,7 @@ fn pointer_segments(pointer: &str) -> impl Iterator<Item = String> + '_ {
 /// for the types JSON has.
 pub fn resolve(s: &Scalar) -> Value<'_> {
     let t = s.text.as_str();
-    match s.tag.as_deref() {
+    match s.tag {
         Some("str") => return Value::Str(t),
         Some("null") => return Value::Null,
         Some("bool") | Some("int") | Some("float") => {}
@@ -754,7 +754,7 @@ impl<'a> Builder<'a> {
                                     start,
                                     end,
                                 );
-                                Some("str".to_string())
+                                Some("str")
                             }
                         },
                     };
@@ -909,12 +909,11 @@ impl<'a> Builder<'a> {
 }
 
 /// The suffix of a YAML core tag (`!!str` → `str`), None for other tags.
-fn core_tag(t: &Tag) -> Option<String> {
-    let core = t.handle == "!!" || t.handle == "tag:yaml.org,2002:";
-    match t.suffix.as_str() {
-        "str" | "int" | "float" | "bool" | "null" | "map" | "seq" | "timestamp" | "binary" if core => Some(t.suffix.clone()),
-        _ => None,
+fn core_tag(t: &Tag) -> Option<&'static str> {
+    if t.handle != "!!" && t.handle != "tag:yaml.org,2002:" {
+        return None;
     }
+    ["str", "int", "float", "bool", "null", "map", "seq", "timestamp", "binary"].into_iter().find(|c| *c == t.suffix)
 }
 
 #[cfg(test)]
