@@ -13,8 +13,9 @@ use miette::{Diagnostic, GraphicalReportHandler, GraphicalTheme, LabeledSpan, Na
 use crate::finding::{Finding, Severity};
 use crate::lint::Report;
 
-/// Width the frames are wrapped at; fixed so the output does not depend on
-/// the terminal (and snapshot tests are stable).
+/// Width of the frames; fixed so the output does not depend on the terminal
+/// (and snapshot tests are stable). Messages and help lines are not wrapped:
+/// a help line often holds a pragma or a command to copy whole.
 const WIDTH: usize = 100;
 
 pub fn render(report: &Report, color: bool) -> String {
@@ -23,6 +24,7 @@ pub fn render(report: &Report, color: bool) -> String {
         .with_links(false)
         .with_urls(false)
         .with_width(WIDTH)
+        .with_wrap_lines(false)
         .with_context_lines(1);
     // One shared copy of each file's text for all its frames.
     let sources: BTreeMap<&str, Arc<str>> =
