@@ -483,3 +483,59 @@ fn the_installed_hook_blocks_a_bad_commit() {
     let all = format!("{}{}", String::from_utf8_lossy(&blocked.stdout), String::from_utf8_lossy(&blocked.stderr));
     assert!(all.contains("lint/unreadable-file"), "{all}");
 }
+
+// ---- SARIF of real findings -----------------------------------------------
+
+fn copy_tree(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for e in std::fs::read_dir(from).unwrap() {
+        let e = e.unwrap();
+        let dest = to.join(e.file_name());
+        if e.file_type().unwrap().is_dir() {
+            copy_tree(&e.path(), &dest);
+        } else {
+            std::fs::copy(e.path(), &dest).unwrap();
+        }
+    }
+}
+
+/// The SARIF of every rule's failing fixture (the rules' real spans and
+/// messages) is valid against the SARIF 2.1.0 schema and meets GitHub code
+/// scanning's constraints.
+#[test]
+fn sarif_of_every_failing_fixture_is_valid() {
+    let schema: serde_json::Value =
+        serde_json::from_str(include_str!("fixtures/sarif/sarif-2.1.0-rtm.5.json")).unwrap();
+    let validator = jsonschema::validator_for(&schema).unwrap();
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/rules");
+    let mut checked = 0;
+    for r in trm_ci::rules::all() {
+        let fail = root.join(r.id).join("fail");
+        if !fail.is_dir() {
+            continue;
+        }
+        // base/head fixtures: lint the head tree alone (no base needed for the format).
+        let tree = if fail.join("head").is_dir() { fail.join("head") } else { fail };
+        let (_t, repo) = tmp_repo();
+        copy_tree(&tree, &repo);
+        let out = trm(&repo, &["lint", "--format", "sarif"]);
+        assert!(matches!(code(&out), 0 | 1), "{}: exit {} {}", r.id, code(&out), stderr(&out));
+        let doc: serde_json::Value = serde_json::from_slice(&out.stdout).expect("SARIF is JSON");
+        let errors: Vec<String> = validator.iter_errors(&doc).map(|e| format!("{e} at {}", e.instance_path())).collect();
+        assert!(errors.is_empty(), "{}: SARIF schema violations:\n{}", r.id, errors.join("\n"));
+        let rules = doc["runs"][0]["tool"]["driver"]["rules"].as_array().unwrap();
+        for res in doc["runs"][0]["results"].as_array().unwrap() {
+            let idx = res["ruleIndex"].as_u64().unwrap() as usize;
+            assert_eq!(rules[idx]["id"], res["ruleId"]);
+            let phys = &res["locations"][0]["physicalLocation"];
+            assert!(phys["artifactLocation"]["uri"].as_str().is_some_and(|u| !u.is_empty() && !u.starts_with('/')));
+            if let Some(region) = phys.get("region") {
+                let n = |k: &str| region[k].as_u64().unwrap();
+                assert!(n("startLine") >= 1 && n("startColumn") >= 1, "{}: {region}", r.id);
+                assert!((n("endLine"), n("endColumn")) >= (n("startLine"), n("startColumn")), "{}: {region}", r.id);
+            }
+        }
+        checked += 1;
+    }
+    assert!(checked > 0, "no failing fixture found");
+}
