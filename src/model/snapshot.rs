@@ -231,6 +231,7 @@ impl Snapshot {
     /// JSON and typed views from the tree.
     fn finish(&mut self) {
         let s = self;
+        s.nodes.shrink_to_fit();
         if let Some(root) = s.root {
             // Node ids are in post-order (children, and aliased nodes, before
             // their parents), so one forward pass gives every node's expanded
@@ -279,6 +280,15 @@ impl Snapshot {
         }
         let mut budget = self.nodes.len() + ALIAS_EXPANSION_BUDGET;
         to_json(&self.nodes, self.root?, 0, &mut budget)
+    }
+
+    /// Node `id` as JSON (None when the document is not convertible).
+    pub fn json_of(&self, id: NodeId) -> Option<serde_json::Value> {
+        if !self.json_ok || id >= self.nodes.len() {
+            return None;
+        }
+        let mut budget = self.nodes.len() + ALIAS_EXPANSION_BUDGET;
+        to_json(&self.nodes, id, 0, &mut budget)
     }
 
     /// The names of every collection the snapshot defines (tables and
@@ -1301,7 +1311,9 @@ mod fast {
             }
             start = nl + 1;
         }
-        let mut f = Fast { text, lines, i: 0, nodes: Vec::new(), dup_errors: Vec::new() };
+        // About two nodes per line in a snapshot: allocate once.
+        let nodes = Vec::with_capacity(lines.len() * 2 + 8);
+        let mut f = Fast { text, lines, i: 0, nodes, dup_errors: Vec::new() };
         f.run()?;
         Some(f)
     }
@@ -1507,6 +1519,7 @@ mod fast {
                     span,
                 });
             }
+            entries.shrink_to_fit();
             Some(self.alloc(NodeKind::Map(entries), span))
         }
 

@@ -7,7 +7,7 @@ use std::sync::OnceLock;
 
 use super::{Context, Emitter, Rule};
 use crate::finding::{Severity, Span};
-use crate::model::snapshot::{Snapshot, Str};
+use crate::model::snapshot::{NodeId, NodeKind, Snapshot, Str};
 
 pub const RULES: &[Rule] = &[
     Rule {
@@ -301,8 +301,7 @@ fn describe(err: &jsonschema::ValidationError) -> String {
 
 fn schema(ctx: &Context, e: &mut Emitter) {
     let Some(s) = head(ctx) else { return };
-    let Some(json) = s.json() else { return };
-    let json = &json;
+    let Some(root) = s.root() else { return };
     let Some(v) = validator() else {
         e.emit(&s.path, None, "trm-ci's bundled snapshot JSON Schema does not compile", "report this as a trm-ci bug");
         return;
@@ -313,32 +312,64 @@ fn schema(ctx: &Context, e: &mut Emitter) {
     // is one mistake, not twenty.
     let mut missing: Vec<(String, Vec<String>)> = Vec::new();
     let mut others: Vec<(String, Option<Span>, String)> = Vec::new();
-    for err in v.iter_errors(json) {
-        let pointer = err.instance_path().as_str().to_string();
-        match err.kind() {
-            jsonschema::error::ValidationErrorKind::Required { property } => {
-                let key = property.as_str().map(str::to_string).unwrap_or_else(|| property.to_string());
-                match missing.iter_mut().find(|(p, _)| *p == pointer) {
-                    Some((_, keys)) => keys.push(key),
-                    None => missing.push((pointer, vec![key])),
+    let mut classify = |err: &jsonschema::ValidationError, pointer: String| match err.kind() {
+        jsonschema::error::ValidationErrorKind::Required { property } => {
+            let key = property.as_str().map(str::to_string).unwrap_or_else(|| property.to_string());
+            match missing.iter_mut().find(|(p, _)| *p == pointer) {
+                Some((_, keys)) => keys.push(key),
+                None => missing.push((pointer, vec![key])),
+            }
+        }
+        jsonschema::error::ValidationErrorKind::AdditionalProperties { unexpected } => {
+            let span = unexpected.first().and_then(|k| s.key_span_at(&pointer, k)).or_else(|| s.span_at(&pointer));
+            others.push((pointer, span, describe(err)));
+        }
+        _ => {
+            let span = s.span_at(&pointer);
+            others.push((pointer, span, describe(err)));
+        }
+    };
+    let mut all: Vec<(Option<Span>, String)> = Vec::new();
+
+    // Validated piece by piece, so that only one entry's JSON exists at a
+    // time (a 1.5 MiB snapshot as one JSON value costs ~13 MiB): first the
+    // top level with its lists emptied, then each entry of each list inside
+    // an otherwise valid document, its errors moved back to its index.
+    const LISTS: [&str; 4] = ["collections", "fields", "systemFields", "relations"];
+    let Some(top) = top_level(s, root, &LISTS) else { return };
+    for err in v.iter_errors(&top) {
+        classify(&err, err.instance_path().as_str().to_string());
+    }
+    if let Some(serde_json::Value::String(version)) = top.get("directus") {
+        if !is_semver(version) {
+            all.push((s.span_at("/directus"), format!("`directus`: \"{version}\" is not a Directus version (X.Y.Z)")));
+        }
+    }
+    drop(top);
+    if s.is_map(root) {
+        let mut piece = serde_json::json!({
+            "version": 1, "directus": "0.0.0", "vendor": "postgres",
+            "collections": [], "fields": [], "systemFields": [], "relations": []
+        });
+        for list in LISTS {
+            let Some(items) = s.get(root, list) else { continue };
+            let prefix = format!("/{list}/0");
+            for (i, &item) in s.items(items).iter().enumerate() {
+                let Some(j) = s.json_of(item) else { continue };
+                piece[list] = serde_json::Value::Array(vec![j]);
+                for err in v.iter_errors(&piece) {
+                    let p = err.instance_path().as_str();
+                    let pointer = match p.strip_prefix(&prefix) {
+                        Some(rest) => format!("/{list}/{i}{rest}"),
+                        None => p.to_string(),
+                    };
+                    classify(&err, pointer);
                 }
             }
-            jsonschema::error::ValidationErrorKind::AdditionalProperties { unexpected } => {
-                let span = unexpected.first().and_then(|k| s.key_span_at(&pointer, k)).or_else(|| s.span_at(&pointer));
-                others.push((pointer, span, describe(&err)));
-            }
-            _ => {
-                let span = s.span_at(&pointer);
-                others.push((pointer, span, describe(&err)));
-            }
+            piece[list] = serde_json::Value::Array(Vec::new());
         }
     }
-    let mut all: Vec<(Option<Span>, String)> = Vec::new();
-    if let Some(serde_json::Value::String(v)) = json.get("directus") {
-        if !is_semver(v) {
-            all.push((s.span_at("/directus"), format!("`directus`: \"{v}\" is not a Directus version (X.Y.Z)")));
-        }
-    }
+
     for (pointer, keys) in missing {
         let list = keys.iter().map(|k| format!("`{k}`")).collect::<Vec<_>>().join(", ");
         let what = if keys.len() == 1 { format!("missing required key {list}") } else { format!("missing {} required keys: {list}", keys.len()) };
@@ -362,6 +393,19 @@ fn schema(ctx: &Context, e: &mut Emitter) {
         );
     }
     consistency(s, e);
+}
+
+/// The document's top level as JSON, with every list that is a sequence
+/// replaced by `[]` (its entries are validated one by one).
+fn top_level(s: &Snapshot, root: NodeId, lists: &[&str]) -> Option<serde_json::Value> {
+    let Some(NodeKind::Map(entries)) = s.node(root).map(|n| &n.kind) else { return s.json_of(root) };
+    let mut m = serde_json::Map::new();
+    for en in entries {
+        let is_list = lists.contains(&en.key.as_str()) && matches!(s.node(en.value).map(|n| &n.kind), Some(NodeKind::Seq(_)));
+        let v = if is_list { serde_json::Value::Array(Vec::new()) } else { s.json_of(en.value)? };
+        m.insert(en.key.clone(), v);
+    }
+    Some(serde_json::Value::Object(m))
 }
 
 /// `X.Y.Z`, optionally `-prerelease` and `+build` (semver 2.0).
