@@ -42,6 +42,7 @@ impl Project {
         let mut v: Vec<&Suppression> = Vec::new();
         v.extend(self.migrations.iter().flat_map(|m| m.suppressions.iter()));
         v.extend(self.dockerfile.iter().flat_map(|d| d.suppressions.iter()));
+        v.extend(self.snapshot.iter().flat_map(|s| s.suppressions.iter()));
         v.extend(self.scripts.iter().flat_map(|s| s.suppressions.iter()));
         v
     }
