@@ -1,8 +1,6 @@
 //! The snapshot model and the JSON Schema on whole files: the repository's
 //! real snapshot (from Directus 11.17.4) validates; a 200-collection snapshot
-//! (the benchmark's size) parses and validates in a few milliseconds.
-
-use std::time::{Duration, Instant};
+//! (the benchmark's size) parses and validates.
 
 use trm_ci::model::snapshot::Snapshot;
 use trm_ci::rules::snapshot::validator;
@@ -61,7 +59,7 @@ fn parse(path: &str, text: String) -> Snapshot {
 #[test]
 fn the_repository_snapshot_validates() {
     let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("snapshots/snapshot.yaml");
-    let Ok(text) = std::fs::read_to_string(&path) else { return };
+    let text = std::fs::read_to_string(&path).expect("the repository's snapshot");
     let s = parse("snapshots/snapshot.yaml", text);
     assert!(s.errors.is_empty(), "{:?}", s.errors);
     let json = &s.json().expect("json");
@@ -71,53 +69,13 @@ fn the_repository_snapshot_validates() {
 }
 
 #[test]
-fn a_200_collection_snapshot_parses_and_validates_in_a_few_ms() {
+fn a_200_collection_snapshot_parses_and_validates() {
+    // The benchmark's size; its time is measured by `.ci/bench`, not here.
     let text = synthetic(200);
-    let v = validator().unwrap(); // compiled once per run, as the lint does
-    let mut best_parse = Duration::MAX;
-    let mut best_validate = Duration::MAX;
-    for _ in 0..5 {
-        let t = Instant::now();
-        let s = parse("snapshots/snapshot.yaml", text.clone());
-        best_parse = best_parse.min(t.elapsed());
-        assert_eq!(s.collections.len(), 200);
-        assert_eq!(s.fields.len(), 1600);
-        let t = Instant::now();
-        let n = v.iter_errors(&s.json().unwrap()).count();
-        best_validate = best_validate.min(t.elapsed());
-        assert_eq!(n, 0);
-    }
-    eprintln!(
-        "200-collection snapshot ({} KiB, {} lines): parse {:.2} ms, validate {:.2} ms (best of 5)",
-        text.len() / 1024,
-        text.lines().count(),
-        best_parse.as_secs_f64() * 1e3,
-        best_validate.as_secs_f64() * 1e3
-    );
-    // Generous bound for a shared 2-core CI machine; the measured numbers are printed.
-    assert!(best_parse + best_validate < Duration::from_millis(250));
-}
-
-#[test]
-#[ignore]
-fn raw_event_loop_speed() {
-    let text = synthetic(200);
-    for _ in 0..3 {
-        let t = Instant::now();
-        let mut p = yaml_rust2::parser::Parser::new_from_str(&text);
-        let mut n = 0;
-        loop {
-            match p.next_token() {
-                Ok((yaml_rust2::parser::Event::StreamEnd, _)) | Err(_) => break,
-                Ok(_) => n += 1,
-            }
-        }
-        eprintln!("raw yaml-rust2 events: {n} in {:.2} ms", t.elapsed().as_secs_f64() * 1e3);
-    }
-}
-
-#[test]
-#[ignore]
-fn write_synthetic() {
-    std::fs::write("/tmp/synth.yaml", synthetic(200)).unwrap();
+    let s = parse("snapshots/snapshot.yaml", text);
+    assert!(s.errors.is_empty(), "{:?}", s.errors);
+    assert_eq!(s.collections.len(), 200);
+    assert_eq!(s.fields.len(), 1600);
+    let errors: Vec<String> = validator().unwrap().iter_errors(&s.json().unwrap()).map(|e| e.to_string()).collect();
+    assert!(errors.is_empty(), "{errors:#?}");
 }

@@ -8,6 +8,25 @@ pub mod shell;
 pub mod snapshot;
 pub mod sql;
 
+/// Random-input helper shared by the parsers' robustness tests.
+#[cfg(test)]
+pub(crate) mod test_soup {
+    /// A deterministic byte soup of the given pieces (xorshift).
+    pub fn soup(seed: u64, n: usize, alphabet: &[&str]) -> String {
+        let mut x = seed.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+        let mut s = String::new();
+        for _ in 0..n {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            s.push_str(alphabet[(x % alphabet.len() as u64) as usize]);
+        }
+        s
+    }
+}
+
+use std::sync::Arc;
+
 use crate::config::Paths;
 use crate::finding::Suppression;
 use crate::repo::Artifacts;
