@@ -89,7 +89,7 @@ pub fn run(opts: &Options) -> Result<Report, String> {
     };
 
     let head = Project::parse(head_files, paths);
-    let base = base_files.map(|f| Project::parse(f, paths));
+    let base = base_files.map(|f| Project::parse_reusing(f, paths, Some(&head)));
     let ctx = Context { head: &head, base: base.as_ref(), config: &cfg };
     let mut findings = check(&ctx);
 

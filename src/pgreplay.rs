@@ -39,7 +39,7 @@ pub fn replay_with(head: &Project, url: &str, cfg: &Config, psql: &Path) -> Resu
         .migrations
         .iter()
         .filter(|m| m.is_sql && m.readable)
-        .filter_map(|m| head.files.get(&m.path).map(|f| (m, f)))
+        .filter_map(|m| head.files.get(&m.path).map(|f| (&**m, f)))
         .collect();
     if files.is_empty() {
         return Ok(Vec::new());

@@ -37,8 +37,9 @@ pub struct Project {
     pub paths: Paths,
     pub files: Artifacts,
     /// Every file directly inside the migrations directory, by path.
-    pub migrations: Vec<sql::Migration>,
-    pub snapshot: Option<snapshot::Snapshot>,
+    /// Shared with the other version where the bytes are the same.
+    pub migrations: Vec<Arc<sql::Migration>>,
+    pub snapshot: Option<Arc<snapshot::Snapshot>>,
     pub dockerfile: Option<dockerfile::Dockerfile>,
     pub compose: Option<compose::Compose>,
     /// The entrypoint first (when present), then every `*.sh` below the scripts directory.
@@ -47,8 +48,28 @@ pub struct Project {
 
 impl Project {
     pub fn parse(files: Artifacts, paths: &Paths) -> Project {
-        let migrations = files.children(&paths.migrations).map(sql::Migration::parse).collect();
-        let snapshot = files.get(&paths.snapshot).map(snapshot::Snapshot::parse);
+        Project::parse_reusing(files, paths, None)
+    }
+
+    /// Parses `files`, reusing `other`'s models of files whose bytes are the
+    /// same (the base of a PR is mostly the head: its unchanged snapshot and
+    /// migrations are not parsed twice).
+    pub fn parse_reusing(files: Artifacts, paths: &Paths, other: Option<&Project>) -> Project {
+        let same = |path: &str| match other {
+            Some(o) => o.files.get(path).zip(files.get(path)).is_some_and(|(a, b)| a.bytes == b.bytes),
+            None => false,
+        };
+        let migrations = files
+            .children(&paths.migrations)
+            .map(|f| {
+                let reused = if same(&f.path) { other.and_then(|o| o.migrations.iter().find(|m| m.path == f.path)) } else { None };
+                reused.cloned().unwrap_or_else(|| Arc::new(sql::Migration::parse(f)))
+            })
+            .collect();
+        let snapshot = files.get(&paths.snapshot).map(|f| match other.and_then(|o| o.snapshot.as_ref()) {
+            Some(s) if same(&f.path) && s.path == f.path => Arc::clone(s),
+            _ => Arc::new(snapshot::Snapshot::parse(f)),
+        });
         let dockerfile = files.get(&paths.dockerfile).map(dockerfile::Dockerfile::parse);
         let compose = files.get(&paths.compose).map(compose::Compose::parse);
         let mut scripts: Vec<shell::Script> = files.get(&paths.entrypoint).map(shell::Script::parse).into_iter().collect();

@@ -132,7 +132,7 @@ fn is_note(name: &str) -> bool {
 
 /// The migrations that the runner applies (`*.sql`), readable or not.
 fn sql_files<'a>(ctx: &Context<'a>) -> impl Iterator<Item = &'a Migration> {
-    ctx.head.migrations.iter().filter(|m| m.is_sql)
+    ctx.head.migrations.iter().map(|m| &**m).filter(|m| m.is_sql)
 }
 
 const BAD_FILENAME: &str = r#"## What it does

@@ -108,7 +108,7 @@ fn is_system_collection(name: &str) -> bool {
 
 /// The head snapshot, when there is one.
 fn head<'a>(ctx: &Context<'a>) -> Option<&'a Snapshot> {
-    ctx.head.snapshot.as_ref()
+    ctx.head.snapshot.as_deref()
 }
 
 // ---------------------------------------------------------------------------
@@ -783,7 +783,7 @@ request.
 "#;
 
 fn destructive_change(ctx: &Context, e: &mut Emitter) {
-    let (Some(h), Some(b)) = (head(ctx), ctx.base.and_then(|b| b.snapshot.as_ref())) else { return };
+    let (Some(h), Some(b)) = (head(ctx), ctx.base.and_then(|b| b.snapshot.as_deref())) else { return };
     // With an unreadable side, everything would look removed.
     let (Some(h_root), Some(_)) = (h.root(), b.root()) else { return };
     let base_desc = "the base";
