@@ -96,21 +96,7 @@ pub fn run_build(args: &BuildArgs) -> i32 {
             return 2;
         }
     };
-    let rt = match engine::runtime() {
-        Ok(rt) => rt,
-        Err(e) => {
-            eprintln!("{e}");
-            return 2;
-        }
-    };
-    rt.block_on(async {
-        let docker = match engine::connect().await {
-            Ok(d) => d,
-            Err(line) => {
-                eprintln!("{line}");
-                return 2;
-            }
-        };
+    with_engine(|docker| async move {
         let report = match build::build(&docker, args, max_size).await {
             Ok(r) => r,
             Err(e) => {
@@ -139,6 +125,16 @@ pub fn run_smoke(args: &SmokeArgs) -> i32 {
         eprintln!("trm-ci smoke: --only: unknown scenario {bad:?}; the scenarios are {}", SCENARIOS.join(", "));
         return 2;
     }
+    with_engine(|docker| smoke::run(docker, args))
+}
+
+/// Starts the runtime, connects to the engine and runs `f`; a runtime or
+/// connection failure is one line on stderr and exit 2.
+fn with_engine<F, Fut>(f: F) -> i32
+where
+    F: FnOnce(bollard::Docker) -> Fut,
+    Fut: std::future::Future<Output = i32>,
+{
     let rt = match engine::runtime() {
         Ok(rt) => rt,
         Err(e) => {
@@ -147,14 +143,13 @@ pub fn run_smoke(args: &SmokeArgs) -> i32 {
         }
     };
     rt.block_on(async {
-        let docker = match engine::connect().await {
-            Ok(d) => d,
+        match engine::connect().await {
+            Ok(docker) => f(docker).await,
             Err(line) => {
                 eprintln!("{line}");
-                return 2;
+                2
             }
-        };
-        smoke::run(docker, args).await
+        }
     })
 }
 
