@@ -59,11 +59,13 @@ impl Project {
             Some(o) => o.files.get(path).zip(files.get(path)).is_some_and(|(a, b)| a.bytes == b.bytes),
             None => false,
         };
+        let reusable: std::collections::HashMap<&str, &Arc<sql::Migration>> =
+            other.map(|o| o.migrations.iter().map(|m| (m.path.as_str(), m)).collect()).unwrap_or_default();
         let migrations = files
             .children(&paths.migrations)
-            .map(|f| {
-                let reused = if same(&f.path) { other.and_then(|o| o.migrations.iter().find(|m| m.path == f.path)) } else { None };
-                reused.cloned().unwrap_or_else(|| Arc::new(sql::Migration::parse(f)))
+            .map(|f| match reusable.get(f.path.as_str()) {
+                Some(m) if same(&f.path) => Arc::clone(m),
+                _ => Arc::new(sql::Migration::parse(f)),
             })
             .collect();
         let snapshot = files.get(&paths.snapshot).map(|f| match other.and_then(|o| o.snapshot.as_ref()) {
