@@ -51,29 +51,12 @@ pub struct BuildReport {
     pub error: Option<String>,
 }
 
-/// The base image of the final stage: the last `FROM` (without `--platform=` and `AS name`).
+/// The base image of the final stage, as the lint's Dockerfile model sees it
+/// (multi-stage `FROM <stage>` chains followed to their root; flags and
+/// `AS name` dropped).
 pub fn base_image(dockerfile: &str) -> Option<String> {
-    let mut base = None;
-    let mut stages: Vec<String> = Vec::new();
-    for line in dockerfile.lines() {
-        let t = line.trim();
-        let mut words = t.split_whitespace();
-        let Some(kw) = words.next() else { continue };
-        if !kw.eq_ignore_ascii_case("FROM") {
-            continue;
-        }
-        let rest: Vec<&str> = words.filter(|w| !w.starts_with("--")).collect();
-        let Some(img) = rest.first() else { continue };
-        if rest.len() >= 3 && rest[1].eq_ignore_ascii_case("AS") {
-            stages.push(rest[2].to_ascii_lowercase());
-        }
-        // FROM <earlier stage>: the base is that stage's base, which we already hold.
-        if stages.iter().any(|s| s == &img.to_ascii_lowercase()) && base.is_some() {
-            continue;
-        }
-        base = Some(img.to_string());
-    }
-    base
+    let src = crate::source::SourceFile::new("Dockerfile", dockerfile.as_bytes().to_vec(), None);
+    crate::model::dockerfile::Dockerfile::parse(&src).final_base().map(|(_, arg)| arg.text.clone())
 }
 
 /// Tracks the classic builder's text stream.
@@ -384,6 +367,7 @@ mod tests {
         assert_eq!(base_image("FROM directus/directus:11.17.4\nUSER root\n").as_deref(), Some("directus/directus:11.17.4"));
         assert_eq!(base_image("FROM --platform=linux/amd64 a:1 AS x\nFROM b:2\n").as_deref(), Some("b:2"));
         assert_eq!(base_image("FROM a:1 AS x\nFROM x\n").as_deref(), Some("a:1"));
+        assert_eq!(base_image("FROM a:1 AS x\nFROM b:2 AS y\nFROM x\n").as_deref(), Some("a:1"));
         assert_eq!(base_image("# nothing\n"), None);
     }
 

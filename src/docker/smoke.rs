@@ -100,6 +100,8 @@ struct Ctx {
     health: HealthConfig,
     db_init_files: Vec<(String, Vec<u8>)>,
     snapshot_collections: Vec<String>,
+    /// The image the project's image is built FROM (`--base-image`, else the Dockerfile's).
+    base: Option<String>,
     args: SmokeArgs,
 }
 
@@ -200,12 +202,14 @@ fn db_init_counts(line: &str) -> Option<(u32, u32)> {
     (w.next()? == "skipped").then_some((n, m))
 }
 
-/// The snapshot's collection names.
+/// The snapshot's collection names, read with the lint's snapshot model.
 fn snapshot_collections(text: &str) -> Result<Vec<String>, String> {
-    let docs = yaml_rust2::YamlLoader::load_from_str(text).map_err(|e| format!("snapshots/snapshot.yaml: {e}"))?;
-    let doc = docs.first().ok_or("snapshots/snapshot.yaml is empty")?;
-    let cols = doc["collections"].as_vec().ok_or("snapshots/snapshot.yaml has no collections list")?;
-    let mut names: Vec<String> = cols.iter().filter_map(|c| c["collection"].as_str().map(String::from)).collect();
+    let src = crate::source::SourceFile::new("snapshots/snapshot.yaml", text.as_bytes().to_vec(), None);
+    let s = crate::model::snapshot::Snapshot::parse(&src);
+    if let Some(e) = s.errors.first() {
+        return Err(format!("snapshots/snapshot.yaml: {}", e.message));
+    }
+    let mut names: Vec<String> = s.collection_names().into_iter().map(String::from).collect();
     names.sort();
     Ok(names)
 }
@@ -428,7 +432,6 @@ impl Ctx {
                     let st = i.state.unwrap_or_default();
                     if st.running == Some(false) {
                         b.exit_code = st.exit_code;
-                        b.exited_after = Some(secs(started.elapsed()));
                         let took = started.elapsed().as_secs_f64();
                         // Name the cause: the last `[step] ERROR: ...` line the container printed.
                         let until = Instant::now() + Duration::from_secs(3);
@@ -545,7 +548,6 @@ struct Boot {
     healthy: Option<f64>,
     pong: Option<f64>,
     exit_code: Option<i64>,
-    exited_after: Option<f64>,
     failure: Option<String>,
     logs: Logs,
     port: Option<u16>,
@@ -749,6 +751,9 @@ async fn prepare_and_run(
         health,
         db_init_files,
         snapshot_collections,
+        base: args.base_image.clone().or_else(|| {
+            std::fs::read_to_string(repo.join("Dockerfile")).ok().and_then(|d| super::build::base_image(&d))
+        }),
         args: args.clone(),
     };
     let want = |n: &str| args.only.is_empty() || args.only.iter().any(|o| o == n);
@@ -757,10 +762,7 @@ async fn prepare_and_run(
 
     let mut base_for_baseline = None;
     if args.baseline {
-        let base = args.base_image.clone().or_else(|| {
-            std::fs::read_to_string(repo.join("Dockerfile")).ok().and_then(|d| super::build::base_image(&d))
-        });
-        match base {
+        match ctx.base.clone() {
             Some(b) => {
                 outln!("[smoke] baseline: the base image {b}'s plain boot (bootstrap then start) on an empty database");
                 base_for_baseline = Some(baseline(&ctx, &pg, &b).await);
@@ -1071,10 +1073,7 @@ async fn image_facts(ctx: &Ctx, image: &bollard::models::ImageInspect, running: 
         Ok((c, out)) => problems.push(format!("stat /directus/db-init /directus/snapshots exited {c}: {}", out.trim())),
         Err(e) => problems.push(e),
     }
-    let base = ctx.args.base_image.clone().or_else(|| {
-        std::fs::read_to_string(ctx.args.repo.join("Dockerfile")).ok().and_then(|d| super::build::base_image(&d))
-    });
-    match base {
+    match ctx.base.clone() {
         Some(b) => match ctx.docker.inspect_image(&b).await {
             Ok(bi) => {
                 let base_env = bi.config.and_then(|c| c.env).unwrap_or_default();
