@@ -4,6 +4,9 @@
 //! trm-ci.toml turns every rule off except the one under test, so these
 //! tests do not move when other rules change.
 
+mod common;
+use common::copy_tree;
+
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
@@ -485,19 +488,6 @@ fn the_installed_hook_blocks_a_bad_commit() {
 }
 
 // ---- SARIF of real findings -----------------------------------------------
-
-fn copy_tree(from: &Path, to: &Path) {
-    std::fs::create_dir_all(to).unwrap();
-    for e in std::fs::read_dir(from).unwrap() {
-        let e = e.unwrap();
-        let dest = to.join(e.file_name());
-        if e.file_type().unwrap().is_dir() {
-            copy_tree(&e.path(), &dest);
-        } else {
-            std::fs::copy(e.path(), &dest).unwrap();
-        }
-    }
-}
 
 /// The SARIF of every rule's failing fixture (the rules' real spans and
 /// messages) is valid against the SARIF 2.1.0 schema and meets GitHub code

@@ -6,25 +6,15 @@
 //! with `--base HEAD`. The failing fixture's findings are snapshot-tested
 //! (tests/snapshots/), so a change in a message or a span shows in review.
 
+mod common;
+use common::copy_tree;
+
 use std::path::{Path, PathBuf};
 
 use trm_ci::lint;
 
 fn fixtures() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/rules")
-}
-
-fn copy_tree(from: &Path, to: &Path) {
-    std::fs::create_dir_all(to).unwrap();
-    for e in std::fs::read_dir(from).unwrap() {
-        let e = e.unwrap();
-        let dest = to.join(e.file_name());
-        if e.file_type().unwrap().is_dir() {
-            copy_tree(&e.path(), &dest);
-        } else {
-            std::fs::copy(e.path(), &dest).unwrap(); // keeps the permission bits
-        }
-    }
 }
 
 /// Materialises a fixture in a temp dir; returns (dir guard, repo path, base).
