@@ -26,8 +26,21 @@ import sys
 import tempfile
 import time
 
-PIN = "11.17.4"
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+
+def dockerfile_pin() -> str:
+    """The tag of this repository's `FROM directus/directus:X.Y.Z`: the synthetic
+    snapshot must carry the same version, or snapshot/version-mismatch fires."""
+    import re
+    with open(os.path.join(ROOT, "Dockerfile")) as f:
+        m = re.search(r"^\s*FROM\s+(?:--\S+\s+)*directus/directus:(\d+\.\d+\.\d+)", f.read(), re.M | re.I)
+    if not m:
+        sys.exit("benches/synth.py: the Dockerfile has no FROM directus/directus:X.Y.Z line")
+    return m.group(1)
+
+
+PIN = dockerfile_pin()
 
 # ---------------------------------------------------------------- generation
 
@@ -200,19 +213,6 @@ def snapshot(collections: int) -> str:
     return "\n".join(lines) + "\n"
 
 
-FALLBACK_DOCKERFILE = f"""FROM directus/directus:{PIN}
-USER root
-RUN apk add --no-cache postgresql15-client bash
-COPY --chmod=0755 scripts/ /directus/scripts/
-COPY --chmod=0755 entrypoint.sh /directus/entrypoint.sh
-COPY db-init/ /directus/db-init/
-COPY snapshots/ /directus/snapshots/
-USER node
-HEALTHCHECK --interval=10s CMD wget -qO- http://127.0.0.1:8055/server/ping || exit 1
-ENTRYPOINT ["/directus/entrypoint.sh"]
-"""
-
-
 def generate(dest: str, migrations: int, collections: int, snapshot_text: str = None) -> str:
     """Writes a committed synthetic repository under dest; returns its path."""
     os.makedirs(os.path.join(dest, "db-init"), exist_ok=True)
@@ -228,9 +228,6 @@ def generate(dest: str, migrations: int, collections: int, snapshot_text: str = 
         src = os.path.join(ROOT, rel)
         if os.path.isfile(src):
             shutil.copy2(src, os.path.join(dest, rel))
-    if not os.path.isfile(os.path.join(dest, "Dockerfile")):
-        with open(os.path.join(dest, "Dockerfile"), "w") as f:
-            f.write(FALLBACK_DOCKERFILE)
     if os.path.isdir(os.path.join(ROOT, "scripts")):
         shutil.copytree(os.path.join(ROOT, "scripts"), os.path.join(dest, "scripts"), dirs_exist_ok=True)
     env = dict(os.environ, GIT_AUTHOR_NAME="bench", GIT_AUTHOR_EMAIL="bench@example.invalid",
