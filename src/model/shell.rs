@@ -70,8 +70,6 @@ pub struct LexComment {
 pub struct Lexed {
     pub commands: Vec<LexCommand>,
     pub comments: Vec<LexComment>,
-    /// Heredoc bodies, `start..end` byte ranges (the delimiter line included).
-    pub heredoc_bodies: Vec<(usize, usize)>,
     /// Heredocs still open at the end of the text.
     pub pending_heredocs: Vec<PendingHeredoc>,
     /// (byte offset, message): unterminated quotes and the like.
@@ -550,15 +548,12 @@ impl<'a> Lexer<'a> {
     /// After a newline: skips the bodies of the heredocs opened on the line.
     fn read_heredoc_bodies(&mut self) {
         for h in std::mem::take(&mut self.pending) {
-            let start = self.i;
             match find_heredoc_end(self.s, self.i, &h.delimiter, h.strip_tabs) {
                 Some(end) => {
-                    self.out.heredoc_bodies.push((start, end));
                     self.i = end;
                 }
                 None => {
                     self.out.errors.push((h.at, format!("heredoc `{}` is never terminated", h.delimiter)));
-                    self.out.heredoc_bodies.push((start, self.b.len()));
                     self.i = self.b.len();
                 }
             }
@@ -830,7 +825,6 @@ pub struct Script {
     pub commands: Vec<Command>,
     /// Unterminated quotes and heredocs.
     pub errors: Vec<(String, Span)>,
-    pub line_count: usize,
 }
 
 impl Script {
@@ -876,7 +870,7 @@ impl Script {
                 last_line: line,
             });
         }
-        Script { path: src.path.clone(), suppressions, shebang, commands, errors, line_count: src.line_count() }
+        Script { path: src.path.clone(), suppressions, shebang, commands, errors }
     }
 
     /// Whether `set -euo pipefail` (in any spelling: `set -e -u -o pipefail`,
@@ -966,6 +960,8 @@ impl Script {
     /// `echo`, `printf`, `:` and `test` never count (log lines name steps too).
     pub fn boot_steps(&self, markers: &[&str]) -> Vec<BootStep> {
         let mut out = Vec::new();
+        let mut db_needles: Vec<&str> = vec!["db-init", "db_init"];
+        db_needles.extend(markers.iter().copied().filter(|m| !m.is_empty()));
         for (idx, c) in self.commands.iter().enumerate() {
             let argv = c.argv();
             let (exec, p) = c.program();
@@ -974,7 +970,6 @@ impl Script {
             if matches!(prog_name, "echo" | "printf" | ":" | "test" | "[" | "[[" | "true" | "false" | "cd" | "export" | "local" | "readonly" | "declare") {
                 continue;
             }
-            let script_args = argv[p..].iter().map(|w| basename(&w.text)).filter(|n| n.ends_with(".sh") && !n.contains(char::is_whitespace));
             let named = |needles: &[&str]| -> bool {
                 needles.iter().any(|n| prog_name.contains(n))
                     || argv[p..]
@@ -983,10 +978,7 @@ impl Script {
                         .filter(|n| n.ends_with(".sh") && !n.contains(char::is_whitespace))
                         .any(|name| needles.iter().any(|n| name.contains(n)))
             };
-            let _ = script_args;
             let words: Vec<&str> = argv[p..].iter().map(|w| w.text.as_str()).collect();
-            let mut db_needles: Vec<&str> = vec!["db-init", "db_init"];
-            db_needles.extend(markers.iter().copied().filter(|m| !m.is_empty()));
             let kind = if words.contains(&"start")
                 && (matches!(prog_name, "pm2-runtime" | "directus")
                     || argv[p..].iter().any(|w| matches!(basename(&w.text), "cli.js" | "directus")))

@@ -275,11 +275,7 @@ impl Snapshot {
     /// validated (the base's is never built). None when the YAML could not
     /// be read or its aliases expand beyond the budget.
     pub fn json(&self) -> Option<serde_json::Value> {
-        if !self.json_ok {
-            return None;
-        }
-        let mut budget = self.nodes.len() + ALIAS_EXPANSION_BUDGET;
-        to_json(&self.nodes, self.root?, 0, &mut budget)
+        self.json_of(self.root?)
     }
 
     /// Node `id` as JSON (None when the document is not convertible).

@@ -132,8 +132,6 @@ pub struct Statement {
     /// Every identifier named `directus_*` outside strings and bodies, that is
     /// unqualified or qualified by `public` (possibly followed by `.column`).
     pub directus_names: Vec<TableName>,
-    /// sqlparser parsed it (only attempted for DELETE/UPDATE without WHERE).
-    pub ast: Option<bool>,
 }
 
 impl Statement {
@@ -605,7 +603,6 @@ impl Migration {
                         creates: Vec::new(),
                         targets: Vec::new(),
                         directus_names: Vec::new(),
-                        ast: None,
                     });
                 }
                 Piece::Sql { start, end, tokens } => {
@@ -755,7 +752,6 @@ fn classify(
         creates: Vec::new(),
         targets: Vec::new(),
         directus_names: Vec::new(),
-        ast: None,
     };
     let Some(first) = toks.first() else { return st };
     let head = |k: usize| {
@@ -1222,11 +1218,7 @@ fn refine_with_ast(sql: &str, st: &mut Statement) {
     use sqlparser::ast::Statement as S;
     use sqlparser::dialect::PostgreSqlDialect;
     use sqlparser::parser::Parser;
-    let Ok(parsed) = Parser::parse_sql(&PostgreSqlDialect {}, sql) else {
-        st.ast = Some(false);
-        return;
-    };
-    st.ast = Some(true);
+    let Ok(parsed) = Parser::parse_sql(&PostgreSqlDialect {}, sql) else { return };
     let Some(s) = parsed.first() else { return };
     match s {
         S::Delete(d) => st.has_where = Some(d.selection.is_some()),
