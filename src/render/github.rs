@@ -11,16 +11,13 @@
 
 use std::fmt::Write as _;
 
-use crate::finding::Severity;
 use crate::lint::Report;
 
 pub fn render(report: &Report) -> String {
     let mut out = String::new();
     for f in &report.findings {
-        let cmd = match f.severity {
-            Severity::Error => "error",
-            Severity::Warning => "warning",
-        };
+        // Workflow commands are named like the severities: ::error / ::warning.
+        let cmd = f.severity.as_str();
         let mut props = format!("file={}", escape_property(&f.file));
         if let Some(s) = f.span {
             let _ = write!(props, ",line={},col={},endLine={},endColumn={}", s.line, s.col, s.end_line, s.end_col);

@@ -52,11 +52,6 @@ pub fn render(report: &Report) -> String {
     s
 }
 
-/// The document as a JSON value (for tests and other tools in this crate).
-pub fn value(report: &Report) -> serde_json::Value {
-    serde_json::to_value(document(report)).unwrap_or(serde_json::Value::Null)
-}
-
 fn document(report: &Report) -> Document<'_> {
     Document {
         version: VERSION,

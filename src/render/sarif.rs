@@ -13,7 +13,6 @@
 
 use serde_json::{json, Value};
 
-use crate::finding::Severity;
 use crate::lint::Report;
 use crate::rules;
 
@@ -36,7 +35,7 @@ pub fn value(report: &Report) -> Value {
                 "shortDescription": { "text": r.summary },
                 "fullDescription": { "text": what_it_does(r.doc).unwrap_or(r.summary) },
                 "help": { "text": r.doc, "markdown": r.doc },
-                "defaultConfiguration": { "level": level(r.severity) },
+                "defaultConfiguration": { "level": r.severity.as_str() },
                 "properties": { "tags": [area(r.id)] },
             })
         })
@@ -52,7 +51,7 @@ pub fn value(report: &Report) -> Value {
                     "id": f.rule,
                     "name": rule_name(f.rule),
                     "shortDescription": { "text": f.rule },
-                    "defaultConfiguration": { "level": level(f.severity) },
+                    "defaultConfiguration": { "level": f.severity.as_str() },
                 }));
                 ids.len() - 1
             }
@@ -77,7 +76,7 @@ pub fn value(report: &Report) -> Value {
         results.push(json!({
             "ruleId": f.rule,
             "ruleIndex": index,
-            "level": level(f.severity),
+            "level": f.severity.as_str(),
             "message": { "text": text },
             "locations": [ { "physicalLocation": physical } ],
         }));
@@ -110,13 +109,6 @@ pub fn value(report: &Report) -> Value {
             "results": results,
         } ],
     })
-}
-
-fn level(s: Severity) -> &'static str {
-    match s {
-        Severity::Error => "error",
-        Severity::Warning => "warning",
-    }
 }
 
 fn area(id: &str) -> &str {
