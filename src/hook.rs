@@ -47,8 +47,8 @@ exec "$bin" lint --staged
 /// Installs the hook into the repository containing `repo`. Ok: what was
 /// done, for the user. Err: why nothing was written.
 pub fn install(repo: &Path, force: bool) -> Result<String, String> {
-    let git = Repository::discover(repo)
-        .map_err(|_| format!("{} is not inside a git repository (run `git init` first)", repo.display()))?;
+    let git = crate::repo::open(repo)
+        .ok_or_else(|| format!("{} is not inside a git repository (run `git init` first)", repo.display()))?;
     let dir = hooks_dir(&git)?;
     std::fs::create_dir_all(&dir).map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
     let hook = dir.join("pre-commit");

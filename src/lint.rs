@@ -98,8 +98,10 @@ pub fn run(opts: &Options) -> Result<Report, String> {
     }
 
     if !opts.only.is_empty() {
-        let only: Vec<String> = opts.only.iter().map(|p| normalize_arg(p, &root)).collect();
-        findings.retain(|f| only.iter().any(|o| f.file == *o || f.file.starts_with(&format!("{o}/")) || o.is_empty()));
+        // (path, path + "/"): a file itself, or anything below a directory.
+        let only: Vec<(String, String)> =
+            opts.only.iter().map(|p| normalize_arg(p, &root)).map(|o| { let dir = format!("{o}/"); (o, dir) }).collect();
+        findings.retain(|f| only.iter().any(|(o, dir)| o.is_empty() || f.file == *o || f.file.starts_with(dir.as_str())));
     }
     findings.sort_by(|a, b| (&a.file, a.line(), a.col(), a.rule).cmp(&(&b.file, b.line(), b.col(), b.rule)));
 
