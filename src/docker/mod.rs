@@ -21,7 +21,8 @@ mod build;
 mod context;
 mod engine;
 mod http;
-mod smoke;
+pub mod smoke;
+pub mod stack;
 
 pub use context::IgnoreRules;
 pub use engine::parse_size;
@@ -120,12 +121,38 @@ pub fn run_build(args: &BuildArgs) -> i32 {
 
 /// Runs `trm-ci smoke`; returns the process exit code (0 ok, 1 failed, 2 usage/environment).
 pub fn run_smoke(args: &SmokeArgs) -> i32 {
-    const SCENARIOS: [&str; 5] = ["cold", "warm", "image-facts", "db-init-fault", "schema-fault"];
-    if let Some(bad) = args.only.iter().find(|o| !SCENARIOS.contains(&o.as_str())) {
-        eprintln!("trm-ci smoke: --only: unknown scenario {bad:?}; the scenarios are {}", SCENARIOS.join(", "));
-        return 2;
+    let mut only = Vec::new();
+    for o in &args.only {
+        match smoke::Kind::parse(o) {
+            Some(k) => only.push(k),
+            None => {
+                let names: Vec<&str> = smoke::Kind::ALL.iter().map(|k| k.name()).collect();
+                eprintln!("trm-ci smoke: --only: unknown scenario {o:?}; the scenarios are {}", names.join(", "));
+                return 2;
+            }
+        }
     }
-    with_engine(|docker| smoke::run(docker, args))
+    let opts = smoke::Options {
+        repo: args.repo.clone(),
+        image: args.image.clone(),
+        postgres_image: args.postgres_image.clone(),
+        keep: args.keep,
+        only,
+        baseline: args.baseline,
+        base_image: args.base_image.clone(),
+        boot_timeout: std::time::Duration::from_secs(args.boot_timeout),
+        fault_timeout: std::time::Duration::from_secs(args.fault_timeout),
+    };
+    with_engine(|docker| async move {
+        let (code, report) = smoke::run(docker, &opts).await;
+        if let (Some(report), Some(path)) = (report, &args.json) {
+            if let Err(e) = write_json(path, &report) {
+                eprintln!("trm-ci smoke: {e}");
+                return 2;
+            }
+        }
+        code
+    })
 }
 
 /// Starts the runtime, connects to the engine and runs `f`; a runtime or

@@ -1,0 +1,102 @@
+//! cold: an empty database → db-init applies every file, the schema step applies, healthy, pong,
+//! the admin page is served, the collections equal the snapshot's.
+
+use super::{db_init_counts, Ctx, Kind, Recorder, Scenario, Shared};
+use crate::docker::http;
+use crate::docker::stack::TAIL;
+use std::time::Duration;
+
+pub async fn run(ctx: &Ctx, shared: &mut Shared) -> Scenario {
+    let mut r = Recorder::new(Kind::Cold);
+    let st = &ctx.stack;
+    let name = match st.create_app("app", &ctx.opts.image, st.app_env(&shared.pg, "directus"), None, true).await {
+        Ok(n) => n,
+        Err(e) => return r.abort(e, vec![]),
+    };
+    let b = st.boot(&name, 0, true).await;
+    r.times(&b);
+    if let Some(f) = &b.failure {
+        r.fail(f.clone());
+    }
+    r.steps(&b);
+    let n = ctx.db_init_files.len() as u32;
+    let exited = b.exit_code.is_some();
+    match b.logs.find(|l| db_init_counts(l).is_some()) {
+        None if exited => {}
+        Some(l) if db_init_counts(&l) == Some((n, 0)) => r.pass(format!("{} ({n} files in db-init/)", l.trim())),
+        Some(l) => r.fail(format!("expected `[db-init] {n} applied, 0 skipped`, the log says `{}`", l.trim())),
+        None => r.fail(format!("no `[db-init] N applied, M skipped` line (expected {n} applied, 0 skipped)")),
+    }
+    match b.logs.find(|l| l.contains("[schema] applied")) {
+        Some(l) => r.pass(l.trim()),
+        None if exited => {}
+        None => r.fail("no `[schema] applied: ...` line: the schema step did not apply the snapshot"),
+    }
+    if b.failure.is_none() {
+        if let Some(port) = b.port {
+            r.pass(format!("GET /server/ping from the host (127.0.0.1:{port}) answers pong; HEALTHCHECK healthy"));
+            match http::request(port, "GET", "/admin/login", None, None).await {
+                Ok(resp) if resp.status == 200 && resp.body.to_ascii_lowercase().contains("<html") => {
+                    r.pass("GET /admin/login serves the admin app's HTML")
+                }
+                Ok(resp) => r.fail(format!("GET /admin/login answered {} without the app's HTML", resp.status)),
+                Err(e) => r.fail(format!("GET /admin/login: {e}")),
+            }
+            let want = &ctx.snapshot_collections;
+            match collections(ctx, port).await {
+                Ok(got) if got == *want => {
+                    r.pass(format!("Directus reports the snapshot's {} collections ({})", got.len(), got.join(", ")))
+                }
+                Ok(got) => {
+                    let missing: Vec<_> = want.iter().filter(|c| !got.contains(c)).cloned().collect();
+                    let extra: Vec<_> = got.iter().filter(|c| !want.contains(c)).cloned().collect();
+                    r.fail(format!(
+                        "Directus reports {} collections, the snapshot has {}; missing: [{}], extra: [{}]",
+                        got.len(),
+                        want.len(),
+                        missing.join(", "),
+                        extra.join(", ")
+                    ))
+                }
+                Err(e) => r.fail(format!("reading the collections from Directus: {e}")),
+            }
+        }
+    }
+    shared.cold_lines = if b.failure.is_none() {
+        // Stop it for the warm restart; the followed stream then ends with every cold line.
+        st.stop(&name).await;
+        b.logs.wait_done(Duration::from_secs(15)).await;
+        b.logs.snapshot().len()
+    } else {
+        0
+    };
+    shared.app_running = false;
+    r.finish(b.logs.tail(TAIL))
+}
+
+/// Logs in as the admin smoke created and lists the user collections.
+async fn collections(ctx: &Ctx, port: u16) -> Result<Vec<String>, String> {
+    let s = &ctx.stack.secrets;
+    let body = serde_json::json!({"email": s.admin_email, "password": s.admin_password}).to_string();
+    let r = http::request(port, "POST", "/auth/login", None, Some(&body)).await?;
+    if r.status != 200 {
+        return Err(format!("POST /auth/login as ADMIN_EMAIL answered {}", r.status));
+    }
+    let v: serde_json::Value = serde_json::from_str(&r.body).map_err(|e| format!("/auth/login: {e}"))?;
+    let token = v["data"]["access_token"].as_str().ok_or("/auth/login returned no access_token")?.to_string();
+    let r = http::request(port, "GET", "/collections?limit=-1", Some(&token), None).await?;
+    if r.status != 200 {
+        return Err(format!("GET /collections answered {}", r.status));
+    }
+    let v: serde_json::Value = serde_json::from_str(&r.body).map_err(|e| format!("/collections: {e}"))?;
+    let mut names: Vec<String> = v["data"]
+        .as_array()
+        .ok_or("/collections returned no data list")?
+        .iter()
+        .filter_map(|c| c["collection"].as_str())
+        .filter(|c| !c.starts_with("directus_"))
+        .map(String::from)
+        .collect();
+    names.sort();
+    Ok(names)
+}
