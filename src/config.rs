@@ -3,6 +3,7 @@
 //! ```toml
 //! [paths]
 //! migrations = "db-init"
+//! post_migrations = "db-post"
 //! snapshot = "snapshots/snapshot.yaml"
 //! dockerfile = "Dockerfile"
 //! compose = "compose.dev.yaml"
@@ -26,7 +27,11 @@ pub const FILE_NAME: &str = "trm-ci.toml";
 #[derive(Debug, Clone, Deserialize, PartialEq, Eq)]
 #[serde(deny_unknown_fields, default)]
 pub struct Paths {
+    /// SQL applied before the schema step (db-init).
     pub migrations: String,
+    /// SQL applied after the schema step, before Directus starts (db-post):
+    /// optional, the lint and the image only need it when it has files.
+    pub post_migrations: String,
     pub snapshot: String,
     pub dockerfile: String,
     pub compose: String,
@@ -38,6 +43,7 @@ impl Default for Paths {
     fn default() -> Self {
         Paths {
             migrations: "db-init".into(),
+            post_migrations: "db-post".into(),
             snapshot: "snapshots/snapshot.yaml".into(),
             dockerfile: "Dockerfile".into(),
             compose: "compose.dev.yaml".into(),

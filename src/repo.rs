@@ -51,7 +51,7 @@ fn dir_prefix(dir: &str) -> String {
 fn wanted(paths: &Paths) -> (Vec<&str>, Vec<&str>) {
     (
         vec![&paths.snapshot, &paths.dockerfile, &paths.compose, &paths.entrypoint],
-        vec![&paths.migrations, &paths.scripts],
+        vec![&paths.migrations, &paths.post_migrations, &paths.scripts],
     )
 }
 

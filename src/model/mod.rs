@@ -36,9 +36,12 @@ use crate::repo::Artifacts;
 pub struct Project {
     pub paths: Paths,
     pub files: Artifacts,
-    /// Every file directly inside the migrations directory, by path.
-    /// Shared with the other version where the bytes are the same.
+    /// Every file directly inside the migrations directory (db-init), by
+    /// path. Shared with the other version where the bytes are the same.
     pub migrations: Vec<Arc<sql::Migration>>,
+    /// Every file directly inside the post-schema directory (db-post): SQL
+    /// the runner applies after the schema step. Empty when there is none.
+    pub post_migrations: Vec<Arc<sql::Migration>>,
     pub snapshot: Option<Arc<snapshot::Snapshot>>,
     pub dockerfile: Option<dockerfile::Dockerfile>,
     pub compose: Option<compose::Compose>,
@@ -59,15 +62,25 @@ impl Project {
             Some(o) => o.files.get(path).zip(files.get(path)).is_some_and(|(a, b)| a.bytes == b.bytes),
             None => false,
         };
-        let reusable: std::collections::HashMap<&str, &Arc<sql::Migration>> =
-            other.map(|o| o.migrations.iter().map(|m| (m.path.as_str(), m)).collect()).unwrap_or_default();
-        let migrations = files
-            .children(&paths.migrations)
-            .map(|f| match reusable.get(f.path.as_str()) {
-                Some(m) if same(&f.path) => Arc::clone(m),
-                _ => Arc::new(sql::Migration::parse(f)),
-            })
-            .collect();
+        let reusable: std::collections::HashMap<&str, &Arc<sql::Migration>> = other
+            .map(|o| o.migrations.iter().chain(&o.post_migrations).map(|m| (m.path.as_str(), m)).collect())
+            .unwrap_or_default();
+        let parse_dir = |dir: &str| -> Vec<Arc<sql::Migration>> {
+            files
+                .children(dir)
+                .map(|f| match reusable.get(f.path.as_str()) {
+                    Some(m) if same(&f.path) => Arc::clone(m),
+                    _ => Arc::new(sql::Migration::parse(f)),
+                })
+                .collect()
+        };
+        let migrations = parse_dir(&paths.migrations);
+        // The same directory configured twice is one step, not two.
+        let post_migrations = if norm_dir(&paths.post_migrations) == norm_dir(&paths.migrations) {
+            Vec::new()
+        } else {
+            parse_dir(&paths.post_migrations)
+        };
         let snapshot = files.get(&paths.snapshot).map(|f| match other.and_then(|o| o.snapshot.as_ref()) {
             Some(s) if same(&f.path) && s.path == f.path => Arc::clone(s),
             _ => Arc::new(snapshot::Snapshot::parse(f)),
@@ -76,16 +89,71 @@ impl Project {
         let compose = files.get(&paths.compose).map(compose::Compose::parse);
         let mut scripts: Vec<shell::Script> = files.get(&paths.entrypoint).map(shell::Script::parse).into_iter().collect();
         scripts.extend(files.below(&paths.scripts).filter(|f| f.path.ends_with(".sh")).map(shell::Script::parse));
-        Project { paths: paths.clone(), files, migrations, snapshot, dockerfile, compose, scripts }
+        Project { paths: paths.clone(), files, migrations, post_migrations, snapshot, dockerfile, compose, scripts }
+    }
+
+    /// The SQL steps, in boot order: db-init (before the schema step), then
+    /// db-post (after it). Each has its own numbering.
+    pub fn migration_sets(&self) -> [MigrationSet<'_>; 2] {
+        [
+            MigrationSet { step: SqlStep::DbInit, dir: norm_dir(&self.paths.migrations), files: &self.migrations },
+            MigrationSet { step: SqlStep::DbPost, dir: norm_dir(&self.paths.post_migrations), files: &self.post_migrations },
+        ]
+    }
+
+    /// Every migration of both SQL steps, db-init first.
+    pub fn all_migrations(&self) -> impl Iterator<Item = &Arc<sql::Migration>> + '_ {
+        self.migrations.iter().chain(&self.post_migrations)
+    }
+
+    /// The repository has a post-schema directory with at least one file.
+    pub fn has_post_migrations(&self) -> bool {
+        let dir = norm_dir(&self.paths.post_migrations);
+        dir != norm_dir(&self.paths.migrations) && self.files.below(dir).next().is_some()
     }
 
     /// Every inline ignore pragma in this version.
     pub fn suppressions(&self) -> Vec<&Suppression> {
         let mut v: Vec<&Suppression> = Vec::new();
-        v.extend(self.migrations.iter().flat_map(|m| m.suppressions.iter()));
+        v.extend(self.all_migrations().flat_map(|m| m.suppressions.iter()));
         v.extend(self.dockerfile.iter().flat_map(|d| d.suppressions.iter()));
         v.extend(self.snapshot.iter().flat_map(|s| s.suppressions.iter()));
         v.extend(self.scripts.iter().flat_map(|s| s.suppressions.iter()));
         v
     }
+}
+
+/// Which SQL step of the boot a migrations directory feeds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SqlStep {
+    /// `db-init/`: before the schema step.
+    DbInit,
+    /// `db-post/`: after the schema step, before Directus starts.
+    DbPost,
+}
+
+impl SqlStep {
+    /// The step's name in the boot log (`[db-init]`, `[db-post]`).
+    pub fn name(self) -> &'static str {
+        match self {
+            SqlStep::DbInit => "db-init",
+            SqlStep::DbPost => "db-post",
+        }
+    }
+}
+
+/// One SQL step's directory and its files.
+#[derive(Debug, Clone, Copy)]
+pub struct MigrationSet<'a> {
+    pub step: SqlStep,
+    /// The directory, repo-relative, without `./` or a trailing `/`.
+    pub dir: &'a str,
+    pub files: &'a [Arc<sql::Migration>],
+}
+
+/// A configured directory as a repo-relative path (`./db-post/` → `db-post`).
+pub fn norm_dir(p: &str) -> &str {
+    let p = p.trim();
+    let p = p.strip_prefix("./").unwrap_or(p);
+    p.trim_end_matches('/')
 }

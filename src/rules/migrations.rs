@@ -1,12 +1,16 @@
 //! The `migrations/*` rules: the files in the migrations directory
-//! (`db-init/` by default), their names and numbering, their history against
-//! the base, and the statements in them (from `model::sql`).
+//! (`db-init/` by default) and in the post-schema directory (`db-post/`),
+//! their names and numbering (each directory numbered on its own), their
+//! history against the base, and the statements in them (from `model::sql`).
+//! `snapshot-collision` is about db-init only: db-post runs after the
+//! schema step, when the snapshot's tables exist.
 
 use std::collections::{BTreeMap, HashMap};
 
 use super::{Context, Emitter, Rule};
 use crate::finding::Severity;
 use crate::model::sql::{well_formed_name, Kind, Migration};
+use crate::model::{MigrationSet, Project, SqlStep};
 
 pub const RULES: &[Rule] = &[
     Rule {
@@ -130,13 +134,40 @@ fn is_note(name: &str) -> bool {
     name.starts_with('.') || name.to_ascii_lowercase().starts_with("readme")
 }
 
-/// The migrations that the runner applies (`*.sql`), readable or not.
+/// The db-init migrations that the runner applies (`*.sql`), readable or not.
 fn sql_files<'a>(ctx: &Context<'a>) -> impl Iterator<Item = &'a Migration> {
     ctx.head.migrations.iter().map(|m| &**m).filter(|m| m.is_sql)
 }
 
+/// The `*.sql` migrations of both SQL steps (db-init, then db-post).
+fn all_sql_files<'a>(ctx: &Context<'a>) -> impl Iterator<Item = &'a Migration> {
+    ctx.head.all_migrations().map(|m| &**m).filter(|m| m.is_sql)
+}
+
+/// The `*.sql` files of one step's directory.
+fn set_sql<'a>(set: &MigrationSet<'a>) -> impl Iterator<Item = &'a Migration> {
+    set.files.iter().map(|m| &**m).filter(|m| m.is_sql)
+}
+
+/// The same step's directory in another version (the base).
+fn same_set<'a>(p: &'a Project, step: SqlStep) -> MigrationSet<'a> {
+    let sets = p.migration_sets();
+    if step == SqlStep::DbInit { sets[0] } else { sets[1] }
+}
+
+/// Which step applies `m` ("db-init" or "db-post").
+fn step_of(ctx: &Context, m: &Migration) -> &'static str {
+    let post = ctx.head.migration_sets()[1];
+    if !post.dir.is_empty() && m.path.starts_with(post.dir) && m.path[post.dir.len()..].starts_with('/') {
+        SqlStep::DbPost.name()
+    } else {
+        SqlStep::DbInit.name()
+    }
+}
+
 const BAD_FILENAME: &str = r#"## What it does
-Reports a file in the migrations directory whose name is not
+Reports a file in the migrations directory (`db-init/`) or the
+post-schema directory (`db-post/`) whose name is not
 `NNNN_snake_case.sql`: at least four digits, an underscore, lower-case words
 (letters and digits) joined by single underscores, and `.sql`. Files that are
 not `.sql` are reported too, except `README*` and dot-files. Severity: error.
@@ -155,8 +186,14 @@ applied at all, silently.
 "#;
 
 fn bad_filename(ctx: &Context, e: &mut Emitter) {
-    let dir = &ctx.head.paths.migrations;
-    for m in &ctx.head.migrations {
+    for set in ctx.head.migration_sets() {
+        bad_filename_in(&set, e);
+    }
+}
+
+fn bad_filename_in(set: &MigrationSet, e: &mut Emitter) {
+    let dir = set.dir;
+    for m in set.files {
         let name = m.file_name.as_str();
         if is_note(name) || well_formed_name(name) {
             continue;
@@ -211,7 +248,10 @@ fn suggest_name(m: &Migration) -> String {
 
 const DUPLICATE_VERSION: &str = r#"## What it does
 Reports two or more migrations with the same number (`0004_a.sql` and
-`0004_b.sql`). Severity: error.
+`0004_b.sql`) in the same directory. `db-init/` and `db-post/` are
+numbered on their own: `db-init/0001_x.sql` and `db-post/0001_y.sql` do not
+clash (the runner records db-post files as `db-post/<file>`).
+Severity: error.
 
 ## Why is this bad?
 Two branches each added "the next" migration. Which runs first depends on
@@ -233,8 +273,14 @@ db-init/0005_add_invoices.sql
 "#;
 
 fn duplicate_version(ctx: &Context, e: &mut Emitter) {
+    for set in ctx.head.migration_sets() {
+        duplicate_version_in(&set, e);
+    }
+}
+
+fn duplicate_version_in(set: &MigrationSet, e: &mut Emitter) {
     let mut by_version: BTreeMap<u64, Vec<&Migration>> = BTreeMap::new();
-    for m in sql_files(ctx) {
+    for m in set_sql(set) {
         if let Some(v) = m.version {
             by_version.entry(v).or_default().push(m);
         }
@@ -260,7 +306,8 @@ fn duplicate_version(ctx: &Context, e: &mut Emitter) {
 
 const GAP_IN_SEQUENCE: &str = r#"## What it does
 Reports migration numbers that are not contiguous from 0001: a number
-skipped, or a sequence that starts elsewhere. Severity: warning (the runner
+skipped, or a sequence that starts elsewhere. Each directory (`db-init/`,
+`db-post/`) starts at 0001 on its own. Severity: warning (the runner
 applies them anyway, in name order).
 
 ## Why is this bad?
@@ -284,7 +331,13 @@ db-init/0003_orders.sql
 "#;
 
 fn gap_in_sequence(ctx: &Context, e: &mut Emitter) {
-    let mut files: Vec<(&Migration, u64)> = sql_files(ctx).filter_map(|m| m.version.map(|v| (m, v))).collect();
+    for set in ctx.head.migration_sets() {
+        gap_in_sequence_in(&set, e);
+    }
+}
+
+fn gap_in_sequence_in(set: &MigrationSet, e: &mut Emitter) {
+    let mut files: Vec<(&Migration, u64)> = set_sql(set).filter_map(|m| m.version.map(|v| (m, v))).collect();
     files.sort_by_key(|(m, v)| (*v, m.file_name.clone()));
     let mut expected = 1u64;
     for (m, v) in files {
@@ -311,7 +364,8 @@ fn gap_in_sequence(ctx: &Context, e: &mut Emitter) {
 
 const OUT_OF_ORDER: &str = r#"## What it does
 Compares with the base: reports a migration added since the base whose
-number is not above every number already on the base. Severity: error.
+number is not above every number already on the base in the same directory
+(`db-init/` and `db-post/` each on their own). Severity: error.
 
 ## Why is this bad?
 Databases that already applied the base's migrations will apply the new one
@@ -328,13 +382,19 @@ Renumber it above the base: `db-init/0006_add_tags.sql`.
 
 fn out_of_order(ctx: &Context, e: &mut Emitter) {
     let Some(base) = ctx.base else { return };
-    let base_paths: HashMap<&str, ()> = base.migrations.iter().map(|m| (m.path.as_str(), ())).collect();
+    for set in ctx.head.migration_sets() {
+        out_of_order_in(&set, &same_set(base, set.step), e);
+    }
+}
+
+fn out_of_order_in(set: &MigrationSet, base: &MigrationSet, e: &mut Emitter) {
+    let base_paths: HashMap<&str, ()> = base.files.iter().map(|m| (m.path.as_str(), ())).collect();
     let Some((base_max, base_max_file)) =
-        base.migrations.iter().filter(|m| m.is_sql).filter_map(|m| m.version.map(|v| (v, m.file_name.as_str()))).max()
+        base.files.iter().filter(|m| m.is_sql).filter_map(|m| m.version.map(|v| (v, m.file_name.as_str()))).max()
     else {
         return;
     };
-    for m in sql_files(ctx) {
+    for m in set_sql(set) {
         let Some(v) = m.version else { continue };
         if base_paths.contains_key(m.path.as_str()) || v > base_max {
             continue;
@@ -374,7 +434,7 @@ ALTER TABLE app.notes ADD COLUMN body text;
 
 fn edited_after_merge(ctx: &Context, e: &mut Emitter) {
     let Some(base) = ctx.base else { return };
-    for m in sql_files(ctx) {
+    for m in all_sql_files(ctx) {
         let (Some(head_file), Some(base_file)) = (ctx.head.files.get(&m.path), base.files.get(&m.path)) else { continue };
         if head_file.bytes == base_file.bytes {
             continue;
@@ -414,15 +474,14 @@ migration that reverses it.
 
 fn removed_after_merge(ctx: &Context, e: &mut Emitter) {
     let Some(base) = ctx.base else { return };
-    for m in base.migrations.iter().filter(|m| m.is_sql) {
+    for m in base.all_migrations().filter(|m| m.is_sql) {
         if ctx.head.files.get(&m.path).is_some() {
             continue;
         }
         let Some(base_file) = base.files.get(&m.path) else { continue };
         let renamed = ctx
             .head
-            .migrations
-            .iter()
+            .all_migrations()
             .filter(|h| base.files.get(&h.path).is_none())
             .find(|h| ctx.head.files.get(&h.path).is_some_and(|f| f.bytes == base_file.bytes));
         match renamed {
@@ -463,7 +522,7 @@ CREATE TABLE app.tags (id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY, name 
 "#;
 
 fn empty(ctx: &Context, e: &mut Emitter) {
-    for m in sql_files(ctx) {
+    for m in all_sql_files(ctx) {
         if !m.readable || !m.errors.is_empty() || m.sql_statements().next().is_some() {
             continue;
         }
@@ -509,7 +568,7 @@ CREATE TABLE app.tags (id bigint PRIMARY KEY);
 "#;
 
 fn syntax_error(ctx: &Context, e: &mut Emitter) {
-    for m in sql_files(ctx) {
+    for m in all_sql_files(ctx) {
         for err in &m.errors {
             e.emit(&m.path, Some(err.span), err.message.clone(), err.help.clone());
         }
@@ -542,7 +601,7 @@ CREATE TABLE app.tags (id bigint PRIMARY KEY);
 "#;
 
 fn transaction_control(ctx: &Context, e: &mut Emitter) {
-    for m in sql_files(ctx) {
+    for m in all_sql_files(ctx) {
         for s in &m.statements {
             if let Kind::TransactionControl { what } = &s.kind {
                 e.emit(
@@ -581,7 +640,7 @@ with `CREATE INDEX IF NOT EXISTS` so fresh databases get it too.
 "#;
 
 fn concurrently_in_transaction(ctx: &Context, e: &mut Emitter) {
-    for m in sql_files(ctx) {
+    for m in all_sql_files(ctx) {
         for s in &m.statements {
             if s.concurrently.is_some() {
                 let what = &ctx.head.files.get(&m.path).map(|f| f.text_or_empty()).unwrap_or("");
@@ -590,7 +649,7 @@ fn concurrently_in_transaction(ctx: &Context, e: &mut Emitter) {
                 e.emit(
                     &m.path,
                     Some(s.head_span),
-                    format!("`{what}` cannot run inside a transaction block, and the db-init runner applies each file in one"),
+                    format!("`{what}` cannot run inside a transaction block, and the {} runner applies each file in one", step_of(ctx, m)),
                     "drop CONCURRENTLY (the table is locked while the index builds), or build it concurrently outside db-init and add `IF NOT EXISTS` here",
                 );
             }
@@ -627,7 +686,7 @@ DELETE FROM app.notes WHERE archived;
 
 fn destructive(ctx: &Context, e: &mut Emitter) {
     let help_drop = "make sure the data is not needed (or copied elsewhere first), then add `-- trm-ci: ignore=migrations/destructive <why>` above it";
-    for m in sql_files(ctx) {
+    for m in all_sql_files(ctx) {
         for s in &m.statements {
             match &s.kind {
                 Kind::Drop { object } if object == "TABLE" || object == "SCHEMA" => {
@@ -694,7 +753,7 @@ environment (`PROJECT_NAME`); keep app objects in the `app` schema.
 "#;
 
 fn directus_system_table(ctx: &Context, e: &mut Emitter) {
-    for m in sql_files(ctx) {
+    for m in all_sql_files(ctx) {
         for s in &m.statements {
             for n in &s.directus_names {
                 e.emit(
