@@ -4,7 +4,6 @@
 //! Paths in the expected `COPY`s follow `[paths]` in `trm-ci.toml`.
 
 use super::{Context, Emitter, Rule};
-use crate::config::Paths;
 use crate::finding::{Severity, Span};
 use crate::model::dockerfile::{is_exact_version, is_valid_digest, Dockerfile, ImageRef, Instruction};
 use crate::source::SourceFile;
@@ -29,7 +28,7 @@ pub const RULES: &[Rule] = &[
     Rule {
         id: "dockerfile/layer-order",
         severity: Severity::Warning,
-        summary: "layers not ordered package install → scripts/ → entrypoint.sh → db-init/ → snapshots/ → extensions/",
+        summary: "layers not ordered package install → scripts/ → entrypoint.sh → db-init/ → snapshots/ → db-post/ → extensions/",
         doc: LAYER_ORDER,
         needs_base: false,
         check: layer_order,
@@ -37,7 +36,7 @@ pub const RULES: &[Rule] = &[
     Rule {
         id: "dockerfile/missing-copy",
         severity: Severity::Error,
-        summary: "the image never copies one of scripts/, entrypoint.sh, db-init/, snapshots/, extensions/",
+        summary: "the image never copies one of scripts/, entrypoint.sh, db-init/, snapshots/, db-post/ (when it exists), extensions/",
         doc: MISSING_COPY,
         needs_base: false,
         check: missing_copy,
@@ -85,7 +84,7 @@ pub const RULES: &[Rule] = &[
     Rule {
         id: "dockerfile/entrypoint",
         severity: Severity::Error,
-        summary: "the ENTRYPOINT is not the exec form of /directus/entrypoint.sh",
+        summary: "the ENTRYPOINT is not the exec form of /directus/entrypoint.sh (directly or under tini/dumb-init)",
         doc: ENTRYPOINT,
         needs_base: false,
         check: entrypoint,
@@ -260,7 +259,11 @@ fn basename(p: &str) -> &str {
     p.rsplit('/').next().unwrap_or(p)
 }
 
-fn copy_steps(paths: &Paths) -> Vec<CopyStep> {
+/// The deployment's COPY steps in layer order. `db-post/` (the post-schema
+/// SQL) is one of them when the repository has files in it or the image
+/// copies it: a repository without it needs no COPY of it.
+fn copy_steps(ctx: &Context, instructions: &[&Instruction]) -> Vec<CopyStep> {
+    let paths = &ctx.head.paths;
     let dir = |p: &str| {
         let n = norm(p);
         CopyStep { label: format!("{n}/"), dest: format!("/directus/{}/", basename(&n)), sources: vec![n] }
@@ -274,13 +277,21 @@ fn copy_steps(paths: &Paths) -> Vec<CopyStep> {
         }
         _ => CopyStep { label: snapshot.clone(), dest: format!("/directus/{}", basename(&snapshot)), sources: vec![snapshot] },
     };
-    vec![
+    let mut steps = vec![
         dir(&paths.scripts),
         CopyStep { label: entry.clone(), dest: format!("/directus/{}", basename(&entry)), sources: vec![entry] },
         dir(&paths.migrations),
         snapshots,
-        dir("extensions"),
-    ]
+    ];
+    let post = dir(&paths.post_migrations);
+    if norm(&paths.post_migrations) != norm(&paths.migrations)
+        && (ctx.head.has_post_migrations()
+            || instructions.iter().any(|i| !copy_step_indices(i, std::slice::from_ref(&post)).is_empty()))
+    {
+        steps.push(post);
+    }
+    steps.push(dir("extensions"));
+    steps
 }
 
 /// A COPY/ADD's sources and destination (flags excluded; JSON form too).
@@ -345,9 +356,11 @@ fn describe(ins: &Instruction) -> String {
 const LAYER_ORDER: &str = r#"## What it does
 Checks the order of the final image's layers, least to most volatile:
 the package install (`RUN apk add …`), then `COPY scripts/`, `COPY
-entrypoint.sh`, `COPY db-init/`, `COPY snapshots/`, `COPY extensions/` (paths
-from `[paths]` in `trm-ci.toml`). It points at the first instruction that
-comes after one that should follow it, and says the expected order.
+entrypoint.sh`, `COPY db-init/`, `COPY snapshots/`, `COPY db-post/` (when
+the repository has a post-schema directory, or the image copies one), `COPY
+extensions/` (paths from `[paths]` in `trm-ci.toml`). It points at the first
+instruction that comes after one that should follow it, and says the
+expected order.
 
 Severity: warning — the image works, it is just rebuilt and re-pushed more
 than it needs to be.
@@ -371,13 +384,14 @@ COPY --chown=node:node scripts/ /directus/scripts/
 COPY --chown=node:node entrypoint.sh /directus/entrypoint.sh
 COPY --chown=node:node db-init/ /directus/db-init/
 COPY --chown=node:node snapshots/ /directus/snapshots/
+COPY --chown=node:node db-post/ /directus/db-post/
 COPY --chown=node:node extensions/ /directus/extensions/
 ```
 "#;
 
 fn layer_order(ctx: &Context, e: &mut Emitter) {
     let Some((d, _, instructions, _)) = final_image(ctx) else { return };
-    let steps = copy_steps(&ctx.head.paths);
+    let steps = copy_steps(ctx, &instructions);
     // Position 0 is the install, 1.. the COPY steps.
     let mut seen: Vec<(usize, &Instruction)> = Vec::new();
     let label = |k: usize| if k == 0 { "the package install".to_string() } else { format!("`COPY {}`", steps[k - 1].label) };
@@ -406,9 +420,10 @@ fn layer_order(ctx: &Context, e: &mut Emitter) {
 
 const MISSING_COPY: &str = r#"## What it does
 Checks that the final image copies each of the deployment's parts:
-`scripts/`, `entrypoint.sh`, `db-init/`, `snapshots/` and `extensions/`
-(paths from `[paths]` in `trm-ci.toml`; copying a file below the directory,
-e.g. `db-init/*.sql`, counts). The package install is not required here:
+`scripts/`, `entrypoint.sh`, `db-init/`, `snapshots/`, `db-post/` — only
+when the repository has that post-schema directory with files in it — and
+`extensions/` (paths from `[paths]` in `trm-ci.toml`; copying a file below
+the directory, e.g. `db-init/*.sql`, counts). The package install is not required here:
 a base image may already carry `psql`, and the boot test proves the
 scripts' tools are there.
 
@@ -417,7 +432,10 @@ missing from the image fail the boot (or silently skip a step).
 
 ## Why is this bad?
 The image boots without migrations or with an old snapshot baked into the
-base, and the failure shows up at deploy time instead of in review.
+base, and the failure shows up at deploy time instead of in review. A
+missing `db-post/` is quieter still: the runner treats a missing directory
+as empty, so the triggers and indexes on the collection tables silently
+never exist.
 
 ## Example
 ```dockerfile
@@ -439,7 +457,7 @@ ENTRYPOINT ["/directus/entrypoint.sh"]
 
 fn missing_copy(ctx: &Context, e: &mut Emitter) {
     let Some((d, _, instructions, last_from)) = final_image(ctx) else { return };
-    let steps = copy_steps(&ctx.head.paths);
+    let steps = copy_steps(ctx, &instructions);
     let present: Vec<usize> = instructions.iter().flat_map(|i| copy_step_indices(i, &steps)).collect();
     for (k, step) in steps.iter().enumerate() {
         if !present.contains(&k) {
@@ -726,7 +744,11 @@ const ENTRYPOINT: &str = r#"## What it does
 Checks that the final image's last `ENTRYPOINT` is the exec form (a JSON
 array) whose program is the entrypoint copied into the image —
 `/directus/entrypoint.sh` by default, or wherever the `COPY` of the
-configured entrypoint puts it.
+configured entrypoint puts it. A minimal init may run it:
+`["/sbin/tini", "--", "/directus/entrypoint.sh"]` (also `/usr/bin/tini`,
+tini's options such as `-g`, `dumb-init`), and then the image must install
+that init (`apk add --no-cache … tini`) or copy it in, because the upstream
+image has none.
 
 Severity: error — without it the upstream CMD starts Directus with no
 db-init and no schema apply.
@@ -736,7 +758,9 @@ The shell form (`ENTRYPOINT /directus/entrypoint.sh`) runs under
 `/bin/sh -c`: the shell is PID 1, `docker stop`'s SIGTERM never reaches
 Directus, and the container is killed after the timeout. With no
 `ENTRYPOINT`, or another program, the boot sequence (db-init → bootstrap +
-schema apply → start) does not run at all.
+schema apply → db-post → start) does not run at all. An init that is not in
+the image fails every start with `exec /sbin/tini: no such file or
+directory`.
 
 ## Example
 ```dockerfile
@@ -745,13 +769,15 @@ ENTRYPOINT /directus/entrypoint.sh
 
 ## Use instead
 ```dockerfile
-ENTRYPOINT ["/directus/entrypoint.sh"]
+RUN apk add --no-cache postgresql16-client bash coreutils tini
+ENTRYPOINT ["/sbin/tini", "--", "/directus/entrypoint.sh"]
 ```
+(or `ENTRYPOINT ["/directus/entrypoint.sh"]` without an init)
 "#;
 
 fn entrypoint(ctx: &Context, e: &mut Emitter) {
     let Some((d, _, instructions, last_from)) = final_image(ctx) else { return };
-    let steps = copy_steps(&ctx.head.paths);
+    let steps = copy_steps(ctx, &instructions);
     // Where the configured entrypoint lands in the image.
     let mut expected = "/directus/entrypoint.sh".to_string();
     let mut workdir = "/directus".to_string();
@@ -789,14 +815,82 @@ fn entrypoint(ctx: &Context, e: &mut Emitter) {
             "the ENTRYPOINT is in shell form: /bin/sh becomes PID 1 and `docker stop` never reaches Directus",
             help,
         ),
-        Some(v) if v.first().map(String::as_str) != Some(expected.as_str()) => e.emit(
-            &d.path,
-            Some(ep.span),
-            format!("the ENTRYPOINT runs `{}`, not `{expected}`", v.first().map(String::as_str).unwrap_or("")),
-            help,
-        ),
-        _ => {}
+        Some(v) => match split_init(v) {
+            Err(why) => e.emit(&d.path, Some(ep.span), why, help),
+            Ok((init, program)) if program != Some(expected.as_str()) => {
+                let runs = match (init, program) {
+                    (Some(i), Some(p)) => format!("the ENTRYPOINT runs `{p}` under `{i}`, not `{expected}`"),
+                    (Some(i), None) => format!("the ENTRYPOINT runs `{i}` with no program after it"),
+                    (None, p) => format!("the ENTRYPOINT runs `{}`, not `{expected}`", p.unwrap_or("")),
+                };
+                e.emit(&d.path, Some(ep.span), runs, help);
+            }
+            Ok((Some(init), _)) if directus_base(d) && !provides_init(&instructions, init) => e.emit(
+                &d.path,
+                Some(ep.span),
+                format!("the ENTRYPOINT starts with `{init}`, but the image never installs it (the upstream image has no init): the container cannot start"),
+                format!("install it in the package step (`apk add --no-cache … {}`), or drop the wrapper", basename(init)),
+            ),
+            _ => {}
+        },
     }
+}
+
+/// An exec-form ENTRYPOINT as (init wrapper, program): `["/sbin/tini", "--",
+/// "/directus/entrypoint.sh"]` → (Some("/sbin/tini"), Some("/directus/entrypoint.sh")).
+/// A minimal init (`tini`, `dumb-init`) may come first, with its options
+/// and an optional `--`; anything else is the program itself.
+fn split_init(v: &[String]) -> Result<(Option<&str>, Option<&str>), String> {
+    let Some(first) = v.first() else { return Ok((None, None)) };
+    let name = basename(first);
+    let (is_tini, is_dumb) = (name == "tini" || name == "tini-static", name == "dumb-init");
+    if !is_tini && !is_dumb {
+        return Ok((None, Some(first.as_str())));
+    }
+    // Options that take a value: tini `-e CODE` `-p SIGNAL`, dumb-init `-r s:r`.
+    let takes_value = |o: &str| if is_tini { matches!(o, "-e" | "-p") } else { matches!(o, "-r" | "--rewrite") };
+    let mut k = 1;
+    while k < v.len() {
+        let a = v[k].as_str();
+        if a == "--" {
+            k += 1;
+            break;
+        }
+        if !a.starts_with('-') {
+            break;
+        }
+        if is_tini && matches!(a, "-h" | "--version") || is_dumb && matches!(a, "-h" | "--help" | "-V" | "--version") {
+            return Err(format!("the ENTRYPOINT runs `{first} {a}`, which prints and exits instead of starting the boot sequence"));
+        }
+        k += if takes_value(a) { 2 } else { 1 };
+    }
+    Ok((Some(first.as_str()), v.get(k).map(String::as_str)))
+}
+
+/// The final image starts from directus/directus (which has no init of its own).
+fn directus_base(d: &Dockerfile) -> bool {
+    d.final_base().is_some_and(|(_, a)| ImageRef::parse(&a.text).is_directus())
+}
+
+/// The final image puts the init there: a package install naming it
+/// (`apk add tini`, `apt-get install dumb-init`), or a COPY/ADD to its path.
+fn provides_init(instructions: &[&Instruction], init: &str) -> bool {
+    let name = basename(init);
+    let package = if name.starts_with("tini") { "tini" } else { "dumb-init" };
+    instructions.iter().any(|ins| {
+        if ins.is("COPY") || ins.is("ADD") {
+            let (_, dest) = copy_paths(ins);
+            return dest.is_some_and(|d| d == init || (d.ends_with('/') && format!("{d}{name}") == init) || basename(&d) == name);
+        }
+        if !is_install(ins) {
+            return false;
+        }
+        let words: Vec<String> = match &ins.exec {
+            Some(v) => v.clone(),
+            None => ins.shell_commands().iter().flat_map(|c| c.words.iter().map(|a| a.text.clone())).collect(),
+        };
+        words.iter().any(|w| w == package || w.starts_with(&format!("{package}=")) || w.starts_with(&format!("{package}~")))
+    })
 }
 
 // ---------------------------------------------------------------------------
@@ -895,6 +989,70 @@ ENTRYPOINT [\"/directus/entrypoint.sh\"]
         let d = DEPLOYMENT.replace("RUN chmod +x /directus/scripts/*.sh", "RUN apk add --no-cache jq");
         let f = lint(&d);
         assert!(f.len() == 1 && f[0].starts_with("dockerfile/layer-order 6: the package install"), "{f:?}");
+    }
+
+    /// Like `lint`, with a db-post/ directory holding one migration.
+    fn lint_with_post(dockerfile: &str) -> Vec<String> {
+        let cfg = Config::default();
+        let mut files = Artifacts::default();
+        files.files.insert("Dockerfile".into(), SourceFile::new("Dockerfile", dockerfile.as_bytes().to_vec(), None));
+        files.files.insert("db-post/0001_x.sql".into(), SourceFile::new("db-post/0001_x.sql", b"SELECT 1;\n".to_vec(), None));
+        let head = Project::parse(files, &cfg.paths);
+        let ctx = Context { head: &head, base: None, config: &cfg };
+        let mut out = Vec::new();
+        for r in RULES {
+            let mut e = Emitter::default();
+            (r.check)(&ctx, &mut e);
+            out.extend(e.out.into_iter().map(|f| format!("{} {}: {}", r.id, f.span.map(|s| s.line).unwrap_or(0), f.message)));
+        }
+        out
+    }
+
+    #[test]
+    fn db_post_is_required_only_when_the_repository_has_it_and_sits_after_the_snapshots() {
+        let with_post = DEPLOYMENT.replace(
+            "COPY --chown=node:node extensions/",
+            "COPY --chown=node:node db-post/ /directus/db-post/\nCOPY --chown=node:node extensions/",
+        );
+        assert_eq!(lint_with_post(&with_post), Vec::<String>::new());
+        assert_eq!(lint(&with_post), Vec::<String>::new(), "copying db-post/ is fine without the directory too");
+        let f = lint_with_post(DEPLOYMENT);
+        assert!(f.len() == 1 && f[0].starts_with("dockerfile/missing-copy 1: the image never copies `db-post/`"), "{f:?}");
+        let early = DEPLOYMENT.replace(
+            "COPY --chown=node:node snapshots/",
+            "COPY --chown=node:node db-post/ /directus/db-post/\nCOPY --chown=node:node snapshots/",
+        );
+        let f = lint_with_post(&early);
+        assert!(f.len() == 1 && f[0].contains("`COPY snapshots/` comes after `COPY db-post/`") && f[0].contains("snapshots/ → db-post/ → extensions/"), "{f:?}");
+    }
+
+    #[test]
+    fn an_init_wrapper_runs_the_entrypoint() {
+        let tini = DEPLOYMENT.replace("bash coreutils", "bash coreutils tini");
+        for ep in [
+            r#"["/sbin/tini", "--", "/directus/entrypoint.sh"]"#,
+            r#"["/usr/bin/tini", "--", "/directus/entrypoint.sh"]"#,
+            r#"["tini", "-g", "--", "/directus/entrypoint.sh"]"#,
+            r#"["/sbin/tini", "-e", "143", "--", "/directus/entrypoint.sh"]"#,
+            r#"["/sbin/tini", "/directus/entrypoint.sh"]"#,
+        ] {
+            let d = tini.replace(r#"["/directus/entrypoint.sh"]"#, ep);
+            assert_eq!(lint(&d), Vec::<String>::new(), "{ep}");
+        }
+        let dumb = DEPLOYMENT.replace("bash coreutils", "bash coreutils dumb-init").replace(r#"["/directus/entrypoint.sh"]"#, r#"["/usr/bin/dumb-init", "--", "/directus/entrypoint.sh"]"#);
+        assert_eq!(lint(&dumb), Vec::<String>::new());
+        let copied = DEPLOYMENT.replace("RUN chmod +x /directus/scripts/*.sh", "COPY --from=tini /tini /sbin/tini").replace(r#"["/directus/entrypoint.sh"]"#, r#"["/sbin/tini", "--", "/directus/entrypoint.sh"]"#);
+        assert!(lint(&copied).iter().all(|f| !f.starts_with("dockerfile/entrypoint")), "{:?}", lint(&copied));
+        let bad = [
+            (tini.replace(r#"["/directus/entrypoint.sh"]"#, r#"["/sbin/tini", "--", "/bin/sh"]"#), "runs `/bin/sh` under `/sbin/tini`"),
+            (tini.replace(r#"["/directus/entrypoint.sh"]"#, r#"["/sbin/tini", "--"]"#), "with no program after it"),
+            (tini.replace(r#"["/directus/entrypoint.sh"]"#, r#"["/sbin/tini", "--version"]"#), "prints and exits"),
+            (DEPLOYMENT.replace(r#"["/directus/entrypoint.sh"]"#, r#"["/sbin/tini", "--", "/directus/entrypoint.sh"]"#), "never installs it"),
+        ];
+        for (d, want) in bad {
+            let f: Vec<String> = lint(&d).into_iter().filter(|f| f.starts_with("dockerfile/entrypoint")).collect();
+            assert!(f.len() == 1 && f[0].contains(want), "{want}: {f:?}");
+        }
     }
 
     #[test]
