@@ -803,6 +803,8 @@ pub enum Strict {
 pub enum BootStepKind {
     DbInit,
     SchemaApply,
+    /// The post-schema SQL (db-post), between the schema apply and the start.
+    DbPost,
     Start,
 }
 
@@ -823,6 +825,11 @@ pub struct Script {
     /// The `#!` line without `#!`, when the first line is one.
     pub shebang: Option<String>,
     pub commands: Vec<Command>,
+    /// The commands inside command substitutions (`$(…)`, backquotes) in
+    /// the words of `commands` (and of these, a few levels deep): they run
+    /// too, but are not steps of the script's own sequence. Their `depth`
+    /// counts the substitution as one more level.
+    pub substituted: Vec<Command>,
     /// Unterminated quotes and heredocs.
     pub errors: Vec<(String, Span)>,
 }
@@ -833,16 +840,16 @@ impl Script {
         let lexed = lex(text);
         let sp = Spanner::new(text);
         let shebang = text.strip_prefix("#!").map(|r| r.lines().next().unwrap_or("").trim().to_string());
-        let commands: Vec<Command> = lexed
-            .commands
-            .iter()
-            .map(|c| Command {
-                words: c.words.iter().map(|w| Word { text: w.text.clone(), span: sp.span(w.start, w.end) }).collect(),
-                span: sp.span(c.start, trim_end(text, c.start, c.end)),
-                depth: c.depth,
-                in_function: c.in_function,
-            })
-            .collect();
+        let to_command = |c: &LexCommand| Command {
+            words: c.words.iter().map(|w| Word { text: w.text.clone(), span: sp.span(w.start, w.end) }).collect(),
+            span: sp.span(c.start, trim_end(text, c.start, c.end)),
+            depth: c.depth,
+            in_function: c.in_function,
+        };
+        let commands: Vec<Command> = lexed.commands.iter().map(to_command).collect();
+        let mut nested = Vec::new();
+        collect_substituted(text, &lexed.commands, 0, &mut nested);
+        let substituted: Vec<Command> = nested.iter().map(to_command).collect();
         let errors = lexed.errors.iter().map(|(at, m)| (m.clone(), sp.span(*at, *at + 1))).collect();
 
         // Suppressions: a whole-line pragma covers the next line that is
@@ -870,7 +877,7 @@ impl Script {
                 last_line: line,
             });
         }
-        Script { path: src.path.clone(), suppressions, shebang, commands, errors }
+        Script { path: src.path.clone(), suppressions, shebang, commands, substituted, errors }
     }
 
     /// Whether `set -euo pipefail` (in any spelling: `set -e -u -o pipefail`,
@@ -951,6 +958,10 @@ impl Script {
     /// - db-init: a command whose program, or a `*.sh` argument, has a file
     ///   name containing `db-init`, `db_init` or one of `markers` (the
     ///   configured migrations directory's name);
+    /// - db-post: the same with `db-post`, `db_post` or one of `post_markers`
+    ///   (the configured post-schema directory's name), or the db-init runner
+    ///   given one of those names as a plain argument
+    ///   (`apply-db-init.sh db-post`);
     /// - schema apply: a program or `*.sh` argument whose name contains
     ///   `schema-apply`, `schema_apply` or `apply-schema`, or the words
     ///   `schema apply` (the Directus CLI);
@@ -958,10 +969,12 @@ impl Script {
     ///   `pm2-runtime`; `exec` tells whether it replaces the shell.
     ///
     /// `echo`, `printf`, `:` and `test` never count (log lines name steps too).
-    pub fn boot_steps(&self, markers: &[&str]) -> Vec<BootStep> {
+    pub fn boot_steps(&self, markers: &[&str], post_markers: &[&str]) -> Vec<BootStep> {
         let mut out = Vec::new();
         let mut db_needles: Vec<&str> = vec!["db-init", "db_init"];
         db_needles.extend(markers.iter().copied().filter(|m| !m.is_empty()));
+        let mut post_needles: Vec<&str> = vec!["db-post", "db_post"];
+        post_needles.extend(post_markers.iter().copied().filter(|m| !m.is_empty() && !db_needles.contains(m)));
         for (idx, c) in self.commands.iter().enumerate() {
             let argv = c.argv();
             let (exec, p) = c.program();
@@ -988,8 +1001,12 @@ impl Script {
                 || words.windows(2).any(|w| w == ["schema", "apply"])
             {
                 Some(BootStepKind::SchemaApply)
+            } else if named(&post_needles) {
+                Some(BootStepKind::DbPost)
             } else if named(&db_needles) {
-                Some(BootStepKind::DbInit)
+                // The shared runner told to run the post-schema directory.
+                let post_arg = argv[p + 1..].iter().any(|w| !w.text.ends_with(".sh") && post_needles.contains(&w.text.as_str()));
+                Some(if post_arg { BootStepKind::DbPost } else { BootStepKind::DbInit })
             } else {
                 None
             };
@@ -999,6 +1016,116 @@ impl Script {
         }
         out
     }
+}
+
+/// How deep command substitutions inside command substitutions are followed.
+const MAX_SUBSTITUTION_LEVELS: u32 = 4;
+
+/// Lexes the bodies of the command substitutions in the words of `cmds`
+/// (offsets into `text`), and theirs, up to [`MAX_SUBSTITUTION_LEVELS`].
+fn collect_substituted(text: &str, cmds: &[LexCommand], level: u32, out: &mut Vec<LexCommand>) {
+    if level >= MAX_SUBSTITUTION_LEVELS {
+        return;
+    }
+    for c in cmds {
+        for w in &c.words {
+            let Some(raw) = text.get(w.start..w.end) else { continue };
+            if !raw.contains("$(") && !raw.contains('`') {
+                continue;
+            }
+            for (s, e) in substitution_bodies(raw) {
+                let (abs_s, abs_e) = (w.start + s, w.start + e);
+                let Some(body) = text.get(abs_s..abs_e) else { continue };
+                let mut inner = lex(body).commands;
+                for ic in &mut inner {
+                    ic.start += abs_s;
+                    ic.end += abs_s;
+                    for iw in &mut ic.words {
+                        iw.start += abs_s;
+                        iw.end += abs_s;
+                    }
+                    ic.depth += c.depth + 1;
+                    ic.in_function |= c.in_function;
+                }
+                collect_substituted(text, &inner, level + 1, out);
+                out.extend(inner);
+            }
+        }
+    }
+}
+
+/// The byte ranges of the bodies of `$(…)` (not `$((…))`) and `` `…` ``
+/// in a word as written, outside single quotes. Unterminated ones are left out.
+fn substitution_bodies(raw: &str) -> Vec<(usize, usize)> {
+    let b = raw.as_bytes();
+    let mut out = Vec::new();
+    let (mut i, mut in_dq) = (0, false);
+    while i < b.len() {
+        match b[i] {
+            b'\\' => i += 2,
+            b'\'' if !in_dq => match raw[i + 1..].find('\'') {
+                Some(p) => i += p + 2,
+                None => return out,
+            },
+            b'"' => {
+                in_dq = !in_dq;
+                i += 1;
+            }
+            b'$' if b.get(i + 1) == Some(&b'(') && b.get(i + 2) != Some(&b'(') => match matching_paren(b, i + 2) {
+                Some(close) => {
+                    out.push((i + 2, close));
+                    i = close + 1;
+                }
+                None => return out,
+            },
+            b'`' => {
+                let mut j = i + 1;
+                while j < b.len() && b[j] != b'`' {
+                    j += if b[j] == b'\\' { 2 } else { 1 };
+                }
+                if j >= b.len() {
+                    return out;
+                }
+                out.push((i + 1, j));
+                i = j + 1;
+            }
+            _ => i += 1,
+        }
+    }
+    out
+}
+
+/// From just inside a `(`, the offset of its matching `)`, stepping over
+/// quotes and escapes.
+fn matching_paren(b: &[u8], from: usize) -> Option<usize> {
+    let (mut depth, mut j) = (1u32, from);
+    while j < b.len() {
+        match b[j] {
+            b'\\' => j += 1,
+            b'\'' => {
+                j += 1;
+                while j < b.len() && b[j] != b'\'' {
+                    j += 1;
+                }
+            }
+            b'"' => {
+                j += 1;
+                while j < b.len() && b[j] != b'"' {
+                    j += if b[j] == b'\\' { 2 } else { 1 };
+                }
+            }
+            b'(' => depth += 1,
+            b')' => {
+                depth -= 1;
+                if depth == 0 {
+                    return Some(j);
+                }
+            }
+            _ => {}
+        }
+        j += 1;
+    }
+    None
 }
 
 fn basename(p: &str) -> &str {
@@ -1099,13 +1226,31 @@ mod tests {
         let s = script(
             "set -euo pipefail\necho \"[entrypoint] db-init\"\n\"$scripts_dir/apply-db-init.sh\" || rc=$?\n[ \"$rc\" -eq 0 ] || failed db-init \"$rc\"\n\"$scripts_dir/schema-apply.sh\"\nexec \"$node\" \"$TRM_DIRECTUS_DIR/cli.js\" start\n",
         );
-        let steps: Vec<(BootStepKind, bool, u32)> = s.boot_steps(&["db-init"]).iter().map(|b| (b.kind, b.exec, b.span.line)).collect();
+        let steps: Vec<(BootStepKind, bool, u32)> = s.boot_steps(&["db-init"], &["db-post"]).iter().map(|b| (b.kind, b.exec, b.span.line)).collect();
         assert_eq!(
             steps,
             vec![(BootStepKind::DbInit, false, 3), (BootStepKind::SchemaApply, false, 5), (BootStepKind::Start, true, 6)]
         );
         let s = script("node /directus/cli.js schema apply --yes /s.yaml\nexec node /directus/cli.js start\n");
-        assert_eq!(s.boot_steps(&[])[0].kind, BootStepKind::SchemaApply);
+        assert_eq!(s.boot_steps(&[], &[])[0].kind, BootStepKind::SchemaApply);
+        // The four-step boot: db-post by its script, or the shared runner told its directory.
+        for post in ["step db-post \"$scripts_dir/apply-db-post.sh\"", "\"$scripts_dir/apply-db-init.sh\" db-post", "run sql \"$d/apply-post.sh\""] {
+            let s = script(&format!("step db-init \"$scripts_dir/apply-db-init.sh\"\nstep schema \"$scripts_dir/schema-apply.sh\"\n{post}\nexec node /directus/cli.js start\n"));
+            let kinds: Vec<BootStepKind> = s.boot_steps(&["db-init"], &["db-post", "post"]).iter().map(|b| b.kind).collect();
+            assert_eq!(kinds, vec![BootStepKind::DbInit, BootStepKind::SchemaApply, BootStepKind::DbPost, BootStepKind::Start], "{post}");
+        }
+    }
+
+    #[test]
+    fn commands_inside_substitutions_are_found() {
+        let t = "x=$(grep -v a \"$1\" | sed -e 's/b/c/')\necho \"$(date -d \"$(cat f)\")\" '$(not)' $((1+2)) `tr a b`\n";
+        let s = script(t);
+        let progs: Vec<&str> = s.substituted.iter().map(|c| c.argv()[0].text.as_str()).collect();
+        assert_eq!(progs, vec!["grep", "sed", "cat", "date", "tr"]);
+        let sed = s.substituted.iter().find(|c| c.argv()[0].text == "sed").unwrap();
+        assert_eq!((sed.span.line, sed.span.col), (1, 22));
+        assert_eq!(sed.argv()[2].text, "s/b/c/");
+        assert!(s.commands.iter().all(|c| c.depth == 0));
     }
 
     #[test]
@@ -1125,7 +1270,7 @@ mod tests {
         for seed in 0..300 {
             let t = soup(seed, 200, &alphabet);
             let _ = script(&t).strict_mode();
-            let _ = script(&t).boot_steps(&["db-init"]);
+            let _ = script(&t).boot_steps(&["db-init"], &["db-post"]);
         }
         for t in [
             "# trm-ci: ignore=a/b x\n".repeat(50_000),
@@ -1136,6 +1281,9 @@ mod tests {
         ] {
             let s = script(&t);
             let _ = s.strict_mode();
+        }
+        for t in ["$(".repeat(50_000), "x $(a $(b $(c $(d $(e $(f))))))\n".repeat(2_000), "`".repeat(50_001)] {
+            let _ = script(&t);
         }
     }
 }

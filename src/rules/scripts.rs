@@ -6,6 +6,8 @@
 //! business of the script that sources it, so both rules skip it. The
 //! entrypoint is always checked.
 
+mod gnu_only;
+
 use super::{Context, Emitter, Rule};
 use crate::finding::{Severity, Span};
 use crate::model::shell::{BootStepKind, Script, Strict};
@@ -31,10 +33,18 @@ pub const RULES: &[Rule] = &[
     Rule {
         id: "scripts/boot-order",
         severity: Severity::Error,
-        summary: "the entrypoint does not run db-init, then schema apply, then `exec` the Directus start",
+        summary: "the entrypoint does not run db-init, then schema apply, then db-post (when there is one), then `exec` the Directus start",
         doc: BOOT_ORDER,
         needs_base: false,
         check: boot_order,
+    },
+    Rule {
+        id: "scripts/gnu-only",
+        severity: Severity::Error,
+        summary: "a script copied into the image uses a GNU-only option or construct that busybox on Alpine rejects or mis-reads",
+        doc: gnu_only::DOC,
+        needs_base: false,
+        check: gnu_only::check,
     },
 ];
 
@@ -204,19 +214,26 @@ const BOOT_ORDER: &str = r#"## What it does
 Checks that the entrypoint runs the boot steps in this order: the db-init
 runner (a command whose program, or a `*.sh` it runs, is named after
 `db-init` or the configured migrations directory), then the schema apply
-(a `*schema-apply*` script, or `cli.js schema apply`), then `exec` of the
+(a `*schema-apply*` script, or `cli.js schema apply`), then — when the
+repository has a post-schema directory (`db-post/`, `[paths]
+post_migrations`) with files — the db-post runner (a `*db-post*` script,
+or the db-init runner given `db-post` as an argument), then `exec` of the
 Directus start (`exec node /directus/cli.js start`,
 `exec "$node" "$dir/cli.js" start`, `exec pm2-runtime start …`). Each
 missing step, a step before the one it must follow, and a start without
 `exec` are reported. `echo`/`printf` lines that name a step do not count.
+A db-post step is allowed without a db-post directory (the runner treats a
+missing one as empty), but only in its place.
 
 Severity: error.
 
 ## Why is this bad?
-The schema apply needs the SQL objects db-init creates; Directus must not
-serve before its schema is there; and without `exec` bash stays PID 1, so
-`docker stop`'s SIGTERM never reaches Directus and it is killed without a
-clean shutdown.
+The schema apply needs the SQL objects db-init creates; the db-post SQL
+alters, indexes and triggers the tables the schema apply creates, so it
+must come after it and before Directus serves; Directus must not serve
+before its schema is there; and without `exec` the shell stays in between,
+so `docker stop`'s SIGTERM never reaches Directus and it is killed without
+a clean shutdown.
 
 ## Example
 ```bash
@@ -229,6 +246,7 @@ node /directus/cli.js start
 ```bash
 "$scripts_dir/apply-db-init.sh"
 "$scripts_dir/schema-apply.sh"
+"$scripts_dir/apply-db-post.sh"   # when the repository has db-post/
 exec node /directus/cli.js start
 ```
 "#;
@@ -237,6 +255,7 @@ fn step_name(k: BootStepKind) -> &'static str {
     match k {
         BootStepKind::DbInit => "db-init",
         BootStepKind::SchemaApply => "the schema apply",
+        BootStepKind::DbPost => "the db-post step",
         BootStepKind::Start => "the Directus start",
     }
 }
@@ -245,10 +264,13 @@ fn boot_order(ctx: &Context, e: &mut Emitter) {
     let Some((s, src, _)) = checked(ctx).into_iter().find(|(_, _, is_entry)| *is_entry) else { return };
     let migrations = norm(&ctx.head.paths.migrations);
     let marker = migrations.rsplit('/').next().unwrap_or(migrations);
-    let steps = s.boot_steps(&[marker]);
+    let post_dir = norm(&ctx.head.paths.post_migrations);
+    let post_marker = post_dir.rsplit('/').next().unwrap_or(post_dir);
+    let steps = s.boot_steps(&[marker], &[post_marker]);
     let first = |k: BootStepKind| steps.iter().find(|b| b.kind == k);
     let top = src.line_span(1);
-    let (db, schema, start) = (first(BootStepKind::DbInit), first(BootStepKind::SchemaApply), first(BootStepKind::Start));
+    let (db, schema, post, start) =
+        (first(BootStepKind::DbInit), first(BootStepKind::SchemaApply), first(BootStepKind::DbPost), first(BootStepKind::Start));
     if db.is_none() {
         e.emit(
             &s.path,
@@ -263,6 +285,14 @@ fn boot_order(ctx: &Context, e: &mut Emitter) {
             Some(top),
             "the entrypoint never applies the schema snapshot",
             "run the schema apply after db-init, e.g. `\"$scripts_dir/schema-apply.sh\"`",
+        );
+    }
+    if post.is_none() && ctx.head.has_post_migrations() {
+        e.emit(
+            &s.path,
+            Some(schema.map(|st| st.span).unwrap_or(top)),
+            format!("the repository has `{post_dir}/`, but the entrypoint never runs it: its migrations are never applied"),
+            "run the db-post runner after the schema apply and before the start, e.g. `\"$scripts_dir/apply-db-post.sh\"`",
         );
     }
     match start {
@@ -281,14 +311,19 @@ fn boot_order(ctx: &Context, e: &mut Emitter) {
         _ => {}
     }
     // Order: each present step must come after the present steps before it.
-    let present: Vec<_> = [db, schema, start].into_iter().flatten().collect();
+    let present: Vec<_> = [db, schema, post, start].into_iter().flatten().collect();
+    let order = if post.is_some() || ctx.head.has_post_migrations() {
+        "db-init, then schema apply, then db-post, then `exec` start"
+    } else {
+        "db-init, then schema apply, then `exec` start"
+    };
     for (i, later_kind) in present.iter().enumerate() {
         if let Some(earlier) = present[..i].iter().find(|p| p.span.offset > later_kind.span.offset) {
             e.emit(
                 &s.path,
                 Some(later_kind.span),
                 format!(
-                    "{} (line {}) runs before {} (line {}): the order must be db-init, then schema apply, then `exec` start",
+                    "{} (line {}) runs before {} (line {}): the order must be {order}",
                     capitalise(step_name(later_kind.kind)),
                     later_kind.span.line,
                     step_name(earlier.kind),
@@ -306,5 +341,47 @@ fn capitalise(s: &str) -> String {
     match c.next() {
         Some(f) => f.to_uppercase().collect::<String>() + c.as_str(),
         None => String::new(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::Config;
+    use crate::model::Project;
+    use crate::repo::Artifacts;
+
+    /// scripts/boot-order's messages for this entrypoint, with a db-post/ file or not.
+    fn boot(entry: &str, with_post: bool) -> Vec<String> {
+        let cfg = Config::default();
+        let mut files = Artifacts::default();
+        files.files.insert("entrypoint.sh".into(), SourceFile::new("entrypoint.sh", entry.as_bytes().to_vec(), Some(0o100755)));
+        if with_post {
+            files.files.insert("db-post/0001_x.sql".into(), SourceFile::new("db-post/0001_x.sql", b"SELECT 1;\n".to_vec(), None));
+        }
+        let head = Project::parse(files, &cfg.paths);
+        let ctx = Context { head: &head, base: None, config: &cfg };
+        let mut e = Emitter::default();
+        boot_order(&ctx, &mut e);
+        e.out.into_iter().map(|r| r.message).collect()
+    }
+
+    const THREE: &str = "set -euo pipefail\nstep db-init \"$d/apply-db-init.sh\"\nstep schema \"$d/schema-apply.sh\"\nexec node /directus/cli.js start\n";
+    const FOUR: &str = "set -euo pipefail\nstep db-init \"$d/apply-db-init.sh\"\nstep schema \"$d/schema-apply.sh\"\nstep db-post \"$d/apply-db-post.sh\"\nexec node /directus/cli.js start\n";
+
+    #[test]
+    fn the_db_post_step_is_required_with_db_post_and_in_its_place() {
+        assert_eq!(boot(THREE, false), Vec::<String>::new());
+        assert_eq!(boot(FOUR, false), Vec::<String>::new());
+        assert_eq!(boot(FOUR, true), Vec::<String>::new());
+        assert_eq!(boot(&FOUR.replace("\"$d/apply-db-post.sh\"", "\"$d/apply-db-init.sh\" db-post"), true), Vec::<String>::new());
+        let f = boot(THREE, true);
+        assert!(f.len() == 1 && f[0].contains("never runs it"), "{f:?}");
+        let early = "set -euo pipefail\n\"$d/apply-db-init.sh\"\n\"$d/apply-db-post.sh\"\n\"$d/schema-apply.sh\"\nexec node /directus/cli.js start\n";
+        let f = boot(early, true);
+        assert!(f.len() == 1 && f[0].starts_with("The db-post step (line 3) runs before the schema apply (line 4)"), "{f:?}");
+        let late = "set -euo pipefail\n\"$d/apply-db-init.sh\"\n\"$d/schema-apply.sh\"\nnode /directus/cli.js start &\n\"$d/apply-db-post.sh\"\n";
+        let f = boot(late, true);
+        assert!(f.iter().any(|m| m.starts_with("The Directus start (line 4) runs before the db-post step (line 5)")), "{f:?}");
     }
 }
