@@ -44,8 +44,8 @@ each one (file:line:col) with the portable spelling:
   `--retry-connrefused`, `--method`, `-N`, `-r`, …) and `--user` (which
   busybox reads as `--user-agent`);
 - only when the Dockerfile does not `apk add coreutils`: `readlink -e`/`-m`,
-  `date -d` with a relative date (`yesterday`, `1 hour ago`), `sort -h`, and
-  the long options of `sort`, `stat`, `cut`.
+  `date -d` with a relative date (`yesterday`, `1 hour ago`), `sort -R`,
+  `stat -c %W`, and the long options of `sort`, `stat`, `cut`.
 
 Commands inside `$(…)` and backquotes count; a tool the Dockerfile replaces
 with its GNU package (`apk add sed grep gawk findutils wget`) is not checked,
@@ -809,7 +809,8 @@ fn find(_prog: &Word, args: &[Word], src: &SourceFile, out: &mut Vec<Hit>) -> Ve
 // ---------------------------------------------------------------------------
 // awk
 
-const AWK: Spec = Spec { tool: "awk", flags: "E", with_arg: "vFfe", opt_arg: "", long: &[], stop_at_operand: true };
+// `-W` is accepted (and ignored) by busybox; `-E` only from 1.37 on, allowed here.
+const AWK: Spec = Spec { tool: "awk", flags: "E", with_arg: "vFfeW", opt_arg: "", long: &[], stop_at_operand: true };
 
 fn awk(_prog: &Word, args: &[Word], src: &SourceFile, out: &mut Vec<Hit>) {
     let p = parse_opts(&AWK, args);
@@ -1043,9 +1044,11 @@ fn wget(_prog: &Word, args: &[Word], src: &SourceFile, out: &mut Vec<Hit>) {
 // coreutils (only when the Dockerfile does not install GNU coreutils)
 
 const READLINK: Spec = Spec { tool: "readlink", flags: "fnvsq", with_arg: "", opt_arg: "", long: &[], stop_at_operand: false };
-const SORT: Spec = Spec { tool: "sort", flags: "nrRbdfgiMucszmVh", with_arg: "ktoTS", opt_arg: "", long: &[], stop_at_operand: false };
+// busybox 1.36's option strings: sort "nghMVucszbrdfimS:T:o:k:*t:", stat "tLfc:",
+// cut "b:c:f:d:O:sDF:n".
+const SORT: Spec = Spec { tool: "sort", flags: "nghMVucszbrdfim", with_arg: "STokt", opt_arg: "", long: &[], stop_at_operand: false };
 const STAT: Spec = Spec { tool: "stat", flags: "fLt", with_arg: "c", opt_arg: "", long: &[], stop_at_operand: false };
-const CUT: Spec = Spec { tool: "cut", flags: "snO", with_arg: "bcdfD", opt_arg: "", long: &[], stop_at_operand: false };
+const CUT: Spec = Spec { tool: "cut", flags: "sDn", with_arg: "bcfdOF", opt_arg: "", long: &[], stop_at_operand: false };
 
 /// Words of a relative date, which busybox `date -d` does not parse.
 const RELATIVE: &[&str] = &[
@@ -1067,12 +1070,12 @@ fn coreutils(tool: &str, _prog: &Word, args: &[Word], src: &SourceFile, out: &mu
             });
         }
         "sort" => {
-            // `-h` is not in busybox sort; the table lists it only to reject it here.
-            let spec = Spec { flags: "nrRbdfgiMucszmV", ..SORT };
-            let p = parse_opts(&spec, args);
-            report_bad(&spec, &p.bad, src, out, &|name| {
+            let p = parse_opts(&SORT, args);
+            report_bad(&SORT, &p.bad, src, out, &|name| {
                 Some(match name {
-                    "-h" | "--human-numeric-sort" => format!("busybox sort cannot compare `1K`/`2M`: sort plain numbers with `-n`, {no_coreutils}"),
+                    "-R" | "--random-sort" => format!("shuffle with `shuf`, {no_coreutils}"),
+                    "--version-sort" => format!("use `-V`: busybox sort has no long options, {no_coreutils}"),
+                    "--human-numeric-sort" => format!("use `-h`: busybox sort has no long options, {no_coreutils}"),
                     _ => format!("busybox sort has no long options: use the short ones (`sort --help`), {no_coreutils}"),
                 })
             });
@@ -1196,7 +1199,7 @@ mod tests {
 
     #[test]
     fn coreutils_options_only_without_coreutils() {
-        let f = hits("readlink -e x\ndate -d '1 hour ago' +%s\nsort -h f\nstat -c '%W' f\ndate -d @0\n", false);
+        let f = hits("readlink -e x\ndate -d '1 hour ago' +%s\nsort --version-sort f\nstat -c '%W' f\ndate -d @0\nsort -h -V -t: -k2 f\ncut -d: -f1 -s f\n", false);
         assert_eq!(f.len(), 4, "{f:?}");
         assert!(f[0].starts_with("1:10 `readlink -e`"), "{f:?}");
         assert!(f[1].starts_with("2:9 `date -d '1 hour ago'`"), "{f:?}");
