@@ -1,13 +1,15 @@
-//! The dev stack and the admin UI, for real: `compose.dev.yaml` is brought up fresh the way
-//! `pnpm dev:reset` does it (volumes removed, image rebuilt from the local Dockerfile, boot on
-//! an empty database), Directus answers `GET /server/ping` on port 8055, and Debian's headless
-//! `chromium` renders `http://127.0.0.1:8055/admin/login` with the sign-in form (email and
-//! password inputs). A screenshot and the rendered DOM are kept under `$TRM_ARTIFACTS_DIR`
-//! (default `target/artifacts`).
+//! The dev stack and the admin UI, for real: the card's own command, `pnpm dev:reset`, brings
+//! `compose.dev.yaml` up fresh (volumes removed, image rebuilt from the local Dockerfile, boot
+//! on an empty database), Directus answers `GET /server/ping` on port 8055, and Debian's
+//! headless `chromium` renders `http://127.0.0.1:8055/admin/login` with the sign-in form (email
+//! and password inputs). A screenshot and the rendered DOM are kept under `$TRM_ARTIFACTS_DIR`
+//! (default `target/artifacts`). The uploads volume is checked too: the Directus container
+//! has a volume mounted on `/directus/uploads` and none on `/directus/extensions`.
 //!
 //! Needs a Docker engine, the stand-in base image, the local Postgres image named by
-//! `TRM_POSTGRES_IMAGE`, `docker compose` or `docker-compose`, and `chromium`: `bash .ci/test`
-//! provides all of them. These tests fail (they do not skip) when something is missing;
+//! `TRM_POSTGRES_IMAGE`, `docker compose` or `docker-compose`, `chromium`, and pnpm
+//! (`TRM_PNPM`, else `pnpm` on PATH; `.ci/lib/install-pnpm.sh` installs it from npm):
+//! `bash .ci/test` provides all of them. These tests fail (they do not skip) when something is missing;
 //! deselect them with `cargo test -- --skip devstack_`.
 //!
 //! The stack runs in a fresh copy of the repository files (its own `.env` from `.env.example`,
@@ -137,6 +139,24 @@ fn assert_port_free(port: u16) {
     }
 }
 
+/// pnpm, to run `pnpm dev:reset` as the card says: `TRM_PNPM` (what .ci/test installs from
+/// npm), else `pnpm` on PATH.
+fn pnpm() -> String {
+    if let Ok(p) = std::env::var("TRM_PNPM") {
+        assert!(std::path::Path::new(&p).is_file(), "TRM_PNPM={p} does not exist (bash .ci/test installs pnpm there)");
+        return p;
+    }
+    assert!(
+        on_path("pnpm"),
+        "pnpm is not installed: set TRM_PNPM or put pnpm on PATH (bash .ci/lib/install-pnpm.sh VERSION NODE installs it from npm; bash .ci/test does)"
+    );
+    "pnpm".into()
+}
+
+/// Parts of the repository the dev stack uses when they exist (the Dockerfile copies db-post/
+/// only when the repository has it).
+const OPTIONAL_STACK_FILES: &[&str] = &["db-post"];
+
 /// The files of the repository that the dev stack is made of.
 const STACK_FILES: &[&str] = &[
     "compose.dev.yaml",
@@ -151,7 +171,7 @@ const STACK_FILES: &[&str] = &[
     "extensions",
 ];
 
-/// The `dev:reset` script of package.json (what `pnpm dev:reset` runs).
+/// The `dev:reset` script of package.json (what `pnpm dev:reset` runs; for messages).
 fn dev_reset_script(package_json: &std::path::Path) -> String {
     let raw = std::fs::read_to_string(package_json)
         .unwrap_or_else(|e| panic!("reading {}: {e}", package_json.display()));
@@ -183,6 +203,13 @@ impl Stack {
             let st = Command::new("cp").arg("-a").arg(&src).arg(dir.path()).status().expect("cp");
             assert!(st.success(), "copying {}", src.display());
         }
+        for entry in OPTIONAL_STACK_FILES {
+            let src = repo_root().join(entry);
+            if src.exists() {
+                let st = Command::new("cp").arg("-a").arg(&src).arg(dir.path()).status().expect("cp");
+                assert!(st.success(), "copying {}", src.display());
+            }
+        }
         let nanos = SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.subsec_nanos()).unwrap_or(0);
         Stack {
             compose: compose_command(),
@@ -209,19 +236,31 @@ impl Stack {
         run(&mut c)
     }
 
-    /// `pnpm dev:reset`: package.json's script, run by `sh -c` in the repository copy as a
-    /// package manager runs it (it copies .env.example to .env, removes the volumes,
-    /// rebuilds the image from the local Dockerfile and starts the stack).
-    fn dev_reset(&self) {
+    /// `pnpm dev:reset`, literally, in the repository copy: pnpm reads package.json and runs
+    /// its script (it copies .env.example to .env, removes the volumes, rebuilds the image
+    /// from the local Dockerfile and starts the stack). A package.json pnpm cannot read, or
+    /// without the script, fails here.
+    fn dev_reset(&self, pnpm: &str) {
         let script = dev_reset_script(&self.dir.path().join("package.json"));
         let t0 = Instant::now();
         // Bounded like the browser: a hung build fails the test instead of hanging it.
         let mut c = Command::new("timeout");
-        c.arg(UP_TIMEOUT.as_secs().to_string()).arg("sh").arg("-c").arg(&script);
+        c.arg(UP_TIMEOUT.as_secs().to_string()).arg(pnpm).arg("dev:reset");
+        c.env("npm_config_update_notifier", "false");
         self.env(&mut c);
         let out = run(&mut c);
-        assert!(out.status.success(), "`dev:reset` ({script}) failed or ran over {UP_TIMEOUT:?}; see above");
-        eprintln!("dev:reset took {:.1}s", t0.elapsed().as_secs_f64());
+        assert!(out.status.success(), "`pnpm dev:reset` ({script}) failed or ran over {UP_TIMEOUT:?}; see above");
+        eprintln!("pnpm dev:reset took {:.1}s", t0.elapsed().as_secs_f64());
+    }
+
+    /// The mount destinations of the `directus` service's container.
+    fn directus_mounts(&self) -> Vec<String> {
+        let out = self.compose(&["ps", "-q", "directus"]);
+        let id = text(&out.stdout).trim().to_owned();
+        assert!(!id.is_empty(), "no container for the directus service");
+        let out = run(Command::new("docker").args(["inspect", "--format", "{{range .Mounts}}{{.Type}} {{.Destination}}\n{{end}}", &id]));
+        assert!(out.status.success(), "docker inspect {id} failed");
+        text(&out.stdout).lines().filter(|l| !l.trim().is_empty()).map(str::to_owned).collect()
     }
 
     /// Containers of this project that crashed: exited non-zero, or restarting after an exit.
@@ -413,11 +452,17 @@ fn devstack_reset_boots_fresh_and_the_admin_ui_shows_the_login_form() {
     let _lock = port_lock(port);
     remove_stale_stacks();
     assert_port_free(port);
+    let pnpm = pnpm();
     let stack = Stack::new(port);
-    eprintln!("compose project: {} ({}), port {port}", stack.project, stack.compose.join(" "));
-    stack.dev_reset();
+    eprintln!("compose project: {} ({}), port {port}, {pnpm}", stack.project, stack.compose.join(" "));
+    stack.dev_reset(&pnpm);
     let took = wait_for_pong(&stack);
-    eprintln!("dev stack: /server/ping answered pong {:.1}s after dev:reset returned", took.as_secs_f64());
+    eprintln!("dev stack: /server/ping answered pong {:.1}s after pnpm dev:reset returned", took.as_secs_f64());
+
+    // Uploads survive a recreate; the extensions baked into the image are not hidden.
+    let mounts = stack.directus_mounts();
+    assert!(mounts.iter().any(|m| m == "volume /directus/uploads"), "no volume on /directus/uploads in the directus container: {mounts:?}");
+    assert!(!mounts.iter().any(|m| m.ends_with(" /directus/extensions") || m.ends_with(" /directus")), "a mount hides the image's extensions: {mounts:?}");
 
     let url = format!("http://127.0.0.1:{port}/admin/login");
     let dom = chromium(&url, &["--dump-dom"]);
