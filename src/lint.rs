@@ -23,10 +23,23 @@ pub struct Options {
     pub postgres: Option<String>,
 }
 
+/// Findings a rule counted past its cap and did not report one by one.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Omitted {
+    pub rule: &'static str,
+    pub severity: Severity,
+    pub file: String,
+    /// How many were left out.
+    pub count: usize,
+}
+
 /// The result of a lint run: findings are data; renderers print them.
 #[derive(Debug, Clone, Default)]
 pub struct Report {
     pub findings: Vec<Finding>,
+    /// Findings left out by a rule's cap (counted, not in `findings`); each
+    /// also has a note in `notes`.
+    pub omitted: Vec<Omitted>,
     /// Things the user should know that are not findings (e.g. no base).
     pub notes: Vec<String>,
     /// The text of every file that has a finding, for code frames.
@@ -36,12 +49,17 @@ pub struct Report {
 }
 
 impl Report {
+    /// The findings of severity `s` that are reported (not those left out).
     pub fn count(&self, s: Severity) -> usize {
         self.findings.iter().filter(|f| f.severity == s).count()
     }
+    /// The findings of severity `s` left out by a rule's cap.
+    pub fn omitted_count(&self, s: Severity) -> usize {
+        self.omitted.iter().filter(|o| o.severity == s).map(|o| o.count).sum()
+    }
     /// 1 when any error-level finding remains, else 0.
     pub fn exit_code(&self) -> i32 {
-        if self.count(Severity::Error) > 0 {
+        if self.count(Severity::Error) + self.omitted_count(Severity::Error) > 0 {
             1
         } else {
             0
@@ -91,7 +109,7 @@ pub fn run(opts: &Options) -> Result<Report, String> {
     let head = Project::parse(head_files, paths);
     let base = base_files.map(|f| Project::parse_reusing(f, paths, Some(&head)));
     let ctx = Context { head: &head, base: base.as_ref(), config: &cfg };
-    let mut findings = check(&ctx);
+    let (mut findings, mut omitted) = check_counted(&ctx);
 
     if let Some(url) = &opts.postgres {
         findings.extend(crate::pgreplay::replay(&head, url, &cfg)?);
@@ -101,7 +119,19 @@ pub fn run(opts: &Options) -> Result<Report, String> {
         // (path, path + "/"): a file itself, or anything below a directory.
         let only: Vec<(String, String)> =
             opts.only.iter().map(|p| normalize_arg(p, &root)).map(|o| { let dir = format!("{o}/"); (o, dir) }).collect();
-        findings.retain(|f| only.iter().any(|(o, dir)| o.is_empty() || f.file == *o || f.file.starts_with(dir.as_str())));
+        let wanted = |file: &str| only.iter().any(|(o, dir)| o.is_empty() || file == o || file.starts_with(dir.as_str()));
+        findings.retain(|f| wanted(&f.file));
+        omitted.retain(|o| wanted(&o.file));
+    }
+    for o in &omitted {
+        let shown = findings.iter().filter(|f| f.rule == o.rule && f.file == o.file).count();
+        notes.push(format!(
+            "`{}`: {} more {} in {} left out ({shown} shown); fix those and run again to see the rest",
+            o.rule,
+            o.count,
+            if o.count == 1 { "finding" } else { "findings" },
+            o.file
+        ));
     }
     findings.sort_by(|a, b| (&a.file, a.line(), a.col(), a.rule).cmp(&(&b.file, b.line(), b.col(), b.rule)));
 
@@ -113,12 +143,18 @@ pub fn run(opts: &Options) -> Result<Report, String> {
             }
         }
     }
-    Ok(Report { findings, notes, sources, files_checked: head.files.files.len(), base: base_desc })
+    Ok(Report { findings, omitted, notes, sources, files_checked: head.files.files.len(), base: base_desc })
 }
 
 /// Runs every enabled rule over the models, then applies the inline ignores.
 pub fn check(ctx: &Context) -> Vec<Finding> {
+    check_counted(ctx).0
+}
+
+/// [`check`], and the findings that rules counted past their cap.
+pub fn check_counted(ctx: &Context) -> (Vec<Finding>, Vec<Omitted>) {
     let mut findings = Vec::new();
+    let mut omitted = Vec::new();
     for rule in rules::all() {
         let Some(severity) = ctx.config.severity(rule.id, rule.severity) else { continue };
         if rule.needs_base && ctx.base.is_none() {
@@ -126,6 +162,7 @@ pub fn check(ctx: &Context) -> Vec<Finding> {
         }
         let mut e = Emitter::default();
         (rule.check)(ctx, &mut e);
+        omitted.extend(e.omitted.into_iter().map(|(file, count)| Omitted { rule: rule.id, severity, file, count }));
         findings.extend(e.out.into_iter().map(|r| Finding {
             rule: rule.id,
             severity,
@@ -176,7 +213,7 @@ pub fn check(ctx: &Context) -> Vec<Finding> {
             });
         }
     }
-    findings
+    (findings, omitted)
 }
 
 /// A PATH argument as a repo-relative, `/`-separated path.

@@ -529,3 +529,45 @@ fn sarif_of_every_failing_fixture_is_valid() {
     }
     assert!(checked > 0, "no failing fixture found");
 }
+
+/// The finding cap end to end: a snapshot with 130 violations gives 100
+/// `snapshot/schema` findings, all pointing into the file, and every format
+/// says that 30 were left out (the count is never itself a finding).
+#[test]
+fn the_cap_counts_what_it_leaves_out_in_every_format() {
+    let (_t, repo) = tmp_repo();
+    let mut snap = String::from("version: 1\ndirectus: 11.17.4\nvendor: postgres\ncollections:\n");
+    for i in 0..130 {
+        snap.push_str(&format!("  - collection: c{i:03}\n    meta:\n      icon: box\n    schema:\n      name: c{i:03}\n"));
+    }
+    snap.push_str("fields: []\nrelations: []\n");
+    write(&repo.join("snapshots/snapshot.yaml"), snap);
+    write(&repo.join("trm-ci.toml"), config_only(&["snapshot/schema"]));
+
+    let json = trm(&repo, &["lint", "--format", "json"]);
+    assert_eq!(code(&json), 1, "{}", stderr(&json));
+    let v: serde_json::Value = serde_json::from_slice(&json.stdout).expect("JSON on stdout");
+    assert_eq!(v["summary"]["errors"], 100, "{}", v["summary"]);
+    assert_eq!(v["summary"]["omitted_errors"], 30, "{}", v["summary"]);
+    let findings = v["findings"].as_array().unwrap();
+    assert_eq!(findings.len(), 100);
+    assert!(findings.iter().all(|f| f["rule"] == "snapshot/schema" && f["line"].is_u64()), "no pseudo-finding for the count");
+    assert_eq!(v["omitted"][0]["count"], 30);
+    let note = "`snapshot/schema`: 30 more findings in snapshots/snapshot.yaml left out (100 shown)";
+    assert!(v["notes"].as_array().unwrap().iter().any(|n| n.as_str().unwrap().starts_with(note)), "{}", v["notes"]);
+
+    let human = trm(&repo, &["lint"]);
+    assert_eq!(code(&human), 1);
+    assert!(stdout(&human).ends_with("100 errors, 0 warnings in 1 file (30 more errors left out)\n"), "{}", stdout(&human));
+    assert!(stderr(&human).contains(note), "{}", stderr(&human));
+
+    let gh = trm(&repo, &["lint", "--format", "github"]);
+    assert_eq!(stdout(&gh).lines().filter(|l| l.starts_with("::error ")).count(), 100);
+    assert!(stdout(&gh).lines().any(|l| l.starts_with("::notice title=trm-ci::") && l.contains(note)), "{}", stdout(&gh));
+
+    let sarif = trm(&repo, &["lint", "--format", "sarif"]);
+    let doc: serde_json::Value = serde_json::from_slice(&sarif.stdout).expect("SARIF is JSON");
+    assert_eq!(doc["runs"][0]["results"].as_array().unwrap().len(), 100);
+    let notes = doc["runs"][0]["invocations"][0]["toolExecutionNotifications"].as_array().unwrap();
+    assert!(notes.iter().any(|n| n["message"]["text"].as_str().unwrap().starts_with("30 more `snapshot/schema` findings")), "{notes:?}");
+}

@@ -99,6 +99,7 @@ fn report() -> Report {
     sources.insert(docker.path.clone(), DOCKERFILE.to_string());
     Report {
         findings,
+        omitted: Vec::new(),
         notes: vec!["no base to compare with: rules that compare with the base were skipped".into()],
         sources,
         files_checked: 7,
@@ -224,6 +225,119 @@ fn sarif_results() {
         r["ruleIndex"] = "[redacted]".into();
     }
     insta::assert_snapshot!("sarif", serde_json::to_string_pretty(&doc).unwrap());
+}
+
+// ---- code frames on very long lines ----
+
+/// A frame on a 500 KB line shows a few hundred characters around the span,
+/// with `…` where text was left out, and the file's own line and column.
+#[test]
+fn a_frame_on_a_500_kb_line_is_a_window_around_the_span() {
+    let mut text = String::from("-- generated\nINSERT INTO app.blob VALUES ('");
+    text.push_str(&"x".repeat(250_000));
+    text.push_str("é NEEDLE_HERE ");
+    text.push_str(&"y".repeat(250_000));
+    text.push_str("');\nSELECT 1;\n");
+    let src = SourceFile::new("db-init/0009_blob.sql", text.clone().into_bytes(), None);
+    let span = span_of(&src, "NEEDLE_HERE");
+    assert_eq!(span.line, 2);
+    let f = finding("migrations/destructive", Severity::Error, &src.path, Some(span), "the needle", "remove it");
+    let r = Report { findings: vec![f], sources: BTreeMap::from([(src.path.clone(), text.clone())]), files_checked: 1, ..Default::default() };
+    let out = render::render(&r, Format::Human, false);
+    assert!(out.chars().count() < 1500, "{} characters:\n{}", out.chars().count(), &out[..out.len().min(3000)]);
+    assert!(out.contains("NEEDLE_HERE"), "{out}");
+    assert!(out.contains("…xxx") && out.contains("yyy…"), "{out}");
+    assert!(out.contains(&format!("[db-init/0009_blob.sql:2:{}]", span.offset - text.find("INSERT").unwrap() + 1)), "{out}");
+    assert!(out.contains(" 1 │ -- generated") && out.contains(" 3 │ SELECT 1;"), "{out}");
+    insta::assert_snapshot!("human_long_line", out);
+
+    // The long line is a neighbour: it is cut short, the finding's own line is whole.
+    let f = finding("migrations/destructive", Severity::Error, &src.path, Some(span_of(&src, "SELECT 1")), "a select", "keep it");
+    let r = Report { findings: vec![f], sources: BTreeMap::from([(src.path.clone(), text)]), files_checked: 1, ..Default::default() };
+    let out = render::render(&r, Format::Human, false);
+    assert!(out.chars().count() < 1000, "{out}");
+    assert!(out.contains("[db-init/0009_blob.sql:3:1]") && out.contains("INSERT INTO app.blob VALUES ('xxx"), "{out}");
+}
+
+// ---- the finding cap: findings left out are counted, in every format ----
+
+/// What `lint::run` makes of a rule that reported 100 findings and counted
+/// 250 more past its cap: 100 findings, one `Omitted`, one note.
+fn capped_report() -> Report {
+    let snap = SourceFile::new("snapshots/snapshot.yaml", "collections:\n".repeat(100).into_bytes(), None);
+    let findings = (0..100)
+        .map(|i| {
+            let at = i * 13;
+            finding("snapshot/schema", Severity::Error, &snap.path, Some(snap.span(at, at + 11)), "missing keys", "regenerate it")
+        })
+        .collect();
+    Report {
+        findings,
+        omitted: vec![trm_ci::lint::Omitted {
+            rule: "snapshot/schema",
+            severity: Severity::Error,
+            file: snap.path.clone(),
+            count: 250,
+        }],
+        notes: vec!["`snapshot/schema`: 250 more findings in snapshots/snapshot.yaml left out (100 shown); fix those and run again to see the rest".into()],
+        sources: BTreeMap::from([(snap.path.clone(), snap.text().unwrap().to_string())]),
+        files_checked: 1,
+        base: None,
+    }
+}
+
+#[test]
+fn cap_human_counts_what_was_left_out_and_no_note_is_a_finding() {
+    let r = capped_report();
+    assert_eq!(r.exit_code(), 1);
+    let out = render::render(&r, Format::Human, false);
+    assert!(out.ends_with("100 errors, 0 warnings in 1 file (250 more errors left out)\n"), "{}", &out[out.len() - 200..]);
+    assert_eq!(out.matches("snapshot/schema").count(), 100, "one frame per reported finding, none for the count");
+    // Only left-out findings: the count still decides the exit code.
+    let only = Report { findings: Vec::new(), ..capped_report() };
+    assert_eq!(only.exit_code(), 1);
+    assert!(render::render(&only, Format::Human, false).ends_with("0 errors, 0 warnings in 1 file (250 more errors left out)\n"));
+    let w = Report {
+        omitted: vec![trm_ci::lint::Omitted { severity: Severity::Warning, count: 1, ..capped_report().omitted[0].clone() }],
+        ..capped_report()
+    };
+    assert!(render::render(&w, Format::Human, false).ends_with("100 errors, 0 warnings in 1 file (1 more warning left out)\n"));
+}
+
+#[test]
+fn cap_json_counts_what_was_left_out() {
+    let v: Value = serde_json::from_str(&render::render(&capped_report(), Format::Json, false)).unwrap();
+    assert_eq!(v["summary"]["errors"], 100);
+    assert_eq!(v["summary"]["omitted_errors"], 250);
+    assert_eq!(v["summary"]["omitted_warnings"], 0);
+    assert_eq!(v["findings"].as_array().unwrap().len(), 100);
+    assert!(v["findings"].as_array().unwrap().iter().all(|f| f["line"].is_u64()), "no file-level pseudo-finding for the count");
+    assert_eq!(v["omitted"], serde_json::json!([{ "rule": "snapshot/schema", "severity": "error", "file": "snapshots/snapshot.yaml", "count": 250 }]));
+    assert!(v["notes"][0].as_str().unwrap().contains("250 more findings"), "{}", v["notes"]);
+}
+
+#[test]
+fn cap_sarif_counts_what_was_left_out_and_stays_valid() {
+    let doc: Value = serde_json::from_str(&render::render(&capped_report(), Format::Sarif, false)).unwrap();
+    let run = &doc["runs"][0];
+    assert_eq!(run["results"].as_array().unwrap().len(), 100);
+    let notes = run["invocations"][0]["toolExecutionNotifications"].as_array().unwrap();
+    let count = notes.iter().find(|n| n["level"] == "warning").expect("a warning notification for the count");
+    assert!(count["message"]["text"].as_str().unwrap().starts_with("250 more `snapshot/schema` findings"), "{count}");
+    assert_eq!(count["associatedRule"]["id"], "snapshot/schema");
+    assert!(notes.iter().any(|n| n["level"] == "note" && n["message"]["text"].as_str().unwrap().contains("250 more")));
+    let schema: Value = serde_json::from_str(include_str!("fixtures/sarif/sarif-2.1.0-rtm.5.json")).unwrap();
+    let validator = jsonschema::validator_for(&schema).unwrap();
+    let errors: Vec<String> = validator.iter_errors(&doc).map(|e| format!("{} at {}", e, e.instance_path())).collect();
+    assert!(errors.is_empty(), "{}", errors.join("\n"));
+}
+
+#[test]
+fn cap_github_counts_what_was_left_out() {
+    let out = render::render(&capped_report(), Format::Github, false);
+    assert_eq!(out.lines().filter(|l| l.starts_with("::error ")).count(), 100);
+    assert!(out.lines().any(|l| l.starts_with("::notice title=trm-ci::") && l.contains("250 more findings")), "{out}");
+    assert!(out.ends_with("trm-ci: 100 errors, 0 warnings in 1 file (250 more errors left out)\n"), "{}", &out[out.len() - 200..]);
 }
 
 fn strip_ansi(s: &str) -> String {

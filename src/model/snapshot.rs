@@ -96,7 +96,8 @@ pub struct Collection {
     /// `meta:` present and a mapping (not null).
     pub has_meta: bool,
     /// `schema:` present and a mapping: a database table. A collection
-    /// whose schema is null is a folder (no table).
+    /// without one (absent, as Directus writes it, or null) is a folder: a
+    /// group with no table.
     pub has_schema: bool,
 }
 
@@ -144,6 +145,9 @@ pub struct Relation {
     /// `schema.foreign_key_table` / `schema.foreign_key_column`.
     pub foreign_key_table: Option<Str>,
     pub foreign_key_column: Option<Str>,
+    /// `schema:` present and a mapping: the relation has a foreign key
+    /// constraint. Directus writes none for a many-to-any relation.
+    pub has_schema: bool,
 }
 
 #[derive(Debug, Clone)]
@@ -463,6 +467,7 @@ impl Snapshot {
                         .unwrap_or_default(),
                     foreign_key_table: self.str_path(item, &["schema", "foreign_key_table"]),
                     foreign_key_column: self.str_path(item, &["schema", "foreign_key_column"]),
+                    has_schema: self.get(item, "schema").is_some_and(|m| self.is_map(m)),
                 });
             }
         }

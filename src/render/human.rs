@@ -8,7 +8,10 @@ use std::collections::BTreeMap;
 use std::fmt::{self, Write as _};
 use std::sync::Arc;
 
-use miette::{Diagnostic, GraphicalReportHandler, GraphicalTheme, LabeledSpan, NamedSource, SourceCode};
+use miette::{
+    Diagnostic, GraphicalReportHandler, GraphicalTheme, LabeledSpan, MietteError, MietteSpanContents, NamedSource, SourceCode,
+    SourceSpan, SpanContents,
+};
 
 use crate::finding::{Finding, Severity};
 use crate::lint::Report;
@@ -17,6 +20,18 @@ use crate::lint::Report;
 /// (and snapshot tests are stable). Messages and help lines are not wrapped:
 /// a help line often holds a pragma or a command to copy whole.
 const WIDTH: usize = 100;
+
+/// A frame whose lines (the span's first line and one line of context on
+/// each side) are longer than this many bytes shows a window instead: a
+/// minified or generated line of hundreds of kilobytes is never printed whole.
+const LONG_LINE: usize = 400;
+/// Bytes of the span's line kept before and after the span in a window.
+const WINDOW_CONTEXT: usize = 120;
+/// At most this many bytes of the span itself are shown in a window.
+const WINDOW_SPAN: usize = 160;
+/// A context line in a window is cut to this many bytes.
+const WINDOW_LINE: usize = 120;
+const ELLIPSIS: &str = "…";
 
 pub fn render(report: &Report, color: bool) -> String {
     let theme = if color { GraphicalTheme::unicode() } else { GraphicalTheme::unicode_nocolor() };
@@ -50,19 +65,27 @@ pub fn render(report: &Report, color: bool) -> String {
     out
 }
 
-/// `2 errors, 1 warning in 14 files`
+/// `2 errors, 1 warning in 14 files`; when a rule's cap left findings out,
+/// `… in 14 files (250 more errors left out)`.
 pub fn summary_line(report: &Report, color: bool) -> String {
     let e = report.count(Severity::Error);
     let w = report.count(Severity::Warning);
     let errors = plural(e, "error");
     let warnings = plural(w, "warning");
     let files = plural(report.files_checked, "file");
+    let (oe, ow) = (report.omitted_count(Severity::Error), report.omitted_count(Severity::Warning));
+    let left_out = match (oe, ow) {
+        (0, 0) => String::new(),
+        (n, 0) => format!(" ({} more {} left out)", n, if n == 1 { "error" } else { "errors" }),
+        (0, n) => format!(" ({} more {} left out)", n, if n == 1 { "warning" } else { "warnings" }),
+        (n, m) => format!(" ({} and {} more left out)", plural(n, "error"), plural(m, "warning")),
+    };
     if color {
         let errors = if e > 0 { format!("\u{1b}[1;31m{errors}\u{1b}[0m") } else { errors };
         let warnings = if w > 0 { format!("\u{1b}[1;33m{warnings}\u{1b}[0m") } else { warnings };
-        format!("{errors}, {warnings} in {files}")
+        format!("{errors}, {warnings} in {files}{left_out}")
     } else {
-        format!("{errors}, {warnings} in {files}")
+        format!("{errors}, {warnings} in {files}{left_out}")
     }
 }
 
@@ -90,8 +113,14 @@ struct Frame<'a> {
     finding: &'a Finding,
     /// `file: message` for findings that cannot point into the text.
     headline: String,
-    source: Option<NamedSource<Arc<str>>>,
+    source: Option<Source>,
     label: Option<(usize, usize)>,
+}
+
+/// The text a frame shows: the whole file, or a window of its long lines.
+enum Source {
+    Whole(NamedSource<Arc<str>>),
+    Window(Window),
 }
 
 impl<'a> Frame<'a> {
@@ -101,12 +130,13 @@ impl<'a> Frame<'a> {
             _ => None,
         };
         match (range, text) {
-            (Some(r), Some(t)) => Frame {
-                finding: f,
-                headline: f.message.clone(),
-                source: Some(NamedSource::new(&f.file, t.clone())),
-                label: Some(r),
-            },
+            (Some(r), Some(t)) => {
+                let (source, label) = match Window::around(&f.file, t, r) {
+                    Some((w, label)) => (Source::Window(w), label),
+                    None => (Source::Whole(NamedSource::new(&f.file, t.clone())), r),
+                };
+                Frame { finding: f, headline: f.message.clone(), source: Some(source), label: Some(label) }
+            }
             _ => {
                 let headline = match f.span {
                     Some(sp) => format!("{}:{}:{}: {}", f.file, sp.line, sp.col, f.message),
@@ -115,6 +145,117 @@ impl<'a> Frame<'a> {
                 Frame { finding: f, headline, source: None, label: None }
             }
         }
+    }
+}
+
+/// A few hundred characters around a span on a very long line (and its
+/// neighbour lines, cut short), with `…` where text was left out. Line
+/// numbers and the header's column are those of the file.
+struct Window {
+    name: String,
+    /// At most three lines: the line before, the span's line, the line after.
+    text: String,
+    /// 0-based file line of the window's first line.
+    first_line: usize,
+    /// Which of the window's lines holds the span (0 or 1).
+    span_line: usize,
+    /// File byte column of the window's span line minus its window column:
+    /// added to miette's column on that line.
+    col_shift: isize,
+}
+
+impl Window {
+    /// A window for the byte range `(start, len)` of `text`, with the label's
+    /// range inside it; None when the lines are short enough to show whole.
+    fn around(name: &str, text: &str, (start, len): (usize, usize)) -> Option<(Window, (usize, usize))> {
+        let line_start = text[..start].rfind('\n').map(|i| i + 1).unwrap_or(0);
+        let line_end = text[start..].find('\n').map(|i| start + i).unwrap_or(text.len());
+        let prev = (line_start > 0).then(|| {
+            let end = line_start - 1;
+            (text[..end].rfind('\n').map(|i| i + 1).unwrap_or(0), end)
+        });
+        let next = (line_end < text.len()).then(|| {
+            let s = line_end + 1;
+            (s, text[s..].find('\n').map(|i| s + i).unwrap_or(text.len()))
+        });
+        let long = |(a, b): (usize, usize)| b - a > LONG_LINE;
+        if !long((line_start, line_end)) && !prev.is_some_and(long) && !next.is_some_and(long) {
+            return None;
+        }
+        let floor = |mut i: usize| {
+            while !text.is_char_boundary(i) {
+                i -= 1;
+            }
+            i
+        };
+        let cut = |(a, b): (usize, usize)| {
+            let l = text[a..b].trim_end_matches('\r');
+            if l.len() > WINDOW_LINE {
+                format!("{}{ELLIPSIS}", &l[..floor_in(l, WINDOW_LINE)])
+            } else {
+                l.to_string()
+            }
+        };
+        // The span's part on its line, at most WINDOW_SPAN bytes, and the
+        // context around it.
+        let span_end = floor((start + len).min(line_end).min(start + WINDOW_SPAN).max(start));
+        let ws = floor(start.saturating_sub(WINDOW_CONTEXT).max(line_start));
+        let we = floor((span_end + WINDOW_CONTEXT).min(line_end));
+        let mut out = String::new();
+        let mut span_line = 0;
+        if let Some(p) = prev {
+            out.push_str(&cut(p));
+            out.push('\n');
+            span_line = 1;
+        }
+        let lead = if ws > line_start { ELLIPSIS } else { "" };
+        out.push_str(lead);
+        let label_start = out.len() + (start - ws);
+        out.push_str(text[ws..we].trim_end_matches('\r'));
+        let label = (label_start, (span_end - start).min(out.len() - label_start));
+        if we < line_end {
+            out.push_str(ELLIPSIS);
+        }
+        if let Some(n) = next {
+            out.push('\n');
+            out.push_str(&cut(n));
+        }
+        let first_line = text[..line_start].bytes().filter(|&b| b == b'\n').count() - span_line;
+        let col_shift = (ws - line_start) as isize - lead.len() as isize;
+        Some((Window { name: name.to_string(), text: out, first_line, span_line, col_shift }, label))
+    }
+}
+
+/// The largest char boundary of `s` at or below `i`.
+fn floor_in(s: &str, mut i: usize) -> usize {
+    i = i.min(s.len());
+    while !s.is_char_boundary(i) {
+        i -= 1;
+    }
+    i
+}
+
+impl SourceCode for Window {
+    fn read_span<'a>(
+        &'a self,
+        span: &SourceSpan,
+        before: usize,
+        after: usize,
+    ) -> Result<Box<dyn SpanContents<'a> + 'a>, MietteError> {
+        let inner = self.text.read_span(span, before, after)?;
+        let column = if inner.line() == self.span_line {
+            (inner.column() as isize + self.col_shift).max(0) as usize
+        } else {
+            inner.column()
+        };
+        Ok(Box::new(MietteSpanContents::new_named(
+            self.name.clone(),
+            inner.data(),
+            *inner.span(),
+            self.first_line + inner.line(),
+            column,
+            inner.line_count(),
+        )))
     }
 }
 
@@ -163,7 +304,10 @@ impl Diagnostic for Frame<'_> {
         }
     }
     fn source_code(&self) -> Option<&dyn SourceCode> {
-        self.source.as_ref().map(|s| s as &dyn SourceCode)
+        match self.source.as_ref()? {
+            Source::Whole(s) => Some(s as &dyn SourceCode),
+            Source::Window(w) => Some(w as &dyn SourceCode),
+        }
     }
     fn labels(&self) -> Option<Box<dyn Iterator<Item = LabeledSpan> + '_>> {
         let (start, len) = self.label?;

@@ -17,6 +17,7 @@ struct Document<'a> {
     base: Option<&'a str>,
     summary: Summary,
     findings: Vec<JsonFinding<'a>>,
+    omitted: Vec<JsonOmitted<'a>>,
     notes: &'a [String],
 }
 
@@ -31,6 +32,18 @@ struct Summary {
     errors: usize,
     warnings: usize,
     files_checked: usize,
+    /// Findings left out by a rule's cap (not in `findings`, not in the
+    /// counts above); `omitted` says which rule and file.
+    omitted_errors: usize,
+    omitted_warnings: usize,
+}
+
+#[derive(Serialize)]
+struct JsonOmitted<'a> {
+    rule: &'a str,
+    severity: &'static str,
+    file: &'a str,
+    count: usize,
 }
 
 #[derive(Serialize)]
@@ -61,6 +74,8 @@ fn document(report: &Report) -> Document<'_> {
             errors: report.count(Severity::Error),
             warnings: report.count(Severity::Warning),
             files_checked: report.files_checked,
+            omitted_errors: report.omitted_count(Severity::Error),
+            omitted_warnings: report.omitted_count(Severity::Warning),
         },
         findings: report
             .findings
@@ -76,6 +91,11 @@ fn document(report: &Report) -> Document<'_> {
                 message: &f.message,
                 help: &f.help,
             })
+            .collect(),
+        omitted: report
+            .omitted
+            .iter()
+            .map(|o| JsonOmitted { rule: o.rule, severity: o.severity.as_str(), file: &o.file, count: o.count })
             .collect(),
         notes: &report.notes,
     }

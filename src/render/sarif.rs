@@ -93,8 +93,18 @@ pub fn value(report: &Report) -> Value {
     if let Some(u) = home {
         driver["informationUri"] = json!(u);
     }
-    let notifications: Vec<Value> =
+    // Notes, including the count of findings a rule's cap left out (which
+    // are not results): a warning-level notification for those.
+    let mut notifications: Vec<Value> =
         report.notes.iter().map(|n| json!({ "level": "note", "message": { "text": n } })).collect();
+    for o in &report.omitted {
+        notifications.push(json!({
+            "level": "warning",
+            "message": { "text": format!("{} more `{}` findings in {} were left out (not listed as results)", o.count, o.rule, o.file) },
+            "associatedRule": { "id": o.rule },
+            "locations": [ { "physicalLocation": { "artifactLocation": { "uri": uri(&o.file), "uriBaseId": "%SRCROOT%" } } } ],
+        }));
+    }
     json!({
         "$schema": SCHEMA,
         "version": "2.1.0",

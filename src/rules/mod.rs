@@ -54,12 +54,22 @@ pub struct Raw {
 #[derive(Default)]
 pub struct Emitter {
     pub(crate) out: Vec<Raw>,
+    /// Findings a rule counted but did not report (past its cap), by file.
+    pub(crate) omitted: Vec<(String, usize)>,
 }
 
 impl Emitter {
     /// Reports one problem at `span` of `file` (None: the whole file).
     pub fn emit(&mut self, file: &str, span: Option<Span>, message: impl Into<String>, help: impl Into<String>) {
         self.out.push(Raw { file: file.to_string(), span, message: message.into(), help: help.into() });
+    }
+
+    /// Counts `n` more problems in `file` that are not reported one by one
+    /// (a rule's cap): the engine reports the count, never a finding for it.
+    pub fn omit(&mut self, file: &str, n: usize) {
+        if n > 0 {
+            self.omitted.push((file.to_string(), n));
+        }
     }
 }
 

@@ -168,15 +168,32 @@ fn invalid_yaml(ctx: &Context, e: &mut Emitter) {
 
 const SCHEMA: &str = r#"## What it does
 Validates the snapshot against the JSON Schema of the Directus 11 snapshot
-format that trm-ci ships (`schemas/directus-snapshot.schema.json`, written
-from what Directus 11.17.4's `directus schema snapshot` writes) and reports
+format that trm-ci ships (`schemas/directus-snapshot.schema.json`) and reports
 every violation at the line of the offending key or value, with its path
 (e.g. `collections[3].meta`). It also checks that a collection's, field's or
 relation's `meta`/`schema` name the item they belong to. Severity: error.
 
-The schema is stricter than Directus's own check: every key that Directus
-writes for a collection's `meta`, a relation's `meta` and `schema`, and a
-field's column is required, and unknown keys are refused.
+The schema follows what Directus 11.17.4's `directus schema snapshot` writes
+(its writer `get-snapshot.js` and sanitisers `sanitize-schema.js`): `schema`
+is absent for a folder collection (a group with no table), an alias field
+(divider, notice, one-to-many, …) and a relation without a foreign key
+(many-to-any). Those are valid. Directus's own Joi check requires only
+`version` and `directus`; trm-ci requires more only where a missing key makes
+`schema apply` delete something:
+- a collection's `meta` and its 20 keys (a missing one: the collection is
+  deleted and its table dropped);
+- a field's `type`, `meta` and, for a column, `schema` with its 16 keys (the
+  field is deleted with its column); a field's `meta.*` keys are optional (a
+  missing one is an update, not a deletion);
+- a relation's `related_collection`, `meta` and its 9 keys, and its 7 `schema`
+  keys when it has a foreign key (the relation is deleted);
+- `schema` of a collection that has column fields, and of a relation whose
+  many-side column has a foreign key (`schema.foreign_key_table` of its
+  field): without it, the collection with its table, or the relation, is
+  deleted. These two are checked in code; the file itself looks like a folder
+  or a many-to-any relation.
+Unknown keys are refused (in `meta`, each key is a column of a Directus
+system table).
 
 ## Why is this bad?
 `directus schema apply` (the CLI, which the entrypoint runs) does not validate
@@ -185,7 +202,7 @@ a relation, treats the *first* difference being a removal as "delete this
 collection": a hand-edited collection whose `meta` lacks a key makes the
 boot print `Delete clients` and **drop the table with its rows**, then report
 success. The same happens to a relation, and to a field whose column
-(`schema`) is missing.
+(`schema`) or one of its keys is missing.
 
 ## Example
 ```yaml
@@ -212,11 +229,16 @@ collections:
       versioning: false
     schema:
       name: clients
+  - collection: crm          # a folder: no `schema`, no fields
+    meta:
+      # … all 20 keys …
+      group: null
 ```
 "#;
 
-/// At most this many `snapshot/schema` findings per run (then one summary).
-const MAX_SCHEMA_FINDINGS: usize = 100;
+/// At most this many `snapshot/schema` violations are reported one by one;
+/// the rest are counted (`Emitter::omit`) and the count is shown in every format.
+pub const MAX_SCHEMA_FINDINGS: usize = 100;
 
 /// The compiled JSON Schema, built once per process.
 pub fn validator() -> Option<&'static jsonschema::Validator> {
@@ -384,15 +406,58 @@ fn schema(ctx: &Context, e: &mut Emitter) {
     for (span, message) in all.into_iter().take(MAX_SCHEMA_FINDINGS) {
         e.emit(&s.path, span, message, help);
     }
-    if count > MAX_SCHEMA_FINDINGS {
+    // The rest are counted, not reported: the engine says how many were left out.
+    e.omit(&s.path, count.saturating_sub(MAX_SCHEMA_FINDINGS));
+    consistency(s, e);
+    tables_and_foreign_keys(s, e);
+}
+
+/// The two places where a missing `schema` is a deletion although the entry
+/// alone looks like what Directus writes for a folder or a many-to-any
+/// relation: a collection without `schema` that has column fields, and a
+/// relation without `schema` whose many-side column has a foreign key.
+fn tables_and_foreign_keys(s: &Snapshot, e: &mut Emitter) {
+    let help = "regenerate the snapshot with `directus schema snapshot --format yaml` rather than editing it by hand";
+    let is_column = |f: &crate::model::snapshot::Field| f.r#type.as_ref().is_some_and(|t| !is_alias_type(&t.value));
+    for c in s.collections.iter().filter(|c| !c.has_schema) {
+        let columns: Vec<&str> =
+            s.fields.iter().filter(|f| f.collection.value == c.name && is_column(f)).map(|f| f.field.value.as_str()).collect();
+        if columns.is_empty() {
+            continue; // a folder
+        }
+        let shown = columns.iter().take(3).map(|f| format!("`{f}`")).collect::<Vec<_>>().join(", ");
+        let more = if columns.len() > 3 { format!(" and {} more", columns.len() - 3) } else { String::new() };
         e.emit(
             &s.path,
-            None,
-            format!("… and {} more schema violations not shown", count - MAX_SCHEMA_FINDINGS),
+            Some(c.span),
+            format!(
+                "collection `{}` has no `schema` (that is a folder, with no table), but the snapshot gives it column fields ({shown}{more}): \
+                 if its table exists, `schema apply` DELETES the collection with its table",
+                c.name
+            ),
             help,
         );
     }
-    consistency(s, e);
+    for r in s.relations.iter().filter(|r| !r.has_schema) {
+        let Some(fk) = s
+            .fields
+            .iter()
+            .find(|f| f.collection.value == r.collection.value && f.field.value == r.field.value)
+            .and_then(|f| f.foreign_key_table.as_ref())
+        else {
+            continue; // no foreign key: many-to-any, or a relation without a constraint
+        };
+        e.emit(
+            &s.path,
+            Some(r.field.span),
+            format!(
+                "relation on `{}.{}` has no `schema`, but its column has a foreign key to `{}` (line {}): \
+                 `schema apply` DELETES the relation",
+                r.collection.value, r.field.value, fk.value, fk.span.line
+            ),
+            help,
+        );
+    }
 }
 
 /// The document's top level as JSON, with every list that is a sequence
@@ -448,7 +513,7 @@ fn consequence_of_missing(pointer: &str) -> &'static str {
         ["relations", _, "meta"] | ["relations", _, "schema"] | ["relations", _] => {
             "; `schema apply` can read a missing key as a removal and DELETE this relation"
         }
-        ["fields", _, "schema"] | ["fields", _] => "; `schema apply` can read a missing key as a removal and DELETE this field's column",
+        ["fields", _, "schema"] | ["fields", _] => "; `schema apply` can read a missing key as a removal and DELETE this field with its column",
         _ => "",
     }
 }
