@@ -106,6 +106,68 @@ impl TableName {
     }
 }
 
+/// How a statement uses a table it names (see [`table_refs`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum TableRole {
+    /// CREATE TABLE / VIEW / MATERIALIZED VIEW / FOREIGN TABLE name
+    /// (temporary tables excluded).
+    Create,
+    /// ALTER TABLE / VIEW / MATERIALIZED VIEW / FOREIGN TABLE name.
+    Alter,
+    /// DROP TABLE / VIEW / MATERIALIZED VIEW / FOREIGN TABLE name.
+    Drop,
+    Truncate,
+    /// INSERT INTO name.
+    Insert,
+    /// UPDATE name, MERGE INTO name.
+    Update,
+    /// DELETE FROM name.
+    Delete,
+    /// COPY name FROM/TO.
+    Copy,
+    /// The table of CREATE INDEX / TRIGGER / POLICY / RULE / STATISTICS …
+    /// ON it, and of DROP TRIGGER / POLICY / RULE … ON it.
+    On,
+    /// REFERENCES name (a foreign key), LIKE name, INHERITS (name),
+    /// PARTITION OF name, a constraint trigger's FROM name.
+    References,
+    /// FROM / JOIN (and USING in DELETE and MERGE) of a query: a SELECT, the
+    /// query of a view, of CREATE TABLE AS, INSERT … SELECT, a subquery.
+    Read,
+    /// LOCK, COMMENT ON, GRANT/REVOKE … ON, REFRESH MATERIALIZED VIEW.
+    Other,
+}
+
+impl TableRole {
+    /// The statement's verb, for messages (`ALTER`, `FOREIGN KEY REFERENCES`, …).
+    pub fn describe(self) -> &'static str {
+        match self {
+            TableRole::Create => "creates",
+            TableRole::Alter => "alters",
+            TableRole::Drop => "drops",
+            TableRole::Truncate => "truncates",
+            TableRole::Insert => "inserts into",
+            TableRole::Update => "updates",
+            TableRole::Delete => "deletes from",
+            TableRole::Copy => "copies",
+            TableRole::On => "puts an index, trigger, policy or rule on",
+            TableRole::References => "references",
+            TableRole::Read => "reads",
+            TableRole::Other => "names",
+        }
+    }
+}
+
+/// A table a statement names, and how it uses it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TableRef {
+    pub table: TableName,
+    pub role: TableRole,
+    /// `IF EXISTS` guards this name (ALTER TABLE IF EXISTS, DROP … IF
+    /// EXISTS): a missing table is a notice, not an error.
+    pub if_exists: bool,
+}
+
 /// One statement: its exact byte range (first token to the terminating `;`
 /// inclusive, or to the end of a meta-command line), its class and facts.
 #[derive(Debug, Clone)]
@@ -129,9 +191,17 @@ pub struct Statement {
     pub creates: Vec<TableName>,
     /// The relations a DROP/TRUNCATE/DELETE/UPDATE/ALTER TABLE acts on.
     pub targets: Vec<TableName>,
-    /// Every identifier named `directus_*` outside strings and bodies, that is
-    /// unqualified or qualified by `public` (possibly followed by `.column`).
-    pub directus_names: Vec<TableName>,
+    /// Every table the statement names in a table position ([`table_refs`]),
+    /// top level only (not inside strings, DO blocks or function bodies).
+    pub tables: Vec<TableRef>,
+    /// COMMIT / ROLLBACK statements in the PL/pgSQL body of a DO block or a
+    /// CREATE PROCEDURE: the command (`COMMIT`) and where it is in the file.
+    pub body_transaction_control: Vec<(String, Span)>,
+    /// CREATE [OR REPLACE] PROCEDURE: the procedure's name.
+    pub procedure: Option<TableName>,
+    /// The procedures this statement CALLs: a CALL statement, or CALL
+    /// statements in a DO block's PL/pgSQL body.
+    pub calls: Vec<TableName>,
 }
 
 impl Statement {
@@ -602,7 +672,10 @@ impl Migration {
                         dropped_columns: Vec::new(),
                         creates: Vec::new(),
                         targets: Vec::new(),
-                        directus_names: Vec::new(),
+                        tables: Vec::new(),
+                        body_transaction_control: Vec::new(),
+                        procedure: None,
+                        calls: Vec::new(),
                     });
                 }
                 Piece::Sql { start, end, tokens } => {
@@ -751,7 +824,10 @@ fn classify(
         dropped_columns: Vec::new(),
         creates: Vec::new(),
         targets: Vec::new(),
-        directus_names: Vec::new(),
+        tables: Vec::new(),
+        body_transaction_control: Vec::new(),
+        procedure: None,
+        calls: Vec::new(),
     };
     let Some(first) = toks.first() else { return st };
     let head = |k: usize| {
@@ -834,7 +910,7 @@ fn classify(
         }
     }
 
-    st.directus_names = directus_names(src, &c);
+    st.tables = table_refs(src, &c);
     let upper = |s: &str| s.to_ascii_uppercase();
     match w0.as_str() {
         "begin" | "commit" | "end" | "abort" => {
@@ -867,7 +943,23 @@ fn classify(
             st.head_span = head(1);
         }
         "savepoint" | "release" => st.kind = Kind::Savepoint,
-        "do" => st.kind = Kind::Do,
+        "do" => {
+            st.kind = Kind::Do;
+            // DO [LANGUAGE plpgsql] body [LANGUAGE plpgsql]
+            let body = (1..toks.len()).find(|&k| matches!(toks[k].kind, TokKind::Dollar | TokKind::Str));
+            let lang_ok = (1..toks.len()).all(|k| !c.is(k, "language") || c.is(k + 1, "plpgsql") || c.toks.get(k + 1).is_some_and(|t| &text[t.start..t.end] == "'plpgsql'"));
+            if let (Some(b), true) = (body, lang_ok) {
+                let (tc, calls) = plpgsql_body(src, text, &toks[b]);
+                st.body_transaction_control = tc;
+                st.calls = calls;
+            }
+        }
+        "call" => {
+            if let Some((n, _)) = c.name(src, 1) {
+                st.calls.push(n);
+            }
+            st.kind = Kind::Other { keyword: "CALL".into() };
+        }
         "truncate" => {
             st.kind = Kind::Truncate;
             let mut i = 1;
@@ -999,6 +1091,18 @@ fn classify_create(src: &SourceFile, c: &Cursor, st: &mut Statement) {
     if c.is(i, "function") || c.is(i, "procedure") {
         st.kind = Kind::CreateFunction;
         st.head_span = head_to(i);
+        if c.is(i, "procedure") {
+            st.procedure = c.name(src, i + 1).map(|(n, _)| n);
+            // … LANGUAGE plpgsql AS body: the first string at depth 0 after the arguments.
+            let plpgsql = (i..c.toks.len()).any(|k| c.is(k, "language") && (c.is(k + 1, "plpgsql") || c.toks.get(k + 1).is_some_and(|t| &c.text[t.start..t.end] == "'plpgsql'")));
+            if plpgsql {
+                if let Some(k) = top_word_after(c, i + 1, "as") {
+                    if let Some(b) = c.toks.get(k + 1).filter(|t| matches!(t.kind, TokKind::Dollar | TokKind::Str)) {
+                        st.body_transaction_control = plpgsql_body(src, c.text, b).0;
+                    }
+                }
+            }
+        }
         return;
     }
     st.kind = Kind::Other { keyword: "CREATE".into() };
@@ -1159,36 +1263,618 @@ fn classify_dml(src: &SourceFile, c: &Cursor, st: &mut Statement, w0: &str) {
     }
 }
 
-/// Every `directus_*` identifier that is unqualified or `public.`-qualified.
-fn directus_names(src: &SourceFile, c: &Cursor) -> Vec<TableName> {
-    let mut out: Vec<TableName> = Vec::new();
-    for (k, t) in c.toks.iter().enumerate() {
-        if !matches!(t.kind, TokKind::Word | TokKind::QuotedIdent) {
+// ------------------------------------------------------- PL/pgSQL bodies ---
+
+/// The COMMIT / ROLLBACK and CALL statements of a PL/pgSQL body (a `$$…$$`
+/// or `'…'` token), with spans in the file. A statement starts the body,
+/// or follows `;`, BEGIN, THEN, ELSE, LOOP or a `<<label>>`; strings,
+/// comments and nested dollar quotes (EXECUTE 'COMMIT') are not looked into.
+fn plpgsql_body(src: &SourceFile, text: &str, body: &Token) -> (Vec<(String, Span)>, Vec<TableName>) {
+    let raw = &text[body.start..body.end];
+    let (inner_start, inner) = match body.kind {
+        TokKind::Dollar => {
+            let tag_len = raw[1..].find('$').map(|i| i + 2).unwrap_or(raw.len());
+            let end = raw.len().saturating_sub(tag_len).max(tag_len);
+            (body.start + tag_len, &raw[tag_len..end])
+        }
+        // '…' with doubled quotes: the offsets stay those of the file, and a
+        // doubled quote lexes as an empty string, which is not a statement.
+        _ => (body.start + 1, raw.get(1..raw.len().saturating_sub(1)).unwrap_or("")),
+    };
+    let lexed = lex(inner);
+    let toks = &lexed.tokens;
+    let c = Cursor { text: inner, toks };
+    let mut tc = Vec::new();
+    let mut calls = Vec::new();
+    for k in 0..toks.len() {
+        let starts = k == 0
+            || c.punct(k - 1, b';')
+            || (k >= 2 && c.punct(k - 1, b'>') && c.punct(k - 2, b'>'))
+            || ["begin", "then", "else", "loop"].iter().any(|w| c.is(k - 1, w));
+        if !starts {
             continue;
         }
-        let raw = &c.text[t.start..t.end];
-        if !raw.get(..9).is_some_and(|p| p.eq_ignore_ascii_case("directus_"))
-            && !raw.get(..10).is_some_and(|p| p.eq_ignore_ascii_case("\"directus_"))
-        {
-            continue;
-        }
-        let Some(v) = ident_value(c.text, t) else { continue };
-        if !v.starts_with("directus_") {
-            continue;
-        }
-        let mut schema = None;
-        if k >= 2 && c.punct(k - 1, b'.') {
-            let q = ident_value(c.text, &c.toks[k - 2]);
-            if q.as_deref() != Some("public") {
-                continue; // another schema's object, or alias.column
+        let t = toks[k];
+        if (c.is(k, "commit") || c.is(k, "rollback")) && !c.is(k + 1, "to") && !c.is(k + 1, "prepared") {
+            tc.push((c.text[t.start..t.end].to_ascii_uppercase(), src.span(inner_start + t.start, inner_start + t.end)));
+        } else if c.is(k, "call") {
+            let parts = qualified_parts(&c, k + 1);
+            if let Some((name, last)) = parts.last() {
+                let schema = (parts.len() >= 2).then(|| parts[parts.len() - 2].0.clone());
+                let span = src.span(inner_start + parts[0].1.start, inner_start + last.end);
+                calls.push(TableName { schema, name: name.clone(), span });
             }
-            schema = q;
         }
-        if !out.iter().any(|n| n.name == v) {
-            out.push(TableName { schema, name: v, span: src.span(t.start, t.end) });
+    }
+    (tc, calls)
+}
+
+// ------------------------------------------------------ table references ---
+
+/// Words that end a FROM item instead of being its alias.
+const NOT_ALIAS: &[&str] = &[
+    "where", "join", "inner", "left", "right", "full", "cross", "natural", "on", "using", "group", "order", "limit",
+    "offset", "having", "window", "union", "intersect", "except", "for", "returning", "set", "lateral", "tablesample",
+    "fetch", "with", "into", "values", "select", "do", "when", "then", "else", "end", "loop", "outer",
+];
+
+/// Every table a statement names in a table position, with how it uses it
+/// ([`TableRole`]): the target of CREATE / ALTER / DROP / TRUNCATE / INSERT /
+/// UPDATE / DELETE / MERGE / COPY, the table of CREATE INDEX / TRIGGER /
+/// POLICY / RULE / STATISTICS … ON (and DROP TRIGGER / POLICY / RULE … ON),
+/// REFERENCES / LIKE / INHERITS / PARTITION OF, FROM / JOIN of a query at any
+/// depth, and LOCK / COMMENT ON / GRANT … ON / REFRESH MATERIALIZED VIEW.
+/// Names are as written (schema-qualified or not, quoted identifiers keep
+/// their case); names that a WITH clause defines are not tables. Columns,
+/// index and constraint names, function calls in FROM, and anything inside
+/// a string or a dollar-quoted body (DO blocks, function bodies) are not
+/// table references.
+fn table_refs(src: &SourceFile, c: &Cursor) -> Vec<TableRef> {
+    let mut out = Vec::new();
+    let Some(w0) = c.word(0).map(str::to_ascii_lowercase) else { return out };
+    let ctes = cte_names(c);
+    // FROM/JOIN: scanned in query contexts; `top` says whether depth 0 is one.
+    let mut scan: Option<bool> = None;
+    // Tokens that look like FROM/USING but belong to the statement itself.
+    let mut skip: Vec<usize> = Vec::new();
+    let push = |out: &mut Vec<TableRef>, table: TableName, role: TableRole| out.push(TableRef { table, role, if_exists: false });
+    match w0.as_str() {
+        "create" => {
+            let mut i = 1;
+            if c.is(i, "or") && c.is(i + 1, "replace") {
+                i += 2;
+            }
+            let mut temporary = false;
+            while let Some(w) = c.word(i).map(str::to_ascii_lowercase) {
+                match w.as_str() {
+                    "temp" | "temporary" => temporary = true,
+                    "global" | "local" | "unlogged" | "recursive" | "unique" => {}
+                    _ => break,
+                }
+                i += 1;
+            }
+            let obj = c.word(i).map(str::to_ascii_lowercase).unwrap_or_default();
+            match obj.as_str() {
+                "table" => {
+                    let j = c.skip_if_exists(i + 1);
+                    if let Some((n, _)) = c.name(src, j) {
+                        if !temporary {
+                            push(&mut out, n, TableRole::Create);
+                        }
+                    }
+                    references(src, c, &mut out, true);
+                    scan = Some(true); // CREATE TABLE … AS SELECT
+                }
+                "view" => {
+                    if let Some((n, _)) = c.name(src, c.skip_if_exists(i + 1)) {
+                        if !temporary {
+                            push(&mut out, n, TableRole::Create);
+                        }
+                    }
+                    scan = Some(true);
+                }
+                "materialized" if c.is(i + 1, "view") => {
+                    if let Some((n, _)) = c.name(src, c.skip_if_exists(i + 2)) {
+                        push(&mut out, n, TableRole::Create);
+                    }
+                    scan = Some(true);
+                }
+                "foreign" if c.is(i + 1, "table") => {
+                    if let Some((n, _)) = c.name(src, c.skip_if_exists(i + 2)) {
+                        push(&mut out, n, TableRole::Create);
+                    }
+                }
+                "index" => {
+                    // CREATE [UNIQUE] INDEX [CONCURRENTLY] [[IF NOT EXISTS] name] ON [ONLY] table
+                    if let Some(k) = top_word_after(c, i + 1, "on") {
+                        if let Some((n, _)) = c.name(src, c.skip_if_exists(k + 1)) {
+                            push(&mut out, n, TableRole::On);
+                        }
+                    }
+                }
+                "constraint" | "trigger" => {
+                    // CREATE [CONSTRAINT] TRIGGER name {BEFORE|AFTER|INSTEAD OF} events ON table [FROM table]
+                    if let Some(k) = top_word_after(c, i + 2, "on") {
+                        if let Some((n, j)) = c.name(src, c.skip_if_exists(k + 1)) {
+                            push(&mut out, n, TableRole::On);
+                            if c.is(j, "from") {
+                                if let Some((r, _)) = c.name(src, j + 1) {
+                                    push(&mut out, r, TableRole::References);
+                                }
+                            }
+                        }
+                    }
+                }
+                "policy" => {
+                    if let Some(k) = top_word_after(c, i + 1, "on") {
+                        if let Some((n, _)) = c.name(src, k + 1) {
+                            push(&mut out, n, TableRole::On);
+                        }
+                    }
+                    scan = Some(false); // subqueries in USING (…) / WITH CHECK (…)
+                }
+                "rule" => {
+                    // CREATE RULE name AS ON event TO table …
+                    if let Some(k) = top_word_after(c, i + 1, "to") {
+                        if let Some((n, _)) = c.name(src, k + 1) {
+                            push(&mut out, n, TableRole::On);
+                        }
+                    }
+                }
+                "statistics" => {
+                    if let Some(k) = top_word_after(c, i + 1, "from") {
+                        if let Some((n, _)) = c.name(src, k + 1) {
+                            push(&mut out, n, TableRole::On);
+                        }
+                    }
+                }
+                _ => {} // functions, procedures (their bodies are strings), types, schemas, …
+            }
+        }
+        "alter" => {
+            let obj = c.word(1).map(str::to_ascii_lowercase).unwrap_or_default();
+            let at = match obj.as_str() {
+                "table" | "view" => Some(2),
+                "materialized" | "foreign" if c.is(2, "view") || c.is(2, "table") => Some(3),
+                "policy" | "trigger" => {
+                    if let Some(k) = top_word_after(c, 2, "on") {
+                        if let Some((n, _)) = c.name(src, k + 1) {
+                            push(&mut out, n, TableRole::On);
+                        }
+                    }
+                    None
+                }
+                _ => None,
+            };
+            if let Some(i) = at {
+                let if_exists = c.is(i, "if") && c.is(i + 1, "exists");
+                let i = c.skip_if_exists(i);
+                if !(obj == "table" && c.is(i, "all")) {
+                    if let Some((n, _)) = c.name(src, i) {
+                        out.push(TableRef { table: n, role: TableRole::Alter, if_exists });
+                    }
+                }
+                if obj == "table" {
+                    references(src, c, &mut out, false);
+                    // ATTACH / DETACH PARTITION child
+                    for k in 0..c.toks.len() {
+                        if (c.is(k, "attach") || c.is(k, "detach")) && c.is(k + 1, "partition") {
+                            if let Some((n, _)) = c.name(src, k + 2) {
+                                push(&mut out, n, TableRole::Alter);
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        "drop" => {
+            let obj = c.word(1).map(str::to_ascii_lowercase).unwrap_or_default();
+            let list = match obj.as_str() {
+                "table" | "view" => Some(2),
+                "materialized" if c.is(2, "view") => Some(3),
+                "foreign" if c.is(2, "table") => Some(3),
+                "trigger" | "policy" | "rule" => {
+                    if let Some(k) = top_word_after(c, 2, "on") {
+                        if let Some((n, _)) = c.name(src, k + 1) {
+                            push(&mut out, n, TableRole::On);
+                        }
+                    }
+                    None
+                }
+                _ => None,
+            };
+            if let Some(i) = list {
+                names(src, c, i, TableRole::Drop, &mut out);
+            }
+        }
+        "truncate" => {
+            let i = if c.is(1, "table") { 2 } else { 1 };
+            names(src, c, i, TableRole::Truncate, &mut out);
+        }
+        "lock" => {
+            let i = if c.is(1, "table") { 2 } else { 1 };
+            names(src, c, i, TableRole::Other, &mut out);
+        }
+        "refresh" if c.is(1, "materialized") => {
+            let i = if c.is(3, "concurrently") { 4 } else { 3 };
+            if let Some((n, _)) = c.name(src, i) {
+                push(&mut out, n, TableRole::Other);
+            }
+        }
+        "comment" if c.is(1, "on") => {
+            let obj = c.word(2).map(str::to_ascii_lowercase).unwrap_or_default();
+            match obj.as_str() {
+                "table" | "view" => {
+                    if let Some((n, _)) = c.name(src, 3) {
+                        push(&mut out, n, TableRole::Other);
+                    }
+                }
+                "materialized" | "foreign" => {
+                    if let Some((n, _)) = c.name(src, 4) {
+                        push(&mut out, n, TableRole::Other);
+                    }
+                }
+                "column" => {
+                    // COMMENT ON COLUMN [schema.]table.column: the name without its last part.
+                    let parts = qualified_parts(c, 3);
+                    if parts.len() >= 2 {
+                        let t = &parts[parts.len() - 2];
+                        let schema = (parts.len() >= 3).then(|| parts[parts.len() - 3].0.clone());
+                        let first = if parts.len() >= 3 { parts[parts.len() - 3].1 } else { t.1 };
+                        push(&mut out, TableName { schema, name: t.0.clone(), span: src.span(first.start, t.1.end) }, TableRole::Other);
+                    }
+                }
+                "trigger" | "policy" | "rule" | "constraint" => {
+                    if let Some(k) = top_word_after(c, 3, "on") {
+                        if !c.is(k + 1, "domain") {
+                            if let Some((n, _)) = c.name(src, k + 1) {
+                                push(&mut out, n, TableRole::Other);
+                            }
+                        }
+                    }
+                }
+                _ => {}
+            }
+        }
+        "grant" | "revoke" => {
+            // GRANT privileges ON [TABLE] names TO …; not ON SCHEMA/FUNCTION/…, not role grants.
+            if let Some(k) = top_word_after(c, 1, "on") {
+                let kind = c.word(k + 1).map(str::to_ascii_lowercase).unwrap_or_default();
+                let other = [
+                    "schema", "function", "procedure", "routine", "sequence", "database", "domain", "foreign", "language",
+                    "large", "tablespace", "type", "all", "parameter",
+                ];
+                if kind == "table" {
+                    names(src, c, k + 2, TableRole::Other, &mut out);
+                } else if !other.contains(&kind.as_str()) {
+                    names(src, c, k + 1, TableRole::Other, &mut out);
+                }
+            }
+        }
+        "copy" => {
+            if c.punct(1, b'(') {
+                scan = Some(false); // COPY (query) TO …
+            } else if let Some((n, _)) = c.name(src, 1) {
+                push(&mut out, n, TableRole::Copy);
+            }
+        }
+        "select" | "values" | "table" | "with" | "insert" | "update" | "delete" | "merge" => {
+            scan = Some(true);
+            // The main verb: the first DML keyword at depth 0 (after a WITH list).
+            let mut depth = 0;
+            let mut verb = None;
+            for (k, t) in c.toks.iter().enumerate() {
+                match t.kind {
+                    TokKind::Punct(b'(') => depth += 1,
+                    TokKind::Punct(b')') => depth -= 1,
+                    TokKind::Word if depth == 0 => {
+                        let w = c.text[t.start..t.end].to_ascii_lowercase();
+                        if matches!(w.as_str(), "select" | "insert" | "update" | "delete" | "merge" | "values" | "table") {
+                            verb = Some((k, w));
+                            break;
+                        }
+                    }
+                    _ => {}
+                }
+            }
+            if let Some((v, verb)) = verb {
+                match verb.as_str() {
+                    "insert" if c.is(v + 1, "into") => {
+                        if let Some((n, _)) = c.name(src, v + 2) {
+                            push(&mut out, n, TableRole::Insert);
+                        }
+                    }
+                    "update" => {
+                        if let Some((n, _)) = c.name(src, c.skip_if_exists(v + 1)) {
+                            push(&mut out, n, TableRole::Update);
+                        }
+                    }
+                    "delete" if c.is(v + 1, "from") => {
+                        skip.push(v + 1);
+                        if let Some((n, j)) = c.name(src, c.skip_if_exists(v + 2)) {
+                            push(&mut out, n, TableRole::Delete);
+                            // DELETE FROM t [[AS] alias] USING from_items
+                            let mut j = j;
+                            if c.is(j, "as") {
+                                j += 1;
+                            }
+                            if !c.is(j, "using") && !c.is(j, "where") {
+                                j += 1;
+                            }
+                            if c.is(j, "using") {
+                                from_items(src, c, j + 1, &ctes, &mut out);
+                            }
+                        }
+                    }
+                    "merge" if c.is(v + 1, "into") => {
+                        if let Some((n, _)) = c.name(src, c.skip_if_exists(v + 2)) {
+                            push(&mut out, n, TableRole::Update);
+                        }
+                        if let Some(k) = top_word_after(c, v + 2, "using") {
+                            from_items(src, c, k + 1, &ctes, &mut out);
+                        }
+                    }
+                    "table" => {
+                        if let Some((n, _)) = c.name(src, c.skip_if_exists(v + 1)) {
+                            if !(n.schema.is_none() && ctes.contains(&n.name)) {
+                                push(&mut out, n, TableRole::Read);
+                            }
+                        }
+                    }
+                    _ => {}
+                }
+            }
+        }
+        _ => {}
+    }
+    if let Some(top) = scan {
+        query_reads(src, c, &mut out, top, &ctes, &skip);
+    }
+    // One reference per table and role, at its first mention.
+    let mut seen = std::collections::HashSet::new();
+    out.retain(|r| seen.insert((r.table.schema.clone(), r.table.name.clone(), r.role)));
+    out
+}
+
+/// The identifiers of a dotted name at `i` (`a.b.c`), with their tokens.
+fn qualified_parts(c: &Cursor, i: usize) -> Vec<(String, Token)> {
+    let mut parts = Vec::new();
+    let mut j = i;
+    while let Some(t) = c.toks.get(j) {
+        let Some(v) = ident_value(c.text, t) else { break };
+        parts.push((v, *t));
+        if !c.punct(j + 1, b'.') {
+            break;
+        }
+        j += 2;
+    }
+    parts
+}
+
+/// A comma-separated list of table names from `i` (each may have IF
+/// EXISTS / ONLY before it and `*` after it).
+fn names(src: &SourceFile, c: &Cursor, mut i: usize, role: TableRole, out: &mut Vec<TableRef>) {
+    // DROP TABLE IF EXISTS a, b: the guard covers the whole list.
+    let if_exists = c.is(i, "if") && c.is(i + 1, "exists");
+    loop {
+        i = c.skip_if_exists(i);
+        let Some((n, j)) = c.name(src, i) else { break };
+        out.push(TableRef { table: n, role, if_exists });
+        i = j;
+        if c.punct(i, b'*') {
+            i += 1;
+        }
+        if !c.punct(i, b',') {
+            break;
+        }
+        i += 1;
+    }
+}
+
+/// The index of the first word `w` at parenthesis depth 0 from `from` on.
+fn top_word_after(c: &Cursor, from: usize, w: &str) -> Option<usize> {
+    let mut depth = 0i32;
+    for k in from..c.toks.len() {
+        if c.punct(k, b'(') {
+            depth += 1;
+        } else if c.punct(k, b')') {
+            depth -= 1;
+        } else if depth == 0 && c.is(k, w) {
+            return Some(k);
+        }
+    }
+    None
+}
+
+/// The index of the `)` matching the `(` at `open` (or the end).
+fn matching(c: &Cursor, open: usize) -> usize {
+    let mut depth = 0i32;
+    for k in open..c.toks.len() {
+        if c.punct(k, b'(') {
+            depth += 1;
+        } else if c.punct(k, b')') {
+            depth -= 1;
+            if depth == 0 {
+                return k;
+            }
+        }
+    }
+    c.toks.len()
+}
+
+/// REFERENCES t (any depth) of CREATE/ALTER TABLE; with `create`, also
+/// `LIKE t` as a column-list item, `INHERITS (t, …)` and `PARTITION OF t`.
+fn references(src: &SourceFile, c: &Cursor, out: &mut Vec<TableRef>, create: bool) {
+    let mut depth = 0i32;
+    for k in 0..c.toks.len() {
+        if c.punct(k, b'(') {
+            depth += 1;
+            continue;
+        }
+        if c.punct(k, b')') {
+            depth -= 1;
+            continue;
+        }
+        if c.is(k, "references") {
+            if let Some((n, _)) = c.name(src, k + 1) {
+                out.push(TableRef { table: n, role: TableRole::References, if_exists: false });
+            }
+        } else if create && depth == 1 && c.is(k, "like") && k > 0 && (c.punct(k - 1, b'(') || c.punct(k - 1, b',')) {
+            if let Some((n, _)) = c.name(src, k + 1) {
+                out.push(TableRef { table: n, role: TableRole::References, if_exists: false });
+            }
+        } else if create && depth == 0 && c.is(k, "inherits") && c.punct(k + 1, b'(') {
+            names(src, c, k + 2, TableRole::References, out);
+        } else if create && depth == 0 && c.is(k, "partition") && c.is(k + 1, "of") {
+            if let Some((n, _)) = c.name(src, k + 2) {
+                out.push(TableRef { table: n, role: TableRole::References, if_exists: false });
+            }
+        }
+    }
+}
+
+/// The names that WITH clauses define (`WITH [RECURSIVE] name [(cols)] AS
+/// [[NOT] MATERIALIZED] (…)`, at any depth): FROM them is not a table.
+fn cte_names(c: &Cursor) -> std::collections::HashSet<String> {
+    let mut out = std::collections::HashSet::new();
+    for k in 0..c.toks.len() {
+        if !c.is(k, "with") {
+            continue;
+        }
+        let mut j = k + 1;
+        if c.is(j, "recursive") {
+            j += 1;
+        }
+        loop {
+            let Some(name) = c.toks.get(j).and_then(|t| ident_value(c.text, t)) else { break };
+            j += 1;
+            if c.punct(j, b'(') {
+                j = matching(c, j) + 1;
+            }
+            if !c.is(j, "as") {
+                break;
+            }
+            j += 1;
+            if c.is(j, "not") {
+                j += 1;
+            }
+            if c.is(j, "materialized") {
+                j += 1;
+            }
+            if !c.punct(j, b'(') {
+                break;
+            }
+            out.insert(name);
+            j = matching(c, j) + 1;
+            if !c.punct(j, b',') {
+                break;
+            }
+            j += 1;
         }
     }
     out
+}
+
+/// FROM / JOIN items in query contexts: depth 0 when `top`, and inside any
+/// parentheses that hold a query (`(SELECT …`, `(WITH …`, `(VALUES …`, a
+/// data-modifying WITH item `(DELETE FROM …`) or follow FROM/JOIN. Not in other parentheses, so `extract(year FROM t)`,
+/// `substring(s FROM 2)` and `trim(x FROM s)` are not tables; nor is `IS
+/// [NOT] DISTINCT FROM`. `skip`: FROM tokens that are the statement's own.
+fn query_reads(
+    src: &SourceFile,
+    c: &Cursor,
+    out: &mut Vec<TableRef>,
+    top: bool,
+    ctes: &std::collections::HashSet<String>,
+    skip: &[usize],
+) {
+    let mut stack: Vec<bool> = vec![top];
+    let mut k = 0;
+    while k < c.toks.len() {
+        if c.punct(k, b'(') {
+            let query = ["select", "with", "values", "table", "insert", "update", "delete", "merge"].iter().any(|w| c.is(k + 1, w))
+                || (k > 0 && (c.is(k - 1, "from") || c.is(k - 1, "join") || c.is(k - 1, "lateral")));
+            stack.push(query);
+            k += 1;
+            continue;
+        }
+        if c.punct(k, b')') {
+            if stack.len() > 1 {
+                stack.pop();
+            }
+            k += 1;
+            continue;
+        }
+        let in_query = stack.last().copied().unwrap_or(false);
+        let is_from = c.is(k, "from") && !(k > 0 && c.is(k - 1, "distinct"));
+        if in_query && !skip.contains(&k) && (is_from || c.is(k, "join")) {
+            k = from_items(src, c, k + 1, ctes, out);
+            continue;
+        }
+        k += 1;
+    }
+}
+
+/// The items of a FROM list (or the one item after JOIN / USING) from `k`:
+/// tables are [`TableRole::Read`]; a parenthesised item is scanned as a
+/// query, a function call's arguments for subqueries. Returns the index
+/// after the list.
+fn from_items(src: &SourceFile, c: &Cursor, mut k: usize, ctes: &std::collections::HashSet<String>, out: &mut Vec<TableRef>) -> usize {
+    loop {
+        if c.is(k, "lateral") {
+            k += 1;
+        }
+        if c.is(k, "only") {
+            k += 1;
+        }
+        if c.punct(k, b'(') {
+            let close = matching(c, k);
+            let inner = Cursor { text: c.text, toks: &c.toks[k + 1..close.min(c.toks.len())] };
+            query_reads(src, &inner, out, true, ctes, &[]);
+            k = close + 1;
+        } else if let Some((n, j)) = c.name(src, k) {
+            if c.toks[k].kind == TokKind::Word && NOT_ALIAS.contains(&c.text[c.toks[k].start..c.toks[k].end].to_ascii_lowercase().as_str()) {
+                return k;
+            }
+            if c.punct(j, b'(') {
+                // A function in FROM (generate_series(…), unnest(…)): not a table.
+                let close = matching(c, j);
+                let inner = Cursor { text: c.text, toks: &c.toks[j + 1..close.min(c.toks.len())] };
+                query_reads(src, &inner, out, false, ctes, &[]);
+                k = close + 1;
+            } else {
+                if !(n.schema.is_none() && ctes.contains(&n.name)) {
+                    out.push(TableRef { table: n, role: TableRole::Read, if_exists: false });
+                }
+                k = j;
+                if c.punct(k, b'*') {
+                    k += 1;
+                }
+            }
+        } else {
+            return k;
+        }
+        // [AS] alias [(columns)]
+        if c.is(k, "as") {
+            k += 2;
+        } else if let Some(t) = c.toks.get(k) {
+            let alias = match t.kind {
+                TokKind::QuotedIdent => true,
+                TokKind::Word => !NOT_ALIAS.contains(&c.text[t.start..t.end].to_ascii_lowercase().as_str()),
+                _ => false,
+            };
+            if alias {
+                k += 1;
+            }
+        }
+        if c.punct(k, b'(') {
+            k = matching(c, k) + 1;
+        }
+        if !c.punct(k, b',') {
+            return k;
+        }
+        k += 1;
+    }
 }
 
 /// The closest candidate within edit distance 2 (for "did you mean").
@@ -1334,9 +2020,80 @@ mod tests {
         assert_eq!(k[10], &Kind::Savepoint);
         assert_eq!(k[11], &Kind::Savepoint);
         assert_eq!(k[12], &Kind::TransactionControl { what: "COMMIT".into() });
-        assert_eq!(m.statements[13].directus_names[0].name, "directus_settings");
-        assert!(m.statements[14].directus_names.is_empty());
+        assert_eq!(m.statements[13].tables[0].table.name, "directus_settings");
+        assert_eq!(m.statements[13].tables[0].role, TableRole::Insert);
+        assert_eq!(m.statements[14].tables[0].table.display(), "other.directus_users");
+        assert_eq!(m.statements[14].tables[0].role, TableRole::Read);
         assert!(m.errors.is_empty(), "{:?}", m.errors);
+    }
+
+    /// `schema.name role` of every table reference of each statement.
+    fn refs(sql: &str) -> Vec<Vec<String>> {
+        parse(sql)
+            .sql_statements()
+            .map(|s| s.tables.iter().map(|r| format!("{} {:?}{}", r.table.display(), r.role, if r.if_exists { "?" } else { "" })).collect())
+            .collect()
+    }
+
+    #[test]
+    fn table_references_of_every_statement_kind() {
+        let cases: &[(&str, &[&str])] = &[
+            ("CREATE TABLE app.a (id int REFERENCES public.customers (id), b int)", &["app.a Create", "public.customers References"]),
+            ("CREATE TEMP TABLE t (x int)", &[]),
+            ("CREATE TABLE c (LIKE customers INCLUDING ALL, CHECK (x LIKE y)) INHERITS (base1, base2)", &["c Create", "customers References", "base1 References", "base2 References"]),
+            ("CREATE TABLE p1 PARTITION OF parent FOR VALUES FROM (1) TO (10)", &["p1 Create", "parent References"]),
+            ("CREATE TABLE s AS SELECT * FROM src JOIN other o ON true", &["s Create", "src Read", "other Read"]),
+            ("CREATE OR REPLACE VIEW app.v AS SELECT c.id, extract(year FROM c.date_created) FROM customers c LEFT JOIN \"Orders\" o ON o.c = c.id WHERE a IS DISTINCT FROM b", &["app.v Create", "customers Read", "Orders Read"]),
+            ("CREATE MATERIALIZED VIEW mv AS WITH x AS (SELECT * FROM orders) SELECT * FROM x, products", &["mv Create", "orders Read", "products Read"]),
+            ("CREATE UNIQUE INDEX CONCURRENTLY IF NOT EXISTS ix_directus_users ON ONLY public.customers USING btree (directus_user_id)", &["public.customers On"]),
+            ("CREATE INDEX ON orders (customer)", &["orders On"]),
+            ("CREATE OR REPLACE TRIGGER trg BEFORE UPDATE OF a, b ON public.orders FOR EACH ROW EXECUTE FUNCTION app.touch()", &["public.orders On"]),
+            ("CREATE CONSTRAINT TRIGGER t AFTER INSERT ON a FROM b FOR EACH ROW EXECUTE FUNCTION f()", &["a On", "b References"]),
+            ("CREATE POLICY p ON customers USING (EXISTS (SELECT 1 FROM grants g WHERE g.u = current_user))", &["customers On", "grants Read"]),
+            ("CREATE RULE r AS ON INSERT TO log DO INSTEAD NOTHING", &["log On"]),
+            ("CREATE STATISTICS st (ndistinct) ON a, b FROM orders", &["orders On"]),
+            ("CREATE FUNCTION f() RETURNS int LANGUAGE sql AS $$ SELECT count(*) FROM customers $$", &[]),
+            ("ALTER TABLE public.customers ADD COLUMN legacy_code text", &["public.customers Alter"]),
+            ("ALTER TABLE IF EXISTS ONLY customers ADD CONSTRAINT directus_x_pkey PRIMARY KEY (id), ADD FOREIGN KEY (u) REFERENCES directus_users (id)", &["customers Alter?", "directus_users References"]),
+            ("ALTER TABLE parent ATTACH PARTITION child FOR VALUES IN (1)", &["parent Alter", "child Alter"]),
+            ("ALTER TABLE ALL IN TABLESPACE a SET TABLESPACE b", &[]),
+            ("ALTER VIEW v RENAME TO w", &["v Alter"]),
+            ("ALTER INDEX ix_customers RENAME TO ix2", &[]),
+            ("DROP TABLE IF EXISTS a, app.b CASCADE", &["a Drop?", "app.b Drop?"]),
+            ("DROP TRIGGER IF EXISTS trg ON public.orders", &["public.orders On"]),
+            ("DROP INDEX ix_directus_files", &[]),
+            ("TRUNCATE TABLE ONLY a, b * RESTART IDENTITY", &["a Truncate", "b Truncate"]),
+            ("INSERT INTO directus_settings (project_name) SELECT name FROM app.config", &["directus_settings Insert", "app.config Read"]),
+            ("UPDATE ONLY t AS x SET a = u.a FROM u JOIN v USING (id) WHERE x.id = u.id", &["t Update", "u Read", "v Read"]),
+            ("DELETE FROM t x USING u WHERE x.id = u.id AND x.k IN (SELECT k FROM w)", &["t Delete", "u Read", "w Read"]),
+            ("WITH gone AS (DELETE FROM a RETURNING id) INSERT INTO b SELECT id FROM gone", &["b Insert", "a Read"]),
+            ("MERGE INTO stock s USING deliveries d ON s.id = d.id WHEN MATCHED THEN UPDATE SET n = d.n", &["stock Update", "deliveries Read"]),
+            ("SELECT * FROM generate_series(1, (SELECT max(id) FROM t)) g, LATERAL (SELECT 1 FROM u) x", &["t Read", "u Read"]),
+            ("SELECT substring(s FROM 2), trim(both 'x' FROM s) FROM \"Public\".\"Mixed Case\"", &["Public.Mixed Case Read"]),
+            ("TABLE customers", &["customers Read"]),
+            ("COPY public.countries (code, name) FROM stdin", &["public.countries Copy"]),
+            ("COPY (SELECT * FROM orders) TO stdout", &["orders Read"]),
+            ("LOCK TABLE orders IN ACCESS EXCLUSIVE MODE", &["orders Other"]),
+            ("COMMENT ON TABLE customers IS 'x'", &["customers Other"]),
+            ("COMMENT ON COLUMN public.customers.email IS 'x'", &["public.customers Other"]),
+            ("GRANT SELECT (id) ON TABLE customers, orders TO reporting", &["customers Other", "orders Other"]),
+            ("GRANT USAGE ON SCHEMA app TO reporting", &[]),
+            ("REVOKE ALL ON ALL TABLES IN SCHEMA public FROM x", &[]),
+            ("GRANT reporting TO alice", &[]),
+            ("REFRESH MATERIALIZED VIEW CONCURRENTLY app.mv", &["app.mv Other"]),
+            ("DO $$ BEGIN ALTER TABLE customers ADD x int; END $$", &[]),
+            ("SELECT directus_user_id FROM app.profiles WHERE directus_user_id IS NOT NULL", &["app.profiles Read"]),
+        ];
+        for (sql, want) in cases {
+            let got = refs(sql);
+            assert_eq!(got.len(), 1, "{sql}");
+            assert_eq!(got[0], want.iter().map(|s| s.to_string()).collect::<Vec<_>>(), "{sql}");
+        }
+        // Spans point at the whole (qualified, quoted) name.
+        let sql = "SELECT 1 FROM public . \"Orders\";";
+        let m = parse(sql);
+        let r = &m.statements[0].tables[0];
+        assert_eq!(&sql[r.table.span.offset..r.table.span.offset + r.table.span.len], "public . \"Orders\"");
     }
 
     #[test]

@@ -5,11 +5,12 @@
 //! `snapshot-collision` is about db-init only: db-post runs after the
 //! schema step, when the snapshot's tables exist.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, HashMap, HashSet};
 
+use super::snapshot::SYSTEM_COLLECTIONS;
 use super::{Context, Emitter, Rule};
 use crate::finding::Severity;
-use crate::model::sql::{well_formed_name, Kind, Migration};
+use crate::model::sql::{well_formed_name, Kind, Migration, TableName, TableRole};
 use crate::model::{MigrationSet, Project, SqlStep};
 
 pub const RULES: &[Rule] = &[
@@ -80,7 +81,7 @@ pub const RULES: &[Rule] = &[
     Rule {
         id: "migrations/transaction-control",
         severity: Severity::Error,
-        summary: "BEGIN / COMMIT / ROLLBACK in a migration: the runner owns the transaction",
+        summary: "BEGIN / COMMIT / ROLLBACK in a migration, in a DO block, or run by a CALLed procedure: the runner owns the transaction",
         doc: TRANSACTION_CONTROL,
         needs_base: false,
         check: transaction_control,
@@ -104,7 +105,7 @@ pub const RULES: &[Rule] = &[
     Rule {
         id: "migrations/directus-system-table",
         severity: Severity::Warning,
-        summary: "a migration touches a Directus system table (`directus_*`)",
+        summary: "a migration statement reads, writes, alters or references one of Directus's own system tables",
         doc: DIRECTUS_SYSTEM_TABLE,
         needs_base: false,
         check: directus_system_table,
@@ -116,6 +117,14 @@ pub const RULES: &[Rule] = &[
         doc: SNAPSHOT_COLLISION,
         needs_base: false,
         check: snapshot_collision,
+    },
+    Rule {
+        id: "migrations/references-snapshot-table",
+        severity: Severity::Error,
+        summary: "a db-init statement uses a table that the snapshot creates, which does not exist yet when db-init runs",
+        doc: REFERENCES_SNAPSHOT_TABLE,
+        needs_base: false,
+        check: references_snapshot_table,
     },
     Rule {
         id: "migrations/postgres-error",
@@ -578,38 +587,88 @@ fn syntax_error(ctx: &Context, e: &mut Emitter) {
 const TRANSACTION_CONTROL: &str = r#"## What it does
 Reports BEGIN, START TRANSACTION, COMMIT, END, ROLLBACK, ABORT and the
 two-phase PREPARE TRANSACTION / COMMIT PREPARED / ROLLBACK PREPARED in a
-migration. SAVEPOINT, RELEASE and ROLLBACK TO are fine: they nest inside the
-runner's transaction. Severity: error.
+migration; COMMIT and ROLLBACK inside the PL/pgSQL body of a `DO` block; and
+a `CALL` (top level or in a `DO` block) of a procedure that a migration
+defines with COMMIT or ROLLBACK in its body. SAVEPOINT, RELEASE and ROLLBACK
+TO are fine: they nest inside the runner's transaction. Severity: error.
+
+Defining such a procedure is not reported: PostgreSQL accepts the `CREATE
+PROCEDURE` inside a transaction, and the procedure works when it is called
+outside one (psql in autocommit mode, pg_cron). Only calling it from a
+migration fails.
 
 ## Why is this bad?
 The db-init runner wraps each file in one transaction together with its
-ledger row. A COMMIT inside the file commits half of it; if a later
-statement fails, the first half stays applied but the ledger says nothing
-was, and the next boot runs it again.
+ledger row. A top-level COMMIT commits half of the file; if a later statement
+fails, the first half stays applied but the ledger says nothing was, and the
+next boot runs it again (the runner refuses such files before it starts).
+Inside a DO block, or in a procedure CALLed from the file, PostgreSQL refuses
+the COMMIT outright: a procedure may commit only when it is not inside a
+transaction block, a DO block only when it is run on its own, so the boot
+fails with `invalid transaction termination`. (A function cannot commit at
+all.)
 
 ## Example
 ```sql
-BEGIN;
-CREATE TABLE app.tags (id bigint PRIMARY KEY);
-COMMIT;
+DO $$
+BEGIN
+  INSERT INTO app.settings VALUES ('mode', 'x');
+  COMMIT;
+END $$;
 ```
 
 ## Use instead
 ```sql
-CREATE TABLE app.tags (id bigint PRIMARY KEY);
+DO $$
+BEGIN
+  INSERT INTO app.settings VALUES ('mode', 'x');
+END $$;
 ```
+The runner commits the file, and its ledger row, when every statement has
+succeeded.
 "#;
 
 fn transaction_control(ctx: &Context, e: &mut Emitter) {
+    let refusal = "PostgreSQL refuses it inside the transaction the runner wraps each file in (`invalid transaction termination`)";
+    // Procedures whose body commits or rolls back, by name: (file, line, command).
+    let mut committing: Vec<(&TableName, &str, u32, &str)> = Vec::new();
+    for m in all_sql_files(ctx) {
+        for s in &m.statements {
+            if let (Some(p), Some((what, span))) = (&s.procedure, s.body_transaction_control.first()) {
+                committing.push((p, m.file_name.as_str(), span.line, what.as_str()));
+            }
+        }
+    }
     for m in all_sql_files(ctx) {
         for s in &m.statements {
             if let Kind::TransactionControl { what } = &s.kind {
                 e.emit(
                     &m.path,
                     Some(s.head_span),
-                    format!("`{what}` in a migration: the db-init runner already runs each file in one transaction"),
+                    format!("`{what}` in a migration: the runner already runs each file in one transaction (with its ledger row)"),
                     format!("remove the `{what}`; use SAVEPOINT / ROLLBACK TO if you need a partial rollback"),
                 );
+            }
+            if s.kind == Kind::Do {
+                for (what, span) in &s.body_transaction_control {
+                    e.emit(
+                        &m.path,
+                        Some(*span),
+                        format!("`{what}` inside a DO block: {refusal}"),
+                        format!("remove the `{what}`: the runner commits the whole file once every statement has succeeded"),
+                    );
+                }
+            }
+            for call in &s.calls {
+                let same = |p: &TableName| p.name == call.name && (p.schema.is_none() || call.schema.is_none() || p.schema == call.schema);
+                if let Some((p, file, line, what)) = committing.iter().find(|(p, ..)| same(p)) {
+                    e.emit(
+                        &m.path,
+                        Some(call.span),
+                        format!("`CALL {}` runs a procedure that executes `{what}` ({file} line {line}): {refusal}", p.display()),
+                        "remove the COMMIT/ROLLBACK from the procedure, or call it outside db-init (psql in autocommit mode, pg_cron)",
+                    );
+                }
             }
         }
     }
@@ -732,15 +791,25 @@ fn destructive(ctx: &Context, e: &mut Emitter) {
 }
 
 const DIRECTUS_SYSTEM_TABLE: &str = r#"## What it does
-Reports a migration statement that names a Directus system table
-(`directus_*`, unqualified or in `public`) outside strings and function
-bodies: creating, altering, reading or writing one. Severity: warning.
+Reports a migration statement that uses one of Directus's own system tables
+as a table: the target of CREATE / ALTER / DROP / TRUNCATE / INSERT / UPDATE
+/ DELETE / MERGE / COPY, the table of CREATE INDEX / TRIGGER / POLICY … ON,
+a foreign key's REFERENCES, or FROM / JOIN of a query (a view over it
+included), unqualified or in `public`. The system tables are the 29
+collections of Directus 11.17.4 (`@directus/system-data`: `directus_users`,
+`directus_files`, `directus_settings`, …), not every name that starts with
+`directus_`: a column `directus_user_id`, an index `ix_directus_…` or a
+constraint `directus_…_pkey` of an app table are not findings, nor are
+GRANT, COMMENT ON and LOCK, nor anything in a string, a DO block or a
+function body. Severity: warning.
 
 ## Why is this bad?
 Directus owns its system tables: its own upgrade migrations alter them and
 assume the shape they left. Rows written behind its back skip its
 validation, caches and permissions; a column added to `directus_users`
-breaks the next `directus bootstrap` that adds one of the same name.
+breaks the next `directus bootstrap` that adds one of the same name. On a
+fresh database db-init also runs before Directus installs these tables, so
+the statement fails there.
 
 ## Example
 ```sql
@@ -749,18 +818,31 @@ INSERT INTO directus_settings (project_name) VALUES ('Shop');
 
 ## Use instead
 Put the setting in the snapshot or set it through the API or the Directus
-environment (`PROJECT_NAME`); keep app objects in the `app` schema.
+environment (`PROJECT_NAME`); keep app objects in the `app` schema. A column
+that stores a Directus user id in an app table is fine:
+```sql
+ALTER TABLE app.audit ADD COLUMN directus_user_id uuid;
+```
 "#;
+
+/// Whether `n` is one of Directus's own tables (unqualified or in `public`).
+fn is_directus_table(n: &TableName) -> bool {
+    n.in_public() && SYSTEM_COLLECTIONS.binary_search(&n.name.as_str()).is_ok()
+}
 
 fn directus_system_table(ctx: &Context, e: &mut Emitter) {
     for m in all_sql_files(ctx) {
         for s in &m.statements {
-            for n in &s.directus_names {
+            for r in s.tables.iter().filter(|r| r.role != TableRole::Other && is_directus_table(&r.table)) {
                 e.emit(
                     &m.path,
-                    Some(n.span),
-                    format!("`{}` is a Directus system table; Directus owns it and migrates it itself", n.display()),
-                    "leave directus_* tables to Directus: use the snapshot, the API or Directus's environment variables; if this is deliberate, add `-- trm-ci: ignore=migrations/directus-system-table <why>` above it",
+                    Some(r.table.span),
+                    format!(
+                        "this statement {} `{}`, a Directus system table; Directus owns it and migrates it itself",
+                        r.role.describe(),
+                        r.table.display()
+                    ),
+                    "leave Directus's tables to Directus: use the snapshot, the API or Directus's environment variables; if this is deliberate, add `-- trm-ci: ignore=migrations/directus-system-table <why>` above it",
                 );
             }
         }
@@ -771,6 +853,9 @@ const SNAPSHOT_COLLISION: &str = r#"## What it does
 Reports a migration that creates a table (or view, materialized view,
 foreign table) in `public` whose name is a collection with a table in the
 schema snapshot. Severity: error.
+
+Any other statement that uses such a table (ALTER, CREATE INDEX … ON, a
+foreign key to it, …) is `migrations/references-snapshot-table`'s finding.
 
 ## Why is this bad?
 The snapshot owns that table: `directus schema apply` runs after db-init and
@@ -791,23 +876,113 @@ CREATE TABLE app.order_audit (id bigint PRIMARY KEY);
 ```
 "#;
 
+/// The collections of the head snapshot that have a table (folders have none).
+fn snapshot_tables<'a>(ctx: &Context<'a>) -> Option<(&'a str, HashSet<&'a str>)> {
+    let snap = ctx.head.snapshot.as_deref()?;
+    let tables: HashSet<&str> = snap.collections.iter().filter(|c| c.is_table()).map(|c| c.name.as_str()).collect();
+    (!tables.is_empty()).then_some((snap.path.as_str(), tables))
+}
+
 fn snapshot_collision(ctx: &Context, e: &mut Emitter) {
-    let Some(snap) = &ctx.head.snapshot else { return };
-    let tables: HashMap<&str, ()> = snap.collections.iter().filter(|c| c.is_table()).map(|c| (c.name.as_str(), ())).collect();
-    if tables.is_empty() {
-        return;
-    }
+    let Some((snap_path, tables)) = snapshot_tables(ctx) else { return };
     for m in sql_files(ctx) {
         for s in &m.statements {
-            for n in s.creates.iter().filter(|n| n.in_public()) {
-                if tables.contains_key(n.name.as_str()) {
+            for r in s.tables.iter().filter(|r| r.role == TableRole::Create && r.table.in_public()) {
+                if tables.contains(r.table.name.as_str()) {
                     e.emit(
                         &m.path,
-                        Some(n.span),
-                        format!("creates `{}`, which {} defines as a collection", n.display(), snap.path),
+                        Some(r.table.span),
+                        format!("creates `{}`, which {snap_path} defines as a collection", r.table.display()),
                         "let the snapshot create it (remove it here), or give the SQL-owned table another name or schema",
                     );
                 }
+            }
+        }
+    }
+}
+
+const REFERENCES_SNAPSHOT_TABLE: &str = r#"## What it does
+Reports a statement in `db-init/` that uses a table the schema snapshot
+creates (a collection with a table, in `public`): ALTER / DROP / TRUNCATE it,
+CREATE INDEX / TRIGGER / POLICY / RULE … ON it, a view or a query reading
+it, INSERT / UPDATE / DELETE / MERGE / COPY on it, a foreign key
+`REFERENCES` it, LOCK, COMMENT ON or GRANT … ON it. Creating such a table
+is `migrations/snapshot-collision`'s finding, and a table that an earlier
+db-init statement creates is not reported again. Only the migrations
+directory (db-init) is checked: the post-schema directory `db-post/` is where
+these statements belong. Statements inside DO blocks and function bodies
+are not inspected (a PL/pgSQL body may test whether the table exists).
+Severity: error.
+
+## Why is this bad?
+The boot runs db-init **before** the schema step: on a fresh database
+(a new environment, CI, a restore into an empty server) the snapshot's
+tables do not exist yet when db-init runs, so the statement fails and the
+container never starts:
+```
+ALTER TABLE public.customers ADD COLUMN legacy_code text;
+ERROR:  relation "public.customers" does not exist
+```
+On an existing database the same file succeeds, so the failure shows up
+only on the next fresh one. With `IF EXISTS` the statement does not fail,
+but it silently does nothing on a fresh database while it changes existing
+ones: the environments drift apart.
+
+## Example
+```sql
+-- db-init/0004_customers_legacy_code.sql
+ALTER TABLE public.customers ADD COLUMN legacy_code text;
+CREATE INDEX customers_email_lower_idx ON public.customers (lower(email));
+```
+
+## Use instead
+Move the statements to the post-schema step: `db-post/` holds migrations
+named like db-init's (`NNNN_snake_case.sql`), applied by the same runner,
+with the same ledger, after the schema step and before Directus starts, so
+the snapshot's tables exist:
+```sql
+-- db-post/0002_customers_email_lower_idx.sql
+CREATE INDEX IF NOT EXISTS customers_email_lower_idx ON public.customers (lower(email));
+```
+A column Directus should manage (`legacy_code`) belongs in the snapshot
+instead: add the field in Directus and export the snapshot again.
+"#;
+
+fn references_snapshot_table(ctx: &Context, e: &mut Emitter) {
+    let Some((snap_path, tables)) = snapshot_tables(ctx) else { return };
+    // db-init only (db-post runs after the schema step), in the runner's order.
+    let mut files: Vec<&Migration> = sql_files(ctx).collect();
+    files.sort_by(|a, b| a.file_name.cmp(&b.file_name));
+    // Tables an earlier db-init statement created (snapshot-collision's finding).
+    let mut created: HashSet<String> = HashSet::new();
+    for m in files {
+        for s in &m.statements {
+            for r in &s.tables {
+                let name = r.table.name.as_str();
+                if !r.table.in_public() || !tables.contains(name) {
+                    continue;
+                }
+                if r.role == TableRole::Create {
+                    created.insert(name.to_string());
+                    continue;
+                }
+                if created.contains(name) {
+                    continue;
+                }
+                let why = if r.if_exists {
+                    "`IF EXISTS` makes it a silent no-op on a fresh database (the table does not exist yet when db-init runs, before the schema step) while it changes existing ones".to_string()
+                } else {
+                    format!(
+                        "db-init runs before the schema step, so on a fresh database the table does not exist yet and the boot fails (`relation \"{}\" does not exist`)",
+                        r.table.display()
+                    )
+                };
+                e.emit(
+                    &m.path,
+                    Some(r.table.span),
+                    format!("this statement {} `{}`, a table that {snap_path} creates: {why}", r.role.describe(), r.table.display()),
+                    "move the statement to the post-schema step `db-post/` (same file naming, applied after the schema step); a column Directus should know about belongs in the snapshot",
+                );
             }
         }
     }
