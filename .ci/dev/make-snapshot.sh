@@ -6,13 +6,24 @@
 # first slice; afterwards developers change the schema in the dev stack and run
 # `scripts/snapshot-export.sh --compose`.
 #
-#   TRM_DIRECTUS_HOME=/var/cache/trm-ci/directus-11.17.4 bash .ci/dev/make-snapshot.sh [OUT]
+#   TRM_DIRECTUS_HOME=/var/cache/trm-ci/directus-11.17.4 bash .ci/dev/make-snapshot.sh [--model FILE] [OUT]
+#
+# --model: another REST-driven model script (same arguments: URL ADMIN_EMAIL
+# ADMIN_PASSWORD). The test corpus of real exports is made with
+#   bash .ci/dev/make-snapshot.sh --model .ci/dev/kitchen-sink-model.mjs \
+#     tests/fixtures/snapshots/real-11.17.4-kitchen-sink.yaml
 #
 # Needs: Node 22 + directus@pin installed under TRM_DIRECTUS_HOME (bash .ci/test does it),
 # PostgreSQL server binaries (initdb, pg_ctl), psql, and root or a non-root user.
 set -euo pipefail
 repo=$(cd "$(dirname "$0")/../.." && pwd)
+model="$repo/.ci/dev/snapshot-model.mjs"
+if [ "${1:-}" = --model ]; then
+  model=$(cd "$(dirname "$2")" && pwd)/$(basename "$2")
+  shift 2
+fi
 out=${1:-$repo/snapshots/snapshot.yaml}
+case $out in /*) ;; *) out="$PWD/$out" ;; esac
 home=${TRM_DIRECTUS_HOME:?set TRM_DIRECTUS_HOME to the npm prefix of Node 22 + directus (bash .ci/test installs it)}
 [ -f "$home/.complete" ] || { echo "incomplete install in $home" >&2; exit 1; }
 export PATH="/usr/lib/postgresql/15/bin:$PATH"
@@ -54,7 +65,7 @@ for _ in $(seq 1 120); do
   [ "$(curl -fsS "http://127.0.0.1:$api_port/server/ping" 2>/dev/null)" = pong ] && break
   sleep 0.5
 done
-"$node" "$repo/.ci/dev/snapshot-model.mjs" "http://127.0.0.1:$api_port" "$ADMIN_EMAIL" "$ADMIN_PASSWORD"
+"$node" "$model" "http://127.0.0.1:$api_port" "$ADMIN_EMAIL" "$ADMIN_PASSWORD"
 kill "$directus_pid"
 wait "$directus_pid" 2>/dev/null || true
 directus_pid=""

@@ -1,0 +1,178 @@
+//! The corpus of real exports: `tests/fixtures/snapshots/real-11.17.4-kitchen-sink.yaml` was
+//! written by a real Directus 11.17.4 (`.ci/dev/make-snapshot.sh --model
+//! .ci/dev/kitchen-sink-model.mjs`, driven through its REST API) and uses every structural
+//! kind: folder collections and nested groups, a singleton, many-to-one, one-to-many,
+//! many-to-many, many-to-any, translations, file/image/files fields, user fields,
+//! presentation fields and a field group, validation and conditions, sort and archive
+//! fields. It is a test fixture, not the deployment's snapshot.
+//!
+//! - the lint reports nothing on this repository with the corpus as its snapshot;
+//! - `snapshot/destructive-change` reads it against the deployment's snapshot, both ways;
+//! - `boot_kitchen_sink_*` (heavy: run under `flock /tmp/trm-heavy.lock`, deselect with
+//!   `--skip boot_`): the schema step applies it to an empty database, then reports
+//!   `no changes` on the second run.
+
+mod common;
+#[path = "boot/harness.rs"]
+#[allow(dead_code)]
+mod harness;
+
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use common::copy_tree;
+use trm_ci::finding::Finding;
+use trm_ci::lint;
+
+const CORPUS: &str = "tests/fixtures/snapshots/real-11.17.4-kitchen-sink.yaml";
+
+fn root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+fn corpus() -> String {
+    std::fs::read_to_string(root().join(CORPUS)).expect("the corpus")
+}
+
+/// This repository's deployment (every artifact the lint reads) in `dir`, with
+/// `snapshot` as snapshots/snapshot.yaml.
+fn deployment_with(dir: &Path, snapshot: &str) {
+    for entry in ["Dockerfile", "entrypoint.sh", "compose.dev.yaml", ".dockerignore", "trm-ci.toml"] {
+        let p = root().join(entry);
+        if p.is_file() {
+            std::fs::copy(&p, dir.join(entry)).unwrap();
+        }
+    }
+    for d in ["scripts", "db-init", "db-post", "extensions"] {
+        let p = root().join(d);
+        if p.is_dir() {
+            copy_tree(&p, &dir.join(d));
+        }
+    }
+    std::fs::create_dir_all(dir.join("snapshots")).unwrap();
+    std::fs::write(dir.join("snapshots/snapshot.yaml"), snapshot).unwrap();
+}
+
+#[test]
+fn the_corpus_is_a_real_export_at_the_dockerfile_pin() {
+    let text = corpus();
+    let dockerfile = std::fs::read_to_string(root().join("Dockerfile")).unwrap();
+    let pin = dockerfile
+        .lines()
+        .find_map(|l| l.trim().strip_prefix("FROM directus/directus:"))
+        .and_then(|r| r.split_whitespace().next())
+        .expect("the Dockerfile's pin")
+        .to_string();
+    assert!(text.contains(&format!("\ndirectus: {pin}\n")), "the corpus must be exported at the pin {pin}");
+    // What makes it worth having: the kinds that were false errors before.
+    assert!(text.contains("  - collection: website\n    meta:"), "a folder");
+    assert!(text.contains("    related_collection: null\n"), "a many-to-any relation");
+}
+
+#[test]
+fn the_lint_reports_nothing_on_the_corpus() {
+    let tmp = tempfile::tempdir().unwrap();
+    deployment_with(tmp.path(), &corpus());
+    let report = lint::run(&lint::Options { repo: tmp.path().to_path_buf(), ..Default::default() }).unwrap();
+    let shown: Vec<String> = report.findings.iter().map(|f| format!("{}:{} {} {}", f.file, f.line(), f.rule, f.message)).collect();
+    assert!(report.findings.is_empty() && report.omitted.is_empty(), "{shown:#?}");
+}
+
+/// Lints `head` against the base `base` (a git repository whose single commit has the
+/// deployment with `base` as its snapshot; the work tree has `head`).
+fn destructive(base: &str, head: &str) -> Vec<Finding> {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("repo");
+    std::fs::create_dir_all(&dir).unwrap();
+    deployment_with(&dir, base);
+    let r = git2::Repository::init(&dir).unwrap();
+    let mut index = r.index().unwrap();
+    index.add_all(["*"], git2::IndexAddOption::DEFAULT, None).unwrap();
+    index.write().unwrap();
+    let tree = r.find_tree(index.write_tree().unwrap()).unwrap();
+    let sig = git2::Signature::now("corpus", "corpus@example.invalid").unwrap();
+    r.commit(Some("HEAD"), &sig, &sig, "base", &tree, &[]).unwrap();
+    std::fs::write(dir.join("snapshots/snapshot.yaml"), head).unwrap();
+    let report = lint::run(&lint::Options { repo: dir, base: Some("HEAD".into()), ..Default::default() }).unwrap();
+    report.findings.into_iter().filter(|f| f.rule == "snapshot/destructive-change").collect()
+}
+
+/// The findings whose subject (the message's first `code span`) is `name`.
+fn mentioning<'a>(findings: &'a [Finding], name: &str) -> Vec<&'a Finding> {
+    findings.iter().filter(|f| f.message.split('`').nth(1) == Some(name)).collect()
+}
+
+#[test]
+fn destructive_change_reads_the_corpus_against_the_deployment_snapshot() {
+    let deployment = std::fs::read_to_string(root().join("snapshots/snapshot.yaml")).unwrap();
+    let kitchen = corpus();
+
+    // The deployment replaced by the corpus: 11 of its 12 collections go (products
+    // stays, losing 7 fields and their 2 relations).
+    let found = destructive(&deployment, &kitchen);
+    let all = found.iter().map(|f| f.message.as_str()).collect::<Vec<_>>().join("\n");
+    for gone in ["addresses", "categories", "countries", "customers", "invoices", "order_items", "orders", "payments", "shipments", "suppliers", "warehouses"] {
+        assert_eq!(mentioning(&found, gone).len(), 1, "collection {gone}:\n{all}");
+    }
+    for field in ["products.sku", "products.description", "products.active", "products.date_created", "products.date_updated"] {
+        assert_eq!(mentioning(&found, field).len(), 1, "field {field}:\n{all}");
+    }
+    assert_eq!(found.len(), 11 + 7 + 2, "11 collections, 7 fields, 2 relations:\n{all}");
+    assert!(mentioning(&found, "products").is_empty(), "products stays:\n{all}");
+
+    // The other way: the corpus's 16 other collections go, three of them folders (no
+    // table to drop), and products loses its sort field and its one-to-many alias.
+    let found = destructive(&kitchen, &deployment);
+    let all = found.iter().map(|f| f.message.as_str()).collect::<Vec<_>>().join("\n");
+    assert_eq!(found.len(), 16 + 2, "16 collections, 2 fields:\n{all}");
+    for folder in ["website", "content", "shop"] {
+        let f = mentioning(&found, folder);
+        assert_eq!(f.len(), 1, "folder {folder}:\n{all}");
+        assert!(!f[0].message.contains("table"), "a folder has no table: {}", f[0].message);
+    }
+    for table in ["articles", "pages_blocks", "articles_translations", "site_settings"] {
+        let f = mentioning(&found, table);
+        assert_eq!(f.len(), 1, "collection {table}:\n{all}");
+        assert!(f[0].message.contains("table"), "{}", f[0].message);
+    }
+    assert_eq!(mentioning(&found, "products.variants").len(), 1, "{all}");
+
+    // A many-to-any relation (no related collection, no foreign key) removed on its own.
+    let item = "  - collection: pages_blocks\n    field: item\n    related_collection: null\n";
+    let start = kitchen.find(item).expect("the m2a relation");
+    let end = kitchen[start + 2..].find("\n  - ").map(|i| start + 3 + i).unwrap_or(kitchen.len());
+    let without = format!("{}{}", &kitchen[..start], &kitchen[end..]);
+    let found = destructive(&kitchen, &without);
+    assert_eq!(found.len(), 1, "{found:#?}");
+    assert!(found[0].message.contains("`pages_blocks.item`"), "{}", found[0].message);
+}
+
+/// The schema step (scripts/schema-apply.mjs, through the real entrypoint) applies the
+/// corpus to an empty database, and a second boot finds nothing to do.
+#[test]
+fn boot_kitchen_sink_corpus_applies_then_reports_no_changes() {
+    let _slot = harness::slot();
+    let pg = harness::Postgres::start();
+    let cfg = harness::BootConfig { snapshot: root().join(CORPUS), ..harness::BootConfig::default() };
+    let result = |l: &str| l == "[schema] no changes" || l.starts_with("[schema] applied: ") || l.starts_with("[schema] ERROR");
+    let step = Duration::from_secs(240);
+
+    let mut first = harness::Boot::start("kitchen-sink-first", &pg, &cfg);
+    let line = first.wait_line("[schema] <result>", step, result);
+    assert!(line.starts_with("[schema] applied: 17 collections created"), "{line}\n{}", first.log());
+    first.kill();
+    let tables = pg.psql(
+        "directus",
+        "SELECT count(*) FROM information_schema.tables WHERE table_schema = 'public' AND table_name IN \
+         ('articles','articles_tags','articles_files','articles_translations','pages_blocks','site_settings','languages')",
+    );
+    assert_eq!(tables, "7");
+    let folders = pg.psql("directus", "SELECT count(*) FROM directus_collections WHERE collection IN ('website','content','shop')");
+    assert_eq!(folders, "3", "the folders are registered");
+    let m2a = pg.psql("directus", "SELECT one_collection_field FROM directus_relations WHERE many_collection = 'pages_blocks' AND many_field = 'item'");
+    assert_eq!(m2a, "collection");
+
+    let mut second = harness::Boot::start("kitchen-sink-second", &pg, &cfg);
+    let line = second.wait_line("[schema] <result>", step, result);
+    assert_eq!(line, "[schema] no changes", "{}", second.log());
+}
