@@ -263,3 +263,42 @@ fn pg_postgres_error_rule_fixtures() {
     let pass = replay(&dir.join("pass"), &database("rule_pass")).unwrap();
     assert!(pass.is_empty(), "pass/ fixture produced {pass:#?}");
 }
+
+/// What migrations/transaction-control says about DO blocks and procedures, on the
+/// server: COMMIT in a DO block and a CALL of a committing procedure fail inside a
+/// transaction with `invalid transaction termination`; defining that procedure does not.
+#[test]
+fn pg_commit_in_a_do_block_or_a_called_procedure_fails_in_a_transaction() {
+    let url = database("docommit");
+    let r = repo(&[("0001_do.sql", "CREATE TABLE t (id int);\nDO $$\nBEGIN\n  INSERT INTO t VALUES (1);\n  COMMIT;\nEND $$;\n")]);
+    let f = replay(r.path(), &url).unwrap();
+    assert_eq!(f.len(), 1, "{f:#?}");
+    assert!(f[0].message.contains("invalid transaction termination"), "{}", f[0].message);
+    let lint = lint::run(&lint::Options { repo: r.path().to_path_buf(), ..Default::default() }).unwrap();
+    let tc: Vec<_> = lint.findings.iter().filter(|f| f.rule == "migrations/transaction-control").collect();
+    assert_eq!(tc.len(), 1, "{tc:#?}");
+    assert_eq!(tc[0].line(), 5);
+
+    let url = database("proccommit");
+    let define = "CREATE PROCEDURE p() LANGUAGE plpgsql AS $$\nBEGIN\n  COMMIT;\nEND $$;\n";
+    let r = repo(&[("0001_proc.sql", define)]);
+    assert!(replay(r.path(), &url).unwrap().is_empty(), "defining it inside a transaction works");
+    let r = repo(&[("0001_proc.sql", define), ("0002_call.sql", "CALL p();\n")]);
+    let f = replay(r.path(), &url).unwrap();
+    assert_eq!(f.len(), 1, "{f:#?}");
+    assert_eq!(f[0].file, "db-init/0002_call.sql");
+    assert!(f[0].message.contains("invalid transaction termination"), "{}", f[0].message);
+}
+
+/// What migrations/references-snapshot-table says: before the schema step the
+/// snapshot's tables do not exist, so db-init's ALTER fails; with IF EXISTS it is skipped.
+#[test]
+fn pg_db_init_cannot_alter_a_table_the_schema_step_creates_later() {
+    let url = database("beforeschema");
+    let r = repo(&[("0001_legacy.sql", "ALTER TABLE public.customers ADD COLUMN legacy_code text;\n")]);
+    let f = replay(r.path(), &url).unwrap();
+    assert_eq!(f.len(), 1, "{f:#?}");
+    assert!(f[0].message.contains("relation \"public.customers\" does not exist"), "{}", f[0].message);
+    let r = repo(&[("0001_legacy.sql", "ALTER TABLE IF EXISTS public.customers ADD COLUMN legacy_code text;\n")]);
+    assert!(replay(r.path(), &url).unwrap().is_empty(), "IF EXISTS: a notice, nothing done");
+}

@@ -2144,6 +2144,8 @@ mod tests {
         let frags = [
             "'", "\"", "$$", "$a$", "$1", "--", "/*", "*/", "\\", "\n", ";", "(", ")", "E'", "U&'", ":'", "::", "é", "BEGIN",
             "END", "CREATE FUNCTION", "ATOMIC", "CASE", "x", " ", "DROP", "TABLE", "ALTER TABLE t DROP", ",", ".", "directus_",
+            "DO", "$$ COMMIT; CALL p(); $$", "CALL a.b", "CREATE PROCEDURE p() LANGUAGE plpgsql AS", "FROM", "JOIN", "WITH x AS",
+            "REFERENCES", " ON ", "COMMENT ON COLUMN", "GRANT ON", "CREATE INDEX", "TRIGGER", "USING", "MERGE INTO", "'x'",
         ];
         for round in 0..3000 {
             let s: String = if round % 2 == 0 {
