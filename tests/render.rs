@@ -257,6 +257,15 @@ fn a_frame_on_a_500_kb_line_is_a_window_around_the_span() {
     let out = render::render(&r, Format::Human, false);
     assert!(out.chars().count() < 1000, "{out}");
     assert!(out.contains("[db-init/0009_blob.sql:3:1]") && out.contains("INSERT INTO app.blob VALUES ('xxx"), "{out}");
+
+    // A span over several lines, the long one in the middle: still a window.
+    let text = format!("SELECT\n  1,\n  '{}',\n  2;\n", "z".repeat(500_000));
+    let src = SourceFile::new("db-init/0010_wide.sql", text.clone().into_bytes(), None);
+    let f = finding("migrations/destructive", Severity::Error, &src.path, Some(src.span(0, text.len() - 1)), "the statement", "fix it");
+    let r = Report { findings: vec![f], sources: BTreeMap::from([(src.path.clone(), text)]), files_checked: 1, ..Default::default() };
+    let out = render::render(&r, Format::Human, false);
+    assert!(out.chars().count() < 1000, "{}", &out[..out.len().min(3000)]);
+    assert!(out.contains("[db-init/0010_wide.sql:1:1]"), "{out}");
 }
 
 // ---- the finding cap: findings left out are counted, in every format ----

@@ -179,7 +179,15 @@ impl Window {
             (s, text[s..].find('\n').map(|i| s + i).unwrap_or(text.len()))
         });
         let long = |(a, b): (usize, usize)| b - a > LONG_LINE;
-        if !long((line_start, line_end)) && !prev.is_some_and(long) && !next.is_some_and(long) {
+        // Every line miette would print: the span's lines and one on each side.
+        let span_end = (start + len).min(text.len());
+        let last_end = text[span_end..].find('\n').map(|i| span_end + i).unwrap_or(text.len());
+        let after = (last_end < text.len()).then(|| {
+            let s = last_end + 1;
+            (s, text[s..].find('\n').map(|i| s + i).unwrap_or(text.len()))
+        });
+        let span_lines_long = text[line_start..last_end].split('\n').any(|l| l.len() > LONG_LINE);
+        if !span_lines_long && !prev.is_some_and(long) && !after.is_some_and(long) {
             return None;
         }
         let floor = |mut i: usize| {
