@@ -3,6 +3,7 @@ pub mod docker;
 pub mod cli;
 pub mod config;
 pub mod finding;
+pub mod github;
 pub mod hook;
 pub mod lint;
 pub mod model;
