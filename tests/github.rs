@@ -248,7 +248,9 @@ fn one_502_then_success_is_retried() {
     let (out, log) = s.post(&failing_run());
     assert!(out.errors.is_empty(), "{:?}", out.errors);
     assert!(matches!(out.comment, Some(comment::Action::Created(_))));
-    assert_eq!(s.gh.state().count("GET", "/repos/acme/shop/issues/12/comments"), 2);
+    let st = s.gh.state();
+    let statuses: Vec<u16> = st.requests.iter().filter(|r| r.method == "GET").map(|r| r.status).collect();
+    assert_eq!(statuses, vec![502, 200]);
     assert!(log.iter().any(|l| l.contains("HTTP 502") && l.contains("retry 1/3")), "{log:?}");
 }
 
@@ -306,6 +308,11 @@ fn annotations_go_fifty_per_request() {
     let st = s.gh.state();
     assert_eq!(st.count("POST", "/repos/acme/shop/check-runs"), 1);
     assert_eq!(st.count("PATCH", "/repos/acme/shop/check-runs/"), 2);
+    // Every request's body carries at most 50 annotations.
+    for r in st.requests.iter().filter(|r| r.target.contains("/check-runs")) {
+        let v: serde_json::Value = serde_json::from_str(&r.body).unwrap();
+        assert!(v["output"]["annotations"].as_array().unwrap().len() <= 50);
+    }
     assert_eq!(st.check_runs[0].annotations.len(), 120);
     // Errors first.
     assert_eq!(st.check_runs[0].annotations[0]["annotation_level"], "failure");
