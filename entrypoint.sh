@@ -1,12 +1,16 @@
 #!/usr/bin/env bash
-# Container entrypoint: db-init -> Directus bootstrap + schema apply -> Directus start.
-# Any failing step ends the container non-zero after a line naming the step.
+# Container entrypoint: db-init -> Directus bootstrap + schema apply -> db-post -> Directus
+# start. Any failing step ends the container non-zero after a line naming the step.
+#
+# PID 1 is tini (the Dockerfile's ENTRYPOINT): it forwards `docker stop`'s SIGTERM to
+# this script, reaps zombies and passes the exit status of its child on to Docker.
 #
 # Directories (production defaults; overridden only by tests):
 #   TRM_DIRECTUS_DIR   /directus                       the directus package (cli.js)
 #   TRM_SCRIPTS_DIR    $TRM_DIRECTUS_DIR/scripts
 #   TRM_DB_INIT_DIR    $TRM_DIRECTUS_DIR/db-init       (read by scripts/apply-db-init.sh)
 #   TRM_SNAPSHOT_FILE  $TRM_DIRECTUS_DIR/snapshots/snapshot.yaml (scripts/schema-apply.sh)
+#   TRM_DB_POST_DIR    $TRM_DIRECTUS_DIR/db-post       (read by scripts/apply-db-post.sh)
 #   TRM_NODE           node
 set -euo pipefail
 
@@ -14,11 +18,12 @@ export TRM_DIRECTUS_DIR="${TRM_DIRECTUS_DIR:-/directus}"
 scripts_dir="${TRM_SCRIPTS_DIR:-$TRM_DIRECTUS_DIR/scripts}"
 node="${TRM_NODE:-node}"
 
-# As PID 1, bash ignores SIGTERM unless trapped: forward `docker stop` to the running
-# step instead of waiting for the kill timeout. (Each migration is one transaction,
-# so stopping mid-step never leaves half a file applied.)
+# During the boot steps, forward `docker stop` (SIGTERM from tini) to the running step
+# and end with a line saying so, instead of leaving the step's processes behind. (Each
+# migration is one transaction, so stopping mid-step never leaves half a file applied.)
 # Job control puts each step in its own process group, so the signal reaches the
-# step's children too (psql, node).
+# step's children too (psql, node). Without tini (bash as PID 1) this trap is also what
+# makes bash react to SIGTERM at all.
 set -m
 child=""
 stopping=""
@@ -52,12 +57,17 @@ step() { # step NAME COMMAND...: runs one boot step, ends the container if it fa
   fi
 }
 
-echo "[entrypoint] step 1/3: db-init (SQL migrations in ${TRM_DB_INIT_DIR:-$TRM_DIRECTUS_DIR/db-init})"
+echo "[entrypoint] step 1/4: db-init (SQL migrations in ${TRM_DB_INIT_DIR:-$TRM_DIRECTUS_DIR/db-init})"
 step db-init "$scripts_dir/apply-db-init.sh"
 
-echo "[entrypoint] step 2/3: schema (Directus bootstrap, then apply ${TRM_SNAPSHOT_FILE:-$TRM_DIRECTUS_DIR/snapshots/snapshot.yaml})"
+echo "[entrypoint] step 2/4: schema (Directus bootstrap, then apply ${TRM_SNAPSHOT_FILE:-$TRM_DIRECTUS_DIR/snapshots/snapshot.yaml})"
 step schema "$scripts_dir/schema-apply.sh"
 
-echo "[entrypoint] step 3/3: start (node cli.js start)"
+echo "[entrypoint] step 3/4: db-post (SQL migrations for the collection tables in ${TRM_DB_POST_DIR:-$TRM_DIRECTUS_DIR/db-post})"
+step db-post "$scripts_dir/apply-db-post.sh"
+
+# Directus replaces this shell: tini's child, not PID 1, so its own SIGTERM handler
+# (terminus: close the server and the pool, "Bye bye!", re-raise) ends it with 143.
+echo "[entrypoint] step 4/4: start (node cli.js start)"
 trap - TERM INT
 exec "$node" "$TRM_DIRECTUS_DIR/cli.js" start

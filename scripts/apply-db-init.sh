@@ -1,48 +1,75 @@
 #!/usr/bin/env bash
-# db-init runner: applies the SQL migrations in db-init/ that this database has not
-# seen yet, before Directus boots. bash + psql only.
+# The SQL migration runner of the boot sequence, for both SQL steps (bash + psql only):
+#
+#   apply-db-init.sh [db-init]   step 1, before Directus: the files in db-init/
+#   apply-db-init.sh db-post     step 3, after the schema step (scripts/apply-db-post.sh):
+#                                the files in db-post/, SQL for the tables the snapshot
+#                                creates (triggers, indexes, ... on collection tables)
 #
 # Connection: the variables Directus itself uses -- DB_HOST, DB_PORT (5432),
 # DB_DATABASE, DB_USER, DB_PASSWORD and, where set, DB_SSL__REJECT_UNAUTHORIZED,
 # DB_SSL__CA, DB_SSL__CERT, DB_SSL__KEY (PEM contents, as for Directus). One set of
 # credentials per deployment.
 #
-# Guarantees:
+# Guarantees (the same for both steps):
 #   - waits for the database (DB_INIT_WAIT_SECONDS, default 60), then fails with a
 #     line naming host:port and the last error;
-#   - holds a Postgres advisory lock for the whole run: two containers booting at once
-#     apply each file once (the second waits, at most DB_INIT_LOCK_WAIT_SECONDS (600),
-#     then skips);
-#   - ledger: trm_db_init.ledger (file, sha256, applied_at, duration_ms);
+#   - holds a Postgres advisory lock for the whole run (one key for both steps): two
+#     containers booting at once apply each file once (the second waits, at most
+#     DB_INIT_LOCK_WAIT_SECONDS (600), then fails);
+#   - ledger: trm_db_init.ledger (file, sha256, applied_at, duration_ms), one table for
+#     both steps: a db-init file is recorded under its name (`0001_x.sql`, as this
+#     runner always did), a db-post file as `db-post/0001_x.sql`;
 #   - each pending file runs in ONE transaction together with its ledger row
 #     (ON_ERROR_STOP), in ascending file-name order: a crash leaves no half-applied file;
 #   - refuses to go on, naming the file, when an applied file changed (sha256) or is
 #     missing from the directory.
 #
-# Output: `[db-init] applying <file>` per pending file, then exactly
-# `[db-init] N applied, M skipped`. On failure: `[db-init] ERROR: <file>: <reason>`
-# (or `[db-init] ERROR: <reason>` when no file is involved) and exit 1.
+# Output, with STEP = db-init or db-post: `[STEP] applying <file>` per pending file,
+# then exactly `[STEP] N applied, M skipped`. On failure: `[STEP] ERROR: <file>: <reason>`
+# (or `[STEP] ERROR: <reason>` when no file is involved) and exit 1.
 #
-# Directory: TRM_DB_INIT_DIR (default $TRM_DIRECTUS_DIR/db-init, i.e. /directus/db-init).
+# Directories: TRM_DB_INIT_DIR (default $TRM_DIRECTUS_DIR/db-init, i.e. /directus/db-init),
+# TRM_DB_POST_DIR (default $TRM_DIRECTUS_DIR/db-post). A missing db-post directory is
+# an empty one (a repository without db-post/ copies none into the image).
+#
+# Portable: the image's sed, grep, awk, find and xargs are busybox's (Alpine), so this
+# uses POSIX options and regular expressions only (no `\+`, no find -printf).
 set -euo pipefail
 
-dir=${TRM_DB_INIT_DIR:-${TRM_DIRECTUS_DIR:-/directus}/db-init}
+step=${1:-db-init}
+case "$step" in
+  db-init)
+    dir=${TRM_DB_INIT_DIR:-${TRM_DIRECTUS_DIR:-/directus}/db-init}
+    dir_var=TRM_DB_INIT_DIR
+    key_prefix="" # ledger rows: the bare file name
+    ;;
+  db-post)
+    dir=${TRM_DB_POST_DIR:-${TRM_DIRECTUS_DIR:-/directus}/db-post}
+    dir_var=TRM_DB_POST_DIR
+    key_prefix="db-post/"
+    ;;
+  *)
+    printf '[db-init] ERROR: unknown step %s (usage: apply-db-init.sh [db-init|db-post])\n' "$step" >&2
+    exit 2
+    ;;
+esac
 wait_seconds=${DB_INIT_WAIT_SECONDS:-60}
-lock_key=7342001 # pg_advisory_lock key of the db-init runner ("trm db-init")
+lock_key=7342001 # pg_advisory_lock key of the SQL runner ("trm db-init"), both steps
 
 fail() { # fail [FILE] REASON
   if [ $# -ge 2 ]; then
-    printf '[db-init] ERROR: %s: %s\n' "$1" "$2" >&2
+    printf '[%s] ERROR: %s: %s\n' "$step" "$1" "$2" >&2
   else
-    printf '[db-init] ERROR: %s\n' "$1" >&2
+    printf '[%s] ERROR: %s\n' "$step" "$1" >&2
   fi
   exit 1
 }
 
-# One line out of psql's stderr: the server's message, without blank lines.
+# One line out of psql's stderr: the server's message, without blank lines and NOTICEs.
 reason_of() { # reason_of FILE
   local text
-  text=$(grep -v '^[[:space:]]*$' "$1" | tr '\n' ' ' | sed -e 's/[[:space:]]\+/ /g' -e 's/ $//' | cut -c1-400)
+  text=$(grep -v -e '^[[:space:]]*$' -e '^psql:.*: NOTICE: ' "$1" | tr '\n' ' ' | sed -e 's/[[:space:]][[:space:]]*/ /g' -e 's/ $//' | cut -c1-400)
   printf '%s' "${text:-psql failed without a message}"
 }
 
@@ -53,12 +80,16 @@ esac
 [ -n "${DB_HOST:-}" ] || fail "DB_HOST is not set"
 [ -n "${DB_DATABASE:-}" ] || fail "DB_DATABASE is not set"
 [ -n "${DB_USER:-}" ] || fail "DB_USER is not set"
-[ -d "$dir" ] || fail "$dir: not a directory (TRM_DB_INIT_DIR)"
+if [ ! -d "$dir" ]; then
+  # db-post/ is optional (a repository without it copies none into the image); the
+  # ledger check below still refuses a database that has db-post files applied.
+  [ "$step" = db-post ] && [ ! -e "$dir" ] || fail "$dir: not a directory ($dir_var)"
+fi
 
 # --- connection: Directus's variables -> libpq's --------------------------------
 export PGHOST="$DB_HOST" PGPORT="${DB_PORT:-5432}" PGDATABASE="$DB_DATABASE" PGUSER="$DB_USER"
 if [ -n "${DB_PASSWORD:-}" ]; then export PGPASSWORD="$DB_PASSWORD"; fi
-export PGCONNECT_TIMEOUT="${PGCONNECT_TIMEOUT:-5}" PGAPPNAME=trm-db-init
+export PGCONNECT_TIMEOUT="${PGCONNECT_TIMEOUT:-5}" PGAPPNAME="trm-$step"
 where="$PGHOST:$PGPORT"
 
 tmp=$(mktemp -d)
@@ -93,7 +124,7 @@ files=()
 # (a glob, not find -printf: the image's find is busybox's)
 while IFS= read -r f; do
   [ -z "$f" ] || [ ! -f "$dir/$f" ] || files+=("$f")
-done < <(cd "$dir" && for p in *.sql; do printf '%s\n' "$p"; done | LC_ALL=C sort)
+done < <([ ! -d "$dir" ] || (cd "$dir" && for p in *.sql; do printf '%s\n' "$p"; done) | LC_ALL=C sort)
 declare -A sha_of=()
 for f in "${files[@]}"; do
   [[ "$f" =~ ^[0-9]+_[A-Za-z0-9_.-]+\.sql$ ]] || fail "$f" "file name must look like 0001_short_name.sql"
@@ -123,20 +154,20 @@ lock_deadline=$((SECONDS + lock_wait))
 said=""
 while :; do
   printf 'SELECT pg_try_advisory_lock(%s);\n' "$lock_key" >&"${LOCK[1]}" 2>/dev/null ||
-    fail "could not take the db-init advisory lock on $where: the lock session ended"
+    fail "could not take the advisory lock of the SQL steps on $where: the lock session ended"
   answer=""
   IFS= read -r -t 60 answer <&"${LOCK[0]}" || true
   case "$answer" in
     t) break ;;
     f) ;;
-    *) fail "could not take the db-init advisory lock on $where: ${answer:-no answer}" ;;
+    *) fail "could not take the advisory lock of the SQL steps on $where: ${answer:-no answer}" ;;
   esac
   if [ -z "$said" ]; then
-    echo "[db-init] waiting for another db-init run to finish (advisory lock $lock_key)"
+    echo "[$step] waiting for another boot's db-init/db-post run to finish (advisory lock $lock_key)"
     said=1
   fi
   [ "$SECONDS" -lt "$lock_deadline" ] ||
-    fail "another db-init run held the advisory lock for more than ${lock_wait}s (DB_INIT_LOCK_WAIT_SECONDS)"
+    fail "another boot's db-init/db-post run held the advisory lock for more than ${lock_wait}s (DB_INIT_LOCK_WAIT_SECONDS)"
   sleep 0.5
 done
 
@@ -149,11 +180,18 @@ CREATE TABLE IF NOT EXISTS trm_db_init.ledger (
   applied_at  timestamptz NOT NULL DEFAULT now(),
   duration_ms integer     NOT NULL
 );
-COMMENT ON TABLE trm_db_init.ledger IS 'db-init migrations applied to this database (scripts/apply-db-init.sh)';
+COMMENT ON TABLE trm_db_init.ledger IS 'SQL migrations applied to this database by scripts/apply-db-init.sh: db-init files by name, db-post files as db-post/<name>';
 SQL
 
 declare -A applied_sha=()
-ledger=$(psql_ -At -F ' ' -c 'SELECT file, sha256 FROM trm_db_init.ledger ORDER BY file' 2>"$tmp/err") ||
+# This step's rows only: db-init's are the names without a `/` (all rows an older
+# runner wrote), db-post's start with `db-post/` (shown and compared without it).
+if [ -z "$key_prefix" ]; then
+  rows="strpos(file, '/') = 0"
+else
+  rows="starts_with(file, '$key_prefix')"
+fi
+ledger=$(psql_ -At -F ' ' -c "SELECT substr(file, ${#key_prefix} + 1), sha256 FROM trm_db_init.ledger WHERE $rows ORDER BY file" 2>"$tmp/err") ||
   fail "ledger: $(reason_of "$tmp/err")"
 while read -r f s; do
   [ -n "$f" ] || continue
@@ -178,8 +216,8 @@ for f in "${files[@]}"; do
     skipped=$((skipped + 1))
     continue
   fi
-  echo "[db-init] applying $f"
-  if ! (cd "$dir" && psql_ -v file="$f" -v sha="${sha_of[$f]}" >/dev/null 2>"$tmp/err") <<SQL; then
+  echo "[$step] applying $f"
+  if ! (cd "$dir" && psql_ -v file="$key_prefix$f" -v sha="${sha_of[$f]}" >/dev/null 2>"$tmp/err") <<SQL; then
 BEGIN;
 \\i '$f'
 INSERT INTO trm_db_init.ledger (file, sha256, duration_ms)
@@ -191,4 +229,4 @@ SQL
   applied=$((applied + 1))
 done
 
-echo "[db-init] $applied applied, $skipped skipped"
+echo "[$step] $applied applied, $skipped skipped"

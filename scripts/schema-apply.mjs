@@ -29,12 +29,40 @@ let finished = false;
 function fail(reason) {
   if (finished) return;
   finished = true;
-  process.stdout.write(`[schema] ERROR: ${oneLine(reason)}\n`, () => process.exit(1));
+  process.stdout.write(`[schema] ERROR: ${lostConnection(reason) ?? oneLine(reason)}\n`, () => process.exit(1));
   setTimeout(() => process.exit(1), 1000).unref();
 }
 function oneLine(reason) {
   const text = reason instanceof Error ? reason.message || String(reason) : String(reason);
   return text.replace(/\s+/g, ' ').trim().slice(0, 2000) || 'unknown error';
+}
+
+// When the database went away mid-step, the operator needs the cause first, not the
+// statement that happened to be running. knex reports a failed query as
+// `<statement> - <driver message>`; the driver's messages for a lost server are these
+// (pg: the socket ended, the server's shutdown FATAL, a refused or unresolvable
+// reconnect, a pool that can no longer connect).
+const LOST = new RegExp(
+  '(?:^| - )((?:Connection terminated|terminating connection|server closed the connection|' +
+    'Client has encountered a connection error|Connection ended|timeout exceeded when trying to connect|' +
+    'Knex: Timeout acquiring a connection|(?:connect|read|write|getaddrinfo) E[A-Z]+)[^]*)$',
+);
+const LOST_CODES = new Set(['ECONNRESET', 'ECONNREFUSED', 'EPIPE', 'ETIMEDOUT', 'ENOTFOUND', 'EAI_AGAIN', 'EHOSTUNREACH',
+  'ENETUNREACH', '57P01', '57P02', '57P03', '08000', '08003', '08006']);
+function lostConnection(reason) {
+  if (!(reason instanceof Error) || reason.worded) return null;
+  const text = (reason.message || '').replace(/\s+/g, ' ').trim();
+  let m = LOST.exec(text);
+  if (!m && LOST_CODES.has(reason.code)) {
+    const cut = text.lastIndexOf(' - ');
+    m = { index: cut < 0 ? 0 : cut, 1: cut < 0 ? text : text.slice(cut + 3) };
+  }
+  if (!m) return null;
+  const cause = m[1] || reason.code;
+  const statement = text.slice(0, m.index).trim();
+  const where = `${process.env.DB_HOST ?? '?'}:${process.env.DB_PORT ?? 5432}`;
+  const during = statement ? `; the statement was: ${statement.length > 400 ? `${statement.slice(0, 400)}…` : statement}` : '';
+  return `lost the connection to the database at ${where}: ${cause.slice(0, 400)}${during}`;
 }
 process.on('uncaughtException', (err) => fail(err));
 process.on('unhandledRejection', (err) => fail(err));
@@ -102,7 +130,9 @@ async function main() {
   try {
     await database.raw('SELECT 1');
   } catch (err) {
-    throw new Error(`cannot connect to the database at ${process.env.DB_HOST}:${process.env.DB_PORT ?? 5432}: ${oneLine(err)}`);
+    const text = oneLine(err);
+    const cause = text.startsWith('select 1 - ') || text.startsWith('SELECT 1 - ') ? text.slice(11) : text;
+    throw Object.assign(new Error(`cannot connect to the database at ${process.env.DB_HOST}:${process.env.DB_PORT ?? 5432}: ${cause}`), { worded: true });
   }
   // Polled, not a blocking pg_advisory_lock: a statement blocked on the lock holds a
   // snapshot, and the other boot's bootstrap (CREATE INDEX CONCURRENTLY in Directus's

