@@ -70,7 +70,7 @@ fn build_project_image() {
 /// A temp copy of what the image is built from.
 fn temp_repo() -> tempfile::TempDir {
     let dir = tempfile::tempdir().expect("tempdir");
-    for entry in ["Dockerfile", ".dockerignore", "entrypoint.sh", "scripts", "db-init", "snapshots", "extensions"] {
+    for entry in ["Dockerfile", ".dockerignore", "entrypoint.sh", "scripts", "db-init", "snapshots", "db-post", "extensions"] {
         let src = repo_root().join(entry);
         let st = Command::new("cp").arg("-a").arg(&src).arg(dir.path()).status().expect("cp");
         assert!(st.success(), "copying {}", src.display());
