@@ -1,6 +1,8 @@
 //! A file as read from the work tree, the index or a base tree, with the
 //! line index that turns byte offsets into 1-based line/column spans.
 
+use std::cell::Cell;
+
 use crate::finding::Span;
 
 /// Files larger than this are not parsed: they get a `lint/unreadable-file`
@@ -40,20 +42,14 @@ pub struct SourceFile {
     /// 0o100755 / 0o100644 as git would record it; None when unknown.
     pub mode: Option<u32>,
     text: Result<String, Unreadable>,
-    line_starts: Vec<usize>,
-    /// All-ASCII text: a column is a byte distance, no character counting.
-    ascii: bool,
+    index: LineIndex,
 }
 
 impl SourceFile {
     pub fn new(path: impl Into<String>, bytes: Vec<u8>, mode: Option<u32>) -> SourceFile {
         let text = decode(&bytes);
-        let line_starts = match &text {
-            Ok(t) => line_starts(t),
-            Err(_) => vec![0],
-        };
-        let ascii = text.as_ref().map(|t| t.is_ascii()).unwrap_or(false);
-        SourceFile { path: path.into(), bytes, mode, text, line_starts, ascii }
+        let index = LineIndex::new(text.as_deref().unwrap_or(""));
+        SourceFile { path: path.into(), bytes, mode, text, index }
     }
 
     /// The file's text, or why it has none.
@@ -70,51 +66,193 @@ impl SourceFile {
         self.mode.map(|m| m & 0o111 != 0)
     }
 
+    /// The file's line index.
+    pub fn lines(&self) -> &LineIndex {
+        &self.index
+    }
+
     /// 1-based (line, column) of a byte offset; columns count characters.
     /// Offsets past the end clamp to the end; offsets inside a character
     /// clamp to its start.
     pub fn line_col(&self, offset: usize) -> (u32, u32) {
-        let text = self.text_or_empty();
-        let mut offset = offset.min(text.len());
-        while !text.is_char_boundary(offset) {
-            offset -= 1;
-        }
-        let line = match self.line_starts.binary_search(&offset) {
-            Ok(i) => i,
-            Err(i) => i - 1,
-        };
-        let start = self.line_starts[line];
-        let col = if self.ascii { offset - start } else { text[start..offset].chars().count() };
-        (line as u32 + 1, col as u32 + 1)
+        self.index.line_col(self.text_or_empty(), offset)
     }
 
     /// The span of the bytes `start..end`.
     pub fn span(&self, start: usize, end: usize) -> Span {
-        let end = end.max(start);
-        let (line, col) = self.line_col(start);
-        let (end_line, end_col) = self.line_col(end);
-        Span { line, col, end_line, end_col, offset: start, len: end - start }
+        self.index.span(self.text_or_empty(), start, end)
+    }
+
+    /// The span of `start..end`, both on the 1-based `line` (no search).
+    pub fn span_on_line(&self, line: u32, start: usize, end: usize) -> Span {
+        self.index.span_on_line(self.text_or_empty(), line, start, end)
+    }
+
+    /// The byte offset of the 1-based `line`'s 0-based character column
+    /// `col` (the position YAML and PostgreSQL report); past the line's end
+    /// it clamps to the end of the line.
+    pub fn offset_at(&self, line: u32, col: usize) -> usize {
+        self.index.offset_at(self.text_or_empty(), line, col)
     }
 
     /// The span of a whole 1-based line (without its line break).
     pub fn line_span(&self, line: u32) -> Span {
-        let idx = (line.max(1) as usize - 1).min(self.line_starts.len() - 1);
-        let start = self.line_starts[idx];
         let text = self.text_or_empty();
-        let end = text[start..].find('\n').map(|i| start + i).unwrap_or(text.len());
-        let end = if end > start && text.as_bytes()[end - 1] == b'\r' { end - 1 } else { end };
+        let start = self.index.line_start(line);
+        let end = self.index.line_end(text, line);
         self.span(start, end)
     }
 
     /// Byte offset where a 1-based line starts.
     pub fn line_start(&self, line: u32) -> usize {
-        let idx = (line.max(1) as usize - 1).min(self.line_starts.len() - 1);
-        self.line_starts[idx]
+        self.index.line_start(line)
     }
 
     pub fn line_count(&self) -> usize {
-        self.line_starts.len()
+        self.index.line_count()
     }
+}
+
+/// The one offset <-> line/column index: where each line starts, and the
+/// conversions between byte offsets and 1-based lines and columns (columns
+/// count characters). In O(log n) for ASCII text, and incrementally along a
+/// line otherwise: counting the characters from the line start for every
+/// token of a long non-ASCII line would make parsing quadratic, so the last
+/// lookup in each direction is cached and the next one on the same line
+/// walks on from it.
+#[derive(Debug, Clone)]
+pub struct LineIndex {
+    starts: Vec<usize>,
+    /// All-ASCII text: a column is a byte distance, no character counting.
+    ascii: bool,
+    /// (line index, offset, column) of the last offset -> column lookup.
+    to_col: Cell<(usize, usize, u32)>,
+    /// (line index, column, offset) of the last column -> offset lookup.
+    to_offset: Cell<(usize, usize, usize)>,
+}
+
+impl LineIndex {
+    pub fn new(text: &str) -> LineIndex {
+        let mut starts = vec![0];
+        starts.extend(text.match_indices('\n').map(|(i, _)| i + 1));
+        LineIndex {
+            starts,
+            ascii: text.is_ascii(),
+            to_col: Cell::new((usize::MAX, 0, 0)),
+            to_offset: Cell::new((usize::MAX, 0, 0)),
+        }
+    }
+
+    /// 1-based (line, column) of a byte offset of `text` (the text this
+    /// index was built from).
+    pub fn line_col(&self, text: &str, offset: usize) -> (u32, u32) {
+        let offset = floor_boundary(text, offset);
+        let line = match self.starts.binary_search(&offset) {
+            Ok(i) => i,
+            Err(i) => i - 1,
+        };
+        (line as u32 + 1, self.col(text, line, offset))
+    }
+
+    /// The span of the bytes `start..end` of `text`.
+    pub fn span(&self, text: &str, start: usize, end: usize) -> Span {
+        let end = end.max(start);
+        let (line, col) = self.line_col(text, start);
+        let (end_line, end_col) = self.line_col(text, end);
+        Span { line, col, end_line, end_col, offset: start, len: end - start }
+    }
+
+    /// The span of `start..end`, both on the 1-based `line`: for parsers
+    /// that walk line by line and know it (no search).
+    pub fn span_on_line(&self, text: &str, line: u32, start: usize, end: usize) -> Span {
+        let len = end.saturating_sub(start);
+        let idx = self.line_index(line);
+        let ls = self.starts[idx];
+        let le = self.line_end(text, line).max(ls);
+        let (start_c, end_c) = (start.clamp(ls, le), end.clamp(ls, le));
+        let (col, end_col) = if self.ascii {
+            ((start_c - ls) as u32 + 1, (end_c - ls) as u32 + 1)
+        } else {
+            let c = self.col(text, idx, floor_boundary(text, start_c));
+            (c, self.col(text, idx, floor_boundary(text, end_c)))
+        };
+        let line = idx as u32 + 1;
+        Span { line, col, end_line: line, end_col, offset: start, len }
+    }
+
+    /// 1-based column of `offset` (a char boundary) on line index `line`.
+    fn col(&self, text: &str, line: usize, offset: usize) -> u32 {
+        let ls = self.starts[line];
+        if self.ascii {
+            return (offset - ls) as u32 + 1;
+        }
+        let (cl, co, cc) = self.to_col.get();
+        let col = if cl == line && co <= offset {
+            cc + text[co..offset].chars().count() as u32
+        } else {
+            text[ls..offset].chars().count() as u32 + 1
+        };
+        self.to_col.set((line, offset, col));
+        col
+    }
+
+    /// The byte offset of the 0-based character column `col` of the 1-based
+    /// `line`, clamped to the end of the line.
+    pub fn offset_at(&self, text: &str, line: u32, col: usize) -> usize {
+        let idx = self.line_index(line);
+        let ls = self.starts[idx];
+        let end = self.line_end(text, line).max(ls);
+        if self.ascii {
+            return (ls + col).min(end);
+        }
+        let (cl, cc, co) = self.to_offset.get();
+        let (mut at, mut c) = if cl == idx && cc <= col { (co, cc) } else { (ls, 0) };
+        while c < col {
+            match text[at..end].chars().next() {
+                Some(ch) => {
+                    at += ch.len_utf8();
+                    c += 1;
+                }
+                None => break,
+            }
+        }
+        self.to_offset.set((idx, c, at));
+        at
+    }
+
+    /// Byte offset where a 1-based line starts (clamped to the last line).
+    pub fn line_start(&self, line: u32) -> usize {
+        self.starts[self.line_index(line)]
+    }
+
+    /// Byte offset where a 1-based line's text ends (before `\n` / `\r\n`).
+    pub fn line_end(&self, text: &str, line: u32) -> usize {
+        let idx = self.line_index(line);
+        let start = self.starts[idx];
+        let end = self.starts.get(idx + 1).map(|s| s - 1).unwrap_or(text.len());
+        if end > start && text.as_bytes()[end - 1] == b'\r' {
+            end - 1
+        } else {
+            end
+        }
+    }
+
+    pub fn line_count(&self) -> usize {
+        self.starts.len()
+    }
+
+    fn line_index(&self, line: u32) -> usize {
+        (line.max(1) as usize - 1).min(self.starts.len() - 1)
+    }
+}
+
+/// `offset` clamped to `text` and moved back to a character boundary.
+fn floor_boundary(text: &str, offset: usize) -> usize {
+    let mut offset = offset.min(text.len());
+    while !text.is_char_boundary(offset) {
+        offset -= 1;
+    }
+    offset
 }
 
 fn decode(bytes: &[u8]) -> Result<String, Unreadable> {
@@ -130,12 +268,6 @@ fn decode(bytes: &[u8]) -> Result<String, Unreadable> {
         Ok(s) => Ok(s.to_string()),
         Err(e) => Err(Unreadable::NotUtf8 { offset: e.valid_up_to() }),
     }
-}
-
-fn line_starts(text: &str) -> Vec<usize> {
-    let mut v = vec![0];
-    v.extend(text.match_indices('\n').map(|(i, _)| i + 1));
-    v
 }
 
 #[cfg(test)]
@@ -155,5 +287,69 @@ mod tests {
     fn unreadable_files_are_classified() {
         assert!(matches!(SourceFile::new("x", vec![b'a', 0], None).text(), Err(Unreadable::Binary { offset: 1 })));
         assert!(matches!(SourceFile::new("x", vec![b'a', 0xff], None).text(), Err(Unreadable::NotUtf8 { offset: 1 })));
+    }
+
+    /// The plain definition the index must agree with, whatever order the
+    /// lookups come in (the caches only shortcut it).
+    fn naive(t: &str, offset: usize) -> (u32, u32) {
+        let mut o = offset.min(t.len());
+        while !t.is_char_boundary(o) {
+            o -= 1;
+        }
+        let before = &t[..o];
+        let line = before.matches('\n').count() as u32 + 1;
+        let col = before.rsplit('\n').next().unwrap_or("").chars().count() as u32 + 1;
+        (line, col)
+    }
+
+    #[test]
+    fn the_cached_index_agrees_with_the_definition_in_any_order() {
+        for t in ["ab\nçd é\n\nxyz", "plain ascii\nlines\n", "", "é", "a\r\nü\r\n"] {
+            let f = SourceFile::new("x", t.as_bytes().to_vec(), None);
+            for a in 0..=t.len() + 1 {
+                for b in a..=t.len() + 1 {
+                    let sp = f.span(a, b);
+                    assert_eq!((sp.line, sp.col), naive(t, a), "{t:?} {a}");
+                    assert_eq!((sp.end_line, sp.end_col), naive(t, b), "{t:?} {b}");
+                }
+            }
+            for a in (0..=t.len()).rev() {
+                assert_eq!(f.line_col(a), naive(t, a), "{t:?} {a} backwards");
+            }
+        }
+    }
+
+    #[test]
+    fn columns_map_back_to_offsets() {
+        let t = "ab\nçd é\r\nxyz";
+        let f = SourceFile::new("x", t.as_bytes().to_vec(), None);
+        assert_eq!(f.offset_at(1, 0), 0);
+        assert_eq!(f.offset_at(2, 1), 5); // after ç
+        assert_eq!(f.offset_at(2, 3), 7); // é
+        assert_eq!(f.offset_at(2, 0), 3); // backwards: from the line start again
+        assert_eq!(f.offset_at(2, 99), 9); // clamped before \r\n
+        assert_eq!(f.offset_at(3, 2), 13);
+        assert_eq!(f.offset_at(99, 0), 11); // the last line
+        for off in [0, 1, 3, 5, 6, 7, 9, 11, 12] {
+            let (l, c) = f.line_col(off);
+            assert_eq!(f.offset_at(l, c as usize - 1), off, "{off}");
+        }
+        let s = f.span_on_line(2, 5, 9);
+        assert_eq!((s.line, s.col, s.end_line, s.end_col), (2, 2, 2, 5));
+    }
+
+    #[test]
+    fn a_long_non_ascii_line_is_indexed_in_one_pass() {
+        // 200,000 characters on one line, looked up left to right: linear
+        // with the caches (quadratic without them, which would not finish).
+        let t = "é,".repeat(100_000);
+        let f = SourceFile::new("x", t.as_bytes().to_vec(), None);
+        let mut last = 0;
+        for off in (0..t.len()).step_by(3) {
+            let (_, c) = f.line_col(off);
+            assert!(c >= last);
+            last = c;
+            assert_eq!(f.offset_at(1, c as usize - 1), off);
+        }
     }
 }

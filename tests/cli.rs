@@ -399,6 +399,22 @@ fn garbage_text_in_every_artifact_never_panics() {
     }
 }
 
+#[test]
+fn a_deeply_nested_compose_file_is_a_finding_not_a_stack_overflow() {
+    // 200,000 nested block sequences: yaml-rust2's recursive loader
+    // overflowed the stack on this; the shared YAML tree stops at 128 levels.
+    let (_t, repo) = tmp_repo();
+    write(&repo.join("trm-ci.toml"), config_only(&["compose/invalid-yaml"]));
+    write(&repo.join("compose.dev.yaml"), format!("services:\n  directus:\n    build:\n      {}x\n", "- ".repeat(200_000)));
+    let out = trm(&repo, &["lint", "--format", "json"]);
+    assert_eq!(code(&out), 1, "{}", stderr(&out));
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).expect("JSON");
+    let f = &v["findings"][0];
+    assert_eq!((f["rule"].as_str(), f["file"].as_str()), (Some("compose/invalid-yaml"), Some("compose.dev.yaml")), "{v}");
+    assert!(f["message"].as_str().unwrap().contains("nesting deeper than 128 levels"), "{f}");
+    assert_eq!(f["line"], serde_json::json!(4), "{f}");
+}
+
 // ---- hook install ---------------------------------------------------------
 
 #[cfg(unix)]

@@ -1,101 +1,17 @@
 //! compose.dev.yaml: services and their `build`/`image` settings with spans.
 //!
-//! The YAML is read with yaml-rust2's marked event parser into a small node
-//! tree (an arena, built without recursion) that keeps every node's
-//! position; the compose model is read from that tree. YAML errors — and
+//! The YAML is read into the shared span-keeping tree
+//! ([`crate::model::yaml`]: iterative, with the same depth and alias budget
+//! as the snapshot, so a deeply nested file is an error, never a stack
+//! overflow); the compose model is read from that tree. YAML errors — and
 //! duplicate mapping keys, which Docker Compose rejects — are data in
 //! [`Compose::errors`] with their line and column.
 
-use std::collections::HashMap;
-
-use yaml_rust2::parser::{Event, MarkedEventReceiver, Parser};
-use yaml_rust2::scanner::{Marker, TScalarStyle};
-
 use crate::finding::Span;
-use crate::model::shell::Spanner;
+use crate::model::yaml::{self, NodeKind, Problem, MAX_DEPTH};
 use crate::source::SourceFile;
 
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct YamlError {
-    pub message: String,
-    pub span: Span,
-}
-
-/// A YAML node in the arena.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Node {
-    Scalar { value: String, span: Span },
-    Seq { items: Vec<usize>, span: Span },
-    Map { entries: Vec<(usize, usize)>, span: Span },
-    /// `*name`: the node the anchor names.
-    Alias { target: Option<usize>, span: Span },
-}
-
-impl Node {
-    pub fn span(&self) -> Span {
-        match self {
-            Node::Scalar { span, .. } | Node::Seq { span, .. } | Node::Map { span, .. } | Node::Alias { span, .. } => *span,
-        }
-    }
-}
-
-/// The parsed YAML document: nodes and the root.
-#[derive(Debug, Clone, Default)]
-pub struct Yaml {
-    pub nodes: Vec<Node>,
-    pub root: Option<usize>,
-}
-
-impl Yaml {
-    /// The node, with an alias followed to its anchor.
-    pub fn get(&self, i: usize) -> Option<&Node> {
-        match self.nodes.get(i)? {
-            Node::Alias { target: Some(t), .. } => self.nodes.get(*t),
-            n => Some(n),
-        }
-    }
-
-    pub fn scalar(&self, i: usize) -> Option<(&str, Span)> {
-        match self.get(i)? {
-            Node::Scalar { value, span } => Some((value, *span)),
-            _ => None,
-        }
-    }
-
-    /// The entries of a mapping, `<<` merge keys expanded (one level).
-    pub fn entries(&self, i: usize) -> Vec<(usize, usize)> {
-        let Some(Node::Map { entries, .. }) = self.get(i) else { return Vec::new() };
-        let mut out = Vec::new();
-        for &(k, v) in entries {
-            if self.scalar(k).map(|(s, _)| s) == Some("<<") {
-                let merged: Vec<usize> = match self.get(v) {
-                    Some(Node::Seq { items, .. }) => items.clone(),
-                    _ => vec![v],
-                };
-                for m in merged {
-                    if let Some(Node::Map { entries, .. }) = self.get(m) {
-                        out.extend(entries.iter().copied());
-                    }
-                }
-            } else {
-                out.push((k, v));
-            }
-        }
-        out
-    }
-
-    /// The value of `key` in mapping `i` (the last one written wins, as in YAML merges).
-    pub fn lookup(&self, i: usize, key: &str) -> Option<(usize, usize)> {
-        let entries = self.entries(i);
-        // Explicit keys override merged ones: search explicit entries first.
-        if let Some(Node::Map { entries: own, .. }) = self.get(i) {
-            if let Some(e) = own.iter().rev().find(|(k, _)| self.scalar(*k).map(|(s, _)| s) == Some(key)) {
-                return Some(*e);
-            }
-        }
-        entries.into_iter().rev().find(|(k, _)| self.scalar(*k).map(|(s, _)| s) == Some(key))
-    }
-}
+pub use crate::model::yaml::{NodeId, Yaml, YamlError};
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Build {
@@ -121,6 +37,8 @@ pub struct Compose {
     pub path: String,
     pub yaml: Yaml,
     pub errors: Vec<YamlError>,
+    /// The whole document, when there is one.
+    pub root_span: Option<Span>,
     /// The `services:` key, when present.
     pub services_key: Option<Span>,
     pub services: Vec<Service>,
@@ -128,21 +46,13 @@ pub struct Compose {
 
 impl Compose {
     pub fn parse(src: &SourceFile) -> Compose {
-        let text = src.text_or_empty();
-        let mut b = Builder::new(src);
-        let mut parser = Parser::new_from_str(text);
-        if let Err(e) = parser.load(&mut b, false) {
-            let off = b.offset(e.marker());
-            // One character wide where there is one (a caret in the code frame).
-            let end = text[off..].chars().next().filter(|c| *c != '\n').map(|c| off + c.len_utf8()).unwrap_or(off);
-            let span = b.sp.span(off, end);
-            b.errors.push(YamlError { message: e.info().to_string(), span });
-        }
-        let yaml = Yaml { nodes: b.nodes, root: b.root };
-        let mut errors = b.errors;
+        let yaml = yaml::parse(src, yaml::Options { first_document_only: true });
+        let mut errors: Vec<YamlError> =
+            yaml.issues.iter().filter_map(|i| Some(YamlError { message: message(&i.problem)?, span: i.span })).collect();
         errors.sort_by_key(|e| (e.span.line, e.span.col));
-        let mut c = Compose { path: src.path.clone(), yaml, errors, services_key: None, services: Vec::new() };
-        c.read_services();
+        let root_span = yaml.root.and_then(|r| yaml.extent(src, r));
+        let mut c = Compose { path: src.path.clone(), yaml, errors, root_span, services_key: None, services: Vec::new() };
+        c.read_services(src);
         c
     }
 
@@ -150,216 +60,49 @@ impl Compose {
         self.services.iter().find(|s| s.name == name)
     }
 
-    fn read_services(&mut self) {
+    fn read_services(&mut self, src: &SourceFile) {
         let y = &self.yaml;
         let Some(root) = y.root else { return };
-        let Some((k, v)) = y.lookup(root, "services") else { return };
-        self.services_key = y.scalar(k).map(|(_, s)| s);
-        let mut services = Vec::new();
-        for (sk, sv) in y.entries(v) {
-            let Some((name, name_span)) = y.scalar(sk) else { continue };
-            let image = y.lookup(sv, "image").and_then(|(_, iv)| y.scalar(iv)).map(|(s, sp)| (s.to_string(), sp));
-            let build = y.lookup(sv, "build").and_then(|(_, bv)| match y.get(bv)? {
-                Node::Scalar { value, span } => {
-                    Some(Build { context: Some((value.clone(), *span)), dockerfile: None, inline: false, span: *span })
-                }
-                Node::Map { span, .. } => {
-                    let get = |key: &str| y.lookup(bv, key).and_then(|(_, x)| y.scalar(x)).map(|(s, sp)| (s.to_string(), sp));
-                    Some(Build {
-                        context: get("context"),
-                        dockerfile: get("dockerfile"),
+        let Some(services) = y.lookup(root, "services") else { return };
+        self.services_key = Some(services.key_span);
+        let mut out = Vec::new();
+        for svc in y.merged_entries(services.value) {
+            let sv = svc.value;
+            let text = |id: NodeId, key: &str| y.lookup(id, key).and_then(|e| y.text(e.value)).map(|(s, sp)| (s.to_string(), sp));
+            let image = text(sv, "image");
+            let build = y.lookup(sv, "build").and_then(|b| {
+                let bv = b.value;
+                let span = y.extent(src, bv)?;
+                Some(match &y.node(bv)?.kind {
+                    NodeKind::Scalar(s) => Build { context: Some((s.text.clone(), span)), dockerfile: None, inline: false, span },
+                    NodeKind::Map(_) => Build {
+                        context: text(bv, "context"),
+                        dockerfile: text(bv, "dockerfile"),
                         inline: y.lookup(bv, "dockerfile_inline").is_some(),
-                        span: *span,
-                    })
-                }
-                n => Some(Build { context: None, dockerfile: None, inline: false, span: n.span() }),
+                        span,
+                    },
+                    NodeKind::Seq(_) => Build { context: None, dockerfile: None, inline: false, span },
+                })
             });
-            services.push(Service { name: name.to_string(), name_span, build, image });
+            out.push(Service { name: svc.key.clone(), name_span: svc.key_span, build, image });
         }
-        self.services = services;
+        self.services = out;
     }
 }
 
-enum Open {
-    Seq(usize),
-    /// The mapping, and the key waiting for its value.
-    Map(usize, Option<usize>),
-}
-
-struct Builder<'a> {
-    sp: Spanner<'a>,
-    text: &'a str,
-    /// Byte offset of each char when the text is not ASCII.
-    char_offsets: Option<Vec<usize>>,
-    nodes: Vec<Node>,
-    root: Option<usize>,
-    stack: Vec<Open>,
-    anchors: HashMap<usize, usize>,
-    /// Per open mapping: key → its span (duplicate detection).
-    keys: Vec<HashMap<String, Span>>,
-    errors: Vec<YamlError>,
-    done: bool,
-}
-
-impl<'a> Builder<'a> {
-    fn new(src: &'a SourceFile) -> Builder<'a> {
-        let text = src.text_or_empty();
-        let char_offsets = if text.is_ascii() { None } else { Some(text.char_indices().map(|(i, _)| i).collect()) };
-        Builder {
-            sp: Spanner::new(text),
-            text,
-            char_offsets,
-            nodes: Vec::new(),
-            root: None,
-            stack: Vec::new(),
-            anchors: HashMap::new(),
-            keys: Vec::new(),
-            errors: Vec::new(),
-            done: false,
-        }
-    }
-
-    /// The byte offset of a marker (yaml-rust2 counts characters).
-    fn offset(&self, m: &Marker) -> usize {
-        let i = m.index();
-        match &self.char_offsets {
-            None => i.min(self.text.len()),
-            Some(v) => v.get(i).copied().unwrap_or(self.text.len()),
-        }
-    }
-
-    fn scalar_end(&self, start: usize, value: &str, style: TScalarStyle) -> usize {
-        let rest = &self.text[start.min(self.text.len())..];
-        // Each branch reads only the scalar itself (linear over the file).
-        match style {
-            TScalarStyle::Plain if rest.starts_with(value) => start + value.len(),
-            TScalarStyle::SingleQuoted | TScalarStyle::DoubleQuoted => {
-                let q = if matches!(style, TScalarStyle::SingleQuoted) { '\'' } else { '"' };
-                let mut esc = false;
-                for (i, c) in rest.char_indices().skip(1) {
-                    if c == '\n' {
-                        return start + i;
-                    }
-                    if esc {
-                        esc = false;
-                    } else if c == '\\' && q == '"' {
-                        esc = true;
-                    } else if c == q {
-                        return start + i + 1;
-                    }
-                }
-                start + rest.len()
-            }
-            _ => start + rest.find('\n').map(|p| rest[..p].trim_end().len()).unwrap_or(rest.trim_end().len()),
-        }
-    }
-
-    /// Adds a finished node where it belongs (root, sequence item, key or value).
-    fn attach(&mut self, idx: usize) {
-        match self.stack.last_mut() {
-            None => {
-                if self.root.is_none() {
-                    self.root = Some(idx);
-                }
-            }
-            Some(Open::Seq(s)) => {
-                let s = *s;
-                if let Node::Seq { items, .. } = &mut self.nodes[s] {
-                    items.push(idx);
-                }
-            }
-            Some(Open::Map(m, pending)) => match pending.take() {
-                None => {
-                    *pending = Some(idx);
-                    // Duplicate key?
-                    if let Node::Scalar { value, span } = &self.nodes[idx] {
-                        if let Some(keys) = self.keys.last_mut() {
-                            if value != "<<" {
-                                if let Some(first) = keys.get(value) {
-                                    let message = format!("duplicate key `{value}` (first at line {})", first.line);
-                                    self.errors.push(YamlError { message, span: *span });
-                                } else {
-                                    keys.insert(value.clone(), *span);
-                                }
-                            }
-                        }
-                    }
-                }
-                Some(k) => {
-                    let m = *m;
-                    if let Node::Map { entries, .. } = &mut self.nodes[m] {
-                        entries.push((k, idx));
-                    }
-                }
-            },
-        }
-    }
-
-    fn close(&mut self, end: usize) {
-        let idx = match self.stack.pop() {
-            Some(Open::Seq(s)) => s,
-            Some(Open::Map(m, _)) => {
-                self.keys.pop();
-                m
-            }
-            None => return,
-        };
-        let (Node::Seq { span, .. } | Node::Map { span, .. }) = &mut self.nodes[idx] else { return };
-        let start = span.offset;
-        *span = self.sp.span(start, end.max(start));
-        self.attach(idx);
-    }
-}
-
-impl MarkedEventReceiver for Builder<'_> {
-    fn on_event(&mut self, ev: Event, mark: Marker) {
-        if self.done {
-            return;
-        }
-        let at = self.offset(&mark);
-        match ev {
-            Event::Scalar(value, style, anchor, _) => {
-                let end = self.scalar_end(at, &value, style);
-                let span = self.sp.span(at, end);
-                let idx = self.nodes.len();
-                self.nodes.push(Node::Scalar { value, span });
-                if anchor > 0 {
-                    self.anchors.insert(anchor, idx);
-                }
-                self.attach(idx);
-            }
-            Event::Alias(id) => {
-                let idx = self.nodes.len();
-                let target = self.anchors.get(&id).copied();
-                self.nodes.push(Node::Alias { target, span: self.sp.span(at, at + 1) });
-                self.attach(idx);
-            }
-            Event::SequenceStart(anchor, _) => {
-                let idx = self.nodes.len();
-                self.nodes.push(Node::Seq { items: Vec::new(), span: self.sp.span(at, at) });
-                if anchor > 0 {
-                    self.anchors.insert(anchor, idx);
-                }
-                self.stack.push(Open::Seq(idx));
-            }
-            Event::MappingStart(anchor, _) => {
-                let idx = self.nodes.len();
-                self.nodes.push(Node::Map { entries: Vec::new(), span: self.sp.span(at, at) });
-                if anchor > 0 {
-                    self.anchors.insert(anchor, idx);
-                }
-                self.stack.push(Open::Map(idx, None));
-                self.keys.push(HashMap::new());
-            }
-            Event::SequenceEnd | Event::MappingEnd => self.close(at),
-            Event::DocumentEnd => {
-                if self.root.is_some() {
-                    self.done = true;
-                }
-            }
-            _ => {}
-        }
-    }
+/// A YAML problem in Docker Compose's terms; None for what Compose accepts
+/// (tags such as `!reset`, which Compose defines, and keys that are not
+/// plain scalars, which this model skips).
+fn message(p: &Problem) -> Option<String> {
+    Some(match p {
+        Problem::Syntax(info) => info.clone(),
+        Problem::DuplicateKey { key, first } => format!("duplicate key `{key}` (first at line {})", first.line),
+        Problem::RecursiveAlias => "this alias refers to a node that contains it (a recursive alias)".into(),
+        Problem::TooDeep => format!("nesting deeper than {MAX_DEPTH} levels; a compose file needs a handful"),
+        Problem::AliasBomb { budget } => format!("aliases expand this document beyond {budget} nodes (or {MAX_DEPTH} levels)"),
+        Problem::ParserFailed => "the YAML parser failed on this file".into(),
+        Problem::SecondDocument | Problem::UnknownTag(_) | Problem::ComplexKey => return None,
+    })
 }
 
 #[cfg(test)]
@@ -398,6 +141,30 @@ mod tests {
         }
     }
 
+
+    #[test]
+    fn deep_nesting_is_an_error_not_a_stack_overflow() {
+        // yaml-rust2's own loader recursed once per level here and
+        // overflowed the stack; the shared tree stops at MAX_DEPTH.
+        let mut mappings = String::from("services:\n");
+        for i in 1..400 {
+            mappings.push_str(&" ".repeat(i));
+            mappings.push_str("k:\n");
+        }
+        for t in [format!("services:\n  - {}x\n", "- ".repeat(200_000)), mappings] {
+            let x = c(&t);
+            assert!(x.errors.iter().any(|e| e.message.contains("nesting deeper than 128 levels")), "{:?}", x.errors);
+            let e = &x.errors[0];
+            assert!(e.span.line >= 1 && e.span.col >= 1);
+        }
+        // Aliases get the snapshot's budget too.
+        let mut lol = String::from("x0: &l0 [lol, lol, lol, lol, lol, lol, lol, lol, lol, lol]\n");
+        for i in 1..12 {
+            let p = i - 1;
+            lol.push_str(&format!("x{i}: &l{i} [*l{p}, *l{p}, *l{p}, *l{p}, *l{p}, *l{p}, *l{p}, *l{p}, *l{p}, *l{p}]\n"));
+        }
+        assert!(c(&lol).errors.iter().any(|e| e.message.contains("aliases expand")));
+    }
 
     #[test]
     fn random_and_pathological_input_never_panics_and_stays_linear() {

@@ -12,7 +12,7 @@
 //! panics and is linear in the file size.
 
 use crate::finding::{parse_pragma, Span, Suppression};
-use crate::model::shell::{self, Spanner};
+use crate::model::shell;
 use crate::source::SourceFile;
 
 /// Every instruction Docker knows.
@@ -117,7 +117,7 @@ pub struct RunCommand {
 }
 
 /// Lexes a shell-form `RUN` into commands, mapping offsets back to the file.
-fn run_commands(sp: &Spanner, args: &str, segments: &[(usize, usize)], heredocs: &[Heredoc]) -> Vec<RunCommand> {
+fn run_commands(sp: &SourceFile, args: &str, segments: &[(usize, usize)], heredocs: &[Heredoc]) -> Vec<RunCommand> {
     let map = |logical: usize| source_offset(segments, logical, 0);
     let mut out = Vec::new();
     for c in shell::lex(args).commands {
@@ -322,7 +322,7 @@ impl Logical {
 
 struct Parser<'a> {
     src: &'a SourceFile,
-    sp: Spanner<'a>,
+    sp: &'a SourceFile,
     text: &'a str,
     /// Start offsets of the lines.
     lines: Vec<usize>,
@@ -343,7 +343,7 @@ impl<'a> Parser<'a> {
         }
         Parser {
             src,
-            sp: Spanner::new(text),
+            sp: src,
             text,
             lines,
             escape: '\\',
@@ -643,7 +643,7 @@ impl<'a> Parser<'a> {
         }
 
         let run_commands =
-            if keyword == "RUN" && exec.is_none() { run_commands(&self.sp, &args, &segments, &heredocs) } else { Vec::new() };
+            if keyword == "RUN" && exec.is_none() { run_commands(self.sp, &args, &segments, &heredocs) } else { Vec::new() };
         let start = logical.src(lead);
         let span = self.sp.span(start, end.max(start));
         let first = first_line as u32 + 1;

@@ -7,6 +7,7 @@ pub mod dockerfile;
 pub mod shell;
 pub mod snapshot;
 pub mod sql;
+pub mod yaml;
 
 /// Random-input helper shared by the parsers' robustness tests.
 #[cfg(test)]

@@ -608,58 +608,6 @@ fn unescape_double(s: &str) -> String {
     out
 }
 
-/// Builds 1-based spans like [`SourceFile::span`], in O(log n) for ASCII
-/// text and incrementally along a line otherwise (columns count characters:
-/// counting from the line start for every word of a long line would be
-/// quadratic). The models use it so that parsing stays linear.
-pub(crate) struct Spanner<'a> {
-    text: &'a str,
-    starts: Vec<usize>,
-    ascii: bool,
-    /// (line index, offset, column) of the last non-ASCII lookup.
-    cache: std::cell::Cell<(usize, usize, u32)>,
-}
-
-impl<'a> Spanner<'a> {
-    pub(crate) fn new(text: &'a str) -> Spanner<'a> {
-        let mut starts = vec![0];
-        starts.extend(text.match_indices('\n').map(|(i, _)| i + 1));
-        Spanner { text, starts, ascii: text.is_ascii(), cache: std::cell::Cell::new((usize::MAX, 0, 0)) }
-    }
-
-    pub(crate) fn line_col(&self, offset: usize) -> (u32, u32) {
-        let mut offset = offset.min(self.text.len());
-        while !self.text.is_char_boundary(offset) {
-            offset -= 1;
-        }
-        let line = match self.starts.binary_search(&offset) {
-            Ok(i) => i,
-            Err(i) => i - 1,
-        };
-        let ls = self.starts[line];
-        let col = if self.ascii {
-            (offset - ls) as u32 + 1
-        } else {
-            let (cl, co, cc) = self.cache.get();
-            let col = if cl == line && co <= offset {
-                cc + self.text[co..offset].chars().count() as u32
-            } else {
-                self.text[ls..offset].chars().count() as u32 + 1
-            };
-            self.cache.set((line, offset, col));
-            col
-        };
-        (line as u32 + 1, col)
-    }
-
-    pub(crate) fn span(&self, start: usize, end: usize) -> Span {
-        let end = end.max(start);
-        let (line, col) = self.line_col(start);
-        let (end_line, end_col) = self.line_col(end);
-        Span { line, col, end_line, end_col, offset: start, len: end - start }
-    }
-}
-
 // ---------------------------------------------------------------------------
 // The script model
 
@@ -838,11 +786,10 @@ impl Script {
     pub fn parse(src: &SourceFile) -> Script {
         let text = src.text_or_empty();
         let lexed = lex(text);
-        let sp = Spanner::new(text);
         let shebang = text.strip_prefix("#!").map(|r| r.lines().next().unwrap_or("").trim().to_string());
         let to_command = |c: &LexCommand| Command {
-            words: c.words.iter().map(|w| Word { text: w.text.clone(), span: sp.span(w.start, w.end) }).collect(),
-            span: sp.span(c.start, trim_end(text, c.start, c.end)),
+            words: c.words.iter().map(|w| Word { text: w.text.clone(), span: src.span(w.start, w.end) }).collect(),
+            span: src.span(c.start, trim_end(text, c.start, c.end)),
             depth: c.depth,
             in_function: c.in_function,
         };
@@ -850,7 +797,7 @@ impl Script {
         let mut nested = Vec::new();
         collect_substituted(text, &lexed.commands, 0, &mut nested);
         let substituted: Vec<Command> = nested.iter().map(to_command).collect();
-        let errors = lexed.errors.iter().map(|(at, m)| (m.clone(), sp.span(*at, *at + 1))).collect();
+        let errors = lexed.errors.iter().map(|(at, m)| (m.clone(), src.span(*at, *at + 1))).collect();
 
         // Suppressions: a whole-line pragma covers the next line that is
         // neither blank nor a comment.
@@ -866,7 +813,7 @@ impl Script {
         for c in lexed.comments.iter().filter(|c| c.whole_line) {
             let body = &text[c.start + 1..c.end];
             let Some((rules, reason)) = parse_pragma(body) else { continue };
-            let span = sp.span(c.start, trim_end(text, c.start, c.end));
+            let span = src.span(c.start, trim_end(text, c.start, c.end));
             let line = next_code.get(span.line as usize + 1).copied().unwrap_or(total).min(total.max(1));
             suppressions.push(Suppression {
                 file: src.path.clone(),
@@ -1146,19 +1093,6 @@ fn trim_end(text: &str, start: usize, end: usize) -> usize {
 mod tests {
     use crate::model::test_soup::soup;
     use super::*;
-
-    #[test]
-    fn spanner_agrees_with_source_file() {
-        for t in ["ab\nçd é\n\nxyz", "plain ascii\nlines\n", "", "é"] {
-            let f = SourceFile::new("x", t.as_bytes().to_vec(), None);
-            let sp = Spanner::new(t);
-            for a in 0..=t.len() + 1 {
-                for b in a..=t.len() + 1 {
-                    assert_eq!(sp.span(a, b), f.span(a, b), "{t:?} {a} {b}");
-                }
-            }
-        }
-    }
 
     fn words(c: &LexCommand) -> Vec<&str> {
         c.words.iter().map(|w| w.text.as_str()).collect()

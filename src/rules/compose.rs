@@ -132,7 +132,7 @@ fn local_build(ctx: &Context, e: &mut Emitter) {
     let compose_dir = c.path.rsplit_once('/').map(|(d, _)| d).unwrap_or("");
     let help = format!("build it from the repository: `build: {}`", if compose_dir.is_empty() { ".".to_string() } else { rel_to_root(compose_dir) });
     let Some(svc) = c.service("directus") else {
-        let span = c.services_key.or_else(|| c.yaml.root.and_then(|r| c.yaml.get(r)).map(|n| n.span()));
+        let span = c.services_key.or(c.root_span);
         e.emit(&c.path, span, "the compose file has no `directus` service", format!("add a `directus` service with {}", help.trim_start_matches("build it from the repository: ")));
         return;
     };
