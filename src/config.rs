@@ -21,6 +21,7 @@ use std::path::Path;
 use serde::Deserialize;
 
 use crate::finding::Severity;
+use crate::source::LineIndex;
 
 pub const FILE_NAME: &str = "trm-ci.toml";
 
@@ -67,11 +68,19 @@ pub enum Level {
 pub struct Config {
     pub paths: Paths,
     pub rules: BTreeMap<String, Level>,
+    /// Where it was read from, for messages (`file:line:col`).
+    #[serde(skip)]
+    file: Option<String>,
+    /// The TOML text, for the position of a `[rules]` key.
+    #[serde(skip)]
+    text: String,
 }
 
 impl Config {
     /// Reads `file`; a missing default file means the defaults. Errors name
-    /// the file, the line and column, and what is wrong.
+    /// the file, the line and column, and what is wrong. The rule ids are
+    /// checked by [`Config::check_rule_ids`] (the registry is not this
+    /// module's to know).
     pub fn load(file: &Path, must_exist: bool) -> Result<Config, String> {
         let text = match std::fs::read(file) {
             Ok(b) => b,
@@ -81,31 +90,41 @@ impl Config {
         let text = String::from_utf8(text).map_err(|e| {
             format!("{}: not valid UTF-8 at byte {}", file.display(), e.utf8_error().valid_up_to())
         })?;
-        Config::parse(&text).map_err(|e| format!("{}:{e}", file.display()))
+        let mut cfg = Config::parse(&text).map_err(|e| format!("{}:{e}", file.display()))?;
+        cfg.file = Some(file.display().to_string());
+        Ok(cfg)
     }
 
     /// Parses the TOML text; errors start with `line:col: `.
     pub fn parse(text: &str) -> Result<Config, String> {
-        let cfg: Config = toml::from_str(text).map_err(|e| {
-            let (line, col) = e
-                .span()
-                .map(|s| {
-                    let before = &text[..s.start.min(text.len())];
-                    let line = before.matches('\n').count() + 1;
-                    let col = before.rsplit('\n').next().map(|l| l.chars().count()).unwrap_or(0) + 1;
-                    (line, col)
-                })
-                .unwrap_or((1, 1));
+        let mut cfg: Config = toml::from_str(text).map_err(|e| {
+            let (line, col) = e.span().map(|s| LineIndex::new(text).line_col(text, s.start)).unwrap_or((1, 1));
             format!("{line}:{col}: {}", e.message())
         })?;
-        for id in cfg.rules.keys() {
-            if crate::rules::find(id).is_none() {
-                return Err(format!(
-                    "1:1: [rules] names unknown rule `{id}` (see `trm-ci rules` for the catalog)"
-                ));
-            }
-        }
+        cfg.text = text.to_string();
         Ok(cfg)
+    }
+
+    /// Checks that every `[rules]` key names a rule `known` knows. The error
+    /// points at the key: `file:line:col: ...` (`line:col: ...` for text
+    /// parsed without a file).
+    pub fn check_rule_ids(&self, known: impl Fn(&str) -> bool) -> Result<(), String> {
+        let Some(id) = self.rules.keys().find(|id| !known(id)) else { return Ok(()) };
+        let (line, col) = self.rule_key_offset(id).map(|o| LineIndex::new(&self.text).line_col(&self.text, o)).unwrap_or((1, 1));
+        let at = match &self.file {
+            Some(f) => format!("{f}:{line}:{col}"),
+            None => format!("{line}:{col}"),
+        };
+        Err(format!("{at}: [rules] names unknown rule `{id}` (see `trm-ci rules` for the catalog)"))
+    }
+
+    /// The byte offset of `id`'s key in `[rules]` (the text parsed once
+    /// more, with spans: only on this error path).
+    fn rule_key_offset(&self, id: &str) -> Option<usize> {
+        let doc = toml::de::DeTable::parse(&self.text).ok()?;
+        let rules = doc.get_ref().iter().find(|(k, _)| k.get_ref() == "rules")?.1;
+        let toml::de::DeValue::Table(rules) = rules.get_ref() else { return None };
+        rules.iter().find(|(k, _)| k.get_ref() == id).map(|(k, _)| k.span().start)
     }
 
     /// The effective severity of a rule, None when it is turned off.
@@ -135,7 +154,16 @@ mod tests {
     fn errors_have_a_position() {
         let e = Config::parse("[paths]\nmigrations = 3\n").unwrap_err();
         assert!(e.starts_with("2:14:"), "{e}");
-        let e = Config::parse("[rules]\n\"no/such\" = \"off\"\n").unwrap_err();
+        let known = |id: &str| id == "lint/unused-ignore";
+        let e = Config::parse("[rules]\n\"no/such\" = \"off\"\n").unwrap().check_rule_ids(known).unwrap_err();
         assert!(e.contains("unknown rule `no/such`"), "{e}");
+        // At the key itself, not at 1:1.
+        assert!(e.starts_with("2:1:"), "{e}");
+        let text = "[paths]\nmigrations = \"db\"\n\n[rules]\n\"lint/unused-ignore\" = \"off\"\n  \"dockerfile/nope\" = \"warning\"\n";
+        let e = Config::parse(text).unwrap().check_rule_ids(known).unwrap_err();
+        assert!(e.starts_with("6:3: [rules] names unknown rule `dockerfile/nope`"), "{e}");
+        let e = Config::parse("rules = { \"é/x\" = \"off\" }\n").unwrap().check_rule_ids(known).unwrap_err();
+        assert!(e.starts_with("1:11:"), "{e}");
+        assert!(Config::parse(text).unwrap().check_rule_ids(|_| true).is_ok());
     }
 }

@@ -80,6 +80,7 @@ pub fn run(opts: &Options) -> Result<Report, String> {
         Some(p) => Config::load(p, true)?,
         None => Config::load(&root.join(config::FILE_NAME), false)?,
     };
+    cfg.check_rule_ids(|id| rules::find(id).is_some())?;
     let paths = &cfg.paths;
 
     let head_files = if opts.staged {

@@ -297,6 +297,13 @@ fn bad_config_exits_2_with_file_line_col() {
     assert!(pos.len() == 2 && pos.iter().all(|p| p.parse::<u32>().is_ok()), "no line:col in {err}");
     assert_eq!(pos[0], "2", "the error is on line 2: {err}");
 
+    // An unknown rule id: at its key's line and column, not at 1:1.
+    write(&repo.join("trm-ci.toml"), "[paths]\nmigrations = \"db-init\"\n\n[rules]\n  \"migrations/no-such-rule\" = \"off\"\n");
+    let out = trm(&repo, &["lint"]);
+    assert_eq!(code(&out), 2);
+    let err = stderr(&out);
+    assert!(err.contains("trm-ci.toml:5:3: [rules] names unknown rule `migrations/no-such-rule`"), "{err}");
+
     // Not TOML at all; and a --config that does not exist.
     write(&repo.join("trm-ci.toml"), "[rules\n");
     assert_eq!(code(&trm(&repo, &["lint"])), 2);
