@@ -1,5 +1,6 @@
 //! The lint engine: load the head (and base) artifacts, parse them once,
-//! run every rule, then apply the configuration, the inline ignores and the
+//! run every rule (each at its configured severity), add the `--postgres`
+//! replay's findings, then apply the inline ignores to all of them, then the
 //! path filter. Synchronous, no network, no Docker: it runs in a hook.
 
 use std::collections::BTreeMap;
@@ -110,11 +111,13 @@ pub fn run(opts: &Options) -> Result<Report, String> {
     let head = Project::parse(head_files, paths);
     let base = base_files.map(|f| Project::parse_reusing(f, paths, Some(&head)));
     let ctx = Context { head: &head, base: base.as_ref(), config: &cfg };
-    let (mut findings, mut omitted) = check_counted(&ctx);
-
+    let (mut findings, mut omitted) = run_rules(&ctx);
     if let Some(url) = &opts.postgres {
+        // The replay's findings are findings like the others: the pragmas
+        // above a failing statement apply to them too.
         findings.extend(crate::pgreplay::replay(&head, url, &cfg)?);
     }
+    let mut findings = apply_ignores(&head, &cfg, findings);
 
     if !opts.only.is_empty() {
         // (path, path + "/"): a file itself, or anything below a directory.
@@ -154,6 +157,13 @@ pub fn check(ctx: &Context) -> Vec<Finding> {
 
 /// [`check`], and the findings that rules counted past their cap.
 pub fn check_counted(ctx: &Context) -> (Vec<Finding>, Vec<Omitted>) {
+    let (findings, omitted) = run_rules(ctx);
+    (apply_ignores(ctx.head, ctx.config, findings), omitted)
+}
+
+/// Runs every enabled rule over the models, each at its configured
+/// severity; also the findings that rules counted past their cap.
+pub fn run_rules(ctx: &Context) -> (Vec<Finding>, Vec<Omitted>) {
     let mut findings = Vec::new();
     let mut omitted = Vec::new();
     for rule in rules::all() {
@@ -173,10 +183,15 @@ pub fn check_counted(ctx: &Context) -> (Vec<Finding>, Vec<Omitted>) {
             help: r.help,
         }));
     }
+    (findings, omitted)
+}
 
-    // Inline ignores: a pragma silences the findings of its rules on the
-    // lines it covers; a pragma that silenced nothing is itself reported.
-    let sups = ctx.head.suppressions();
+/// Inline ignores: a pragma silences the findings of its rules on the lines
+/// it covers (whichever rule or replay found them); a pragma that silenced
+/// nothing is itself reported (`lint/unused-ignore`, at its configured
+/// severity).
+pub fn apply_ignores(head: &Project, config: &Config, mut findings: Vec<Finding>) -> Vec<Finding> {
+    let sups = head.suppressions();
     let mut used = vec![false; sups.len()];
     findings.retain(|f| {
         let Some(span) = f.span else { return true };
@@ -193,7 +208,7 @@ pub fn check_counted(ctx: &Context) -> (Vec<Finding>, Vec<Omitted>) {
         }
         keep
     });
-    if let Some(sev) = ctx.config.severity("lint/unused-ignore", Severity::Warning) {
+    if let Some(sev) = config.severity("lint/unused-ignore", Severity::Warning) {
         for (i, s) in sups.iter().enumerate() {
             if used[i] {
                 continue;
@@ -214,7 +229,7 @@ pub fn check_counted(ctx: &Context) -> (Vec<Finding>, Vec<Omitted>) {
             });
         }
     }
-    (findings, omitted)
+    findings
 }
 
 /// A PATH argument as a repo-relative, `/`-separated path.

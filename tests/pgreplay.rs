@@ -145,6 +145,27 @@ fn pg_an_error_is_reported_at_its_file_line_and_column() {
 }
 
 #[test]
+fn pg_an_inline_ignore_silences_a_replay_finding_and_the_config_sets_its_severity() {
+    let url = database("ignored");
+    let failing = "CREATE TABLE app_tags (\n  id bigint PRIMARY KEY,\n  name txet NOT NULL\n);\n";
+    let r = repo(&[(
+        "0001_tags.sql",
+        &format!("-- trm-ci: ignore=migrations/postgres-error txet is created by an extension on the real server\n{failing}"),
+    )]);
+    let report = lint::run(&lint::Options { repo: r.path().to_path_buf(), postgres: Some(url.clone()), ..Default::default() }).unwrap();
+    let relevant: Vec<_> =
+        report.findings.iter().filter(|f| f.rule == "migrations/postgres-error" || f.rule == "lint/unused-ignore").collect();
+    assert!(relevant.is_empty(), "the pragma must silence the replay's finding and count as used: {relevant:#?}");
+
+    // Without the pragma, trm-ci.toml's severity applies to the replay's finding.
+    let r = repo(&[("0001_tags.sql", failing)]);
+    std::fs::write(r.path().join("trm-ci.toml"), "[rules]\n\"migrations/postgres-error\" = \"warning\"\n").unwrap();
+    let f = replay(r.path(), &url).unwrap();
+    assert_eq!(f.len(), 1, "{f:#?}");
+    assert_eq!(f[0].severity, trm_ci::finding::Severity::Warning);
+}
+
+#[test]
 fn pg_errors_without_a_position_point_at_the_statement_or_the_do_block_line() {
     let url = database("nopos");
     let r = repo(&[("0001_x.sql", "SELECT 1;\n\nALTER TABLE app.nots\n  ADD COLUMN body text;\n")]);
