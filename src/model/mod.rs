@@ -4,6 +4,7 @@
 
 pub mod compose;
 pub mod dockerfile;
+pub mod schema_diff;
 pub mod shell;
 pub mod snapshot;
 pub mod sql;

@@ -7,6 +7,7 @@ use std::sync::OnceLock;
 
 use super::{Context, Emitter, Rule};
 use crate::finding::{Severity, Span};
+use crate::model::schema_diff::{self, What};
 use crate::model::snapshot::{NodeId, NodeKind, Snapshot, Str};
 
 pub const RULES: &[Rule] = &[
@@ -418,7 +419,7 @@ fn schema(ctx: &Context, e: &mut Emitter) {
 /// relation without `schema` whose many-side column has a foreign key.
 fn tables_and_foreign_keys(s: &Snapshot, e: &mut Emitter) {
     let help = "regenerate the snapshot with `directus schema snapshot --format yaml` rather than editing it by hand";
-    let is_column = |f: &crate::model::snapshot::Field| f.r#type.as_ref().is_some_and(|t| !is_alias_type(&t.value));
+    let is_column = |f: &crate::model::snapshot::Field| f.r#type.as_ref().is_some_and(|t| !schema_diff::is_alias_type(&t.value));
     for c in s.collections.iter().filter(|c| !c.has_schema) {
         let columns: Vec<&str> =
             s.fields.iter().filter(|f| f.collection.value == c.name && is_column(f)).map(|f| f.field.value.as_str()).collect();
@@ -828,6 +829,8 @@ finding each: a collection that is gone (its fields and relations are not
 listed again), a field that is gone, a relation that is gone, and a field
 whose `type` changed. A rename shows as a removal. Needs a base (`--base`, or
 the pull request's base branch); skipped without one. Severity: error.
+`trm-ci diff` shows the whole change (additions, nullability, defaults,
+relation targets, `on_delete`), from the same comparison.
 
 ## Why is this bad?
 At the next boot `schema apply` makes the database match the snapshot: a
@@ -855,96 +858,76 @@ fn destructive_change(ctx: &Context, e: &mut Emitter) {
     let whole = h.span_at("").unwrap_or(Span { line: 1, col: 1, end_line: 1, end_col: 1, offset: 0, len: 0 });
     let list_span = |key: &str| h.entry(h_root, key).map(|en| en.key_span).unwrap_or(whole);
     let help_restore = "restore it in the snapshot (regenerate from a database that has it); if the removal is intended, back the data up and say so in the pull request";
+    let line = |l: Option<u32>| l.unwrap_or(1);
 
-    let head_collections: HashSet<&str> = h.collections.iter().map(|c| c.name.as_str()).collect();
-    let mut removed_collections: HashSet<&str> = HashSet::new();
-    for c in &b.collections {
-        if head_collections.contains(c.name.as_str()) || !removed_collections.insert(c.name.as_str()) {
-            continue;
-        }
-        let n_fields = b.fields.iter().filter(|f| f.collection.value == c.name).count();
-        let what = if c.is_table() { "drops its table and every row" } else { "removes the folder" };
-        e.emit(
-            &h.path,
-            Some(list_span("collections")),
-            format!(
-                "collection `{}` (line {} in {base_desc}{}) is removed: `schema apply` {what}",
-                c.name,
-                c.span.line,
-                match n_fields {
-                    0 => String::new(),
-                    1 => ", 1 field".to_string(),
-                    n => format!(", {n} fields"),
-                }
-            ),
-            help_restore,
-        );
-    }
-
-    let head_fields: HashMap<(&str, &str), &crate::model::snapshot::Field> =
-        h.fields.iter().map(|f| ((f.collection.value.as_str(), f.field.value.as_str()), f)).collect();
-    let mut seen = HashSet::new();
-    for f in &b.fields {
-        let key = (f.collection.value.as_str(), f.field.value.as_str());
-        if removed_collections.contains(key.0) || !seen.insert(key) {
-            continue;
-        }
-        match head_fields.get(&key) {
-            None => {
-                let is_alias = f.r#type.as_ref().is_some_and(|t| is_alias_type(&t.value));
+    for c in schema_diff::diff(b, h).changes {
+        let field = c.field.as_deref().unwrap_or("");
+        match &c.what {
+            What::CollectionRemoved { table, fields } => {
+                let what = if *table { "drops its table and every row" } else { "removes the folder" };
+                e.emit(
+                    &h.path,
+                    Some(list_span("collections")),
+                    format!(
+                        "collection `{}` (line {} in {base_desc}{}) is removed: `schema apply` {what}",
+                        c.collection,
+                        line(c.base_line),
+                        match fields {
+                            0 => String::new(),
+                            1 => ", 1 field".to_string(),
+                            n => format!(", {n} fields"),
+                        }
+                    ),
+                    help_restore,
+                );
+            }
+            What::FieldRemoved { r#type, .. } => {
+                let is_alias = r#type.as_deref().is_some_and(schema_diff::is_alias_type);
                 let what = if is_alias { "removes it from the app" } else { "drops its column and its data" };
                 e.emit(
                     &h.path,
                     Some(list_span("fields")),
-                    format!("field `{}.{}` (line {} in {base_desc}) is removed: `schema apply` {what}", key.0, key.1, f.field.span.line),
+                    format!("field `{}.{field}` (line {} in {base_desc}) is removed: `schema apply` {what}", c.collection, line(c.base_line)),
                     help_restore,
                 );
             }
-            Some(hf) => {
-                let (bt, ht) = (f.r#type.as_ref().map(|t| t.value.as_str()), hf.r#type.as_ref().map(|t| t.value.as_str()));
-                if let (Some(bt), Some(ht)) = (bt, ht) {
-                    if bt != ht {
-                        let span = hf.r#type.as_ref().map(|t| t.span).unwrap_or(hf.field.span);
-                        e.emit(
-                            &h.path,
-                            Some(span),
-                            format!(
-                                "field `{}.{}` changes type from `{bt}` (line {} in {base_desc}) to `{ht}`: `schema apply` {}",
-                                key.0,
-                                key.1,
-                                f.r#type.as_ref().map(|t| t.span.line).unwrap_or(f.field.span.line),
-                                if is_alias_type(bt) || is_alias_type(ht) { "deletes the field and creates it again" } else { "rewrites the column, which can fail or lose data" }
-                            ),
-                            "keep the type, or migrate the data explicitly (new field, copy, then remove the old one) and say so in the pull request",
-                        );
-                    }
-                }
+            What::TypeChanged { from, to } => {
+                let find = |s: &Snapshot| s.fields.iter().find(|f| f.collection.value == c.collection && f.field.value == field).cloned();
+                let (Some(bf), Some(hf)) = (find(b), find(h)) else { continue };
+                let span = hf.r#type.as_ref().map(|t| t.span).unwrap_or(hf.field.span);
+                e.emit(
+                    &h.path,
+                    Some(span),
+                    format!(
+                        "field `{}.{field}` changes type from `{from}` (line {} in {base_desc}) to `{to}`: `schema apply` {}",
+                        c.collection,
+                        bf.r#type.as_ref().map(|t| t.span.line).unwrap_or(bf.field.span.line),
+                        if schema_diff::is_alias_type(from) || schema_diff::is_alias_type(to) {
+                            "deletes the field and creates it again"
+                        } else {
+                            "rewrites the column, which can fail or lose data"
+                        }
+                    ),
+                    "keep the type, or migrate the data explicitly (new field, copy, then remove the old one) and say so in the pull request",
+                );
             }
+            What::RelationRemoved { related_collection } => {
+                let target = related_collection.as_ref().map(|t| format!(" → `{t}`")).unwrap_or_default();
+                e.emit(
+                    &h.path,
+                    Some(list_span("relations")),
+                    format!(
+                        "relation on `{}.{field}`{target} (line {} in {base_desc}) is removed: `schema apply` drops its foreign key and the app loses the link",
+                        c.collection,
+                        line(c.base_line)
+                    ),
+                    help_restore,
+                );
+            }
+            // Additions and the other changes are `trm-ci diff`'s to show.
+            _ => {}
         }
     }
-
-    let head_relations: HashSet<(&str, &str)> = h.relations.iter().map(|r| (r.collection.value.as_str(), r.field.value.as_str())).collect();
-    let mut seen = HashSet::new();
-    for r in &b.relations {
-        let key = (r.collection.value.as_str(), r.field.value.as_str());
-        if removed_collections.contains(key.0) || head_relations.contains(&key) || !seen.insert(key) {
-            continue;
-        }
-        let target = r.related_collection.as_ref().map(|c| format!(" → `{}`", c.value)).unwrap_or_default();
-        e.emit(
-            &h.path,
-            Some(list_span("relations")),
-            format!(
-                "relation on `{}.{}`{target} (line {} in {base_desc}) is removed: `schema apply` drops its foreign key and the app loses the link",
-                key.0, key.1, r.field.span.line
-            ),
-            help_restore,
-        );
-    }
-}
-
-fn is_alias_type(t: &str) -> bool {
-    matches!(t, "alias" | "o2m" | "m2m" | "m2a" | "o2a" | "files" | "translations")
 }
 
 #[cfg(test)]
