@@ -26,6 +26,10 @@ pub enum Command {
         /// A rule id, e.g. migrations/destructive
         rule: String,
     },
+    /// What this branch does to the schema: the snapshot's changes against the
+    /// base, in words, destructive ones first. Exit 0 with or without changes;
+    /// 2: no base, unreadable snapshot, usage error.
+    Diff(DiffArgs),
     /// Manage the git pre-commit hook.
     #[command(subcommand)]
     Hook(HookCommand),
@@ -63,6 +67,20 @@ pub struct LintArgs {
     /// Report findings only in these files or directories (cross-file rules still see everything).
     #[arg(value_name = "PATH")]
     pub paths: Vec<String>,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct DiffArgs {
+    /// The repository to compare.
+    #[arg(long, default_value = ".")]
+    pub repo: PathBuf,
+    /// The git revision to compare with (chosen like `lint`'s: default
+    /// origin/$GITHUB_BASE_REF in GitHub Actions, else the merge-base with origin/main or main).
+    #[arg(long)]
+    pub base: Option<String>,
+    /// Output format.
+    #[arg(long, value_enum, default_value = "human")]
+    pub format: crate::render::schema_diff::DiffFormat,
 }
 
 #[derive(Debug, Subcommand)]

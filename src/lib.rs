@@ -2,6 +2,7 @@
 pub mod docker;
 pub mod cli;
 pub mod config;
+pub mod diff;
 pub mod finding;
 pub mod github;
 pub mod hook;

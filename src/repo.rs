@@ -184,6 +184,28 @@ pub fn from_tree(repo: &Repository, tree: Oid, paths: &Paths) -> Result<Artifact
     }
 }
 
+/// One file of the work tree under `root` (None when it does not exist).
+pub fn file_in_worktree(root: &Path, rel: &str) -> Result<Option<SourceFile>, String> {
+    let rel = normalize(rel);
+    let full = root.join(&rel);
+    if !full.is_file() {
+        return Ok(None);
+    }
+    read_fs(&full, rel).map(Some)
+}
+
+/// One file of a tree (the base), None when the tree has no such file.
+pub fn file_in_tree(repo: &Repository, tree: Oid, rel: &str) -> Result<Option<SourceFile>, String> {
+    let rel = normalize(rel);
+    let tree = repo.find_tree(tree).map_err(|e| format!("cannot read base tree: {}", e.message()))?;
+    let Ok(entry) = tree.get_path(Path::new(&rel)) else { return Ok(None) };
+    if entry.kind() != Some(ObjectType::Blob) {
+        return Ok(None);
+    }
+    let blob = repo.find_blob(entry.id()).map_err(|e| format!("{rel}: cannot read base blob: {}", e.message()))?;
+    Ok(Some(SourceFile::new(rel, blob.content().to_vec(), Some(entry.filemode() as u32))))
+}
+
 /// The git repository containing `dir`, if any.
 pub fn open(dir: &Path) -> Option<Repository> {
     // Re-hashing every object read from the base tree was ~4% of a lint of

@@ -321,6 +321,131 @@ fn missing_repo_dir_exits_2() {
     assert!(stderr(&out).contains("does/not/exist"));
 }
 
+// ---- diff -----------------------------------------------------------------
+
+/// A snapshot with these collections (name, is a table) and fields
+/// (collection, field, type, nullable).
+fn snapshot(collections: &[(&str, bool)], fields: &[(&str, &str, &str, bool)], relations: &[(&str, &str, &str)]) -> String {
+    let mut s = String::from("version: 1\ndirectus: 11.17.4\nvendor: postgres\ncollections:\n");
+    for (c, table) in collections {
+        s.push_str(&format!("  - collection: {c}\n    meta:\n      icon: box\n"));
+        s.push_str(&if *table { format!("    schema:\n      name: {c}\n") } else { "    schema: null\n".to_string() });
+    }
+    s.push_str("fields:\n");
+    for (c, f, t, nullable) in fields {
+        s.push_str(&format!("  - collection: {c}\n    field: {f}\n    type: {t}\n    meta: null\n"));
+        if *t == "alias" {
+            s.push_str("    schema: null\n");
+        } else {
+            s.push_str(&format!("    schema:\n      name: {f}\n      table: {c}\n      default_value: null\n      is_nullable: {nullable}\n      is_unique: false\n      is_primary_key: false\n      has_auto_increment: false\n"));
+        }
+    }
+    s.push_str(if relations.is_empty() { "relations: []\n" } else { "relations:\n" });
+    for (c, f, target) in relations {
+        s.push_str(&format!("  - collection: {c}\n    field: {f}\n    related_collection: {target}\n    meta: null\n    schema:\n      foreign_key_table: {target}\n      foreign_key_column: id\n      on_delete: SET NULL\n"));
+    }
+    s
+}
+
+/// A repository whose `main` has one snapshot and whose branch `feature`
+/// (checked out) commits another.
+fn diff_repo(base: &str, head: &str) -> (tempfile::TempDir, PathBuf) {
+    let (t, repo) = tmp_repo();
+    git(&repo, &["init", "-q", "-b", "main"]);
+    write(&repo.join("snapshots/snapshot.yaml"), base);
+    git(&repo, &["add", "."]);
+    git(&repo, &["commit", "-q", "-m", "base"]);
+    git(&repo, &["checkout", "-q", "-b", "feature"]);
+    write(&repo.join("snapshots/snapshot.yaml"), head);
+    git(&repo, &["commit", "-q", "-am", "change the schema"]);
+    (t, repo)
+}
+
+#[test]
+fn diff_says_what_the_branch_does_to_the_schema() {
+    let base = snapshot(
+        &[("orders", true), ("customers", true), ("archive", true), ("tools", false)],
+        &[("orders", "total", "decimal", false), ("customers", "phone", "string", true), ("archive", "x", "text", true), ("orders", "items", "alias", true)],
+        &[("orders", "customer", "customers")],
+    );
+    let head = snapshot(
+        &[("orders", true), ("customers", true), ("invoices", true)],
+        &[("orders", "total", "decimal", false), ("orders", "note", "text", true), ("customers", "phone", "integer", true)],
+        &[("orders", "customer", "invoices")],
+    );
+    let (_t, repo) = diff_repo(&base, &head);
+    let out = trm(&repo, &["diff"]);
+    assert_eq!(code(&out), 0, "{}", stderr(&out));
+    let text = stdout(&out);
+    let lines: Vec<&str> = text.lines().collect();
+    assert_eq!(
+        lines,
+        vec![
+            "collection archive removed (1 field) (destructive: drops table archive and its rows)",
+            "customers.phone: type string → integer (destructive: existing values may not convert)",
+            "relation orders.customer: target customers → invoices (destructive: existing values are ids of customers rows)",
+            "collection tools removed (folder, no table)",
+            "collection invoices added",
+            "orders: field items removed (alias, no column)",
+            "orders: field note added (text, nullable)",
+            "",
+            lines[8],
+        ],
+        "{text}"
+    );
+    assert!(lines[8].starts_with("7 changes (3 destructive) against main (merge-base "), "{text}");
+
+    // The same with an explicit base, as JSON and as Markdown.
+    let out = trm(&repo, &["diff", "--base", "HEAD~1", "--format", "json"]);
+    assert_eq!(code(&out), 0, "{}", stderr(&out));
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).expect("JSON");
+    assert_eq!((v["version"].as_u64(), v["summary"]["changes"].as_u64(), v["summary"]["destructive"].as_u64()), (Some(1), Some(7), Some(3)));
+    assert!(v["base"].as_str().unwrap().starts_with("HEAD~1 ("), "{v}");
+    let phone = v["changes"].as_array().unwrap().iter().find(|c| c["field"] == "phone").unwrap();
+    assert_eq!((phone["what"]["kind"].as_str(), phone["what"]["from"].as_str(), phone["destructive"].as_bool()), (Some("type_changed"), Some("string"), Some(true)));
+    let out = trm(&repo, &["diff", "--format", "markdown"]);
+    assert_eq!(code(&out), 0);
+    assert!(stdout(&out).contains("- **destructive** `customers.phone`: type `string` → `integer`: existing values may not convert\n"), "{}", stdout(&out));
+
+    // No change is not an error.
+    let out = trm(&repo, &["diff", "--base", "HEAD"]);
+    assert_eq!((code(&out), stdout(&out).starts_with("No schema changes against HEAD (")), (0, true), "{}", stdout(&out));
+}
+
+#[test]
+fn diff_without_a_base_or_a_readable_snapshot_exits_2() {
+    let s = snapshot(&[("orders", true)], &[], &[]);
+    // Not a git repository.
+    let (_t, dir) = tmp_repo();
+    write(&dir.join("snapshots/snapshot.yaml"), &s);
+    let out = trm(&dir, &["diff"]);
+    assert_eq!(code(&out), 2);
+    assert!(stderr(&out).contains("not inside a git repository"), "{}", stderr(&out));
+    // A repository without main and without --base.
+    git(&dir, &["init", "-q", "-b", "trunk"]);
+    git(&dir, &["add", "."]);
+    git(&dir, &["commit", "-q", "-m", "x"]);
+    let out = trm(&dir, &["diff"]);
+    assert_eq!(code(&out), 2);
+    assert!(stderr(&out).contains("no base to compare with") && stderr(&out).contains("--base"), "{}", stderr(&out));
+    assert_eq!(code(&trm(&dir, &["diff", "--base", "no-such-ref"])), 2);
+    // An invalid snapshot, in the work tree and in the base.
+    write(&dir.join("snapshots/snapshot.yaml"), "version: 1\ncollections:\n  - collection: 'open\n");
+    let out = trm(&dir, &["diff", "--base", "HEAD"]);
+    assert_eq!(code(&out), 2);
+    assert!(stderr(&out).contains("snapshots/snapshot.yaml:3:") && stderr(&out).contains("(in the work tree)"), "{}", stderr(&out));
+    git(&dir, &["commit", "-q", "-am", "broken"]);
+    write(&dir.join("snapshots/snapshot.yaml"), &s);
+    let out = trm(&dir, &["diff", "--base", "HEAD"]);
+    assert_eq!(code(&out), 2);
+    assert!(stderr(&out).contains("(in HEAD ("), "{}", stderr(&out));
+    // No snapshot in the work tree.
+    std::fs::remove_file(dir.join("snapshots/snapshot.yaml")).unwrap();
+    let out = trm(&dir, &["diff", "--base", "HEAD"]);
+    assert_eq!(code(&out), 2);
+    assert!(stderr(&out).contains("no snapshot in the work tree"), "{}", stderr(&out));
+}
+
 // ---- hostile input: findings, never a panic ------------------------------
 
 #[test]
