@@ -1,4 +1,5 @@
-//! compose.dev.yaml: services and their `build`/`image` settings with spans.
+//! compose.dev.yaml: services and their `build`/`image`, `volumes`/`tmpfs`
+//! and `environment` settings with spans.
 //!
 //! The YAML is read into the shared span-keeping tree
 //! ([`crate::model::yaml`]: iterative, with the same depth and alias budget
@@ -30,6 +31,84 @@ pub struct Service {
     pub name_span: Span,
     pub build: Option<Build>,
     pub image: Option<(String, Span)>,
+    /// `volumes:` (short `SRC:DST[:MODE]` or long `{type, source, target}`)
+    /// and `tmpfs:`, in file order.
+    pub mounts: Vec<Mount>,
+    /// `environment:` as a map or a list, in file order.
+    pub environment: Vec<EnvVar>,
+    /// `env_file:` is set (variables the lint cannot see).
+    pub env_file: bool,
+    /// `working_dir:`, when set.
+    pub working_dir: Option<String>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum MountKind {
+    /// A named volume (`uploads:/directus/uploads`, `type: volume` with a source).
+    Volume,
+    /// A host path (`./x:/y`, `/srv/x:/y`, `type: bind`).
+    Bind,
+    /// A volume without a name (`- /directus/uploads`, `type: volume` without
+    /// a source): a new one for every new container.
+    Anonymous,
+    /// `tmpfs:` or `type: tmpfs`: memory, gone with the container.
+    Tmpfs,
+    /// Another long-syntax type (`npipe`, `cluster`, `image`).
+    Other,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Mount {
+    pub kind: MountKind,
+    pub source: Option<String>,
+    /// The path in the container, as written.
+    pub target: String,
+    /// The whole item (the short string, or the long mapping's first line).
+    pub span: Span,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EnvVar {
+    pub name: String,
+    /// None: `KEY` or `KEY:` without a value (taken from the host).
+    pub value: Option<String>,
+    pub span: Span,
+}
+
+impl Service {
+    /// The last setting of `name` in `environment:` (None: not there).
+    pub fn env(&self, name: &str) -> Option<&EnvVar> {
+        self.environment.iter().rev().find(|v| v.name == name)
+    }
+}
+
+/// `SRC:DST[:MODE]` or `DST`, split on the colons outside `${…}`.
+pub fn parse_short_volume(s: &str) -> (Option<String>, String) {
+    let mut parts = Vec::new();
+    let (mut depth, mut start) = (0u32, 0usize);
+    let b = s.as_bytes();
+    for (i, &c) in b.iter().enumerate() {
+        match c {
+            b'{' if i > 0 && b[i - 1] == b'$' => depth += 1,
+            b'}' if depth > 0 => depth -= 1,
+            b':' if depth == 0 => {
+                parts.push(&s[start..i]);
+                start = i + 1;
+            }
+            _ => {}
+        }
+    }
+    parts.push(&s[start..]);
+    match parts.as_slice() {
+        [target] => (None, target.to_string()),
+        [source, target, ..] => (Some(source.to_string()), target.to_string()),
+        [] => (None, String::new()),
+    }
+}
+
+/// A short-syntax source names a host path (not a named volume).
+pub fn is_host_path(source: &str) -> bool {
+    source.starts_with(['.', '/', '~', '$']) || source.contains('/')
 }
 
 #[derive(Debug, Clone)]
@@ -84,7 +163,11 @@ impl Compose {
                     NodeKind::Seq(_) => Build { context: None, dockerfile: None, inline: false, span },
                 })
             });
-            out.push(Service { name: svc.key.clone(), name_span: svc.key_span, build, image });
+            let mounts = read_mounts(y, sv);
+            let environment = read_environment(y, sv);
+            let env_file = y.lookup(sv, "env_file").is_some();
+            let working_dir = y.lookup(sv, "working_dir").and_then(|e| y.text(e.value)).map(|(s, _)| s.to_string());
+            out.push(Service { name: svc.key.clone(), name_span: svc.key_span, build, image, mounts, environment, env_file, working_dir });
         }
         self.services = out;
     }
@@ -103,6 +186,88 @@ fn message(p: &Problem) -> Option<String> {
         Problem::ParserFailed => "the YAML parser failed on this file".into(),
         Problem::SecondDocument | Problem::UnknownTag(_) | Problem::ComplexKey => return None,
     })
+}
+
+/// A service's `volumes:` and `tmpfs:`.
+fn read_mounts(y: &Yaml, sv: NodeId) -> Vec<Mount> {
+    let mut out = Vec::new();
+    let items = |key: &str| -> Vec<NodeId> {
+        match y.lookup(sv, key).map(|e| e.value) {
+            Some(v) if y.scalar(v).is_some() => vec![v],
+            Some(v) => y.items(v).to_vec(),
+            None => Vec::new(),
+        }
+    };
+    for i in items("volumes") {
+        let Some(node) = y.node(i) else { continue };
+        let span = node.span;
+        match &node.kind {
+            NodeKind::Scalar(sc) => {
+                let (source, target) = parse_short_volume(&sc.text);
+                let kind = match &source {
+                    None => MountKind::Anonymous,
+                    Some(s) if is_host_path(s) => MountKind::Bind,
+                    Some(_) => MountKind::Volume,
+                };
+                out.push(Mount { kind, source, target, span });
+            }
+            NodeKind::Map(_) => {
+                let get = |key: &str| y.lookup(i, key).and_then(|e| y.text(e.value)).map(|(s, _)| s.to_string());
+                let source = get("source").filter(|s| !s.is_empty());
+                let Some(target) = get("target").or_else(|| get("destination")) else { continue };
+                let kind = match get("type").as_deref() {
+                    Some("bind") => MountKind::Bind,
+                    Some("tmpfs") => MountKind::Tmpfs,
+                    Some("volume") | None => {
+                        if source.is_some() {
+                            MountKind::Volume
+                        } else {
+                            MountKind::Anonymous
+                        }
+                    }
+                    Some(_) => MountKind::Other,
+                };
+                out.push(Mount { kind, source, target, span });
+            }
+            NodeKind::Seq(_) => {}
+        }
+    }
+    for i in items("tmpfs") {
+        if let Some((value, span)) = y.text(i) {
+            let target = value.split(':').next().unwrap_or(value).to_string();
+            out.push(Mount { kind: MountKind::Tmpfs, source: None, target, span });
+        }
+    }
+    out
+}
+
+/// A service's `environment:`, as a map (`KEY: value`) or a list (`- KEY=value`).
+fn read_environment(y: &Yaml, sv: NodeId) -> Vec<EnvVar> {
+    let Some(ev) = y.lookup(sv, "environment").map(|e| e.value) else { return Vec::new() };
+    let mut out = Vec::new();
+    match y.node(ev).map(|n| &n.kind) {
+        Some(NodeKind::Map(_)) => {
+            for e in y.merged_entries(ev) {
+                let value = match y.text(e.value) {
+                    Some((v, _)) if !(v.is_empty() || v == "~" || v == "null") => Some(v.to_string()),
+                    _ => None,
+                };
+                out.push(EnvVar { name: e.key.clone(), value, span: e.key_span });
+            }
+        }
+        Some(NodeKind::Seq(items)) => {
+            for &i in items {
+                let Some((item, span)) = y.text(i) else { continue };
+                let (name, value) = match item.split_once('=') {
+                    Some((n, v)) => (n, Some(v.to_string())),
+                    None => (item, None),
+                };
+                out.push(EnvVar { name: name.to_string(), value, span });
+            }
+        }
+        _ => {}
+    }
+    out
 }
 
 #[cfg(test)]
@@ -126,6 +291,31 @@ mod tests {
         let o = x.service("other").unwrap().build.as_ref().unwrap();
         assert_eq!(o.context.as_ref().map(|c| c.0.as_str()), Some(".."));
         assert_eq!(o.dockerfile.as_ref().map(|c| c.0.as_str()), Some("docker/Dockerfile"));
+    }
+
+    #[test]
+    fn mounts_and_environment_in_every_syntax() {
+        let x = c("services:\n  directus:\n    build: .\n    volumes:\n      - ./extensions:/directus/extensions\n      - uploads:/directus/uploads:rw\n      - /directus/cache\n      - ${DATA:-./data}:/data:ro\n      - type: bind\n        source: ./x\n        target: /x\n      - type: volume\n        target: /anon\n    tmpfs: /tmp:size=64m\n    environment:\n      - STORAGE_LOCATIONS=s3\n      - KEY\n  other:\n    environment:\n      A: 1\n      B:\n");
+        assert!(x.errors.is_empty(), "{:?}", x.errors);
+        let d = x.service("directus").unwrap();
+        let m: Vec<(MountKind, Option<&str>, &str)> = d.mounts.iter().map(|m| (m.kind, m.source.as_deref(), m.target.as_str())).collect();
+        assert_eq!(
+            m,
+            vec![
+                (MountKind::Bind, Some("./extensions"), "/directus/extensions"),
+                (MountKind::Volume, Some("uploads"), "/directus/uploads"),
+                (MountKind::Anonymous, None, "/directus/cache"),
+                (MountKind::Bind, Some("${DATA:-./data}"), "/data"),
+                (MountKind::Bind, Some("./x"), "/x"),
+                (MountKind::Anonymous, None, "/anon"),
+                (MountKind::Tmpfs, None, "/tmp"),
+            ]
+        );
+        assert_eq!((d.mounts[0].span.line, d.mounts[0].span.col), (5, 9));
+        assert_eq!(d.env("STORAGE_LOCATIONS").and_then(|v| v.value.as_deref()), Some("s3"));
+        assert_eq!(d.env("KEY").map(|v| v.value.is_none()), Some(true));
+        let o = x.service("other").unwrap();
+        assert_eq!((o.env("A").and_then(|v| v.value.as_deref()), o.env("B").map(|v| v.value.is_none())), (Some("1"), Some(true)));
     }
 
     #[test]
