@@ -153,7 +153,7 @@ impl TableRole {
             TableRole::On => "puts an index, trigger, policy or rule on",
             TableRole::References => "references",
             TableRole::Read => "reads",
-            TableRole::Other => "names",
+            TableRole::Other => "names (COMMENT ON, LOCK, GRANT or REFRESH)",
         }
     }
 }
@@ -202,6 +202,14 @@ pub struct Statement {
     /// The procedures this statement CALLs: a CALL statement, or CALL
     /// statements in a DO block's PL/pgSQL body.
     pub calls: Vec<TableName>,
+    /// An earlier top-level `SET search_path` (or `set_config('search_path', …)`)
+    /// in this file names a schema other than `public`: where an unqualified
+    /// name resolves is then unknown (the runner gives each file its own
+    /// session, so it does not carry over to the next file).
+    pub search_path_changed: bool,
+    /// This statement sets the search path: Some(true) away from `public`,
+    /// Some(false) back to it (`public`, `"$user", public`, DEFAULT, RESET).
+    sets_search_path: Option<bool>,
 }
 
 impl Statement {
@@ -676,6 +684,8 @@ impl Migration {
                         body_transaction_control: Vec::new(),
                         procedure: None,
                         calls: Vec::new(),
+                        search_path_changed: false,
+                        sets_search_path: None,
                     });
                 }
                 Piece::Sql { start, end, tokens } => {
@@ -686,6 +696,13 @@ impl Migration {
             }
         }
         m.statements.sort_by_key(|s| s.start);
+        let mut changed = false;
+        for st in &mut m.statements {
+            st.search_path_changed = changed;
+            if let Some(away) = st.sets_search_path {
+                changed = away;
+            }
+        }
         m.suppressions = suppressions(src, text, &lexed.line_comments, &m.statements);
         m
     }
@@ -828,6 +845,8 @@ fn classify(
         body_transaction_control: Vec::new(),
         procedure: None,
         calls: Vec::new(),
+        search_path_changed: false,
+        sets_search_path: None,
     };
     let Some(first) = toks.first() else { return st };
     let head = |k: usize| {
@@ -953,6 +972,10 @@ fn classify(
                 st.body_transaction_control = tc;
                 st.calls = calls;
             }
+        }
+        "set" | "reset" | "select" if search_path_setting(&c).is_some() => {
+            st.sets_search_path = search_path_setting(&c);
+            st.kind = if w0 == "select" { Kind::Select } else { Kind::Other { keyword: upper(&w0) } };
         }
         "call" => {
             if let Some((n, _)) = c.name(src, 1) {
@@ -1261,6 +1284,52 @@ fn classify_dml(src: &SourceFile, c: &Cursor, st: &mut Statement, w0: &str) {
         "insert" => st.kind = Kind::Insert,
         _ => st.kind = Kind::Select,
     }
+}
+
+/// `SET [SESSION|LOCAL] search_path {TO|=} …`, `RESET search_path`, `SELECT
+/// set_config('search_path', '…', …)`: Some(true) when the path no longer
+/// starts with `public` (or `"$user", public`), Some(false) when it is that
+/// again; None for any other statement.
+fn search_path_setting(c: &Cursor) -> Option<bool> {
+    let public = |values: &[String]| {
+        let v: Vec<&str> = values.iter().map(|s| s.trim()).filter(|s| !s.is_empty()).collect();
+        v.is_empty() || v == ["public"] || v == ["$user", "public"] || v == ["default"]
+    };
+    if c.is(0, "reset") {
+        return c.is(1, "search_path").then_some(false);
+    }
+    if c.is(0, "set") {
+        let mut i = 1;
+        if c.is(i, "session") || c.is(i, "local") {
+            i += 1;
+        }
+        if !c.is(i, "search_path") {
+            return None;
+        }
+        i += 1;
+        if c.is(i, "to") || c.punct(i, b'=') {
+            i += 1;
+        }
+        let mut values = Vec::new();
+        for t in &c.toks[i.min(c.toks.len())..] {
+            match t.kind {
+                TokKind::Word => values.push(c.text[t.start..t.end].to_ascii_lowercase()),
+                TokKind::QuotedIdent => values.push(ident_value(c.text, t).unwrap_or_default()),
+                TokKind::Str => values.push(c.text[t.start + 1..t.end.saturating_sub(1).max(t.start + 1)].to_string()),
+                _ => {}
+            }
+        }
+        return Some(!public(&values));
+    }
+    // SELECT set_config('search_path', 'app, public', false)
+    let k = (0..c.toks.len()).find(|&k| c.is(k, "set_config") && c.punct(k + 1, b'('))?;
+    let arg = |t: Option<&Token>| t.filter(|t| t.kind == TokKind::Str).map(|t| c.text[t.start + 1..t.end - 1].to_string());
+    if arg(c.toks.get(k + 2))?.as_str() != "search_path" {
+        return None;
+    }
+    let value = arg(c.toks.get(k + 4)).unwrap_or_default();
+    let values: Vec<String> = value.split(',').map(|v| v.trim().trim_matches('"').to_string()).collect();
+    Some(!public(&values))
 }
 
 // ------------------------------------------------------- PL/pgSQL bodies ---
@@ -2089,6 +2158,10 @@ mod tests {
             assert_eq!(got.len(), 1, "{sql}");
             assert_eq!(got[0], want.iter().map(|s| s.to_string()).collect::<Vec<_>>(), "{sql}");
         }
+        // SET search_path away from public makes unqualified names unknown, for the rest of the file.
+        let m = parse("ALTER TABLE a ADD x int; SET LOCAL search_path = app, public; ALTER TABLE b ADD x int; RESET search_path; TABLE c; SELECT set_config('search_path', 'x', true); TABLE d; SET search_path TO DEFAULT; TABLE e;");
+        let changed: Vec<bool> = m.statements.iter().map(|s| s.search_path_changed).collect();
+        assert_eq!(changed, [false, false, true, true, false, false, true, true, false]);
         // Spans point at the whole (qualified, quoted) name.
         let sql = "SELECT 1 FROM public . \"Orders\";";
         let m = parse(sql);

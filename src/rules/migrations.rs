@@ -10,7 +10,7 @@ use std::collections::{BTreeMap, HashMap, HashSet};
 use super::snapshot::SYSTEM_COLLECTIONS;
 use super::{Context, Emitter, Rule};
 use crate::finding::Severity;
-use crate::model::sql::{well_formed_name, Kind, Migration, TableName, TableRole};
+use crate::model::sql::{well_formed_name, Kind, Migration, Statement, TableName, TableRole};
 use crate::model::{MigrationSet, Project, SqlStep};
 
 pub const RULES: &[Rule] = &[
@@ -825,15 +825,22 @@ ALTER TABLE app.audit ADD COLUMN directus_user_id uuid;
 ```
 "#;
 
-/// Whether `n` is one of Directus's own tables (unqualified or in `public`).
-fn is_directus_table(n: &TableName) -> bool {
-    n.in_public() && SYSTEM_COLLECTIONS.binary_search(&n.name.as_str()).is_ok()
+/// Whether `n`, named in `s`, is a table in `public`: qualified so, or
+/// unqualified while the file has not moved the search path away from it
+/// (after `SET search_path = app`, an unqualified name may be app's).
+fn in_public(s: &Statement, n: &TableName) -> bool {
+    n.in_public() && (n.schema.is_some() || !s.search_path_changed)
+}
+
+/// Whether `n` is one of Directus's own tables (in `public`).
+fn is_directus_table(s: &Statement, n: &TableName) -> bool {
+    in_public(s, n) && SYSTEM_COLLECTIONS.binary_search(&n.name.as_str()).is_ok()
 }
 
 fn directus_system_table(ctx: &Context, e: &mut Emitter) {
     for m in all_sql_files(ctx) {
         for s in &m.statements {
-            for r in s.tables.iter().filter(|r| r.role != TableRole::Other && is_directus_table(&r.table)) {
+            for r in s.tables.iter().filter(|r| r.role != TableRole::Other && is_directus_table(s, &r.table)) {
                 e.emit(
                     &m.path,
                     Some(r.table.span),
@@ -887,7 +894,7 @@ fn snapshot_collision(ctx: &Context, e: &mut Emitter) {
     let Some((snap_path, tables)) = snapshot_tables(ctx) else { return };
     for m in sql_files(ctx) {
         for s in &m.statements {
-            for r in s.tables.iter().filter(|r| r.role == TableRole::Create && r.table.in_public()) {
+            for r in s.tables.iter().filter(|r| r.role == TableRole::Create && in_public(s, &r.table)) {
                 if tables.contains(r.table.name.as_str()) {
                     e.emit(
                         &m.path,
@@ -911,8 +918,9 @@ is `migrations/snapshot-collision`'s finding, and a table that an earlier
 db-init statement creates is not reported again. Only the migrations
 directory (db-init) is checked: the post-schema directory `db-post/` is where
 these statements belong. Statements inside DO blocks and function bodies
-are not inspected (a PL/pgSQL body may test whether the table exists).
-Severity: error.
+are not inspected (a PL/pgSQL body may test whether the table exists), nor
+unqualified names after a `SET search_path` away from `public` in the same
+file (they may name another schema's table). Severity: error.
 
 ## Why is this bad?
 The boot runs db-init **before** the schema step: on a fresh database
@@ -959,7 +967,7 @@ fn references_snapshot_table(ctx: &Context, e: &mut Emitter) {
         for s in &m.statements {
             for r in &s.tables {
                 let name = r.table.name.as_str();
-                if !r.table.in_public() || !tables.contains(name) {
+                if !in_public(s, &r.table) || !tables.contains(name) {
                     continue;
                 }
                 if r.role == TableRole::Create {
