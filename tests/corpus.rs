@@ -8,6 +8,7 @@
 //!
 //! - the lint reports nothing on this repository with the corpus as its snapshot;
 //! - `snapshot/destructive-change` reads it against the deployment's snapshot, both ways;
+//! - `trm-ci diff` (SchemaDiff) reads it against the deployment's snapshot, both ways;
 //! - `boot_kitchen_sink_*` (heavy: run under `flock /tmp/trm-heavy.lock`, deselect with
 //!   `--skip boot_`): the schema step applies it to an empty database, then reports
 //!   `no changes` on the second run.
@@ -78,11 +79,10 @@ fn the_lint_reports_nothing_on_the_corpus() {
     assert!(report.findings.is_empty() && report.omitted.is_empty(), "{shown:#?}");
 }
 
-/// Lints `head` against the base `base` (a git repository whose single commit has the
-/// deployment with `base` as its snapshot; the work tree has `head`).
-fn destructive(base: &str, head: &str) -> Vec<Finding> {
-    let tmp = tempfile::tempdir().unwrap();
-    let dir = tmp.path().join("repo");
+/// A git repository whose single commit has the deployment with `base` as its
+/// snapshot; the work tree has `head`.
+fn history(tmp: &Path, base: &str, head: &str) -> PathBuf {
+    let dir = tmp.join("repo");
     std::fs::create_dir_all(&dir).unwrap();
     deployment_with(&dir, base);
     let r = git2::Repository::init(&dir).unwrap();
@@ -93,6 +93,13 @@ fn destructive(base: &str, head: &str) -> Vec<Finding> {
     let sig = git2::Signature::now("corpus", "corpus@example.invalid").unwrap();
     r.commit(Some("HEAD"), &sig, &sig, "base", &tree, &[]).unwrap();
     std::fs::write(dir.join("snapshots/snapshot.yaml"), head).unwrap();
+    dir
+}
+
+/// Lints `head` against the base `base` (see [`history`]).
+fn destructive(base: &str, head: &str) -> Vec<Finding> {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = history(tmp.path(), base, head);
     let report = lint::run(&lint::Options { repo: dir, base: Some("HEAD".into()), ..Default::default() }).unwrap();
     report.findings.into_iter().filter(|f| f.rule == "snapshot/destructive-change").collect()
 }
@@ -145,6 +152,64 @@ fn destructive_change_reads_the_corpus_against_the_deployment_snapshot() {
     let found = destructive(&kitchen, &without);
     assert_eq!(found.len(), 1, "{found:#?}");
     assert!(found[0].message.contains("`pages_blocks.item`"), "{}", found[0].message);
+}
+
+/// `trm-ci diff`'s SchemaDiff of `head` against the base `base` (see [`history`]).
+fn schema_diff(base: &str, head: &str) -> trm_ci::model::schema_diff::SchemaDiff {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = history(tmp.path(), base, head);
+    let report = trm_ci::diff::run(&trm_ci::diff::Options { repo: dir, base: Some("HEAD".into()) }).expect("trm-ci diff");
+    assert!(!report.base_missing);
+    report.diff
+}
+
+#[test]
+fn diff_reads_the_corpus_against_the_deployment_snapshot() {
+    use trm_ci::model::schema_diff::What;
+    let deployment = std::fs::read_to_string(root().join("snapshots/snapshot.yaml")).unwrap();
+    let kitchen = corpus();
+
+    // Deployment -> corpus: the same 11 collections, 7 fields and 2 relations go as
+    // snapshot/destructive-change reports, all of them destructive.
+    let d = schema_diff(&deployment, &kitchen);
+    let removed: Vec<&str> = d
+        .changes
+        .iter()
+        .filter(|c| matches!(c.what, What::CollectionRemoved { .. }))
+        .map(|c| c.collection.as_str())
+        .collect();
+    assert_eq!(removed.len(), 11, "{removed:?}");
+    assert!(!removed.contains(&"products"), "products stays: {removed:?}");
+    assert!(d.changes.iter().filter(|c| matches!(c.what, What::CollectionRemoved { .. })).all(|c| c.destructive));
+    // The corpus's folders come in without a table; its tables with one.
+    for folder in ["website", "content", "shop"] {
+        let c = d.changes.iter().find(|c| c.collection == folder && c.field.is_none() && matches!(c.what, What::CollectionAdded { .. }));
+        assert_eq!(c.map(|c| &c.what), Some(&What::CollectionAdded { table: false }), "folder {folder}");
+    }
+    let articles = d.changes.iter().find(|c| c.collection == "articles" && c.field.is_none());
+    assert_eq!(articles.map(|c| &c.what), Some(&What::CollectionAdded { table: true }));
+    // A many-to-any relation is added with no related collection.
+    assert!(
+        d.changes.iter().any(|c| c.collection == "pages_blocks"
+            && c.field.as_deref() == Some("item")
+            && c.what == What::RelationAdded { related_collection: None }),
+        "{:#?}",
+        d.changes.iter().filter(|c| c.collection == "pages_blocks").collect::<Vec<_>>()
+    );
+    // Destructive: the 11 collections and the 7 fields (their data goes). The 2 relations
+    // removed with those fields are listed, but dropping a constraint loses no rows.
+    let relations_removed = d.changes.iter().filter(|c| matches!(c.what, What::RelationRemoved { .. })).count();
+    assert_eq!(relations_removed, 2);
+    assert_eq!(d.destructive(), 11 + 7, "{:#?}", d.destructive_first());
+
+    // Corpus -> deployment: the folders go without dropping a table.
+    let d = schema_diff(&kitchen, &deployment);
+    for folder in ["website", "content", "shop"] {
+        let c = d.changes.iter().find(|c| c.collection == folder && c.field.is_none()).expect(folder);
+        assert!(matches!(c.what, What::CollectionRemoved { table: false, .. }), "{folder}: {:?}", c.what);
+    }
+    // The same corpus on both sides: nothing.
+    assert!(schema_diff(&kitchen, &kitchen).is_empty());
 }
 
 /// The schema step (scripts/schema-apply.mjs, through the real entrypoint) applies the
