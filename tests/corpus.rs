@@ -85,13 +85,7 @@ fn history(tmp: &Path, base: &str, head: &str) -> PathBuf {
     let dir = tmp.join("repo");
     std::fs::create_dir_all(&dir).unwrap();
     deployment_with(&dir, base);
-    let r = git2::Repository::init(&dir).unwrap();
-    let mut index = r.index().unwrap();
-    index.add_all(["*"], git2::IndexAddOption::DEFAULT, None).unwrap();
-    index.write().unwrap();
-    let tree = r.find_tree(index.write_tree().unwrap()).unwrap();
-    let sig = git2::Signature::now("corpus", "corpus@example.invalid").unwrap();
-    r.commit(Some("HEAD"), &sig, &sig, "base", &tree, &[]).unwrap();
+    common::init_and_commit_all(&dir, "base");
     std::fs::write(dir.join("snapshots/snapshot.yaml"), head).unwrap();
     dir
 }

@@ -25,13 +25,7 @@ pub fn materialise(fixture: &Path) -> (tempfile::TempDir, PathBuf, Option<String
     let head = fixture.join("head");
     if base.is_dir() && head.is_dir() {
         copy_tree(&base, &repo);
-        let r = git2::Repository::init(&repo).unwrap();
-        let mut index = r.index().unwrap();
-        index.add_all(["*"], git2::IndexAddOption::DEFAULT, None).unwrap();
-        index.write().unwrap();
-        let tree = r.find_tree(index.write_tree().unwrap()).unwrap();
-        let sig = git2::Signature::now("fixture", "fixture@example.invalid").unwrap();
-        r.commit(Some("HEAD"), &sig, &sig, "base", &tree, &[]).unwrap();
+        common::init_and_commit_all(&repo, "base");
         // Replace the work tree by head/.
         for e in std::fs::read_dir(&repo).unwrap() {
             let e = e.unwrap();

@@ -949,9 +949,17 @@ mod tests {
 
     /// Every dockerfile/* finding for this Dockerfile, as "rule line: message".
     fn lint(dockerfile: &str) -> Vec<String> {
+        lint_files(dockerfile, &[])
+    }
+
+    /// Like `lint`, with more files in the repository (path, text).
+    fn lint_files(dockerfile: &str, extra: &[(&str, &str)]) -> Vec<String> {
         let cfg = Config::default();
         let mut files = Artifacts::default();
         files.files.insert("Dockerfile".into(), SourceFile::new("Dockerfile", dockerfile.as_bytes().to_vec(), None));
+        for (path, text) in extra {
+            files.files.insert(path.to_string(), SourceFile::new(*path, text.as_bytes().to_vec(), None));
+        }
         let head = Project::parse(files, &cfg.paths);
         let ctx = Context { head: &head, base: None, config: &cfg };
         let mut out = Vec::new();
@@ -993,19 +1001,7 @@ ENTRYPOINT [\"/directus/entrypoint.sh\"]
 
     /// Like `lint`, with a db-post/ directory holding one migration.
     fn lint_with_post(dockerfile: &str) -> Vec<String> {
-        let cfg = Config::default();
-        let mut files = Artifacts::default();
-        files.files.insert("Dockerfile".into(), SourceFile::new("Dockerfile", dockerfile.as_bytes().to_vec(), None));
-        files.files.insert("db-post/0001_x.sql".into(), SourceFile::new("db-post/0001_x.sql", b"SELECT 1;\n".to_vec(), None));
-        let head = Project::parse(files, &cfg.paths);
-        let ctx = Context { head: &head, base: None, config: &cfg };
-        let mut out = Vec::new();
-        for r in RULES {
-            let mut e = Emitter::default();
-            (r.check)(&ctx, &mut e);
-            out.extend(e.out.into_iter().map(|f| format!("{} {}: {}", r.id, f.span.map(|s| s.line).unwrap_or(0), f.message)));
-        }
-        out
+        lint_files(dockerfile, &[("db-post/0001_x.sql", "SELECT 1;\n")])
     }
 
     #[test]

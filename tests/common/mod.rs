@@ -16,3 +16,16 @@ pub fn copy_tree(from: &Path, to: &Path) {
         }
     }
 }
+
+/// `git init` in `repo` and one commit of everything in its work tree (the
+/// base of a fixture history).
+#[allow(dead_code)] // not every test crate that shares this module commits
+pub fn init_and_commit_all(repo: &Path, message: &str) {
+    let r = git2::Repository::init(repo).unwrap();
+    let mut index = r.index().unwrap();
+    index.add_all(["*"], git2::IndexAddOption::DEFAULT, None).unwrap();
+    index.write().unwrap();
+    let tree = r.find_tree(index.write_tree().unwrap()).unwrap();
+    let sig = git2::Signature::now("fixture", "fixture@example.invalid").unwrap();
+    r.commit(Some("HEAD"), &sig, &sig, message, &tree, &[]).unwrap();
+}
