@@ -14,22 +14,10 @@
 //     tests/fixtures/snapshots/real-11.17.4-kitchen-sink.yaml
 //
 //   node kitchen-sink-model.mjs URL ADMIN_EMAIL ADMIN_PASSWORD
-const [url, email, password] = process.argv.slice(2);
-if (!url || !email || !password) {
-  console.error('usage: node kitchen-sink-model.mjs URL ADMIN_EMAIL ADMIN_PASSWORD');
-  process.exit(2);
-}
+import { args, client } from './directus-rest.mjs';
 
-async function call(method, path, body, token) {
-  const res = await fetch(url + path, {
-    method,
-    headers: { 'content-type': 'application/json', ...(token ? { authorization: `Bearer ${token}` } : {}) },
-    body: body === undefined ? undefined : JSON.stringify(body),
-  });
-  const text = await res.text();
-  if (!res.ok) throw new Error(`${method} ${path}: HTTP ${res.status}: ${text}`);
-  return text ? JSON.parse(text) : null;
-}
+const { url, email, password } = args('kitchen-sink-model.mjs');
+const call = client(url);
 
 const login = await call('POST', '/auth/login', { email, password });
 const token = login.data.access_token;

@@ -7,22 +7,10 @@
 //   node snapshot-model.mjs URL ADMIN_EMAIL ADMIN_PASSWORD
 //
 // Domain: a small shop back office -- catalogue, customers, orders, invoicing, shipping.
-const [url, email, password] = process.argv.slice(2);
-if (!url || !email || !password) {
-  console.error('usage: node snapshot-model.mjs URL ADMIN_EMAIL ADMIN_PASSWORD');
-  process.exit(2);
-}
+import { args, client } from './directus-rest.mjs';
 
-async function call(method, path, body, token) {
-  const res = await fetch(url + path, {
-    method,
-    headers: { 'content-type': 'application/json', ...(token ? { authorization: `Bearer ${token}` } : {}) },
-    body: body === undefined ? undefined : JSON.stringify(body),
-  });
-  const text = await res.text();
-  if (!res.ok) throw new Error(`${method} ${path}: HTTP ${res.status}: ${text}`);
-  return text ? JSON.parse(text) : null;
-}
+const { url, email, password } = args('snapshot-model.mjs');
+const call = client(url);
 
 // --- field builders ------------------------------------------------------------------
 const intId = () => ({
