@@ -1407,6 +1407,12 @@ fn table_refs(src: &SourceFile, c: &Cursor) -> Vec<TableRef> {
     // Tokens that look like FROM/USING but belong to the statement itself.
     let mut skip: Vec<usize> = Vec::new();
     let push = |out: &mut Vec<TableRef>, table: TableName, role: TableRole| out.push(TableRef { table, role, if_exists: false });
+    // The table named right after the first top-level `word` from token `from` on.
+    let on_table = |out: &mut Vec<TableRef>, from: usize, word: &str| {
+        if let Some((n, _)) = top_word_after(c, from, word).and_then(|k| c.name(src, k + 1)) {
+            push(out, n, TableRole::On);
+        }
+    };
     match w0.as_str() {
         "create" => {
             let mut i = 1;
@@ -1475,28 +1481,12 @@ fn table_refs(src: &SourceFile, c: &Cursor) -> Vec<TableRef> {
                     }
                 }
                 "policy" => {
-                    if let Some(k) = top_word_after(c, i + 1, "on") {
-                        if let Some((n, _)) = c.name(src, k + 1) {
-                            push(&mut out, n, TableRole::On);
-                        }
-                    }
+                    on_table(&mut out, i + 1, "on");
                     scan = Some(false); // subqueries in USING (…) / WITH CHECK (…)
                 }
-                "rule" => {
-                    // CREATE RULE name AS ON event TO table …
-                    if let Some(k) = top_word_after(c, i + 1, "to") {
-                        if let Some((n, _)) = c.name(src, k + 1) {
-                            push(&mut out, n, TableRole::On);
-                        }
-                    }
-                }
-                "statistics" => {
-                    if let Some(k) = top_word_after(c, i + 1, "from") {
-                        if let Some((n, _)) = c.name(src, k + 1) {
-                            push(&mut out, n, TableRole::On);
-                        }
-                    }
-                }
+                // CREATE RULE name AS ON event TO table …
+                "rule" => on_table(&mut out, i + 1, "to"),
+                "statistics" => on_table(&mut out, i + 1, "from"),
                 _ => {} // functions, procedures (their bodies are strings), types, schemas, …
             }
         }
