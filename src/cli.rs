@@ -1,5 +1,5 @@
-//! The command line (clap). main.rs maps each command to its module and
-//! exit code.
+//! The command line (clap): every argument struct, nothing else. The command layer
+//! (src/commands/) turns each into its module's options.
 
 use std::path::PathBuf;
 
@@ -34,9 +34,9 @@ pub enum Command {
     #[command(subcommand)]
     Hook(HookCommand),
     /// Build the image through the Docker Engine API and report its layers and size.
-    Build(crate::docker::BuildArgs),
+    Build(BuildArgs),
     /// Boot the image against a real Postgres: cold, warm, faults, image facts.
-    Smoke(crate::docker::SmokeArgs),
+    Smoke(SmokeArgs),
 }
 
 #[derive(Debug, clap::Args)]
@@ -93,4 +93,64 @@ pub enum HookCommand {
         #[arg(long)]
         force: bool,
     },
+}
+
+/// Arguments of `trm-ci build`.
+#[derive(Debug, Clone, clap::Args)]
+pub struct BuildArgs {
+    /// The repository holding the Dockerfile (the build context, filtered by its .dockerignore).
+    #[arg(long, default_value = ".")]
+    pub repo: PathBuf,
+    /// Tag of the built image.
+    #[arg(long, default_value = "trm-directus:dev")]
+    pub tag: String,
+    /// Fail (exit 1) when the image is larger: 600MB, 1.2GB, 25MiB, or bytes.
+    #[arg(long, default_value = "600MB")]
+    pub max_size: String,
+    /// Write the results document (with the build stage) as JSON to FILE.
+    #[arg(long, value_name = "FILE")]
+    pub json: Option<PathBuf>,
+    /// The Dockerfile, relative to --repo.
+    #[arg(long, default_value = "Dockerfile")]
+    pub dockerfile: String,
+    /// Build without the layer cache.
+    #[arg(long)]
+    pub no_cache: bool,
+}
+
+/// Arguments of `trm-ci smoke`.
+#[derive(Debug, Clone, clap::Args)]
+pub struct SmokeArgs {
+    /// The repository: its migrations, snapshot and Dockerfile (where its trm-ci.toml's [paths]
+    /// put them) are read for the expectations.
+    #[arg(long, default_value = ".")]
+    pub repo: PathBuf,
+    /// The image to boot (built by `trm-ci build`).
+    #[arg(long, default_value = "trm-directus:dev")]
+    pub image: String,
+    /// The PostgreSQL image; it must honour POSTGRES_USER, POSTGRES_PASSWORD and POSTGRES_DB.
+    #[arg(long, default_value = "postgres:16-alpine")]
+    pub postgres_image: String,
+    /// Write the results document (with the smoke stage) as JSON to FILE.
+    #[arg(long, value_name = "FILE")]
+    pub json: Option<PathBuf>,
+    /// Leave the containers and the network for debugging, and print how to remove them.
+    #[arg(long)]
+    pub keep: bool,
+    /// Run only these scenarios (comma separated): cold, warm, db-init-fault, schema-fault, image-facts.
+    #[arg(long, value_delimiter = ',')]
+    pub only: Vec<String>,
+    /// Also time the base image's own plain boot (bootstrap then start; no db-init, no schema) on
+    /// the same machine, and report the cold and warm ratios against it.
+    #[arg(long)]
+    pub baseline: bool,
+    /// The base image for --baseline (default: the FROM of the repository's Dockerfile).
+    #[arg(long)]
+    pub base_image: Option<String>,
+    /// Seconds a boot may take to become healthy before the scenario fails.
+    #[arg(long, default_value_t = 180)]
+    pub boot_timeout: u64,
+    /// Seconds a container may take to exit after Postgres is killed under it.
+    #[arg(long, default_value_t = 90)]
+    pub fault_timeout: u64,
 }

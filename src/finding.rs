@@ -1,9 +1,9 @@
 //! Finding, Severity, Span: the one type every rule returns. Renderers turn
 //! a list of findings into human, JSON, SARIF or GitHub output.
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Severity {
     Warning,
@@ -34,10 +34,14 @@ pub struct Span {
     pub len: usize,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+/// In the results document a finding is `rule`, `severity`, `file`, `line`, `column`,
+/// `end_line`, `end_column`, `message`, `help` (docs/json-output.md); the byte offsets of its
+/// span are not written, so a finding read back has them 0.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(into = "FindingRecord", from = "FindingRecord")]
 pub struct Finding {
-    /// Stable rule id, `area/name`.
-    pub rule: &'static str,
+    /// Stable rule id, `area/name` (owned, so a finding read back from a document is one).
+    pub rule: String,
     pub severity: Severity,
     /// Repository-relative path, `/`-separated.
     pub file: String,
@@ -46,6 +50,53 @@ pub struct Finding {
     pub message: String,
     /// What to do about it.
     pub help: String,
+}
+
+/// A [`Finding`] as the results document writes it.
+#[derive(Serialize, Deserialize)]
+struct FindingRecord {
+    rule: String,
+    severity: Severity,
+    file: String,
+    line: Option<u32>,
+    column: Option<u32>,
+    end_line: Option<u32>,
+    end_column: Option<u32>,
+    message: String,
+    help: String,
+}
+
+impl From<Finding> for FindingRecord {
+    fn from(f: Finding) -> FindingRecord {
+        FindingRecord {
+            rule: f.rule,
+            severity: f.severity,
+            file: f.file,
+            line: f.span.map(|s| s.line),
+            column: f.span.map(|s| s.col),
+            end_line: f.span.map(|s| s.end_line),
+            end_column: f.span.map(|s| s.end_col),
+            message: f.message,
+            help: f.help,
+        }
+    }
+}
+
+impl From<FindingRecord> for Finding {
+    fn from(r: FindingRecord) -> Finding {
+        let span = match (r.line, r.column) {
+            (Some(line), Some(col)) => Some(Span {
+                line,
+                col,
+                end_line: r.end_line.unwrap_or(line),
+                end_col: r.end_column.unwrap_or(col),
+                offset: 0,
+                len: 0,
+            }),
+            _ => None,
+        };
+        Finding { rule: r.rule, severity: r.severity, file: r.file, span, message: r.message, help: r.help }
+    }
 }
 
 impl Finding {

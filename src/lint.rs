@@ -46,7 +46,14 @@ pub struct Report {
     /// The text of every file that has a finding, for code frames.
     pub sources: BTreeMap<String, String>,
     pub files_checked: usize,
+    /// The base revision's description (how it was chosen), when there was one.
     pub base: Option<String>,
+    /// The repository root the run resolved (None only in hand-made reports).
+    pub root: Option<PathBuf>,
+    /// The commit HEAD points at, when in git.
+    pub head: Option<String>,
+    /// The base commit, when there was one.
+    pub base_revision: Option<String>,
 }
 
 impl Report {
@@ -91,19 +98,20 @@ pub fn run(opts: &Options) -> Result<Report, String> {
         repo::from_worktree(&root, paths)?
     };
     let mut notes = Vec::new();
-    let (base_files, base_desc) = match &git {
+    let head_revision = git.as_ref().and_then(repo::head_commit);
+    let (base_files, base_desc, base_revision) = match &git {
         None => {
             if let Some(b) = &opts.base {
                 return Err(format!("--base {b}: {} is not inside a git repository", root.display()));
             }
             notes.push("not a git repository: rules that compare with the base were skipped".to_string());
-            (None, None)
+            (None, None, None)
         }
         Some(g) => match repo::resolve_base(g, opts.base.as_deref())? {
-            Ok(b) => (Some(repo::from_tree(g, b.tree, paths)?), Some(b.description)),
+            Ok(b) => (Some(repo::from_tree(g, b.tree, paths)?), Some(b.description), Some(b.commit)),
             Err(why) => {
                 notes.push(format!("no base to compare with ({why}): rules that compare with the base were skipped"));
-                (None, None)
+                (None, None, None)
             }
         },
     };
@@ -137,7 +145,7 @@ pub fn run(opts: &Options) -> Result<Report, String> {
             o.file
         ));
     }
-    findings.sort_by(|a, b| (&a.file, a.line(), a.col(), a.rule).cmp(&(&b.file, b.line(), b.col(), b.rule)));
+    findings.sort_by(|a, b| (&a.file, a.line(), a.col(), &a.rule).cmp(&(&b.file, b.line(), b.col(), &b.rule)));
 
     let mut sources = BTreeMap::new();
     for f in &findings {
@@ -147,7 +155,17 @@ pub fn run(opts: &Options) -> Result<Report, String> {
             }
         }
     }
-    Ok(Report { findings, omitted, notes, sources, files_checked: head.files.files.len(), base: base_desc })
+    Ok(Report {
+        findings,
+        omitted,
+        notes,
+        sources,
+        files_checked: head.files.files.len(),
+        base: base_desc,
+        root: Some(root),
+        head: head_revision,
+        base_revision,
+    })
 }
 
 /// Runs every enabled rule over the models, then applies the inline ignores.
@@ -175,7 +193,7 @@ pub fn run_rules(ctx: &Context) -> (Vec<Finding>, Vec<Omitted>) {
         (rule.check)(ctx, &mut e);
         omitted.extend(e.omitted.into_iter().map(|(file, count)| Omitted { rule: rule.id, severity, file, count }));
         findings.extend(e.out.into_iter().map(|r| Finding {
-            rule: rule.id,
+            rule: rule.id.to_string(),
             severity,
             file: r.file,
             span: r.span,
@@ -200,7 +218,7 @@ pub fn apply_ignores(head: &Project, config: &Config, mut findings: Vec<Finding>
             if s.file == f.file
                 && span.line >= s.first_line
                 && span.line <= s.last_line
-                && s.rules.iter().any(|r| r == f.rule)
+                && s.rules.iter().any(|r| *r == f.rule)
             {
                 used[i] = true;
                 keep = false;
@@ -220,7 +238,7 @@ pub fn apply_ignores(head: &Project, config: &Config, mut findings: Vec<Finding>
                 format!("`trm-ci: ignore=` names unknown rule {}", unknown.iter().map(|u| format!("`{u}`")).collect::<Vec<_>>().join(", "))
             };
             findings.push(Finding {
-                rule: "lint/unused-ignore",
+                rule: "lint/unused-ignore".into(),
                 severity: sev,
                 file: s.file.clone(),
                 span: Some(s.span),

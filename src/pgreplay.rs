@@ -114,7 +114,7 @@ pub fn replay_with(head: &Project, url: &str, cfg: &Config, psql: &Path) -> Resu
     Ok(errors
         .into_iter()
         .map(|e| Finding {
-            rule: RULE,
+            rule: RULE.into(),
             severity,
             file: e.file,
             span: e.span,

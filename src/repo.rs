@@ -219,10 +219,17 @@ pub fn workdir(repo: &Repository) -> Option<PathBuf> {
     repo.workdir().map(Path::to_path_buf)
 }
 
+/// The commit HEAD points at (40 hex digits); None on an unborn branch.
+pub fn head_commit(repo: &Repository) -> Option<String> {
+    repo.head().ok()?.target().map(|o| o.to_string())
+}
+
 /// The base the base-dependent rules compare against.
 #[derive(Debug, Clone)]
 pub struct Base {
     pub tree: Oid,
+    /// The base commit, 40 hex digits.
+    pub commit: String,
     /// How it was chosen, e.g. `origin/main (merge-base 1a2b3c4)`.
     pub description: String,
 }
@@ -239,6 +246,7 @@ pub fn resolve_base(repo: &Repository, explicit: Option<&str>) -> Result<Result<
         let commit = obj.peel_to_commit().map_err(|_| format!("--base {r}: does not name a commit"))?;
         return Ok(Ok(Base {
             tree: commit.tree_id(),
+            commit: commit.id().to_string(),
             description: format!("{r} ({})", short(commit.id())),
         }));
     }
@@ -269,7 +277,7 @@ fn merge_base_with(repo: &Repository, name: &str) -> Option<Base> {
     let head = repo.head().ok()?.peel_to_commit().ok()?;
     let mb = repo.merge_base(head.id(), other.id()).ok()?;
     let commit = repo.find_commit(mb).ok()?;
-    Some(Base { tree: commit.tree_id(), description: format!("{name} (merge-base {})", short(mb)) })
+    Some(Base { tree: commit.tree_id(), commit: mb.to_string(), description: format!("{name} (merge-base {})", short(mb)) })
 }
 
 fn short(oid: Oid) -> String {

@@ -191,6 +191,34 @@ fn every_format_renders_the_finding() {
 }
 
 #[test]
+fn lint_json_is_the_results_document_and_reads_back() {
+    let (_t, repo) = unreadable_repo(false);
+    git(&repo, &["init", "-q", "-b", "main"]);
+    git(&repo, &["add", "-A"]);
+    git(&repo, &["commit", "-q", "-m", "one"]);
+    let out = trm(&repo, &["lint", "--format", "json", "--base", "HEAD"]);
+    assert_eq!(code(&out), 1);
+    let doc: trm_ci::results::Results = serde_json::from_slice(&out.stdout).expect("the document reads back");
+    assert_eq!(doc.version, trm_ci::results::VERSION);
+    let head = doc.head.as_deref().expect("the head revision");
+    assert!(head.len() == 40 && head.chars().all(|c| c.is_ascii_hexdigit()), "{head}");
+    assert_eq!(doc.base_revision.as_deref(), Some(head), "--base HEAD is the head commit");
+    assert!(doc.base.as_deref().is_some_and(|b| b.starts_with("HEAD (")), "{:?}", doc.base);
+    assert_eq!(doc.repository.as_deref().map(Path::new), Some(repo.canonicalize().unwrap().as_path()));
+    let lint = doc.lint.as_ref().expect("the lint stage");
+    assert_eq!(lint.summary.errors, 1);
+    assert_eq!(lint.findings[0].rule, "lint/unreadable-file");
+    assert_eq!(lint.findings[0].file, "db-init/0002_blob.sql");
+    assert_eq!(doc.stages.len(), 1);
+    assert_eq!(doc.stages[0].name, trm_ci::results::StageName::Lint);
+    assert!(!doc.stages[0].ok);
+    assert!(doc.build.is_none() && doc.smoke.is_none() && doc.upgrade.is_none());
+    // Written again, it is the same document.
+    let again = trm_ci::render::json::render(&doc);
+    assert_eq!(again, stdout(&out));
+}
+
+#[test]
 fn output_writes_the_file_and_nothing_on_stdout() {
     let (_t, repo) = unreadable_repo(false);
     let out = trm(&repo, &["lint", "--format", "json", "--output", "out/report.json"]);

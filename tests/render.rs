@@ -11,6 +11,7 @@ use serde_json::Value;
 use trm_ci::finding::{Finding, Severity};
 use trm_ci::lint::Report;
 use trm_ci::render::{self, Format};
+use trm_ci::results::Results;
 use trm_ci::source::SourceFile;
 
 const MIGRATION: &str = "-- 0003: drop the old table\nCREATE TABLE café (\n  id int\n);\nDROP TABLE legacy;\nDELETE FROM orders;\n";
@@ -24,7 +25,7 @@ fn span_of(src: &SourceFile, needle: &str) -> trm_ci::finding::Span {
 }
 
 fn finding(rule: &'static str, severity: Severity, file: &str, span: Option<trm_ci::finding::Span>, message: &str, help: &str) -> Finding {
-    Finding { rule, severity, file: file.into(), span, message: message.into(), help: help.into() }
+    Finding { rule: rule.into(), severity, file: file.into(), span, message: message.into(), help: help.into() }
 }
 
 fn report() -> Report {
@@ -103,13 +104,18 @@ fn report() -> Report {
         notes: vec!["no base to compare with: rules that compare with the base were skipped".into()],
         sources,
         files_checked: 7,
-        base: None,
+        ..Default::default()
     }
+}
+
+/// The results document of that report (the lint stage only, as `lint` writes it).
+fn doc() -> Results {
+    Results::from_lint(report())
 }
 
 #[test]
 fn human_without_colour() {
-    let out = render::render(&report(), Format::Human, false);
+    let out = render::render(&doc(), Format::Human, false);
     assert!(!out.contains('\u{1b}'), "ANSI escape in non-terminal output:\n{out}");
     assert!(out.ends_with("5 errors, 2 warnings in 7 files\n"), "{out}");
     insta::assert_snapshot!("human", out);
@@ -117,8 +123,8 @@ fn human_without_colour() {
 
 #[test]
 fn human_with_colour_has_escapes_and_the_same_text() {
-    let plain = render::render(&report(), Format::Human, false);
-    let coloured = render::render(&report(), Format::Human, true);
+    let plain = render::render(&doc(), Format::Human, false);
+    let coloured = render::render(&doc(), Format::Human, true);
     assert!(coloured.contains('\u{1b}'));
     assert_eq!(strip_ansi(&coloured), plain);
 }
@@ -126,12 +132,12 @@ fn human_with_colour_has_escapes_and_the_same_text() {
 #[test]
 fn human_for_no_findings_is_the_summary() {
     let r = Report { files_checked: 1, ..Default::default() };
-    assert_eq!(render::render(&r, Format::Human, false), "0 errors, 0 warnings in 1 file\n");
+    assert_eq!(render::render(&Results::from_lint(r), Format::Human, false), "0 errors, 0 warnings in 1 file\n");
 }
 
 #[test]
 fn json() {
-    let out = render::render(&report(), Format::Json, false);
+    let out = render::render(&doc(), Format::Json, false);
     let v: Value = serde_json::from_str(&out).unwrap();
     assert_eq!(v["version"], 1);
     assert_eq!(v["summary"]["errors"], 5);
@@ -142,7 +148,7 @@ fn json() {
 
 #[test]
 fn github() {
-    let out = render::render(&report(), Format::Github, false);
+    let out = render::render(&doc(), Format::Github, false);
     for line in out.lines().filter(|l| l.starts_with("::")) {
         // One command per line: no raw CR/LF survived escaping.
         assert!(!line.contains('\r'));
@@ -154,7 +160,7 @@ fn github() {
 }
 
 fn sarif_value() -> Value {
-    serde_json::from_str(&render::render(&report(), Format::Sarif, false)).unwrap()
+    serde_json::from_str(&render::render(&doc(), Format::Sarif, false)).unwrap()
 }
 
 #[test]
@@ -243,7 +249,7 @@ fn a_frame_on_a_500_kb_line_is_a_window_around_the_span() {
     assert_eq!(span.line, 2);
     let f = finding("migrations/destructive", Severity::Error, &src.path, Some(span), "the needle", "remove it");
     let r = Report { findings: vec![f], sources: BTreeMap::from([(src.path.clone(), text.clone())]), files_checked: 1, ..Default::default() };
-    let out = render::render(&r, Format::Human, false);
+    let out = render::render(&Results::from_lint(r.clone()), Format::Human, false);
     assert!(out.chars().count() < 1500, "{} characters:\n{}", out.chars().count(), &out[..out.len().min(3000)]);
     assert!(out.contains("NEEDLE_HERE"), "{out}");
     assert!(out.contains("…xxx") && out.contains("yyy…"), "{out}");
@@ -254,7 +260,7 @@ fn a_frame_on_a_500_kb_line_is_a_window_around_the_span() {
     // The long line is a neighbour: it is cut short, the finding's own line is whole.
     let f = finding("migrations/destructive", Severity::Error, &src.path, Some(span_of(&src, "SELECT 1")), "a select", "keep it");
     let r = Report { findings: vec![f], sources: BTreeMap::from([(src.path.clone(), text)]), files_checked: 1, ..Default::default() };
-    let out = render::render(&r, Format::Human, false);
+    let out = render::render(&Results::from_lint(r.clone()), Format::Human, false);
     assert!(out.chars().count() < 1000, "{out}");
     assert!(out.contains("[db-init/0009_blob.sql:3:1]") && out.contains("INSERT INTO app.blob VALUES ('xxx"), "{out}");
 
@@ -291,7 +297,7 @@ fn capped_report() -> Report {
         notes: vec!["`snapshot/schema`: 250 more findings in snapshots/snapshot.yaml left out (100 shown); fix those and run again to see the rest".into()],
         sources: BTreeMap::from([(snap.path.clone(), snap.text().unwrap().to_string())]),
         files_checked: 1,
-        base: None,
+        ..Default::default()
     }
 }
 
@@ -299,23 +305,23 @@ fn capped_report() -> Report {
 fn cap_human_counts_what_was_left_out_and_no_note_is_a_finding() {
     let r = capped_report();
     assert_eq!(r.exit_code(), 1);
-    let out = render::render(&r, Format::Human, false);
+    let out = render::render(&Results::from_lint(r.clone()), Format::Human, false);
     assert!(out.ends_with("100 errors, 0 warnings in 1 file (250 more errors left out)\n"), "{}", &out[out.len() - 200..]);
     assert_eq!(out.matches("snapshot/schema").count(), 100, "one frame per reported finding, none for the count");
     // Only left-out findings: the count still decides the exit code.
     let only = Report { findings: Vec::new(), ..capped_report() };
     assert_eq!(only.exit_code(), 1);
-    assert!(render::render(&only, Format::Human, false).ends_with("0 errors, 0 warnings in 1 file (250 more errors left out)\n"));
+    assert!(render::render(&Results::from_lint(only.clone()), Format::Human, false).ends_with("0 errors, 0 warnings in 1 file (250 more errors left out)\n"));
     let w = Report {
         omitted: vec![trm_ci::lint::Omitted { severity: Severity::Warning, count: 1, ..capped_report().omitted[0].clone() }],
         ..capped_report()
     };
-    assert!(render::render(&w, Format::Human, false).ends_with("100 errors, 0 warnings in 1 file (1 more warning left out)\n"));
+    assert!(render::render(&Results::from_lint(w.clone()), Format::Human, false).ends_with("100 errors, 0 warnings in 1 file (1 more warning left out)\n"));
 }
 
 #[test]
 fn cap_json_counts_what_was_left_out() {
-    let v: Value = serde_json::from_str(&render::render(&capped_report(), Format::Json, false)).unwrap();
+    let v: Value = serde_json::from_str(&render::render(&Results::from_lint(capped_report()), Format::Json, false)).unwrap();
     assert_eq!(v["summary"]["errors"], 100);
     assert_eq!(v["summary"]["omitted_errors"], 250);
     assert_eq!(v["summary"]["omitted_warnings"], 0);
@@ -327,7 +333,7 @@ fn cap_json_counts_what_was_left_out() {
 
 #[test]
 fn cap_sarif_counts_what_was_left_out_and_stays_valid() {
-    let doc: Value = serde_json::from_str(&render::render(&capped_report(), Format::Sarif, false)).unwrap();
+    let doc: Value = serde_json::from_str(&render::render(&Results::from_lint(capped_report()), Format::Sarif, false)).unwrap();
     let run = &doc["runs"][0];
     assert_eq!(run["results"].as_array().unwrap().len(), 100);
     let notes = run["invocations"][0]["toolExecutionNotifications"].as_array().unwrap();
@@ -343,7 +349,7 @@ fn cap_sarif_counts_what_was_left_out_and_stays_valid() {
 
 #[test]
 fn cap_github_counts_what_was_left_out() {
-    let out = render::render(&capped_report(), Format::Github, false);
+    let out = render::render(&Results::from_lint(capped_report()), Format::Github, false);
     assert_eq!(out.lines().filter(|l| l.starts_with("::error ")).count(), 100);
     assert!(out.lines().any(|l| l.starts_with("::notice title=trm-ci::") && l.contains("250 more findings")), "{out}");
     assert!(out.ends_with("trm-ci: 100 errors, 0 warnings in 1 file (250 more errors left out)\n"), "{}", &out[out.len() - 200..]);

@@ -131,7 +131,11 @@ fn smoke_build_reports_and_enforces_max_size() {
     for want in ["Step 1/", "added over the base", "layers over the base", "cache "] {
         assert!(stdout.contains(want), "build output mentions {want:?}");
     }
-    let v: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(json.path()).unwrap()).unwrap();
+    let doc: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(json.path()).unwrap()).unwrap();
+    // The results document with the build stage.
+    assert_eq!(doc["version"], 1);
+    assert_eq!(doc["stages"][0]["name"], "build");
+    let v = &doc["build"];
     assert_eq!(v["ok"], true);
     assert!(v["image_id"].as_str().is_some_and(|s| s.starts_with("sha256:")));
     assert!(v["total_size"].as_i64().unwrap() > 0);
@@ -180,7 +184,12 @@ fn smoke_five_scenarios_pass() {
     let out = smoke(&repo_root(), TAG, &["--json", &jpath]);
     let stdout = text(&out.stdout);
     assert_eq!(out.status.code(), Some(0), "smoke with {pg} failed; see the output above");
-    let v: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(json.path()).unwrap()).unwrap();
+    let doc: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(json.path()).unwrap()).unwrap();
+    // The results document with the smoke stage; it reads back.
+    let back: trm_ci::results::Results = serde_json::from_value(doc.clone()).expect("the document reads back");
+    assert!(back.smoke.as_ref().is_some_and(|s| s.ok));
+    assert_eq!(doc["stages"][0]["name"], "smoke");
+    let v = &doc["smoke"];
     let names: Vec<&str> = v["scenarios"].as_array().unwrap().iter().map(|s| s["name"].as_str().unwrap()).collect();
     assert_eq!(names, ["cold", "warm", "image-facts", "db-init-fault", "schema-fault"]);
     for s in v["scenarios"].as_array().unwrap() {

@@ -1,55 +1,30 @@
 //! `trm-ci build`: the context, the classic-builder build through `/build`, and the size report.
 
 use super::engine::{fmt_size, short_err};
-use super::BuildArgs;
+use crate::progress::Progress;
+use crate::results::{Build, BuildStep, Layer};
 use bollard::query_parameters::BuildImageOptionsBuilder;
 use bollard::Docker;
 use futures_util::StreamExt;
-use serde::Serialize;
-use std::io::{IsTerminal, Write};
-use std::path::Path;
+use std::path::PathBuf;
 use std::time::Instant;
 
-/// One build step as seen in the builder's stream.
-#[derive(Debug, Clone, Serialize)]
-pub struct Step {
-    pub number: usize,
-    pub instruction: String,
-    pub cached: bool,
-    pub seconds: f64,
-    #[serde(skip)]
-    pub output: Vec<String>,
-}
-
-/// One layer of the built image that the base image does not have.
-#[derive(Debug, Clone, Serialize)]
-pub struct Layer {
-    /// The Dockerfile instruction of the step that made the layer, when the stream showed it.
-    pub instruction: Option<String>,
-    pub created_by: String,
-    pub size: i64,
-}
-
-/// The build report (`--json`).
-#[derive(Debug, Clone, Serialize, Default)]
-pub struct BuildReport {
-    pub ok: bool,
+/// What `trm-ci build` is run with.
+#[derive(Debug, Clone)]
+pub struct Options {
+    /// The build context (filtered by its .dockerignore).
+    pub repo: PathBuf,
+    /// Tag of the built image.
     pub tag: String,
-    pub image_id: Option<String>,
-    pub base_image: Option<String>,
-    pub total_size: Option<i64>,
-    pub base_size: Option<i64>,
-    pub added_size: Option<i64>,
+    /// Bytes; a bigger image fails the build report.
     pub max_size: u64,
-    pub over_max_size: bool,
-    pub build_seconds: f64,
-    pub context_files: usize,
-    pub context_bytes: u64,
-    pub steps: Vec<Step>,
-    pub cached_steps: Vec<usize>,
-    pub layers: Vec<Layer>,
-    pub error: Option<String>,
+    /// The Dockerfile, relative to `repo`.
+    pub dockerfile: String,
+    pub no_cache: bool,
 }
+
+/// How many output lines of the failing step the report keeps.
+const ERROR_OUTPUT_LINES: usize = 30;
 
 /// The base image of the final stage, as the lint's Dockerfile model sees it
 /// (multi-stage `FROM <stage>` chains followed to their root; flags and
@@ -59,27 +34,23 @@ pub fn base_image(dockerfile: &str) -> Option<String> {
     crate::model::dockerfile::Dockerfile::parse(&src).final_base().map(|(_, arg)| arg.text.clone())
 }
 
-/// Tracks the classic builder's text stream.
-struct StreamState {
-    steps: Vec<Step>,
+/// Tracks the classic builder's text stream; shows it through the progress sink.
+struct StreamState<'p> {
+    steps: Vec<BuildStep>,
     step_started: Option<Instant>,
     partial: String,
     image_id: Option<String>,
-    tty: bool,
-    live_line: bool,
+    progress: &'p Progress,
 }
 
-impl StreamState {
+impl StreamState<'_> {
+    fn new(progress: &Progress) -> StreamState<'_> {
+        StreamState { steps: Vec::new(), step_started: None, partial: String::new(), image_id: None, progress }
+    }
+
     fn finish_step(&mut self) {
         if let (Some(t), Some(s)) = (self.step_started.take(), self.steps.last_mut()) {
             s.seconds = t.elapsed().as_secs_f64();
-        }
-    }
-
-    fn clear_live(&mut self) {
-        if self.live_line {
-            out!("\r\x1b[2K");
-            self.live_line = false;
         }
     }
 
@@ -88,9 +59,8 @@ impl StreamState {
         if let Some(rest) = line.strip_prefix("Step ") {
             if let Some((_, instr)) = rest.split_once(" : ") {
                 self.finish_step();
-                self.clear_live();
                 let number = self.steps.len() + 1;
-                self.steps.push(Step {
+                self.steps.push(BuildStep {
                     number,
                     instruction: instr.trim().to_string(),
                     cached: false,
@@ -98,7 +68,7 @@ impl StreamState {
                     output: Vec::new(),
                 });
                 self.step_started = Some(Instant::now());
-                outln!("{line}");
+                self.progress.line(line);
                 return;
             }
         }
@@ -107,8 +77,7 @@ impl StreamState {
             if let Some(s) = self.steps.last_mut() {
                 s.cached = true;
             }
-            self.clear_live();
-            outln!("  (cached)");
+            self.progress.line("  (cached)");
             return;
         }
         if t.starts_with("---> Running in ") || t.starts_with("Removing intermediate container") || t.starts_with("---> ") {
@@ -117,31 +86,18 @@ impl StreamState {
         if let Some(id) = t.strip_prefix("Successfully built ") {
             self.finish_step();
             self.image_id.get_or_insert_with(|| id.to_string());
-            self.clear_live();
-            outln!("{t}");
+            self.progress.line(t);
             return;
         }
         if t.starts_with("Successfully tagged ") {
-            self.clear_live();
-            outln!("{t}");
+            self.progress.line(t);
             return;
         }
         if let Some(s) = self.steps.last_mut() {
             s.output.push(line.to_string());
         }
-        if t.is_empty() {
-            return;
-        }
-        if self.tty {
-            // Compact live display: the step's latest output line, rewritten in place.
-            let width = 100;
-            let shown: String = t.chars().take(width).collect();
-            out!("\r\x1b[2K  \x1b[2m{shown}\x1b[0m");
-            let _ = std::io::stdout().flush();
-            self.live_line = true;
-        } else {
-            outln!("  {line}");
-        }
+        // On a terminal: the step's latest output line, rewritten in place.
+        self.progress.live(line);
     }
 
     fn feed(&mut self, text: &str) {
@@ -158,18 +114,20 @@ impl StreamState {
             self.line(&rest);
         }
         self.finish_step();
-        self.clear_live();
+        self.progress.clear_live();
     }
 }
 
-/// Runs the build; returns the report. `Err` is an environment problem (exit 2).
-pub async fn build(docker: &Docker, args: &BuildArgs, max_size: u64) -> Result<BuildReport, String> {
-    let repo = Path::new(&args.repo);
+/// Runs the build; returns the report (a failed build is a report with `error`). `Err` is an
+/// environment problem (exit 2).
+pub async fn build(docker: &Docker, args: &Options, progress: &Progress) -> Result<Build, String> {
+    let max_size = args.max_size;
+    let repo = args.repo.as_path();
     let dockerfile_path = repo.join(&args.dockerfile);
     let dockerfile = std::fs::read_to_string(&dockerfile_path).map_err(|e| {
         format!("trm-ci build: cannot read {}: {e}; pass --repo DIR pointing at the repository with the Dockerfile", dockerfile_path.display())
     })?;
-    let mut report = BuildReport { tag: args.tag.clone(), max_size, ..Default::default() };
+    let mut report = Build { tag: args.tag.clone(), max_size, ..Default::default() };
     report.base_image = base_image(&dockerfile);
     let base_inspect = match &report.base_image {
         Some(b) if b != "scratch" => match docker.inspect_image(b).await {
@@ -190,13 +148,13 @@ pub async fn build(docker: &Docker, args: &BuildArgs, max_size: u64) -> Result<B
         .map_err(|e| format!("trm-ci build: making the build context from {}: {e}", repo.display()))?;
     report.context_files = ctx.files;
     report.context_bytes = ctx.bytes;
-    outln!("engine: {}", super::engine::describe(docker).await);
-    outln!(
+    progress.line(&format!("engine: {}", super::engine::describe(docker).await));
+    progress.line(&format!(
         "build context: {} files, {} (honouring .dockerignore); base image {}",
         ctx.files,
         fmt_size(ctx.bytes as i64),
         report.base_image.as_deref().unwrap_or("?")
-    );
+    ));
 
     let options = BuildImageOptionsBuilder::default()
         .dockerfile(&args.dockerfile)
@@ -207,14 +165,7 @@ pub async fn build(docker: &Docker, args: &BuildArgs, max_size: u64) -> Result<B
         .nocache(args.no_cache)
         .build();
     let started = Instant::now();
-    let mut state = StreamState {
-        steps: Vec::new(),
-        step_started: None,
-        partial: String::new(),
-        image_id: None,
-        tty: std::io::stdout().is_terminal(),
-        live_line: false,
-    };
+    let mut state = StreamState::new(progress);
     let mut stream = docker.build_image(options, None, Some(bollard::body_full(ctx.tar.into())));
     let mut error: Option<String> = None;
     while let Some(item) = stream.next().await {
@@ -254,19 +205,10 @@ pub async fn build(docker: &Docker, args: &BuildArgs, max_size: u64) -> Result<B
     report.cached_steps = state.steps.iter().filter(|s| s.cached).map(|s| s.number).collect();
 
     if let Some(err) = error {
-        report.error = Some(err.clone());
-        outln!();
-        outln!("BUILD FAILED after {:.1} s: {}", report.build_seconds, err.trim());
+        report.error = Some(err);
         if let Some(step) = state.steps.last() {
-            outln!("  failing step {}: {}", step.number, step.instruction);
             let out: Vec<&String> = step.output.iter().filter(|l| !l.trim().is_empty()).collect();
-            let tail = &out[out.len().saturating_sub(30)..];
-            if !tail.is_empty() {
-                outln!("  its output (last {} lines):", tail.len());
-                for l in tail {
-                    outln!("    | {l}");
-                }
-            }
+            report.error_output = out[out.len().saturating_sub(ERROR_OUTPUT_LINES)..].iter().map(|l| l.to_string()).collect();
         }
         report.steps = state.steps;
         return Ok(report);
@@ -307,55 +249,7 @@ pub async fn build(docker: &Docker, args: &BuildArgs, max_size: u64) -> Result<B
     };
     report.over_max_size = report.total_size.is_some_and(|t| t as u64 > max_size);
     report.ok = !report.over_max_size;
-    print_summary(&report);
     Ok(report)
-}
-
-fn short_instruction(created_by: &str) -> String {
-    let s = created_by.trim();
-    let s = s.strip_prefix("/bin/sh -c #(nop) ").unwrap_or(s);
-    let s = s.strip_prefix("/bin/sh -c ").map(|r| format!("RUN {r}")).unwrap_or_else(|| s.trim().to_string());
-    let s: String = s.split_whitespace().collect::<Vec<_>>().join(" ");
-    if s.chars().count() > 90 {
-        format!("{}…", s.chars().take(89).collect::<String>())
-    } else {
-        s
-    }
-}
-
-fn print_summary(r: &BuildReport) {
-    outln!();
-    outln!("image      {} ({})", r.tag, r.image_id.as_deref().unwrap_or("?"));
-    outln!(
-        "size       {} total; {} added over the base {} ({}); max {}",
-        r.total_size.map(fmt_size).unwrap_or_else(|| "?".into()),
-        r.added_size.map(fmt_size).unwrap_or_else(|| "?".into()),
-        r.base_image.as_deref().unwrap_or("?"),
-        r.base_size.map(fmt_size).unwrap_or_else(|| "?".into()),
-        fmt_size(r.max_size as i64)
-    );
-    outln!("build time {:.1} s", r.build_seconds);
-    let cached: Vec<String> = r.steps.iter().filter(|s| s.cached).map(|s| s.number.to_string()).collect();
-    let ran: Vec<String> = r.steps.iter().filter(|s| !s.cached && s.number > 1).map(|s| s.number.to_string()).collect();
-    outln!(
-        "cache      {} of {} steps cached{}{}",
-        cached.len(),
-        r.steps.len().saturating_sub(1),
-        if cached.is_empty() { String::new() } else { format!(" (steps {})", cached.join(", ")) },
-        if ran.is_empty() { String::new() } else { format!("; rebuilt steps {}", ran.join(", ")) }
-    );
-    outln!("layers over the base (oldest first):");
-    for l in &r.layers {
-        let what = l.instruction.clone().unwrap_or_else(|| l.created_by.clone());
-        outln!("  {:>9}  {}", fmt_size(l.size), short_instruction(&what));
-    }
-    if r.over_max_size {
-        outln!(
-            "FAILED: the image is {} which exceeds --max-size {}",
-            r.total_size.map(fmt_size).unwrap_or_default(),
-            fmt_size(r.max_size as i64)
-        );
-    }
 }
 
 #[cfg(test)]
@@ -373,7 +267,8 @@ mod tests {
 
     #[test]
     fn stream_steps_and_cache() {
-        let mut s = StreamState { steps: vec![], step_started: None, partial: String::new(), image_id: None, tty: false, live_line: false };
+        let p = Progress::capture();
+        let mut s = StreamState::new(&p);
         s.feed("Step 1/3 : FROM x\n ---> abc\nStep 2/3 : COPY a /a\n ---> Using cache\n ---> def\nStep 3/3 : RUN ma");
         s.feed("ke\n ---> Running in 123\nhello\nSuccessfully built 999\n");
         s.flush();
@@ -383,5 +278,6 @@ mod tests {
         assert_eq!(s.steps[2].instruction, "RUN make");
         assert_eq!(s.steps[2].output, vec!["hello".to_string()]);
         assert_eq!(s.image_id.as_deref(), Some("999"));
+        assert_eq!(p.captured(), "Step 1/3 : FROM x\nStep 2/3 : COPY a /a\n  (cached)\nStep 3/3 : RUN make\n  hello\nSuccessfully built 999\n");
     }
 }

@@ -9,6 +9,7 @@
 
 use super::engine::{is_not_found, random_hex, short_err};
 use super::http;
+use crate::results::StepStart;
 use bollard::models::{ContainerCreateBody, ExecConfig, HealthConfig, HostConfig, NetworkCreateRequest, PortBinding};
 use bollard::query_parameters::{
     CreateContainerOptionsBuilder, KillContainerOptionsBuilder, LogsOptionsBuilder, RemoveContainerOptionsBuilder,
@@ -230,13 +231,6 @@ pub struct Logs {
     /// When each `[entrypoint]` step line arrived.
     steps: Arc<Mutex<Vec<(Instant, String)>>>,
     done: Arc<Mutex<bool>>,
-}
-
-/// When an entrypoint step began, in seconds after the container start.
-#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-pub struct StepStart {
-    pub step: String,
-    pub after: f64,
 }
 
 impl Logs {

@@ -11,9 +11,12 @@
 
 use std::fmt::Write as _;
 
-use crate::lint::Report;
+use crate::results::{Lint, Results};
 
-pub fn render(report: &Report) -> String {
+/// The lint stage's findings as annotations (a document without lint has none).
+pub fn render(doc: &Results) -> String {
+    let empty = Lint::default();
+    let report = doc.lint.as_ref().unwrap_or(&empty);
     let mut out = String::new();
     for f in &report.findings {
         // Workflow commands are named like the severities: ::error / ::warning.
@@ -22,7 +25,7 @@ pub fn render(report: &Report) -> String {
         if let Some(s) = f.span {
             let _ = write!(props, ",line={},col={},endLine={},endColumn={}", s.line, s.col, s.end_line, s.end_col);
         }
-        let _ = write!(props, ",title={}", escape_property(f.rule));
+        let _ = write!(props, ",title={}", escape_property(&f.rule));
         let msg = if f.help.is_empty() { f.message.clone() } else { format!("{}\nhelp: {}", f.message, f.help) };
         let _ = writeln!(out, "::{cmd} {props}::{}", escape_data(&msg));
     }

@@ -14,7 +14,7 @@ use miette::{
 };
 
 use crate::finding::{Finding, Severity};
-use crate::lint::Report;
+use crate::results::{Lint, Results};
 
 /// Width of the frames; fixed so the output does not depend on the terminal
 /// (and snapshot tests are stable). Messages and help lines are not wrapped:
@@ -33,7 +33,24 @@ const WINDOW_SPAN: usize = 160;
 const WINDOW_LINE: usize = 120;
 const ELLIPSIS: &str = "…";
 
-pub fn render(report: &Report, color: bool) -> String {
+/// Each stage the document holds: the lint's code frames and summary line, the build's
+/// summary, the smoke run's verdict.
+pub fn render(doc: &Results, color: bool) -> String {
+    let mut out = String::new();
+    if let Some(l) = &doc.lint {
+        out.push_str(&lint(l, color));
+    }
+    if let Some(b) = &doc.build {
+        out.push_str(&super::docker::build(b));
+    }
+    if let Some(s) = &doc.smoke {
+        out.push_str(&super::docker::smoke(s));
+    }
+    out
+}
+
+/// The lint stage: one frame per finding, then the summary line.
+fn lint(report: &Lint, color: bool) -> String {
     let theme = if color { GraphicalTheme::unicode() } else { GraphicalTheme::unicode_nocolor() };
     let handler = GraphicalReportHandler::new_themed(theme)
         .with_links(false)
@@ -67,12 +84,12 @@ pub fn render(report: &Report, color: bool) -> String {
 
 /// `2 errors, 1 warning in 14 files`; when a rule's cap left findings out,
 /// `… in 14 files (250 more errors left out)`.
-pub fn summary_line(report: &Report, color: bool) -> String {
+pub fn summary_line(report: &Lint, color: bool) -> String {
     let e = report.count(Severity::Error);
     let w = report.count(Severity::Warning);
     let errors = plural(e, "error");
     let warnings = plural(w, "warning");
-    let files = plural(report.files_checked, "file");
+    let files = plural(report.summary.files_checked, "file");
     let (oe, ow) = (report.omitted_count(Severity::Error), report.omitted_count(Severity::Warning));
     let left_out = match (oe, ow) {
         (0, 0) => String::new(),
@@ -296,7 +313,7 @@ impl std::error::Error for Frame<'_> {}
 
 impl Diagnostic for Frame<'_> {
     fn code<'b>(&'b self) -> Option<Box<dyn fmt::Display + 'b>> {
-        Some(Box::new(self.finding.rule))
+        Some(Box::new(&self.finding.rule))
     }
     fn severity(&self) -> Option<miette::Severity> {
         Some(match self.finding.severity {

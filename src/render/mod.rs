@@ -1,5 +1,7 @@
-//! Renderers: each output format is its own function of the same report.
+//! Renderers: each output format is its own function of the same results document
+//! ([`crate::results::Results`]); a new format is one more file here.
 
+pub mod docker;
 pub mod github;
 pub mod human;
 pub mod json;
@@ -7,7 +9,7 @@ pub mod markdown;
 pub mod sarif;
 pub mod schema_diff;
 
-use crate::lint::Report;
+use crate::results::Results;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub enum Format {
@@ -17,12 +19,12 @@ pub enum Format {
     Github,
 }
 
-/// Renders the report; `color` only matters for `human`.
-pub fn render(report: &Report, format: Format, color: bool) -> String {
+/// Renders the document; `color` only matters for `human`.
+pub fn render(doc: &Results, format: Format, color: bool) -> String {
     match format {
-        Format::Human => human::render(report, color),
-        Format::Json => json::render(report),
-        Format::Sarif => sarif::render(report),
-        Format::Github => github::render(report),
+        Format::Human => human::render(doc, color),
+        Format::Json => json::render(doc),
+        Format::Sarif => sarif::render(doc),
+        Format::Github => github::render(doc),
     }
 }

@@ -13,18 +13,20 @@
 
 use serde_json::{json, Value};
 
-use crate::lint::Report;
+use crate::results::{Lint, Results};
 use crate::rules;
 
 pub const SCHEMA: &str = "https://json.schemastore.org/sarif-2.1.0.json";
 
-pub fn render(report: &Report) -> String {
-    let mut s = serde_json::to_string_pretty(&value(report)).unwrap_or_else(|_| "{}".into());
+/// The lint stage's findings as one SARIF run (a document without lint has no results).
+pub fn render(doc: &Results) -> String {
+    let empty = Lint::default();
+    let mut s = serde_json::to_string_pretty(&value(doc.lint.as_ref().unwrap_or(&empty))).unwrap_or_else(|_| "{}".into());
     s.push('\n');
     s
 }
 
-pub fn value(report: &Report) -> Value {
+pub fn value(report: &Lint) -> Value {
     let mut ids: Vec<&str> = rules::all().iter().map(|r| r.id).collect();
     let mut descriptors: Vec<Value> = rules::all()
         .iter()
@@ -46,10 +48,10 @@ pub fn value(report: &Report) -> Value {
         let index = match ids.iter().position(|id| *id == f.rule) {
             Some(i) => i,
             None => {
-                ids.push(f.rule);
+                ids.push(&f.rule);
                 descriptors.push(json!({
                     "id": f.rule,
-                    "name": rule_name(f.rule),
+                    "name": rule_name(&f.rule),
                     "shortDescription": { "text": f.rule },
                     "defaultConfiguration": { "level": f.severity.as_str() },
                 }));

@@ -3,6 +3,7 @@
 //! project image's boots against it.
 
 use super::{Baseline, Ctx, Scenario};
+use crate::progress::Progress;
 use std::time::Duration;
 
 fn plain_entrypoint() -> Vec<String> {
@@ -10,7 +11,7 @@ fn plain_entrypoint() -> Vec<String> {
 }
 
 /// The base image's own plain boot on an empty database, cold and then warm (same database).
-pub async fn run(ctx: &Ctx, pg: &str, base: &str) -> Baseline {
+pub async fn run(ctx: &Ctx, pg: &str, base: &str, progress: &Progress) -> Baseline {
     let st = &ctx.stack;
     let mut b = Baseline { base_image: base.to_string(), ..Default::default() };
     // Warm the machine's file cache with one discarded plain boot, so neither the baseline nor
@@ -18,30 +19,30 @@ pub async fn run(ctx: &Ctx, pg: &str, base: &str) -> Baseline {
     if let Ok((0, _)) = st.psql(pg, "directus", "create database warmup").await {
         if let Ok(c) = st.create_app("warmup", base, st.app_env(pg, "warmup"), Some(plain_entrypoint()), false).await {
             let w = st.boot(&c, 0, false).await;
-            outln!(
+            progress.line(&format!(
                 "[smoke] baseline: warm-up boot (discarded): {}",
                 w.pong.map(|p| format!("pong after {p:.1} s")).unwrap_or_else(|| w.failure.clone().unwrap_or_default())
-            );
+            ));
             st.remove(&c).await;
         }
     }
     if let Err(e) = st.psql(pg, "directus", "create database plain").await.and_then(|(c, o)| if c == 0 { Ok(()) } else { Err(o) }) {
-        outln!("[smoke] baseline: creating its database failed: {}", e.trim());
+        progress.line(&format!("[smoke] baseline: creating its database failed: {}", e.trim()));
         return b;
     }
     let c = match st.create_app("plain", base, st.app_env(pg, "plain"), Some(plain_entrypoint()), false).await {
         Ok(c) => c,
         Err(e) => {
-            outln!("[smoke] baseline: {e}");
+            progress.line(&format!("[smoke] baseline: {e}"));
             return b;
         }
     };
     let cold = st.boot(&c, 0, false).await;
     b.plain_cold_pong = cold.pong;
     if let Some(f) = &cold.failure {
-        outln!("[smoke] baseline: the plain cold boot failed: {f}");
+        progress.line(&format!("[smoke] baseline: the plain cold boot failed: {f}"));
         for l in cold.logs.tail(10) {
-            outln!("      | {l}");
+            progress.line(&format!("      | {l}"));
         }
         return b;
     }
@@ -50,15 +51,16 @@ pub async fn run(ctx: &Ctx, pg: &str, base: &str) -> Baseline {
     let warm = st.boot(&c, cold.logs.snapshot().len(), false).await;
     b.plain_warm_pong = warm.pong;
     st.stop(&c).await;
-    outln!(
+    progress.line(&format!(
         "[smoke] baseline: plain boot of {base}: cold {} s, warm {} s to pong",
         b.plain_cold_pong.map(|v| format!("{v:.1}")).unwrap_or("?".into()),
         b.plain_warm_pong.map(|v| format!("{v:.1}")).unwrap_or("?".into())
-    );
+    ));
     b
 }
 
-/// Fills in the project image's cold and warm times and the ratios against the plain boot.
+/// Fills in the project image's cold and warm times and the ratios against the plain boot
+/// (render::docker::smoke shows them).
 pub fn compare(mut b: Baseline, scenarios: &[Scenario]) -> Baseline {
     let find = |n: &str| scenarios.iter().find(|s| s.name == n);
     b.cold_pong = find("cold").and_then(|s| s.time_to_pong);
@@ -73,16 +75,5 @@ pub fn compare(mut b: Baseline, scenarios: &[Scenario]) -> Baseline {
     b.warm_ratio = ratio(b.warm_pong, b.plain_warm_pong);
     b.cold_healthy_ratio = ratio(b.cold_healthy, b.plain_cold_pong);
     b.warm_healthy_ratio = ratio(b.warm_healthy, b.plain_warm_pong);
-    let f = |v: Option<f64>| v.map(|v| format!("{v:.1} s")).unwrap_or_else(|| "?".into());
-    let r = |v: Option<f64>| v.map(|v| format!("{v:.2}×")).unwrap_or_else(|| "?".into());
-    outln!("[smoke] boot vs the base image's plain boot (time to pong from the host; healthy in brackets):");
-    outln!(
-        "  cold: {} [{}] vs plain {} → {} [{}] (target ≤ 1.5×)",
-        f(b.cold_pong), f(b.cold_healthy), f(b.plain_cold_pong), r(b.cold_ratio), r(b.cold_healthy_ratio)
-    );
-    outln!(
-        "  warm: {} [{}] vs plain {} → {} [{}] (target ≤ 1.3×)",
-        f(b.warm_pong), f(b.warm_healthy), f(b.plain_warm_pong), r(b.warm_ratio), r(b.warm_healthy_ratio)
-    );
     b
 }

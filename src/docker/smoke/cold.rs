@@ -19,11 +19,11 @@ pub async fn run(ctx: &Ctx, shared: &mut Shared) -> Scenario {
         r.fail(f.clone());
     }
     r.steps(&b);
-    let n = ctx.db_init_files.len() as u32;
+    let n = ctx.expect.db_init_files.len() as u32;
     let exited = b.exit_code.is_some();
     match b.logs.find(|l| db_init_counts(l).is_some()) {
         None if exited => {}
-        Some(l) if db_init_counts(&l) == Some((n, 0)) => r.pass(format!("{} ({n} files in db-init/)", l.trim())),
+        Some(l) if db_init_counts(&l) == Some((n, 0)) => r.pass(format!("{} ({n} files in {}/)", l.trim(), ctx.expect.migrations_dir)),
         Some(l) => r.fail(format!("expected `[db-init] {n} applied, 0 skipped`, the log says `{}`", l.trim())),
         None => r.fail(format!("no `[db-init] N applied, M skipped` line (expected {n} applied, 0 skipped)")),
     }
@@ -42,7 +42,7 @@ pub async fn run(ctx: &Ctx, shared: &mut Shared) -> Scenario {
                 Ok(resp) => r.fail(format!("GET /admin/login answered {} without the app's HTML", resp.status)),
                 Err(e) => r.fail(format!("GET /admin/login: {e}")),
             }
-            let want = &ctx.snapshot_collections;
+            let want = &ctx.expect.snapshot_collections;
             match collections(ctx, port).await {
                 Ok(got) if got == *want => {
                     r.pass(format!("Directus reports the snapshot's {} collections ({})", got.len(), got.join(", ")))

@@ -55,7 +55,7 @@ pub async fn db_init(ctx: &Ctx, _shared: &mut Shared) -> Scenario {
         Ok(a) => a,
         Err(e) => return r.abort(e, vec![]),
     };
-    let tar = match db_init_upload(&ctx.db_init_files) {
+    let tar = match db_init_upload(&ctx.expect.db_init_files) {
         Ok(t) => t,
         Err(e) => return r.abort(format!("making the db-init upload: {e}"), vec![]),
     };

@@ -17,11 +17,13 @@ mod image_facts;
 mod warm;
 
 use super::engine::{fmt_size, is_not_found, random_hex, short_err};
-use super::stack::{self, Stack, StackOptions, StepStart, Tracker};
+use super::stack::{self, Stack, StackOptions, Tracker};
+use crate::config::Paths;
+use crate::progress::Progress;
+pub use crate::results::{Baseline, Check, Scenario, Smoke};
 use bollard::models::HealthConfig;
 use bollard::Docker;
-use serde::{Deserialize, Serialize};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
 const HEALTH_INTERVAL_S: i64 = 1;
@@ -85,8 +87,10 @@ pub fn plan(only: &[Kind]) -> Vec<Kind> {
 /// What smoke is run with.
 #[derive(Debug, Clone)]
 pub struct Options {
-    /// The repository (db-init/, the snapshot and the Dockerfile are read from it for the expectations).
+    /// The repository: its migrations, snapshot and Dockerfile are read for the expectations.
     pub repo: PathBuf,
+    /// Where they are in it (`[paths]` of its trm-ci.toml).
+    pub paths: Paths,
     /// The image to boot.
     pub image: String,
     /// The PostgreSQL image; it must honour POSTGRES_USER, POSTGRES_PASSWORD and POSTGRES_DB.
@@ -101,64 +105,6 @@ pub struct Options {
     pub base_image: Option<String>,
     pub boot_timeout: Duration,
     pub fault_timeout: Duration,
-}
-
-/// One check a scenario made.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(tag = "status", content = "detail", rename_all = "lowercase")]
-pub enum Check {
-    /// Verified and it held.
-    Pass(String),
-    /// Verified and it did not hold: the scenario fails.
-    Fail(String),
-    /// How a check was made (neither pass nor fail).
-    Note(String),
-    /// When each entrypoint step began, in seconds after the container start.
-    Steps(Vec<StepStart>),
-}
-
-/// The result of one scenario.
-#[derive(Debug, Clone, Serialize, Deserialize, Default, PartialEq)]
-pub struct Scenario {
-    pub name: String,
-    pub ok: bool,
-    pub seconds: f64,
-    pub time_to_healthy: Option<f64>,
-    pub time_to_pong: Option<f64>,
-    pub checks: Vec<Check>,
-    /// The failed checks' details joined with `; ` (None when it passed).
-    pub failure: Option<String>,
-    /// The container's last log lines when it failed.
-    pub log_tail: Vec<String>,
-}
-
-/// The base image's own plain boot (bootstrap then start), for the ratios.
-#[derive(Debug, Clone, Serialize, Deserialize, Default, PartialEq)]
-pub struct Baseline {
-    pub base_image: String,
-    pub plain_cold_pong: Option<f64>,
-    pub plain_warm_pong: Option<f64>,
-    pub cold_pong: Option<f64>,
-    pub warm_pong: Option<f64>,
-    pub cold_healthy: Option<f64>,
-    pub warm_healthy: Option<f64>,
-    pub cold_ratio: Option<f64>,
-    pub warm_ratio: Option<f64>,
-    pub cold_healthy_ratio: Option<f64>,
-    pub warm_healthy_ratio: Option<f64>,
-}
-
-#[derive(Debug, Clone, Serialize, Deserialize, Default, PartialEq)]
-pub struct SmokeReport {
-    pub ok: bool,
-    pub image: String,
-    pub postgres_image: String,
-    pub healthcheck: Vec<String>,
-    pub healthcheck_interval_image_s: f64,
-    pub healthcheck_interval_used_s: f64,
-    pub scenarios: Vec<Scenario>,
-    pub baseline: Option<Baseline>,
-    pub kept: Option<String>,
 }
 
 /// Builds one [`Scenario`]: checks in order, then [`Recorder::finish`].
@@ -210,16 +156,54 @@ impl Recorder {
     }
 }
 
+/// What the repository says a boot must show, read from the configured paths.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Expectations {
+    /// The migrations directory as configured (`db-init`), for messages.
+    pub migrations_dir: String,
+    /// Its `.sql` files (name, bytes), sorted by name.
+    pub db_init_files: Vec<(String, Vec<u8>)>,
+    /// The snapshot's collection names, sorted.
+    pub snapshot_collections: Vec<String>,
+    /// The Dockerfile's final base image, when it has one.
+    pub dockerfile_base: Option<String>,
+}
+
+impl Expectations {
+    /// Reads the migrations, the snapshot and the Dockerfile where `paths` puts them under `repo`.
+    pub fn read(repo: &Path, paths: &Paths) -> Result<Expectations, String> {
+        let mut db_init_files = Vec::new();
+        let dir = repo.join(&paths.migrations);
+        let rd = std::fs::read_dir(&dir).map_err(|e| format!("reading {}: {e}; pass --repo DIR", dir.display()))?;
+        for e in rd.flatten() {
+            let n = e.file_name().to_string_lossy().into_owned();
+            if n.ends_with(".sql") {
+                let bytes = std::fs::read(e.path()).map_err(|er| format!("reading {}: {er}", e.path().display()))?;
+                db_init_files.push((n, bytes));
+            }
+        }
+        db_init_files.sort();
+        let snap_path = repo.join(&paths.snapshot);
+        let snap = std::fs::read_to_string(&snap_path).map_err(|e| format!("reading {}: {e}", snap_path.display()))?;
+        let snapshot_collections = snapshot_collections(&paths.snapshot, &snap)?;
+        let dockerfile_base =
+            std::fs::read_to_string(repo.join(&paths.dockerfile)).ok().and_then(|d| super::build::base_image(&d));
+        Ok(Expectations {
+            migrations_dir: paths.migrations.trim_end_matches('/').to_string(),
+            db_init_files,
+            snapshot_collections,
+            dockerfile_base,
+        })
+    }
+}
+
 /// What every scenario is run with.
 pub struct Ctx {
     pub stack: Stack,
     pub opts: Options,
     /// The inspected image under test.
     pub image: bollard::models::ImageInspect,
-    /// db-init/'s `.sql` files (name, bytes), sorted by name.
-    pub db_init_files: Vec<(String, Vec<u8>)>,
-    /// The snapshot's collection names, sorted.
-    pub snapshot_collections: Vec<String>,
+    pub expect: Expectations,
     /// The image the project's image is built FROM (`--base-image`, else the Dockerfile's).
     pub base: Option<String>,
 }
@@ -259,54 +243,71 @@ fn db_init_counts(line: &str) -> Option<(u32, u32)> {
 }
 
 /// The snapshot's collection names, read with the lint's snapshot model.
-fn snapshot_collections(text: &str) -> Result<Vec<String>, String> {
-    let src = crate::source::SourceFile::new("snapshots/snapshot.yaml", text.as_bytes().to_vec(), None);
+fn snapshot_collections(path: &str, text: &str) -> Result<Vec<String>, String> {
+    let src = crate::source::SourceFile::new(path, text.as_bytes().to_vec(), None);
     let s = crate::model::snapshot::Snapshot::parse(&src);
     if let Some(e) = s.errors.first() {
-        return Err(format!("snapshots/snapshot.yaml: {}", e.message));
+        return Err(format!("{path}: {}", e.message));
     }
     let mut names: Vec<String> = s.collection_names().into_iter().map(String::from).collect();
     names.sort();
     Ok(names)
 }
 
-/// Runs smoke; the exit code.
-pub async fn run(docker: Docker, opts: &Options) -> (i32, Option<SmokeReport>) {
+/// How a smoke run ended.
+#[derive(Debug)]
+pub enum Outcome {
+    /// Every selected scenario ran (each passed or failed).
+    Done(Smoke),
+    /// Ctrl-C or SIGTERM.
+    Interrupted,
+    /// The engine, an image or the repository is not usable (exit 2).
+    Environment(String),
+    /// The image cannot be smoke-tested at all (no HEALTHCHECK; exit 1).
+    Unfit(String),
+}
+
+/// A finished smoke run: the outcome and what became of what it created.
+#[derive(Debug)]
+pub struct Run {
+    pub outcome: Outcome,
+    /// With `--keep`: the command that removes what was left (empty when nothing was created).
+    pub kept: Option<String>,
+    /// What cleanup could not remove, each saying how to remove it by hand.
+    pub cleanup_problems: Vec<String>,
+}
+
+/// Runs smoke: the stack, the selected scenarios, cleanup. Progress goes to `progress`; the
+/// result is returned, not printed.
+pub async fn run(docker: Docker, opts: &Options, progress: &Progress) -> Run {
     let run_id = random_hex(4);
     let keep = opts.keep;
     let g = stack::guarded(
         &docker,
         keep,
-        |tracker| prepare_and_run(docker.clone(), opts.clone(), run_id.clone(), tracker),
-        || eprintln!("\n[smoke] interrupted (Ctrl-C){}", if keep { "" } else { ": cleaning up" }),
-    );
-    let g = g.await;
-    match &g.kept {
-        Some(cmd) if !cmd.is_empty() => outln!("[smoke] --keep: left for debugging; remove with:\n  {cmd}"),
-        _ => {}
-    }
-    for p in &g.cleanup_problems {
-        eprintln!("[smoke] cleanup: {p}");
-    }
-    match g.outcome {
-        None => (130, None),
-        Some(Err((code, msg))) => {
-            eprintln!("{msg}");
-            (code, None)
-        }
+        |tracker| prepare_and_run(docker.clone(), opts.clone(), run_id.clone(), tracker, progress),
+        || progress.warn(&format!("\n[smoke] interrupted (Ctrl-C){}", if keep { "" } else { ": cleaning up" })),
+    )
+    .await;
+    let outcome = match g.outcome {
+        None => Outcome::Interrupted,
+        Some(Err(o)) => o,
         Some(Ok(mut report)) => {
-            if keep {
-                report.kept = g.kept;
-            }
-            (if report.ok { 0 } else { 1 }, Some(report))
+            report.kept = g.kept.clone();
+            Outcome::Done(report)
         }
-    }
+    };
+    Run { outcome, kept: g.kept, cleanup_problems: g.cleanup_problems }
 }
 
-type Fatal = (i32, String);
-
-async fn prepare_and_run(docker: Docker, opts: Options, run: String, tracker: Tracker) -> Result<SmokeReport, Fatal> {
-    let env_err = |m: String| (2, format!("trm-ci smoke: {m}"));
+async fn prepare_and_run(
+    docker: Docker,
+    opts: Options,
+    run: String,
+    tracker: Tracker,
+    progress: &Progress,
+) -> Result<Smoke, Outcome> {
+    let env_err = |m: String| Outcome::Environment(format!("trm-ci smoke: {m}"));
     // The images must be local: there is no registry to pull from.
     let image = match docker.inspect_image(&opts.image).await {
         Ok(i) => i,
@@ -328,27 +329,16 @@ async fn prepare_and_run(docker: Docker, opts: Options, run: String, tracker: Tr
     }
     let cfg = image.config.clone().unwrap_or_default();
     let Some(image_health) = cfg.healthcheck.clone().filter(|h| h.test.as_ref().is_some_and(|t| !t.is_empty() && t[0] != "NONE")) else {
-        return Err((1, format!("trm-ci smoke: FAIL: the image {} has no HEALTHCHECK; the Dockerfile must declare one", opts.image)));
+        return Err(Outcome::Unfit(format!(
+            "trm-ci smoke: FAIL: the image {} has no HEALTHCHECK; the Dockerfile must declare one",
+            opts.image
+        )));
     };
-    let repo = opts.repo.clone();
-    let mut db_init_files = Vec::new();
-    let dir = repo.join("db-init");
-    let rd = std::fs::read_dir(&dir).map_err(|e| env_err(format!("reading {}: {e}; pass --repo DIR", dir.display())))?;
-    for e in rd.flatten() {
-        let n = e.file_name().to_string_lossy().into_owned();
-        if n.ends_with(".sql") {
-            let bytes = std::fs::read(e.path()).map_err(|er| env_err(format!("reading {}: {er}", e.path().display())))?;
-            db_init_files.push((n, bytes));
-        }
-    }
-    db_init_files.sort();
-    let snap_path = repo.join("snapshots/snapshot.yaml");
-    let snap = std::fs::read_to_string(&snap_path).map_err(|e| env_err(format!("reading {}: {e}", snap_path.display())))?;
-    let snapshot_collections = snapshot_collections(&snap).map_err(env_err)?;
+    let expect = Expectations::read(&opts.repo, &opts.paths).map_err(env_err)?;
 
     let image_interval = image_health.interval.unwrap_or(30_000_000_000);
     let health = HealthConfig { interval: Some(HEALTH_INTERVAL_S * 1_000_000_000), ..image_health.clone() };
-    let mut report = SmokeReport {
+    let mut report = Smoke {
         image: opts.image.clone(),
         postgres_image: opts.postgres_image.clone(),
         healthcheck: image_health.test.clone().unwrap_or_default(),
@@ -356,17 +346,17 @@ async fn prepare_and_run(docker: Docker, opts: Options, run: String, tracker: Tr
         healthcheck_interval_used_s: HEALTH_INTERVAL_S as f64,
         ..Default::default()
     };
-    outln!(
+    progress.line(&format!(
         "[smoke] run {run}: image {} ({}), Postgres {}; {}",
         opts.image,
         image.size.map(fmt_size).unwrap_or_default(),
         opts.postgres_image,
         super::engine::describe(&docker).await
-    );
-    outln!(
+    ));
+    progress.line(&format!(
         "[smoke] HEALTHCHECK: the image's own command {:?}; its interval ({} s) is overridden to {} s in the container's HealthConfig to poll faster",
         report.healthcheck, report.healthcheck_interval_image_s, HEALTH_INTERVAL_S
-    );
+    ));
 
     let stack = Stack::create(
         docker.clone(),
@@ -381,11 +371,8 @@ async fn prepare_and_run(docker: Docker, opts: Options, run: String, tracker: Tr
     )
     .await
     .map_err(env_err)?;
-    let base = opts
-        .base_image
-        .clone()
-        .or_else(|| std::fs::read_to_string(repo.join("Dockerfile")).ok().and_then(|d| super::build::base_image(&d)));
-    let ctx = Ctx { stack, opts: opts.clone(), image, db_init_files, snapshot_collections, base };
+    let base = opts.base_image.clone().or_else(|| expect.dockerfile_base.clone());
+    let ctx = Ctx { stack, opts: opts.clone(), image, expect, base };
 
     let pg = ctx.stack.start_postgres("pg").await.map_err(env_err)?;
 
@@ -393,10 +380,10 @@ async fn prepare_and_run(docker: Docker, opts: Options, run: String, tracker: Tr
     if opts.baseline {
         match ctx.base.clone() {
             Some(b) => {
-                outln!("[smoke] baseline: the base image {b}'s plain boot (bootstrap then start) on an empty database");
-                base_for_baseline = Some(baseline::run(&ctx, &pg, &b).await);
+                progress.line(&format!("[smoke] baseline: the base image {b}'s plain boot (bootstrap then start) on an empty database"));
+                base_for_baseline = Some(baseline::run(&ctx, &pg, &b, progress).await);
             }
-            None => outln!("[smoke] baseline: no base image (no Dockerfile FROM; pass --base-image)"),
+            None => progress.line("[smoke] baseline: no base image (no Dockerfile FROM; pass --base-image)"),
         }
     }
 
@@ -407,59 +394,14 @@ async fn prepare_and_run(docker: Docker, opts: Options, run: String, tracker: Tr
             shared.app_running = false;
         }
         let s = run_one(kind, &ctx, &mut shared).await;
-        print_scenario(&s);
+        progress.line(crate::render::docker::scenario(&s).trim_end_matches('\n'));
         report.scenarios.push(s);
     }
     if let Some(b) = base_for_baseline {
         report.baseline = Some(baseline::compare(b, &report.scenarios));
     }
     report.ok = !report.scenarios.is_empty() && report.scenarios.iter().all(|s| s.ok);
-    let passed = report.scenarios.iter().filter(|s| s.ok).count();
-    outln!(
-        "[smoke] {}: {passed} of {} scenarios passed",
-        if report.ok { "PASS" } else { "FAIL" },
-        report.scenarios.len()
-    );
     Ok(report)
-}
-
-/// `db-init +0.1 s, schema +0.9 s, start +6.0 s`.
-fn step_times(steps: &[StepStart]) -> String {
-    steps.iter().map(|s| format!("{} +{:.1} s", s.step, s.after)).collect::<Vec<_>>().join(", ")
-}
-
-fn print_scenario(s: &Scenario) {
-    let mut times = Vec::new();
-    if let Some(h) = s.time_to_healthy {
-        times.push(format!("healthy {h:.1} s"));
-    }
-    if let Some(p) = s.time_to_pong {
-        times.push(format!("pong {p:.1} s"));
-    }
-    outln!(
-        "[smoke] {:<14} {}  {:.1} s{}",
-        s.name,
-        if s.ok { "PASS" } else { "FAIL" },
-        s.seconds,
-        if times.is_empty() { String::new() } else { format!(" ({})", times.join(", ")) }
-    );
-    for c in &s.checks {
-        match c {
-            Check::Pass(d) => outln!("    ok  {d}"),
-            Check::Note(d) => outln!("    {d}"),
-            Check::Steps(steps) => outln!("        steps began at: {} (after the container start)", step_times(steps)),
-            Check::Fail(_) => {}
-        }
-    }
-    if let Some(f) = &s.failure {
-        outln!("    FAILED: {f}");
-        if !s.log_tail.is_empty() {
-            outln!("    last log lines:");
-            for l in &s.log_tail {
-                outln!("      | {l}");
-            }
-        }
-    }
 }
 
 #[cfg(test)]
@@ -476,7 +418,7 @@ mod tests {
     #[test]
     fn snapshot_names() {
         let y = "version: 1\ncollections:\n  - collection: b\n    meta: {}\n  - collection: a\nfields: []\n";
-        assert_eq!(snapshot_collections(y).unwrap(), vec!["a", "b"]);
+        assert_eq!(snapshot_collections("s.yaml", y).unwrap(), vec!["a", "b"]);
     }
 
     #[test]

@@ -17,7 +17,7 @@ pub async fn run(ctx: &Ctx, shared: &mut Shared) -> Scenario {
         r.pass("restarted: HEALTHCHECK healthy, GET /server/ping answers pong");
     }
     r.steps(&b);
-    let n = ctx.db_init_files.len() as u32;
+    let n = ctx.expect.db_init_files.len() as u32;
     match b.logs.find(|l| db_init_counts(l).is_some()) {
         Some(l) if db_init_counts(&l) == Some((0, n)) => r.pass(l.trim()),
         Some(l) => r.fail(format!("expected `[db-init] 0 applied, {n} skipped`, the log says `{}`", l.trim())),

@@ -1,0 +1,16 @@
+//! `trm-ci diff`: what the branch does to the schema, against the base, in words.
+
+use crate::cli::DiffArgs;
+
+pub fn run(args: DiffArgs) -> i32 {
+    match crate::diff::run(&crate::diff::Options { repo: args.repo, base: args.base }) {
+        Ok(report) => {
+            super::print(&crate::render::schema_diff::render(&report, args.format));
+            0
+        }
+        Err(e) => {
+            eprintln!("trm-ci diff: {e}");
+            2
+        }
+    }
+}

@@ -1,0 +1,48 @@
+//! `trm-ci lint`: findings rendered in the chosen format; exit 1 when an error-level finding
+//! remains, 2 for a usage or environment problem.
+
+use std::io::IsTerminal;
+use std::time::Instant;
+
+use crate::cli::LintArgs;
+use crate::render::{self, Format};
+use crate::results::{Results, StageName};
+
+pub fn run(args: LintArgs) -> i32 {
+    let opts = crate::lint::Options {
+        repo: args.repo,
+        base: args.base,
+        staged: args.staged,
+        config: args.config,
+        only: args.paths,
+        postgres: args.postgres,
+    };
+    let started = Instant::now();
+    let report = match crate::lint::run(&opts) {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("trm-ci lint: {e}");
+            return 2;
+        }
+    };
+    let code = report.exit_code();
+    let doc = Results::from_lint(report).timed(StageName::Lint, code == 0, started.elapsed());
+    let to_terminal = args.output.is_none() && std::io::stdout().is_terminal();
+    let color = to_terminal && std::env::var_os("NO_COLOR").is_none();
+    let text = render::render(&doc, args.format, color);
+    match &args.output {
+        Some(path) => {
+            if let Err(e) = std::fs::write(path, text) {
+                eprintln!("trm-ci lint: cannot write {}: {e}", path.display());
+                return 2;
+            }
+        }
+        None => super::print(&text),
+    }
+    if args.format == Format::Human || args.output.is_some() {
+        for n in doc.lint.iter().flat_map(|l| &l.notes) {
+            eprintln!("note: {n}");
+        }
+    }
+    code
+}

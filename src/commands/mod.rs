@@ -1,0 +1,49 @@
+//! The command layer: each command turns its clap arguments (src/cli.rs) into its module's
+//! options, runs it, gets a report back, renders it (src/render/) and picks the exit code. This
+//! is the only place that prints results and decides exit codes; progress of the long-running
+//! commands goes through [`crate::progress::Progress`].
+
+mod build;
+mod diff;
+mod hook;
+mod lint;
+mod rules;
+mod smoke;
+
+use std::io::Write;
+use std::path::Path;
+
+use crate::cli::{Cli, Command, HookCommand};
+use crate::results::Results;
+
+/// Runs the command; the process exit code.
+pub fn run(cli: Cli) -> i32 {
+    match cli.command {
+        Command::Lint(args) => lint::run(args),
+        Command::Rules => rules::list(),
+        Command::Explain { rule } => rules::explain(&rule),
+        Command::Diff(args) => diff::run(args),
+        Command::Hook(HookCommand::Install { repo, force }) => hook::install(&repo, force),
+        Command::Build(args) => build::run(&args),
+        Command::Smoke(args) => smoke::run(&args),
+    }
+}
+
+/// Writes to standard output; a closed pipe (`trm-ci rules | head`) is not an error worth a panic.
+fn print(s: &str) {
+    let mut out = std::io::stdout().lock();
+    let _ = out.write_all(s.as_bytes());
+    let _ = out.flush();
+}
+
+/// Writes the document as JSON to `path`.
+fn write_json(path: &Path, doc: &Results) -> Result<(), String> {
+    std::fs::write(path, crate::render::json::render(doc)).map_err(|e| format!("cannot write {}: {e}", path.display()))
+}
+
+/// The repository root and its HEAD commit, for a document whose stage did not read git itself.
+fn repository(dir: &Path) -> (Option<String>, Option<String>) {
+    let root = dir.canonicalize().ok();
+    let head = root.as_deref().and_then(crate::repo::open).and_then(|g| crate::repo::head_commit(&g));
+    (root.map(|r| r.display().to_string()), head)
+}

@@ -1,0 +1,174 @@
+//! `trm-ci smoke`: progress while the scenarios run, then the verdict; `--json FILE` writes the
+//! results document with the smoke stage. Exit 0 all passed; 1 a scenario failed or the image has
+//! no HEALTHCHECK; 2 engine unreachable, an image missing, bad arguments or configuration; 130
+//! interrupted.
+
+use std::time::{Duration, Instant};
+
+use crate::cli::SmokeArgs;
+use crate::config::{self, Config};
+use crate::docker::smoke::{Kind, Outcome};
+use crate::docker::{self, SmokeOptions};
+use crate::progress::Progress;
+use crate::results::{Results, StageName};
+
+pub fn run(args: &SmokeArgs) -> i32 {
+    let opts = match options(args) {
+        Ok(o) => o,
+        Err(e) => {
+            eprintln!("trm-ci smoke: {e}");
+            return 2;
+        }
+    };
+    let started = Instant::now();
+    let run = match docker::smoke(&opts, &Progress::stdout()) {
+        Ok(r) => r,
+        Err(line) => {
+            eprintln!("{line}");
+            return 2;
+        }
+    };
+    for p in &run.cleanup_problems {
+        eprintln!("[smoke] cleanup: {p}");
+    }
+    let keep_line = match run.kept.as_deref() {
+        Some(cmd) if !cmd.is_empty() => format!("[smoke] --keep: left for debugging; remove with:\n  {cmd}\n"),
+        _ => String::new(),
+    };
+    match run.outcome {
+        Outcome::Done(report) => {
+            let ok = report.ok;
+            let (repository, head) = super::repository(&args.repo);
+            let doc = Results { repository, head, smoke: Some(report), ..Results::default() }.timed(
+                StageName::Smoke,
+                ok,
+                started.elapsed(),
+            );
+            super::print(&crate::render::human::render(&doc, false));
+            super::print(&keep_line);
+            if let Some(path) = &args.json {
+                if let Err(e) = super::write_json(path, &doc) {
+                    eprintln!("trm-ci smoke: {e}");
+                    return 2;
+                }
+            }
+            if ok {
+                0
+            } else {
+                1
+            }
+        }
+        Outcome::Interrupted => {
+            super::print(&keep_line);
+            130
+        }
+        Outcome::Environment(msg) => {
+            super::print(&keep_line);
+            eprintln!("{msg}");
+            2
+        }
+        Outcome::Unfit(msg) => {
+            super::print(&keep_line);
+            eprintln!("{msg}");
+            1
+        }
+    }
+}
+
+/// The options for `args`: the scenarios named by `--only`, and the repository's `[paths]` from
+/// its trm-ci.toml (the defaults without one).
+fn options(args: &SmokeArgs) -> Result<SmokeOptions, String> {
+    let mut only = Vec::new();
+    for o in &args.only {
+        match Kind::parse(o) {
+            Some(k) => only.push(k),
+            None => {
+                let names: Vec<&str> = Kind::ALL.iter().map(|k| k.name()).collect();
+                return Err(format!("--only: unknown scenario {o:?}; the scenarios are {}", names.join(", ")));
+            }
+        }
+    }
+    let cfg = Config::load(&args.repo.join(config::FILE_NAME), false)?;
+    Ok(SmokeOptions {
+        repo: args.repo.clone(),
+        paths: cfg.paths,
+        image: args.image.clone(),
+        postgres_image: args.postgres_image.clone(),
+        keep: args.keep,
+        only,
+        baseline: args.baseline,
+        base_image: args.base_image.clone(),
+        boot_timeout: Duration::from_secs(args.boot_timeout),
+        fault_timeout: Duration::from_secs(args.fault_timeout),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::docker::smoke::Expectations;
+    use clap::Parser;
+
+    fn write(path: &std::path::Path, text: &str) {
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        std::fs::write(path, text).unwrap();
+    }
+
+    fn snapshot(collection: &str) -> String {
+        format!("version: 1\ndirectus: 11.17.4\nvendor: postgres\ncollections:\n  - collection: {collection}\n    meta: {{}}\nfields: []\nrelations: []\n")
+    }
+
+    fn args(repo: &std::path::Path) -> SmokeArgs {
+        let cli = crate::cli::Cli::parse_from(["trm-ci", "smoke", "--repo", repo.to_str().unwrap()]);
+        match cli.command {
+            crate::cli::Command::Smoke(a) => a,
+            _ => unreachable!(),
+        }
+    }
+
+    /// The defect: smoke read `db-init/`, `snapshots/snapshot.yaml` and `Dockerfile` whatever
+    /// trm-ci.toml said. Decoys sit at the default paths; the configured ones must win.
+    #[test]
+    fn the_expectations_come_from_the_configured_paths() {
+        let t = tempfile::tempdir().unwrap();
+        let repo = t.path();
+        write(&repo.join("db-init/0001_decoy.sql"), "select 1;\n");
+        write(&repo.join("snapshots/snapshot.yaml"), &snapshot("decoy"));
+        write(&repo.join("Dockerfile"), "FROM decoy/decoy:1\n");
+        write(&repo.join("sql/init/0001_a.sql"), "select 1;\n");
+        write(&repo.join("sql/init/0002_b.sql"), "select 2;\n");
+        write(&repo.join("sql/init/README"), "not a migration\n");
+        write(&repo.join("schema/snap.yaml"), &snapshot("orders"));
+        write(&repo.join("docker/Dockerfile"), "FROM directus/directus:11.17.4\n");
+        write(
+            &repo.join("trm-ci.toml"),
+            "[paths]\nmigrations = \"sql/init\"\nsnapshot = \"schema/snap.yaml\"\ndockerfile = \"docker/Dockerfile\"\n",
+        );
+        let opts = options(&args(repo)).unwrap();
+        let e = Expectations::read(&opts.repo, &opts.paths).unwrap();
+        let names: Vec<&str> = e.db_init_files.iter().map(|(n, _)| n.as_str()).collect();
+        assert_eq!(names, ["0001_a.sql", "0002_b.sql"]);
+        assert_eq!(e.migrations_dir, "sql/init");
+        assert_eq!(e.snapshot_collections, ["orders"]);
+        assert_eq!(e.dockerfile_base.as_deref(), Some("directus/directus:11.17.4"));
+
+        // Without trm-ci.toml: the defaults.
+        std::fs::remove_file(repo.join("trm-ci.toml")).unwrap();
+        let opts = options(&args(repo)).unwrap();
+        let e = Expectations::read(&opts.repo, &opts.paths).unwrap();
+        assert_eq!(e.snapshot_collections, ["decoy"]);
+        assert_eq!(e.dockerfile_base.as_deref(), Some("decoy/decoy:1"));
+    }
+
+    #[test]
+    fn a_bad_config_or_scenario_is_an_argument_error() {
+        let t = tempfile::tempdir().unwrap();
+        write(&t.path().join("trm-ci.toml"), "[paths]\nmigrations = 3\n");
+        let e = options(&args(t.path())).unwrap_err();
+        assert!(e.contains("trm-ci.toml:2:14:"), "{e}");
+        let mut a = args(t.path());
+        a.only = vec!["tepid".into()];
+        let e = options(&a).unwrap_err();
+        assert!(e.contains("unknown scenario \"tepid\""), "{e}");
+    }
+}

@@ -1,0 +1,174 @@
+//! The human text of the build and smoke stages (part of `--format human`): what `trm-ci build`
+//! and `trm-ci smoke` print as their result once their progress lines are done.
+
+use std::fmt::Write as _;
+
+use crate::docker::fmt_size;
+use crate::results::{Build, Check, Scenario, Smoke, StepStart};
+
+/// The build's summary: image, sizes, time, cache, layers; or the failing step and its output.
+pub fn build(r: &Build) -> String {
+    let mut o = String::new();
+    o.push('\n');
+    if let Some(err) = &r.error {
+        let _ = writeln!(o, "BUILD FAILED after {:.1} s: {}", r.build_seconds, err.trim());
+        if let Some(step) = r.steps.last() {
+            let _ = writeln!(o, "  failing step {}: {}", step.number, step.instruction);
+            if !r.error_output.is_empty() {
+                let _ = writeln!(o, "  its output (last {} lines):", r.error_output.len());
+                for l in &r.error_output {
+                    let _ = writeln!(o, "    | {l}");
+                }
+            }
+        }
+        return o;
+    }
+    let _ = writeln!(o, "image      {} ({})", r.tag, r.image_id.as_deref().unwrap_or("?"));
+    let _ = writeln!(
+        o,
+        "size       {} total; {} added over the base {} ({}); max {}",
+        r.total_size.map(fmt_size).unwrap_or_else(|| "?".into()),
+        r.added_size.map(fmt_size).unwrap_or_else(|| "?".into()),
+        r.base_image.as_deref().unwrap_or("?"),
+        r.base_size.map(fmt_size).unwrap_or_else(|| "?".into()),
+        fmt_size(r.max_size as i64)
+    );
+    let _ = writeln!(o, "build time {:.1} s", r.build_seconds);
+    let cached: Vec<String> = r.steps.iter().filter(|s| s.cached).map(|s| s.number.to_string()).collect();
+    let ran: Vec<String> = r.steps.iter().filter(|s| !s.cached && s.number > 1).map(|s| s.number.to_string()).collect();
+    let _ = writeln!(
+        o,
+        "cache      {} of {} steps cached{}{}",
+        cached.len(),
+        r.steps.len().saturating_sub(1),
+        if cached.is_empty() { String::new() } else { format!(" (steps {})", cached.join(", ")) },
+        if ran.is_empty() { String::new() } else { format!("; rebuilt steps {}", ran.join(", ")) }
+    );
+    let _ = writeln!(o, "layers over the base (oldest first):");
+    for l in &r.layers {
+        let what = l.instruction.clone().unwrap_or_else(|| l.created_by.clone());
+        let _ = writeln!(o, "  {:>9}  {}", fmt_size(l.size), short_instruction(&what));
+    }
+    if r.over_max_size {
+        let _ = writeln!(
+            o,
+            "FAILED: the image is {} which exceeds --max-size {}",
+            r.total_size.map(fmt_size).unwrap_or_default(),
+            fmt_size(r.max_size as i64)
+        );
+    }
+    o
+}
+
+fn short_instruction(created_by: &str) -> String {
+    let s = created_by.trim();
+    let s = s.strip_prefix("/bin/sh -c #(nop) ").unwrap_or(s);
+    let s = s.strip_prefix("/bin/sh -c ").map(|r| format!("RUN {r}")).unwrap_or_else(|| s.trim().to_string());
+    let s: String = s.split_whitespace().collect::<Vec<_>>().join(" ");
+    if s.chars().count() > 90 {
+        format!("{}…", s.chars().take(89).collect::<String>())
+    } else {
+        s
+    }
+}
+
+/// The smoke run's verdict: the baseline comparison (with `--baseline`), then
+/// `[smoke] PASS: N of M scenarios passed`. Each scenario was shown as it finished ([`scenario`]).
+pub fn smoke(r: &Smoke) -> String {
+    let mut o = String::new();
+    if let Some(b) = &r.baseline {
+        let f = |v: Option<f64>| v.map(|v| format!("{v:.1} s")).unwrap_or_else(|| "?".into());
+        let x = |v: Option<f64>| v.map(|v| format!("{v:.2}×")).unwrap_or_else(|| "?".into());
+        let _ = writeln!(o, "[smoke] boot vs the base image's plain boot (time to pong from the host; healthy in brackets):");
+        let _ = writeln!(
+            o,
+            "  cold: {} [{}] vs plain {} → {} [{}] (target ≤ 1.5×)",
+            f(b.cold_pong), f(b.cold_healthy), f(b.plain_cold_pong), x(b.cold_ratio), x(b.cold_healthy_ratio)
+        );
+        let _ = writeln!(
+            o,
+            "  warm: {} [{}] vs plain {} → {} [{}] (target ≤ 1.3×)",
+            f(b.warm_pong), f(b.warm_healthy), f(b.plain_warm_pong), x(b.warm_ratio), x(b.warm_healthy_ratio)
+        );
+    }
+    let passed = r.scenarios.iter().filter(|s| s.ok).count();
+    let _ = writeln!(o, "[smoke] {}: {passed} of {} scenarios passed", if r.ok { "PASS" } else { "FAIL" }, r.scenarios.len());
+    o
+}
+
+/// `db-init +0.1 s, schema +0.9 s, start +6.0 s`.
+fn step_times(steps: &[StepStart]) -> String {
+    steps.iter().map(|s| format!("{} +{:.1} s", s.step, s.after)).collect::<Vec<_>>().join(", ")
+}
+
+/// One finished scenario: PASS/FAIL, its time, time to healthy and to pong, its checks, and on
+/// failure the reason and the last log lines.
+pub fn scenario(s: &Scenario) -> String {
+    let mut o = String::new();
+    let mut times = Vec::new();
+    if let Some(h) = s.time_to_healthy {
+        times.push(format!("healthy {h:.1} s"));
+    }
+    if let Some(p) = s.time_to_pong {
+        times.push(format!("pong {p:.1} s"));
+    }
+    let _ = writeln!(
+        o,
+        "[smoke] {:<14} {}  {:.1} s{}",
+        s.name,
+        if s.ok { "PASS" } else { "FAIL" },
+        s.seconds,
+        if times.is_empty() { String::new() } else { format!(" ({})", times.join(", ")) }
+    );
+    for c in &s.checks {
+        let _ = match c {
+            Check::Pass(d) => writeln!(o, "    ok  {d}"),
+            Check::Note(d) => writeln!(o, "    {d}"),
+            Check::Steps(steps) => writeln!(o, "        steps began at: {} (after the container start)", step_times(steps)),
+            // Listed together below.
+            Check::Fail(_) => Ok(()),
+        };
+    }
+    if let Some(f) = &s.failure {
+        let _ = writeln!(o, "    FAILED: {f}");
+        if !s.log_tail.is_empty() {
+            let _ = writeln!(o, "    last log lines:");
+            for l in &s.log_tail {
+                let _ = writeln!(o, "      | {l}");
+            }
+        }
+    }
+    o
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_failed_scenario_lists_its_checks_then_why() {
+        let s = Scenario {
+            name: "cold".into(),
+            ok: false,
+            seconds: 12.0,
+            time_to_healthy: None,
+            time_to_pong: Some(3.0),
+            checks: vec![
+                Check::Steps(vec![StepStart { step: "db-init".into(), after: 0.14 }, StepStart { step: "schema".into(), after: 1.0 }]),
+                Check::Fail("no `[schema] applied: ...` line".into()),
+                Check::Pass("[db-init] 3 applied, 0 skipped (3 files in db-init/)".into()),
+            ],
+            failure: Some("no `[schema] applied: ...` line".into()),
+            log_tail: vec!["[schema] ERROR: boom".into()],
+        };
+        assert_eq!(
+            scenario(&s),
+            "[smoke] cold           FAIL  12.0 s (pong 3.0 s)\n\
+             \x20       steps began at: db-init +0.1 s, schema +1.0 s (after the container start)\n\
+             \x20   ok  [db-init] 3 applied, 0 skipped (3 files in db-init/)\n\
+             \x20   FAILED: no `[schema] applied: ...` line\n\
+             \x20   last log lines:\n\
+             \x20     | [schema] ERROR: boom\n"
+        );
+    }
+}

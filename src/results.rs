@@ -1,0 +1,456 @@
+//! The results document: one versioned document holding every stage that ran — lint, build,
+//! smoke, and (reserved) the upgrade drill — with the repository, its head and base revisions and
+//! each stage's wall time. `lint --format json`, `build --json FILE` and `smoke --json FILE` each
+//! write it with their own stage; every renderer (src/render/) takes it. It reads back
+//! (`serde_json::from_str::<Results>`) into the same data: the PR report and the upgrade drill
+//! stand on that. The format is documented in docs/json-output.md.
+//!
+//! **Version rule.** [`VERSION`] changes only on an incompatible change: a field removed, renamed,
+//! or changed in type or meaning. Adding a field, a stage or a check status is compatible and does
+//! not change it, so readers ignore what they do not know. Version 1 is the document
+//! `lint --format json` has always written (`version`, `tool`, `base`, `summary`, `findings`,
+//! `notes` keep their place and meaning: the lint stage's fields stay at the top level).
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+
+use crate::finding::{Finding, Severity};
+
+pub const VERSION: u32 = 1;
+
+/// The whole document. Keys come out in the order of the fields below.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Results {
+    /// [`VERSION`].
+    pub version: u32,
+    pub tool: Tool,
+    /// The repository's root directory, as trm-ci resolved `--repo`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub repository: Option<String>,
+    /// The commit HEAD pointed at (40 hex digits); absent outside git or on an unborn branch.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub head: Option<String>,
+    /// The base the base-dependent lint rules compared with and how it was chosen, e.g.
+    /// `origin/main (merge-base 1a2b3c4)`; null when there was none (or no lint ran).
+    #[serde(default)]
+    pub base: Option<String>,
+    /// The base commit (40 hex digits) when there was one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub base_revision: Option<String>,
+    /// The lint stage (`summary`, `findings`, `omitted`, `notes` at the top level, as in version 1).
+    #[serde(flatten)]
+    pub lint: Option<Lint>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub build: Option<Build>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub smoke: Option<Smoke>,
+    /// Reserved for the upgrade drill; not written by this version.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub upgrade: Option<Upgrade>,
+    /// Each stage that ran, in order, with its outcome and wall time.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub stages: Vec<Stage>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Tool {
+    /// Always `trm-ci`.
+    pub name: String,
+    /// The trm-ci version that wrote the document.
+    pub version: String,
+}
+
+impl Default for Tool {
+    fn default() -> Tool {
+        Tool { name: "trm-ci".into(), version: env!("CARGO_PKG_VERSION").into() }
+    }
+}
+
+impl Default for Results {
+    fn default() -> Results {
+        Results {
+            version: VERSION,
+            tool: Tool::default(),
+            repository: None,
+            head: None,
+            base: None,
+            base_revision: None,
+            lint: None,
+            build: None,
+            smoke: None,
+            upgrade: None,
+            stages: Vec::new(),
+        }
+    }
+}
+
+/// Which stage a [`Stage`] entry times.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum StageName {
+    Lint,
+    Build,
+    Smoke,
+    Upgrade,
+}
+
+/// One stage that ran.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Stage {
+    pub name: StageName,
+    /// Lint: no error-level finding; build: built and within `--max-size`; smoke: every scenario passed.
+    pub ok: bool,
+    /// Wall time of the whole stage, in seconds.
+    pub seconds: f64,
+}
+
+impl Results {
+    /// A document holding only the lint stage (its repository and revisions from the report).
+    pub fn from_lint(report: crate::lint::Report) -> Results {
+        Results {
+            // `components()` drops the trailing `/` of a git work dir.
+            repository: report.root.as_ref().map(|r| r.components().collect::<std::path::PathBuf>().display().to_string()),
+            head: report.head.clone(),
+            base: report.base.clone(),
+            base_revision: report.base_revision.clone(),
+            lint: Some(Lint::from(report)),
+            ..Results::default()
+        }
+    }
+
+    /// Records a stage's outcome and wall time.
+    pub fn timed(mut self, name: StageName, ok: bool, elapsed: std::time::Duration) -> Results {
+        self.stages.push(Stage { name, ok, seconds: (elapsed.as_secs_f64() * 1000.0).round() / 1000.0 });
+        self
+    }
+}
+
+/// The lint stage.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+pub struct Lint {
+    pub summary: LintSummary,
+    /// Sorted by file, line, column, rule.
+    pub findings: Vec<Finding>,
+    /// Findings a rule's cap left out (counted, not in `findings`); each also has a note.
+    #[serde(default)]
+    pub omitted: Vec<Omitted>,
+    /// Things worth knowing that are not findings (e.g. no base to compare with).
+    pub notes: Vec<String>,
+    /// The text of every file with a finding, for code frames (not in the document).
+    #[serde(skip)]
+    pub sources: BTreeMap<String, String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+pub struct LintSummary {
+    /// Error-level findings in `findings`.
+    pub errors: usize,
+    pub warnings: usize,
+    pub files_checked: usize,
+    /// Findings left out by a rule's cap (not in `findings`, not in the counts above).
+    #[serde(default)]
+    pub omitted_errors: usize,
+    #[serde(default)]
+    pub omitted_warnings: usize,
+}
+
+/// Findings of one rule in one file that its cap left out.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Omitted {
+    pub rule: String,
+    pub severity: Severity,
+    pub file: String,
+    /// How many were left out.
+    pub count: usize,
+}
+
+impl Lint {
+    /// The findings of severity `s` that are reported (not those left out).
+    pub fn count(&self, s: Severity) -> usize {
+        self.findings.iter().filter(|f| f.severity == s).count()
+    }
+    /// The findings of severity `s` left out by a rule's cap.
+    pub fn omitted_count(&self, s: Severity) -> usize {
+        self.omitted.iter().filter(|o| o.severity == s).map(|o| o.count).sum()
+    }
+}
+
+impl From<crate::lint::Report> for Lint {
+    fn from(r: crate::lint::Report) -> Lint {
+        let summary = LintSummary {
+            errors: r.count(Severity::Error),
+            warnings: r.count(Severity::Warning),
+            files_checked: r.files_checked,
+            omitted_errors: r.omitted_count(Severity::Error),
+            omitted_warnings: r.omitted_count(Severity::Warning),
+        };
+        let omitted = r
+            .omitted
+            .into_iter()
+            .map(|o| Omitted { rule: o.rule.to_string(), severity: o.severity, file: o.file, count: o.count })
+            .collect();
+        Lint { summary, findings: r.findings, omitted, notes: r.notes, sources: r.sources }
+    }
+}
+
+/// The build stage (`trm-ci build`).
+#[derive(Debug, Clone, Serialize, Deserialize, Default, PartialEq)]
+pub struct Build {
+    /// Built, and not over `--max-size`.
+    pub ok: bool,
+    pub tag: String,
+    /// `sha256:…`; null when the build failed.
+    pub image_id: Option<String>,
+    /// The FROM of the final stage.
+    pub base_image: Option<String>,
+    /// Bytes.
+    pub total_size: Option<i64>,
+    pub base_size: Option<i64>,
+    /// `total_size - base_size`: what the project adds.
+    pub added_size: Option<i64>,
+    pub max_size: u64,
+    pub over_max_size: bool,
+    pub build_seconds: f64,
+    pub context_files: usize,
+    pub context_bytes: u64,
+    pub steps: Vec<BuildStep>,
+    /// Numbers of the steps that came from the layer cache.
+    pub cached_steps: Vec<usize>,
+    /// The image's layers over the base, oldest first.
+    pub layers: Vec<Layer>,
+    /// The builder's error when the build failed.
+    pub error: Option<String>,
+    /// The failing step's last output lines (at most 30, blank lines dropped).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub error_output: Vec<String>,
+}
+
+/// One build step as seen in the builder's stream.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct BuildStep {
+    pub number: usize,
+    pub instruction: String,
+    pub cached: bool,
+    pub seconds: f64,
+    /// Its output (kept in memory for the failure report, not in the document).
+    #[serde(skip)]
+    pub output: Vec<String>,
+}
+
+/// One layer of the built image that the base image does not have.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct Layer {
+    /// The Dockerfile instruction of the step that made the layer, when the stream showed it.
+    pub instruction: Option<String>,
+    pub created_by: String,
+    /// Bytes.
+    pub size: i64,
+}
+
+/// The smoke stage (`trm-ci smoke`).
+#[derive(Debug, Clone, Serialize, Deserialize, Default, PartialEq)]
+pub struct Smoke {
+    /// Every scenario passed (and at least one ran).
+    pub ok: bool,
+    pub image: String,
+    pub postgres_image: String,
+    /// The image's own HEALTHCHECK command.
+    pub healthcheck: Vec<String>,
+    pub healthcheck_interval_image_s: f64,
+    /// The interval smoke polls it at.
+    pub healthcheck_interval_used_s: f64,
+    /// In the order they ran.
+    pub scenarios: Vec<Scenario>,
+    /// With `--baseline`.
+    pub baseline: Option<Baseline>,
+    /// With `--keep`: the command that removes what was left.
+    pub kept: Option<String>,
+}
+
+/// The result of one smoke scenario.
+#[derive(Debug, Clone, Serialize, Deserialize, Default, PartialEq)]
+pub struct Scenario {
+    /// `cold`, `warm`, `image-facts`, `db-init-fault`, `schema-fault`, …
+    pub name: String,
+    /// No check failed.
+    pub ok: bool,
+    pub seconds: f64,
+    /// Seconds from the container start to its HEALTHCHECK's first pass.
+    pub time_to_healthy: Option<f64>,
+    /// Seconds from the container start to the first `pong` from `GET /server/ping`.
+    pub time_to_pong: Option<f64>,
+    /// What was checked, in order.
+    pub checks: Vec<Check>,
+    /// The failed checks' details joined with `; ` (null when it passed).
+    pub failure: Option<String>,
+    /// The container's last log lines when it failed (empty when it passed).
+    pub log_tail: Vec<String>,
+}
+
+/// One check a scenario made: `{"status": "pass", "detail": "…"}`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "status", content = "detail", rename_all = "lowercase")]
+pub enum Check {
+    /// Verified, and it held.
+    Pass(String),
+    /// Verified, and it did not hold: the scenario fails.
+    Fail(String),
+    /// How a check was made (neither pass nor fail).
+    Note(String),
+    /// When each entrypoint step began, after the container start.
+    Steps(Vec<StepStart>),
+}
+
+/// When an entrypoint step began, in seconds after the container start.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct StepStart {
+    pub step: String,
+    pub after: f64,
+}
+
+/// `--baseline`: the base image's own plain boot (bootstrap then start), and the ratios.
+#[derive(Debug, Clone, Serialize, Deserialize, Default, PartialEq)]
+pub struct Baseline {
+    pub base_image: String,
+    pub plain_cold_pong: Option<f64>,
+    pub plain_warm_pong: Option<f64>,
+    pub cold_pong: Option<f64>,
+    pub warm_pong: Option<f64>,
+    pub cold_healthy: Option<f64>,
+    pub warm_healthy: Option<f64>,
+    pub cold_ratio: Option<f64>,
+    pub warm_ratio: Option<f64>,
+    pub cold_healthy_ratio: Option<f64>,
+    pub warm_healthy_ratio: Option<f64>,
+}
+
+/// Reserved for the upgrade drill (the base revision's image and data, then the head's image on
+/// the same database); this version never writes it. Its steps are reported like scenarios.
+#[derive(Debug, Clone, Serialize, Deserialize, Default, PartialEq)]
+pub struct Upgrade {
+    pub ok: bool,
+    pub from_image: Option<String>,
+    pub to_image: Option<String>,
+    pub steps: Vec<Scenario>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::finding::Span;
+
+    fn every_stage() -> Results {
+        let span = Span { line: 3, col: 1, end_line: 3, end_col: 18, offset: 0, len: 0 };
+        Results {
+            repository: Some("/src/app".into()),
+            head: Some("a".repeat(40)),
+            base: Some("origin/main (merge-base 1a2b3c4)".into()),
+            base_revision: Some("b".repeat(40)),
+            lint: Some(Lint {
+                summary: LintSummary { errors: 1, warnings: 1, files_checked: 14, omitted_errors: 3, omitted_warnings: 0 },
+                findings: vec![
+                    Finding {
+                        rule: "migrations/destructive".into(),
+                        severity: Severity::Error,
+                        file: "db-init/0004_drop.sql".into(),
+                        span: Some(span),
+                        message: "DROP TABLE `legacy` deletes its rows".into(),
+                        help: "add an ignore".into(),
+                    },
+                    Finding {
+                        rule: "lint/unreadable-file".into(),
+                        severity: Severity::Warning,
+                        file: "scripts/logo.png".into(),
+                        span: None,
+                        message: "binary".into(),
+                        help: "remove it".into(),
+                    },
+                ],
+                omitted: vec![Omitted {
+                    rule: "migrations/destructive".into(),
+                    severity: Severity::Error,
+                    file: "db-init/0004_drop.sql".into(),
+                    count: 3,
+                }],
+                notes: vec!["a note".into()],
+                sources: BTreeMap::new(),
+            }),
+            build: Some(Build {
+                ok: true,
+                tag: "trm-directus:dev".into(),
+                image_id: Some("sha256:abc".into()),
+                base_image: Some("directus/directus:11.17.4".into()),
+                total_size: Some(600),
+                base_size: Some(500),
+                added_size: Some(100),
+                max_size: 600_000_000,
+                steps: vec![BuildStep { number: 1, instruction: "FROM x".into(), cached: true, seconds: 0.5, output: vec![] }],
+                cached_steps: vec![1],
+                layers: vec![Layer { instruction: Some("COPY a /a".into()), created_by: "COPY".into(), size: 100 }],
+                error_output: vec!["npm ERR!".into()],
+                ..Default::default()
+            }),
+            smoke: Some(Smoke {
+                ok: false,
+                image: "trm-directus:dev".into(),
+                scenarios: vec![Scenario {
+                    name: "cold".into(),
+                    ok: false,
+                    seconds: 12.5,
+                    time_to_healthy: Some(8.25),
+                    time_to_pong: None,
+                    checks: vec![
+                        Check::Pass("[db-init] 3 applied, 0 skipped".into()),
+                        Check::Steps(vec![StepStart { step: "db-init".into(), after: 0.125 }]),
+                        Check::Note("in an idle container".into()),
+                        Check::Fail("no `[schema] applied` line".into()),
+                    ],
+                    failure: Some("no `[schema] applied` line".into()),
+                    log_tail: vec!["[schema] ERROR: boom".into()],
+                }],
+                baseline: Some(Baseline { base_image: "directus/directus:11.17.4".into(), cold_ratio: Some(1.25), ..Default::default() }),
+                ..Default::default()
+            }),
+            upgrade: Some(Upgrade { ok: true, ..Default::default() }),
+            stages: vec![Stage { name: StageName::Lint, ok: false, seconds: 0.5 }],
+            ..Results::default()
+        }
+    }
+
+    #[test]
+    fn every_stage_reads_back_as_written() {
+        let doc = every_stage();
+        let text = serde_json::to_string_pretty(&doc).unwrap();
+        let back: Results = serde_json::from_str(&text).unwrap();
+        assert_eq!(back, doc);
+        assert_eq!(serde_json::to_string_pretty(&back).unwrap(), text);
+    }
+
+    #[test]
+    fn a_document_without_lint_reads_back_without_lint() {
+        let doc = Results { build: every_stage().build, ..Results::default() };
+        let text = serde_json::to_string(&doc).unwrap();
+        assert!(!text.contains("\"findings\"") && !text.contains("\"summary\""), "{text}");
+        let back: Results = serde_json::from_str(&text).unwrap();
+        assert_eq!(back, doc);
+    }
+
+    #[test]
+    fn version_1_fields_keep_their_place() {
+        let v: serde_json::Value = serde_json::to_value(every_stage()).unwrap();
+        assert_eq!(v["version"], 1);
+        assert_eq!(v["tool"]["name"], "trm-ci");
+        assert_eq!(v["summary"]["errors"], 1);
+        let f = &v["findings"][0];
+        assert_eq!(f["rule"], "migrations/destructive");
+        assert_eq!((f["line"].as_u64(), f["column"].as_u64(), f["end_line"].as_u64(), f["end_column"].as_u64()), (Some(3), Some(1), Some(3), Some(18)));
+        assert!(v["findings"][1]["line"].is_null() && v["findings"][1]["end_column"].is_null());
+        assert_eq!(v["smoke"]["scenarios"][0]["checks"][0], serde_json::json!({"status": "pass", "detail": "[db-init] 3 applied, 0 skipped"}));
+        // A reader of an older version's document gets the fields it knows.
+        let old = r#"{"version":1,"tool":{"name":"trm-ci","version":"0.1.0"},"base":null,
+            "summary":{"errors":0,"warnings":0,"files_checked":2},"findings":[],"notes":[],"future":{"x":1}}"#;
+        let back: Results = serde_json::from_str(old).unwrap();
+        assert_eq!(back.lint.unwrap().summary.files_checked, 2);
+    }
+}
