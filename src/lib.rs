@@ -16,3 +16,4 @@ pub mod repo;
 pub mod results;
 pub mod rules;
 pub mod source;
+pub mod units;

@@ -147,7 +147,7 @@ fn cut_to_the_limit_keeps_the_most_severe() {
 fn from_lint_report() {
     let report = trm_ci::lint::Report {
         findings: vec![trm_ci::finding::Finding {
-            rule: "dockerfile/expose",
+            rule: "dockerfile/expose".into(),
             severity: Severity::Warning,
             file: "Dockerfile".into(),
             span: None,

@@ -269,7 +269,7 @@ fn a_frame_on_a_500_kb_line_is_a_window_around_the_span() {
     let src = SourceFile::new("db-init/0010_wide.sql", text.clone().into_bytes(), None);
     let f = finding("migrations/destructive", Severity::Error, &src.path, Some(src.span(0, text.len() - 1)), "the statement", "fix it");
     let r = Report { findings: vec![f], sources: BTreeMap::from([(src.path.clone(), text)]), files_checked: 1, ..Default::default() };
-    let out = render::render(&r, Format::Human, false);
+    let out = render::render(&Results::from_lint(r), Format::Human, false);
     assert!(out.chars().count() < 1000, "{}", &out[..out.len().min(3000)]);
     assert!(out.contains("[db-init/0010_wide.sql:1:1]"), "{out}");
 }

@@ -1,6 +1,7 @@
 //! `trm-ci build`: the context, the classic-builder build through `/build`, and the size report.
 
-use super::engine::{fmt_size, short_err};
+use super::engine::short_err;
+use crate::units::fmt_size;
 use crate::progress::Progress;
 use crate::results::{Build, BuildStep, Layer};
 use bollard::query_parameters::BuildImageOptionsBuilder;

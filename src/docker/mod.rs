@@ -9,7 +9,7 @@ pub mod smoke;
 pub mod stack;
 
 pub use context::IgnoreRules;
-pub use engine::{fmt_size, parse_size};
+pub use crate::units::{fmt_size, parse_size};
 
 use crate::progress::Progress;
 use crate::results::Build;

@@ -3,7 +3,7 @@
 
 use std::fmt::Write as _;
 
-use crate::docker::fmt_size;
+use crate::units::fmt_size;
 use crate::results::{Build, Check, Scenario, Smoke, StepStart};
 
 /// The build's summary: image, sizes, time, cache, layers; or the failing step and its output.

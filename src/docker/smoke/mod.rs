@@ -16,7 +16,8 @@ mod faults;
 mod image_facts;
 mod warm;
 
-use super::engine::{fmt_size, is_not_found, random_hex, short_err};
+use super::engine::{is_not_found, random_hex, short_err};
+use crate::units::fmt_size;
 use super::stack::{self, Stack, StackOptions, Tracker};
 use crate::config::Paths;
 use crate::progress::Progress;
