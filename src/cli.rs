@@ -37,6 +37,67 @@ pub enum Command {
     Build(BuildArgs),
     /// Boot the image against a real Postgres: cold, warm, faults, image facts.
     Smoke(SmokeArgs),
+    /// Run lint, build and smoke, going on past a failing stage where the next still informs;
+    /// write the results document. Exit 1 when a stage failed.
+    Ci(CiArgs),
+    /// Publish a results document on the pull request: sticky comment, check run, job summary.
+    Post(PostArgs),
+}
+
+#[derive(Debug, clap::Args)]
+pub struct CiArgs {
+    /// The repository to check.
+    #[arg(long, default_value = ".")]
+    pub repo: PathBuf,
+    /// The git revision the base-dependent rules compare with (as for `lint`).
+    #[arg(long)]
+    pub base: Option<String>,
+    /// Do not run the lint stage.
+    #[arg(long)]
+    pub skip_lint: bool,
+    /// Do not build the image (smoke then boots an existing `--tag`).
+    #[arg(long)]
+    pub skip_build: bool,
+    /// Do not boot the image.
+    #[arg(long)]
+    pub skip_smoke: bool,
+    /// The image's tag (built, then booted).
+    #[arg(long, default_value = "trm-directus:dev")]
+    pub tag: String,
+    /// The image size budget: 600MB, 1.2GB, 25MiB, or bytes.
+    #[arg(long, default_value = "600MB")]
+    pub max_size: String,
+    /// The Postgres image smoke boots against (nothing is pulled).
+    #[arg(long, default_value = "postgres:16-alpine")]
+    pub postgres_image: String,
+    /// The lowest finding severity that fails the run.
+    #[arg(long, value_enum, default_value = "error")]
+    pub fail_on: FailOn,
+    /// Write the results document to FILE.
+    #[arg(long, value_name = "FILE")]
+    pub json: Option<PathBuf>,
+    /// Also publish the results as `trm-ci post` does.
+    #[arg(long)]
+    pub post: bool,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum FailOn {
+    Error,
+    Warning,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct PostArgs {
+    /// The results document (`trm-ci ci --json FILE`, `lint --format json`, `build/smoke --json`).
+    #[arg(long, value_name = "FILE")]
+    pub results: PathBuf,
+    /// Print the comment instead of posting it.
+    #[arg(long)]
+    pub dry_run: bool,
+    /// The lowest finding severity that makes the verdict (and the check run) a failure.
+    #[arg(long, value_enum, default_value = "error")]
+    pub fail_on: FailOn,
 }
 
 #[derive(Debug, clap::Args)]

@@ -4,9 +4,11 @@
 //! commands goes through [`crate::progress::Progress`].
 
 mod build;
+mod ci;
 mod diff;
 mod hook;
 mod lint;
+mod post;
 mod rules;
 mod smoke;
 
@@ -26,6 +28,8 @@ pub fn run(cli: Cli) -> i32 {
         Command::Hook(HookCommand::Install { repo, force }) => hook::install(&repo, force),
         Command::Build(args) => build::run(&args),
         Command::Smoke(args) => smoke::run(&args),
+        Command::Ci(args) => ci::run(&args),
+        Command::Post(args) => post::run(&args),
     }
 }
 

@@ -4,7 +4,7 @@
 //! The renderer's input is [`Run`], a narrow, owned view of one `trm-ci`
 //! run (stages, findings, the schema change, the image, the boot scenarios),
 //! so the renderer does not depend on how the stages produce their reports.
-//! [`Run::from_lint`] builds it from a lint report.
+//! [`Run::from_results`] builds it from the results document (src/results.rs).
 //!
 //! Everything user-controlled (file names, messages, SQL excerpts, branch
 //! names, container log lines) goes through [`text`] or [`code`]: it cannot
@@ -127,6 +127,82 @@ impl Run {
             note: Some(counts(errors, warnings)),
         });
         run.findings = findings;
+        run
+    }
+
+    /// The whole results document (src/results.rs): lint, build, smoke; a
+    /// stage that did not run is shown as skipped.
+    pub fn from_results(doc: &crate::results::Results) -> Run {
+        use crate::results::StageName;
+        let secs = |n: StageName| doc.stages.iter().find(|s| s.name == n).map(|s| s.seconds);
+        let mut run = Run { base: doc.base.clone(), ..Run::default() };
+        match &doc.lint {
+            Some(l) => {
+                run.findings = l.findings.iter().map(Item::from).collect();
+                let (e, w) = (run.count(Severity::Error), run.count(Severity::Warning));
+                run.stages.push(Stage {
+                    name: "lint".into(),
+                    status: if e > 0 { Status::Fail } else { Status::Pass },
+                    seconds: secs(StageName::Lint),
+                    note: Some(counts(e, w)),
+                });
+            }
+            None => run.stages.push(Stage { name: "lint".into(), status: Status::Skipped, seconds: None, note: None }),
+        }
+        match &doc.build {
+            Some(b) => {
+                let note = if b.over_max_size {
+                    Some(format!("over the size budget of {}", size(b.max_size)))
+                } else {
+                    b.error.as_deref().map(|e| e.lines().next().unwrap_or("").to_string())
+                };
+                run.stages.push(Stage {
+                    name: "build".into(),
+                    status: if b.ok { Status::Pass } else { Status::Fail },
+                    seconds: secs(StageName::Build).or(Some(b.build_seconds)),
+                    note,
+                });
+                run.image = Some(Image {
+                    tag: b.tag.clone(),
+                    total_size: b.total_size.and_then(|s| u64::try_from(s).ok()),
+                    added_size: b.added_size.and_then(|s| u64::try_from(s).ok()),
+                    budget: (b.max_size > 0).then_some(b.max_size),
+                });
+            }
+            None => run.stages.push(Stage { name: "build".into(), status: Status::Skipped, seconds: None, note: None }),
+        }
+        match &doc.smoke {
+            Some(s) => {
+                let failed = s.scenarios.iter().filter(|c| !c.ok).count();
+                run.stages.push(Stage {
+                    name: "smoke".into(),
+                    status: if s.ok { Status::Pass } else { Status::Fail },
+                    seconds: secs(StageName::Smoke),
+                    note: (failed > 0).then(|| format!("{failed} of {} scenarios failed", s.scenarios.len())),
+                });
+                for c in &s.scenarios {
+                    if c.name == "stop" {
+                        run.stop_seconds = Some(c.seconds);
+                    }
+                    run.scenarios.push(Scenario {
+                        name: c.name.clone(),
+                        ok: c.ok,
+                        seconds: c.seconds,
+                        time_to_healthy: c.time_to_healthy,
+                        failure: c.failure.clone(),
+                    });
+                }
+            }
+            None => {
+                let build_failed = doc.build.as_ref().is_some_and(|b| !b.ok);
+                run.stages.push(Stage {
+                    name: "smoke".into(),
+                    status: Status::Skipped,
+                    seconds: None,
+                    note: build_failed.then(|| "the build failed".to_string()),
+                });
+            }
+        }
         run
     }
 
@@ -259,7 +335,7 @@ fn render_with(run: &Run, links: &Links, order: &[&Item], shown: usize) -> Strin
                 Status::Fail => "❌ fail",
                 Status::Skipped => "⏭️ skipped",
             };
-            let note = s.note.as_deref().map(|n| format!(" ({})", text(n))).unwrap_or_default();
+            let note = s.note.as_deref().map(|n| format!(" ({})", message(n))).unwrap_or_default();
             let time = s.seconds.map(duration).unwrap_or_else(|| "–".into());
             let _ = writeln!(out, "| {} | {result}{note} | {time} |", text(&s.name));
         }

@@ -1,0 +1,170 @@
+//! `trm-ci ci`: lint → build → smoke in one run, going on past a failing stage where the next
+//! still tells the reviewer something (lint errors do not stop the build; a failed build skips
+//! smoke and says so); writes the results document (`--json FILE`) and, inside Actions, the step
+//! outputs `verdict`, `findings`, `results` (`$GITHUB_OUTPUT`). Exit 0 pass; 1 a stage failed or
+//! a finding at or above `--fail-on`; 2 usage or environment error; 130 interrupted.
+
+use std::io::Write as _;
+use std::time::{Duration, Instant};
+
+use crate::cli::CiArgs;
+use crate::config::{self, Config};
+use crate::docker::smoke::Outcome;
+use crate::docker::{self, BuildOptions, SmokeOptions};
+use crate::progress::Progress;
+use crate::render::markdown::{self, Verdict};
+use crate::results::{Build, Results, Scenario, Smoke, StageName};
+
+pub fn run(args: &CiArgs) -> i32 {
+    let max_size = match docker::parse_size(&args.max_size) {
+        Ok(m) => m,
+        Err(e) => {
+            eprintln!("trm-ci ci: --max-size: {e}");
+            return 2;
+        }
+    };
+    let progress = Progress::stdout();
+    let (repository, head) = super::repository(&args.repo);
+    let mut doc = Results { repository, head, ..Results::default() };
+
+    if !args.skip_lint {
+        stage("lint");
+        let opts = crate::lint::Options { repo: args.repo.clone(), base: args.base.clone(), ..Default::default() };
+        let started = Instant::now();
+        match crate::lint::run(&opts) {
+            Ok(report) => {
+                let ok = report.exit_code() == 0;
+                let lint = Results::from_lint(report);
+                doc = Results { lint: lint.lint, base: lint.base, base_revision: lint.base_revision, ..doc }.timed(
+                    StageName::Lint,
+                    ok,
+                    started.elapsed(),
+                );
+            }
+            Err(e) => {
+                eprintln!("trm-ci ci: lint: {e}");
+                return 2;
+            }
+        }
+    }
+
+    let mut build_failed = false;
+    if !args.skip_build {
+        stage("build");
+        let opts = BuildOptions {
+            repo: args.repo.clone(),
+            tag: args.tag.clone(),
+            max_size,
+            dockerfile: "Dockerfile".into(),
+            no_cache: false,
+        };
+        let started = Instant::now();
+        let build = match docker::build(&opts, &progress) {
+            Ok(b) => b,
+            // The engine did not answer: the stage failed, and says why.
+            Err(e) => Build { ok: false, tag: args.tag.clone(), max_size, error: Some(e), ..Build::default() },
+        };
+        build_failed = !build.ok;
+        let ok = build.ok;
+        doc.build = Some(build);
+        doc = doc.timed(StageName::Build, ok, started.elapsed());
+    }
+
+    if !args.skip_smoke {
+        if build_failed {
+            println!("[ci] smoke: skipped (the build failed)");
+        } else {
+            stage("smoke");
+            let paths = match Config::load(&args.repo.join(config::FILE_NAME), false) {
+                Ok(c) => c.paths,
+                Err(e) => {
+                    eprintln!("trm-ci ci: {e}");
+                    return 2;
+                }
+            };
+            let opts = SmokeOptions {
+                repo: args.repo.clone(),
+                paths,
+                image: args.tag.clone(),
+                postgres_image: args.postgres_image.clone(),
+                keep: false,
+                only: Vec::new(),
+                baseline: false,
+                base_image: None,
+                boot_timeout: Duration::from_secs(180),
+                fault_timeout: Duration::from_secs(90),
+            };
+            let started = Instant::now();
+            let unusable = |why: String| Smoke {
+                ok: false,
+                image: args.tag.clone(),
+                postgres_image: args.postgres_image.clone(),
+                scenarios: vec![Scenario { name: "setup".into(), ok: false, failure: Some(why), ..Scenario::default() }],
+                ..Smoke::default()
+            };
+            let smoke = match docker::smoke(&opts, &progress) {
+                Err(e) => unusable(e),
+                Ok(r) => {
+                    for p in &r.cleanup_problems {
+                        eprintln!("[smoke] cleanup: {p}");
+                    }
+                    match r.outcome {
+                        Outcome::Done(s) => s,
+                        Outcome::Environment(m) | Outcome::Unfit(m) => unusable(m),
+                        Outcome::Interrupted => return 130,
+                    }
+                }
+            };
+            let ok = smoke.ok;
+            doc.smoke = Some(smoke);
+            doc = doc.timed(StageName::Smoke, ok, started.elapsed());
+        }
+    }
+
+    super::print(&crate::render::human::render(&doc, false));
+    let view = super::post::view(&doc, args.fail_on);
+    let verdict = view.verdict();
+    let line = markdown::verdict_line(&view);
+    println!("[ci] {line}");
+
+    let results_path = match &args.json {
+        Some(path) => {
+            if let Err(e) = super::write_json(path, &doc) {
+                eprintln!("trm-ci ci: {e}");
+                return 2;
+            }
+            Some(path.canonicalize().unwrap_or_else(|_| path.clone()))
+        }
+        None => None,
+    };
+    if let Some(out) = std::env::var_os("GITHUB_OUTPUT").filter(|o| !o.is_empty()) {
+        let mut text = format!(
+            "verdict={}\nfindings={}\n",
+            if verdict == Verdict::Pass { "pass" } else { "fail" },
+            view.findings.len()
+        );
+        if let Some(p) = &results_path {
+            text.push_str(&format!("results={}\n", p.display()));
+        }
+        let written = std::fs::OpenOptions::new().create(true).append(true).open(&out).and_then(|mut f| f.write_all(text.as_bytes()));
+        if let Err(e) = written {
+            eprintln!("trm-ci ci: GITHUB_OUTPUT {}: {e}", std::path::Path::new(&out).display());
+        }
+    }
+
+    let mut code = if verdict == Verdict::Pass { 0 } else { 1 };
+    if args.post {
+        match crate::github::Env::from_process() {
+            Ok(env) => code = code.max(super::post::publish(&env, &view)),
+            Err(e) => {
+                eprintln!("trm-ci ci --post: {e}");
+                code = 2;
+            }
+        }
+    }
+    code
+}
+
+fn stage(name: &str) {
+    println!("[ci] == {name}");
+}

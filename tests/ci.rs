@@ -1,0 +1,71 @@
+//! `trm-ci ci` and `trm-ci post` end to end (the binary): stages, skips, the results document,
+//! the step outputs, and `post` outside Actions.
+
+use std::process::Command;
+
+fn bin() -> Command {
+    let mut c = Command::new(env!("CARGO_BIN_EXE_trm-ci"));
+    for v in ["GITHUB_TOKEN", "GITHUB_REPOSITORY", "GITHUB_EVENT_PATH", "GITHUB_OUTPUT", "GITHUB_STEP_SUMMARY", "GITHUB_ACTIONS"] {
+        c.env_remove(v);
+    }
+    c
+}
+
+fn root() -> &'static str {
+    env!("CARGO_MANIFEST_DIR")
+}
+
+#[test]
+fn ci_failed_build_skips_smoke_and_fails() {
+    let t = tempfile::tempdir().unwrap();
+    let json = t.path().join("results.json");
+    let out_file = t.path().join("github_output");
+    // No engine answers on this socket: the build stage fails, smoke is skipped.
+    let out = bin()
+        .args(["ci", "--repo", root(), "--json", json.to_str().unwrap()])
+        .env("DOCKER_HOST", format!("unix://{}/none.sock", t.path().display()))
+        .env("GITHUB_OUTPUT", &out_file)
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(1), "{stdout}{}", String::from_utf8_lossy(&out.stderr));
+    assert!(stdout.contains("[ci] smoke: skipped (the build failed)"), "{stdout}");
+    let doc: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(&json).unwrap()).unwrap();
+    assert_eq!(doc["version"], 1);
+    assert_eq!(doc["build"]["ok"], false);
+    assert!(doc["build"]["error"].as_str().unwrap().contains("Docker engine"), "{doc}");
+    assert!(doc.get("smoke").is_none(), "{doc}");
+    assert!(doc["summary"].is_object(), "the lint stage ran: {doc}");
+    let outputs = std::fs::read_to_string(&out_file).unwrap();
+    assert!(outputs.contains("verdict=fail\n") && outputs.contains("findings=0\n"), "{outputs}");
+    assert!(outputs.contains("results=") && outputs.contains("results.json"), "{outputs}");
+}
+
+#[test]
+fn ci_lint_only_passes_and_post_dry_run_prints_the_comment() {
+    let t = tempfile::tempdir().unwrap();
+    let json = t.path().join("results.json");
+    let out = bin().args(["ci", "--repo", root(), "--skip-build", "--skip-smoke", "--json", json.to_str().unwrap()]).output().unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stdout));
+
+    let post = bin().args(["post", "--results", json.to_str().unwrap(), "--dry-run"]).output().unwrap();
+    assert_eq!(post.status.code(), Some(0));
+    let body = String::from_utf8_lossy(&post.stdout);
+    assert!(body.starts_with("<!-- trm-ci:sticky-comment -->\n### ✅ trm-ci"), "{body}");
+    assert!(body.contains("| build | ⏭️ skipped |"), "{body}");
+}
+
+#[test]
+fn post_outside_actions_says_what_it_needs() {
+    let t = tempfile::tempdir().unwrap();
+    let json = t.path().join("results.json");
+    std::fs::write(&json, r#"{"version":1,"tool":{"name":"trm-ci","version":"0.1.0"},"base":null,"summary":{"errors":0,"warnings":0,"files_checked":1},"findings":[],"notes":[]}"#).unwrap();
+    let out = bin().args(["post", "--results", json.to_str().unwrap()]).output().unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    for needed in ["GITHUB_TOKEN", "GITHUB_REPOSITORY", "GITHUB_EVENT_PATH", "--dry-run"] {
+        assert!(err.contains(needed), "{err}");
+    }
+    let bad = bin().args(["post", "--results", t.path().join("missing.json").to_str().unwrap()]).output().unwrap();
+    assert_eq!(bad.status.code(), Some(2));
+}
