@@ -16,8 +16,10 @@ set -euo pipefail
 #   build-essential, python3   npm rebuild of isolated-vm (Directus) for Node 22
 #   busybox              the boot tests run the scripts on busybox's sed, grep, awk, ... (as in the Alpine image)
 #   curl, wget, ca-certificates, xz-utils, git
+#   python3-venv, shellcheck   the Action's lint tools (.ci/lib/install-action-tools.sh, actionlint)
 wanted=(docker.io docker-compose debootstrap postgresql-15 postgresql-client-15 chromium
-  fonts-liberation build-essential python3 busybox curl wget ca-certificates xz-utils git)
+  fonts-liberation build-essential python3 busybox curl wget ca-certificates xz-utils git
+  python3-venv shellcheck)
 command -v npm >/dev/null || wanted+=(npm)
 
 missing=()

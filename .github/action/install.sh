@@ -1,0 +1,59 @@
+#!/usr/bin/env bash
+# The Action's first step: install the release binary of trm-ci for the action's own ref,
+# verified against its published SHA-256, when that ref is a release tag (vX.Y.Z) and
+# the binary exists. Sets the step outputs `installed` (true/false) and `lock` (the
+# Cargo.lock hash the cargo-install fallback's cache is keyed on) and, when installed, `bin`
+# (the binary's path: later steps call it by path, nothing is added to GITHUB_PATH).
+#
+# Inputs (environment only): ACTION_REF, ACTION_REPOSITORY, SERVER_URL; GITHUB_ACTION_PATH,
+# RUNNER_TEMP, GITHUB_OUTPUT are the runner's.
+set -euo pipefail
+
+out=${GITHUB_OUTPUT:-/dev/null}
+lock=$(sha256sum "$GITHUB_ACTION_PATH/Cargo.lock" | cut -c1-20)
+echo "lock=$lock" >>"$out"
+
+ref=${ACTION_REF:-}
+repo=${ACTION_REPOSITORY:-}
+# Inside composite actions the runner may leave github.action_ref empty: a remote action
+# is checked out at .../_actions/OWNER/REPO/REF, which names both.
+if [ -z "$ref" ] || [ -z "$repo" ]; then
+  case "$GITHUB_ACTION_PATH" in
+    */_actions/*/*/*)
+      rest=${GITHUB_ACTION_PATH#*/_actions/}
+      repo=$(printf '%s' "$rest" | cut -d/ -f1-2)
+      ref=$(printf '%s' "$rest" | cut -d/ -f3)
+      ;;
+  esac
+fi
+
+fallback() {
+  echo "trm-ci: $1; building from source (cargo install)"
+  echo "installed=false" >>"$out"
+  exit 0
+}
+
+# A local action (uses: ./) or a branch/sha: nothing was released for it.
+[[ "$ref" =~ ^v[0-9]+\.[0-9]+\.[0-9]+$ ]] || fallback "no release for ref '${ref:-local}'"
+case "$(uname -m)" in
+  x86_64 | amd64) target=x86_64-unknown-linux-musl ;;
+  aarch64 | arm64) target=aarch64-unknown-linux-musl ;;
+  *) fallback "no release binary for $(uname -m)" ;;
+esac
+command -v curl >/dev/null || fallback "curl is not installed"
+
+asset="trm-ci-$target.tar.gz"
+base="${SERVER_URL:-https://github.com}/$repo/releases/download/$ref"
+dir="$RUNNER_TEMP/trm-ci-release"
+rm -rf "$dir" && mkdir -p "$dir/bin"
+curl -fsSL --retry 3 --retry-delay 2 -o "$dir/$asset" "$base/$asset" || fallback "cannot download $base/$asset"
+curl -fsSL --retry 3 --retry-delay 2 -o "$dir/$asset.sha256" "$base/$asset.sha256" || fallback "cannot download $asset.sha256"
+# The checksum file holds "<sha256>  <asset>": a mismatch is an error, not a fallback.
+(cd "$dir" && sha256sum --check --strict "$asset.sha256") || {
+  echo "::error title=trm-ci::$asset does not match its published SHA-256"
+  exit 1
+}
+tar -xzf "$dir/$asset" -C "$dir/bin" trm-ci
+"$dir/bin/trm-ci" --version
+echo "bin=$dir/bin/trm-ci" >>"$out"
+echo "installed=true" >>"$out"
