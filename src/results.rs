@@ -41,6 +41,10 @@ pub struct Results {
     /// The lint stage (`summary`, `findings`, `omitted`, `notes` at the top level, as in version 1).
     #[serde(flatten)]
     pub lint: Option<Lint>,
+    /// What the head's snapshot does to the schema against the base (`trm-ci ci`; absent when no
+    /// comparison was made: no base, or a snapshot that does not parse).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub schema: Option<SchemaChange>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub build: Option<Build>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -77,6 +81,7 @@ impl Default for Results {
             base: None,
             base_revision: None,
             lint: None,
+            schema: None,
             build: None,
             smoke: None,
             upgrade: None,
@@ -191,6 +196,25 @@ impl From<crate::lint::Report> for Lint {
             .map(|o| Omitted { rule: o.rule.to_string(), severity: o.severity, file: o.file, count: o.count })
             .collect();
         Lint { summary, findings: r.findings, omitted, notes: r.notes, sources: r.sources }
+    }
+}
+
+/// The schema change against the base (`trm-ci diff`'s result, kept in the document).
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+pub struct SchemaChange {
+    /// How the base was chosen, e.g. `origin/main (merge-base 1a2b3c4)`.
+    pub base: String,
+    /// The snapshot's repository path.
+    pub snapshot: String,
+    /// The base has no snapshot: every collection is new.
+    pub base_missing: bool,
+    /// In snapshot order (not destructive-first).
+    pub changes: Vec<crate::model::schema_diff::Change>,
+}
+
+impl From<crate::diff::Report> for SchemaChange {
+    fn from(r: crate::diff::Report) -> SchemaChange {
+        SchemaChange { base: r.base, snapshot: r.snapshot, base_missing: r.base_missing, changes: r.diff.changes }
     }
 }
 

@@ -69,3 +69,52 @@ fn post_outside_actions_says_what_it_needs() {
     let bad = bin().args(["post", "--results", t.path().join("missing.json").to_str().unwrap()]).output().unwrap();
     assert_eq!(bad.status.code(), Some(2));
 }
+
+fn git(dir: &std::path::Path, args: &[&str]) {
+    let out = Command::new("git")
+        .args(["-c", "user.name=trm-ci test", "-c", "user.email=test@example.invalid", "-c", "init.defaultBranch=main"])
+        .args(args)
+        .current_dir(dir)
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "git {args:?}: {}", String::from_utf8_lossy(&out.stderr));
+}
+
+#[test]
+fn ci_records_the_schema_change_and_the_comment_shows_it_destructive_first() {
+    let t = tempfile::tempdir().unwrap();
+    let repo = t.path().join("repo");
+    std::fs::create_dir_all(repo.join("snapshots")).unwrap();
+    let snapshot = std::fs::read_to_string(std::path::Path::new(root()).join("snapshots/snapshot.yaml")).unwrap();
+    std::fs::write(repo.join("snapshots/snapshot.yaml"), &snapshot).unwrap();
+    git(&repo, &["init", "-q"]);
+    git(&repo, &["add", "."]);
+    git(&repo, &["commit", "-q", "-m", "base"]);
+    // The head drops the second field of the snapshot (a column and its values).
+    let fields = snapshot.find("\nfields:\n").unwrap();
+    let blocks: Vec<usize> = snapshot[fields..].match_indices("\n  - collection: ").map(|(i, _)| fields + i).collect();
+    let removed = &snapshot[blocks[1]..blocks[2]];
+    let field = removed.lines().find_map(|l| l.trim().strip_prefix("field: ")).unwrap().to_string();
+    let head = format!("{}{}", &snapshot[..blocks[1]], &snapshot[blocks[2]..]);
+    std::fs::write(repo.join("snapshots/snapshot.yaml"), head).unwrap();
+
+    let json = t.path().join("results.json");
+    let out = bin()
+        .args(["ci", "--repo", repo.to_str().unwrap(), "--base", "main", "--skip-build", "--skip-smoke", "--json", json.to_str().unwrap()])
+        .output()
+        .unwrap();
+    assert!(json.exists(), "{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+    let doc: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(&json).unwrap()).unwrap();
+    let changes = doc["schema"]["changes"].as_array().unwrap_or_else(|| panic!("no schema change: {doc}"));
+    assert_eq!(changes.len(), 1, "{doc}");
+    assert_eq!(changes[0]["field"], field.as_str());
+    assert_eq!(changes[0]["destructive"], true);
+    assert!(doc["schema"]["base"].as_str().unwrap().starts_with("main"), "{doc}");
+
+    let post = bin().args(["post", "--results", json.to_str().unwrap(), "--dry-run"]).output().unwrap();
+    assert_eq!(post.status.code(), Some(0));
+    let body = String::from_utf8_lossy(&post.stdout);
+    assert!(body.contains("#### Schema change against `main"), "{body}");
+    let line = body.lines().find(|l| l.contains(&format!("`{field}`"))).unwrap_or_else(|| panic!("{body}"));
+    assert!(line.starts_with("- ⚠️ **destructive:** "), "{line}");
+}

@@ -49,7 +49,7 @@ fn passing() -> Run {
             stage("smoke", Status::Pass, Some(131.0), None),
         ],
         base: Some("origin/main".into()),
-        schema: Some(vec![SchemaLine { text: "orders: field `note` added (text, nullable)".into(), destructive: false }]),
+        schema: Some(vec![SchemaLine::message("orders: field `note` added (text, nullable)", false)]),
         image: Some(Image { tag: "trm-directus:dev".into(), total_size: Some(512_300_000), added_size: Some(12_400_000), budget: Some(600_000_000) }),
         scenarios: boots(),
         stop_seconds: Some(0.4),
@@ -109,9 +109,9 @@ fn destructive_schema_change() {
         "existing values may not convert; migrate the data first",
     )];
     run.schema = Some(vec![
-        SchemaLine { text: "orders: field `note` added (text, nullable)".into(), destructive: false },
-        SchemaLine { text: "`customers.phone`: type string → integer (existing values may not convert)".into(), destructive: true },
-        SchemaLine { text: "collection `legacy_notes` removed (its table and rows are dropped)".into(), destructive: true },
+        SchemaLine::message("orders: field `note` added (text, nullable)", false),
+        SchemaLine::message("`customers.phone`: type string → integer (existing values may not convert)", true),
+        SchemaLine::message("collection `legacy_notes` removed (its table and rows are dropped)", true),
     ]);
     run.scenarios[1] = Scenario {
         name: "warm".into(),
@@ -161,4 +161,51 @@ fn from_lint_report() {
     assert_eq!(run.stages[0].note.as_deref(), Some("0 errors, 1 warning"));
     let strict = Run { fail_on: Some(Severity::Warning), ..run };
     assert_eq!(strict.verdict(), markdown::Verdict::Fail);
+}
+
+/// The comment from a results document (what `trm-ci post` reads): the schema change with its
+/// destructive line first, the image against its budget, the boot scenarios with the stop, and
+/// the upgrade drill.
+#[test]
+fn from_a_results_document() {
+    let doc: trm_ci::results::Results = serde_json::from_value(serde_json::json!({
+        "version": 1,
+        "tool": {"name": "trm-ci", "version": "0.1.0"},
+        "head": "0123456789abcdef0123456789abcdef01234567",
+        "base": "origin/main (merge-base 1a2b3c4)",
+        "summary": {"errors": 0, "warnings": 1, "files_checked": 14},
+        "findings": [{"rule": "dockerfile/expose", "severity": "warning", "file": "Dockerfile", "line": 9, "column": 1,
+                      "end_line": 9, "end_column": 12, "message": "`EXPOSE 8055` documents nothing here", "help": "remove it"}],
+        "notes": [],
+        "schema": {"base": "origin/main (merge-base 1a2b3c4)", "snapshot": "snapshots/snapshot.yaml", "base_missing": false, "changes": [
+            {"collection": "orders", "field": "note", "what": {"kind": "field_added", "type": "text", "column": true, "nullable": true}, "destructive": false},
+            {"collection": "legacy_<b>notes</b>", "what": {"kind": "collection_removed", "table": true, "fields": 3}, "destructive": true}
+        ]},
+        "build": {"ok": true, "tag": "trm-directus:dev", "image_id": "sha256:abc", "base_image": "directus/directus:11.17.4",
+                  "total_size": 512300000, "base_size": 499900000, "added_size": 12400000, "max_size": 600000000,
+                  "over_max_size": false, "build_seconds": 74.0, "context_files": 40, "context_bytes": 90000,
+                  "steps": [], "cached_steps": [], "layers": [], "error": null},
+        "smoke": {"ok": true, "image": "trm-directus:dev", "postgres_image": "trm-ci/postgres:15", "healthcheck": [],
+                  "healthcheck_interval_image_s": 5.0, "healthcheck_interval_used_s": 1.0, "baseline": null, "kept": null,
+                  "scenarios": [
+                      {"name": "cold", "ok": true, "seconds": 21.4, "time_to_healthy": 19.8, "time_to_pong": 19.1, "checks": [], "failure": null, "log_tail": []},
+                      {"name": "warm", "ok": true, "seconds": 9.2, "time_to_healthy": 8.1, "time_to_pong": 7.9, "checks": [], "failure": null, "log_tail": []},
+                      {"name": "stop", "ok": true, "seconds": 0.4, "time_to_healthy": null, "time_to_pong": null, "checks": [], "failure": null, "log_tail": []}
+                  ]},
+        "upgrade": {"ok": false, "from_image": "trm-directus:base-1a2b3c4", "to_image": "trm-directus:dev", "steps": [
+            {"name": "boot-base", "ok": true, "seconds": 20.0, "time_to_healthy": 18.5, "time_to_pong": null, "checks": [], "failure": null, "log_tail": []},
+            {"name": "boot-head", "ok": false, "seconds": 31.0, "time_to_healthy": null, "time_to_pong": null, "checks": [],
+             "failure": "[schema] ERROR: plan deletes collection legacy_notes\nrefusing | set TRM_ALLOW_DESTRUCTIVE_SCHEMA=1", "log_tail": []}
+        ]},
+        "stages": [{"name": "lint", "ok": true, "seconds": 0.21}, {"name": "build", "ok": true, "seconds": 74.0},
+                   {"name": "smoke", "ok": true, "seconds": 131.0}, {"name": "upgrade", "ok": false, "seconds": 58.0}]
+    }))
+    .unwrap();
+    let run = Run::from_results(&doc);
+    assert_eq!(run.verdict(), markdown::Verdict::Fail, "the upgrade drill failed");
+    assert_eq!(run.stop_seconds, Some(0.4));
+    let md = markdown::render(&run, &links(), markdown::COMMENT_LIMIT);
+    let schema: Vec<&str> = md.lines().filter(|l| l.starts_with("- ") && l.contains("collection")).collect();
+    assert!(schema[0].starts_with("- ⚠️ **destructive:** collection `legacy_<b>notes</b>` removed"), "{md}");
+    insta::assert_snapshot!("from_results", md);
 }

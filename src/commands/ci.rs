@@ -1,6 +1,6 @@
 //! `trm-ci ci`: lint → build → smoke in one run, going on past a failing stage where the next
 //! still tells the reviewer something (lint errors do not stop the build; a failed build skips
-//! smoke and says so); writes the results document (`--json FILE`) and, inside Actions, the step
+//! smoke and says so); records the schema change against the base; writes the results document (`--json FILE`) and, inside Actions, the step
 //! outputs `verdict`, `findings`, `results` (`$GITHUB_OUTPUT`). Exit 0 pass; 1 a stage failed or
 //! a finding at or above `--fail-on`; 2 usage or environment error; 130 interrupted.
 
@@ -45,6 +45,11 @@ pub fn run(args: &CiArgs) -> i32 {
                 eprintln!("trm-ci ci: lint: {e}");
                 return 2;
             }
+        }
+        // The schema change against the same base, for the reviewer (the lint rules judge it).
+        match crate::diff::run(&crate::diff::Options { repo: args.repo.clone(), base: args.base.clone() }) {
+            Ok(r) => doc.schema = Some(r.into()),
+            Err(e) => println!("[ci] schema change: not compared ({e})"),
         }
     }
 

@@ -57,8 +57,21 @@ pub struct Item {
 /// One line of the schema change against the base, in plain words.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SchemaLine {
-    pub text: String,
+    /// Already Markdown (every name in a code span); see [`SchemaLine::from_change`].
+    pub markdown: String,
     pub destructive: bool,
+}
+
+impl SchemaLine {
+    /// A change of the schema (src/model/schema_diff.rs), its names in code spans.
+    pub fn from_change(c: &crate::model::schema_diff::Change) -> SchemaLine {
+        SchemaLine { markdown: crate::render::schema_diff::markdown_line(c), destructive: c.destructive }
+    }
+
+    /// A line written as a trm-ci message (names between backticks), see [`message`].
+    pub fn message(text: &str, destructive: bool) -> SchemaLine {
+        SchemaLine { markdown: message(text), destructive }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -78,6 +91,16 @@ pub struct Scenario {
     pub seconds: f64,
     pub time_to_healthy: Option<f64>,
     pub failure: Option<String>,
+}
+
+/// The upgrade drill (the base revision's image and data, then the head's image on the same
+/// database): its steps are shown like boot scenarios.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct Upgrade {
+    pub ok: bool,
+    pub from_image: Option<String>,
+    pub to_image: Option<String>,
+    pub steps: Vec<Scenario>,
 }
 
 /// Where links point: `{server_url}/{repository}/blob/{sha}/{file}#L{line}`.
@@ -103,6 +126,8 @@ pub struct Run {
     pub scenarios: Vec<Scenario>,
     /// How long `docker stop` took on the running container.
     pub stop_seconds: Option<f64>,
+    /// The upgrade drill, when it ran.
+    pub upgrade: Option<Upgrade>,
     /// The lowest severity that fails the run (the Action's `fail-on`).
     pub fail_on: Option<Severity>,
 }
@@ -136,6 +161,10 @@ impl Run {
         use crate::results::StageName;
         let secs = |n: StageName| doc.stages.iter().find(|s| s.name == n).map(|s| s.seconds);
         let mut run = Run { base: doc.base.clone(), ..Run::default() };
+        if let Some(sc) = &doc.schema {
+            run.base = Some(sc.base.clone());
+            run.schema = Some(sc.changes.iter().map(SchemaLine::from_change).collect());
+        }
         match &doc.lint {
             Some(l) => {
                 run.findings = l.findings.iter().map(Item::from).collect();
@@ -184,13 +213,7 @@ impl Run {
                     if c.name == "stop" {
                         run.stop_seconds = Some(c.seconds);
                     }
-                    run.scenarios.push(Scenario {
-                        name: c.name.clone(),
-                        ok: c.ok,
-                        seconds: c.seconds,
-                        time_to_healthy: c.time_to_healthy,
-                        failure: c.failure.clone(),
-                    });
+                    run.scenarios.push(Scenario::from(c));
                 }
             }
             None => {
@@ -202,6 +225,21 @@ impl Run {
                     note: build_failed.then(|| "the build failed".to_string()),
                 });
             }
+        }
+        if let Some(u) = &doc.upgrade {
+            let failed = u.steps.iter().filter(|c| !c.ok).count();
+            run.stages.push(Stage {
+                name: "upgrade".into(),
+                status: if u.ok { Status::Pass } else { Status::Fail },
+                seconds: secs(StageName::Upgrade),
+                note: (failed > 0).then(|| format!("{failed} of {} steps failed", u.steps.len())),
+            });
+            run.upgrade = Some(Upgrade {
+                ok: u.ok,
+                from_image: u.from_image.clone(),
+                to_image: u.to_image.clone(),
+                steps: u.steps.iter().map(Scenario::from).collect(),
+            });
         }
         run
     }
@@ -228,6 +266,12 @@ impl Run {
             b.severity.cmp(&a.severity).then_with(|| (&a.file, a.line, a.col, &a.rule).cmp(&(&b.file, b.line, b.col, &b.rule)))
         });
         v
+    }
+}
+
+impl From<&crate::results::Scenario> for Scenario {
+    fn from(c: &crate::results::Scenario) -> Scenario {
+        Scenario { name: c.name.clone(), ok: c.ok, seconds: c.seconds, time_to_healthy: c.time_to_healthy, failure: c.failure.clone() }
     }
 }
 
@@ -353,9 +397,9 @@ fn render_with(run: &Run, links: &Links, order: &[&Item], shown: usize) -> Strin
             sorted.extend(lines.iter().filter(|l| !l.destructive));
             for l in sorted.iter().take(SCHEMA_LINES) {
                 if l.destructive {
-                    let _ = writeln!(out, "- ⚠️ **destructive:** {}", message(&l.text));
+                    let _ = writeln!(out, "- ⚠️ **destructive:** {}", l.markdown);
                 } else {
-                    let _ = writeln!(out, "- {}", message(&l.text));
+                    let _ = writeln!(out, "- {}", l.markdown);
                 }
             }
             if sorted.len() > SCHEMA_LINES {
@@ -438,23 +482,25 @@ fn render_with(run: &Run, links: &Links, order: &[&Item], shown: usize) -> Strin
     if !run.scenarios.is_empty() || run.stop_seconds.is_some() {
         out.push_str("#### Boot\n\n");
         if !run.scenarios.is_empty() {
-            out.push_str("| scenario | result | time | healthy after |\n|---|---|---|---|\n");
-            for s in &run.scenarios {
-                let result = if s.ok {
-                    "✅ pass".to_string()
-                } else {
-                    match &s.failure {
-                        Some(f) => format!("❌ {}", code_in_table(f)),
-                        None => "❌ fail".to_string(),
-                    }
-                };
-                let healthy = s.time_to_healthy.map(duration).unwrap_or_else(|| "–".into());
-                let _ = writeln!(out, "| {} | {result} | {} | {healthy} |", text(&s.name), duration(s.seconds));
-            }
-            out.push('\n');
+            scenario_table(&mut out, "scenario", &run.scenarios);
         }
         if let Some(s) = run.stop_seconds {
             let _ = writeln!(out, "Stop (`docker stop`): {}\n", duration(s));
+        }
+    }
+
+    if let Some(u) = &run.upgrade {
+        out.push_str("#### Upgrade drill\n\n");
+        let name = |i: &Option<String>| i.as_deref().map(code).unwrap_or_else(|| "–".into());
+        let _ = writeln!(
+            out,
+            "{} {} → {}\n",
+            if u.ok { "✅ the head's image came up on the base's database:" } else { "❌ upgrading failed:" },
+            name(&u.from_image),
+            name(&u.to_image)
+        );
+        if !u.steps.is_empty() {
+            scenario_table(&mut out, "step", &u.steps);
         }
     }
 
@@ -469,6 +515,25 @@ fn render_with(run: &Run, links: &Links, order: &[&Item], shown: usize) -> Strin
     foot.push_str("</sub>\n");
     out.push_str(&foot);
     out
+}
+
+/// A table of boot scenarios (or upgrade steps): result, time, time to healthy.
+fn scenario_table(out: &mut String, what: &str, rows: &[Scenario]) {
+    let _ = writeln!(out, "| {what} | result | time | healthy after |\n|---|---|---|---|");
+    for s in rows {
+        let result = if s.ok {
+            "✅ pass".to_string()
+        } else {
+            match &s.failure {
+                // A multi-line failure reads as one line in the cell.
+                Some(f) => format!("❌ {}", code_in_table(&f.lines().map(str::trim).filter(|l| !l.is_empty()).collect::<Vec<_>>().join(" "))),
+                None => "❌ fail".to_string(),
+            }
+        };
+        let healthy = s.time_to_healthy.map(duration).unwrap_or_else(|| "–".into());
+        let _ = writeln!(out, "| {} | {result} | {} | {healthy} |", text(&s.name), duration(s.seconds));
+    }
+    out.push('\n');
 }
 
 /// `{server}/{repo}/blob/{sha}/{file}#L{line}` (or `#L3-L5`), the path percent-encoded.
@@ -538,7 +603,9 @@ pub fn message(s: &str) -> String {
     let paired = if parts.len() % 2 == 1 { parts.len() } else { parts.len() - 1 };
     for (i, p) in parts.iter().enumerate() {
         if i % 2 == 1 && i < paired {
-            out.push_str(&code(p));
+            // Prose: a line break inside its code part is layout, not content.
+            let flat: String = p.chars().map(|c| if matches!(c, '\r' | '\n' | '\t') { ' ' } else { c }).collect();
+            out.push_str(&code(&flat));
         } else {
             if i % 2 == 1 {
                 out.push_str("\\`");
@@ -576,8 +643,13 @@ pub fn text(s: &str) -> String {
     out
 }
 
-/// A code span holding `s` literally, outside a table. Fenced with one more
-/// backtick than the longest run inside; line breaks become spaces.
+/// A code span holding `s` literally, outside a table: the one code-span
+/// escaper of every Markdown trm-ci writes (the PR comment, the job summary,
+/// `trm-ci diff --format markdown`). Fenced with one more backtick than the
+/// longest run inside; every control character, line breaks included, becomes
+/// U+FFFD (a literal name keeps its length and shows where it was odd, and
+/// cannot forge a line); an empty or all-space value shows as `␣`. Inside a
+/// code span nothing is markup: no emphasis, HTML, link or `@` mention.
 pub fn code(s: &str) -> String {
     code_span(s, false)
 }
@@ -592,7 +664,6 @@ fn code_span(s: &str, table: bool) -> String {
     let mut body = String::with_capacity(s.len());
     for c in s.chars() {
         match c {
-            '\r' | '\n' | '\t' => body.push(' '),
             '|' if table => body.push_str("\\|"),
             c if c.is_control() => body.push('\u{FFFD}'),
             c => body.push(c),
@@ -642,7 +713,8 @@ mod tests {
     fn code_spans_hold_backticks_and_pipes() {
         assert_eq!(code("a`b"), "``a`b``");
         assert_eq!(code("`x`"), "`` `x` ``");
-        assert_eq!(code("a\nb"), "`a b`");
+        assert_eq!(code("a\nb"), "`a\u{FFFD}b`");
+        assert_eq!(code(""), "`\u{2423}`");
         assert_eq!(code_in_table("a|b"), "`a\\|b`");
         assert_eq!(code("a|b"), "`a|b`");
     }
@@ -651,6 +723,7 @@ mod tests {
     fn message_keeps_code_spans() {
         assert_eq!(message("table `café` is *new*"), "table `café` is \\*new\\*");
         assert_eq!(message("odd ` tick"), "odd \\` tick");
+        assert_eq!(message("run `DROP TABLE\n  t`"), "run `DROP TABLE   t`");
     }
 
     #[test]

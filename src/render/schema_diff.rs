@@ -70,23 +70,17 @@ fn human(report: &Report) -> String {
     out
 }
 
-/// `s` as one Markdown code span: a fence longer than any run of backticks
-/// inside, control characters replaced. Inside a code span nothing is
-/// markup: no emphasis, no HTML, no `@` mention, no link.
-pub fn code(s: &str) -> String {
-    let s = plain(s);
-    if s.is_empty() {
-        return "(empty)".into();
+/// The names go through the PR comment's code-span escaper: one escaper for all Markdown.
+pub use crate::render::markdown::code;
+
+/// One change as Markdown, its names in code spans, with its reason:
+/// ``` `customers.phone`: type `string` → `integer`: existing values may not convert ```.
+pub fn markdown_line(c: &Change) -> String {
+    let mut s = c.sentence(&code);
+    if let Some(r) = c.reason_with(&code) {
+        s.push_str(&format!(": {r}"));
     }
-    let mut longest = 0;
-    let mut run = 0;
-    for ch in s.chars() {
-        run = if ch == '`' { run + 1 } else { 0 };
-        longest = longest.max(run);
-    }
-    let fence = "`".repeat(longest + 1);
-    let pad = if s.starts_with('`') || s.ends_with('`') || (s.starts_with(' ') && s.ends_with(' ')) { " " } else { "" };
-    format!("{fence}{pad}{s}{pad}{fence}")
+    s
 }
 
 fn markdown(report: &Report) -> String {
@@ -101,14 +95,12 @@ fn markdown(report: &Report) -> String {
     }
     out.push_str(":\n\n");
     for c in report.diff.destructive_first() {
-        let mut s = c.sentence(&code);
+        let s = markdown_line(c);
         if c.destructive {
-            s = format!("**destructive** {s}");
+            out.push_str(&format!("- **destructive** {s}\n"));
+        } else {
+            out.push_str(&format!("- {s}\n"));
         }
-        if let Some(r) = c.reason_with(&code) {
-            s.push_str(&format!(": {r}"));
-        }
-        out.push_str(&format!("- {s}\n"));
     }
     out
 }
