@@ -2,9 +2,14 @@
 //! severity, its documentation (the text `trm-ci explain <id>` prints) and a
 //! pure function from the parsed models to findings.
 //!
-//! To add a rule: write its doc const and check function in its area's
-//! module, add it to that module's `RULES`, and add `fail/` and `pass/`
-//! fixtures under `tests/fixtures/rules/<area>/<name>/`.
+//! One directory per area (`src/rules/<area>/`), one file per rule in it
+//! (`src/rules/migrations/bad_filename.rs` is `migrations/bad-filename`): the
+//! rule's doc const and its check function together. Helpers two rules share
+//! live in the area's `mod.rs`, with the area's `RULES` list.
+//!
+//! To add a rule: write `src/rules/<area>/<name>.rs` with its doc const and
+//! check function, declare it in the area's `mod.rs` and add it to `RULES`, and
+//! add `fail/` and `pass/` fixtures under `tests/fixtures/rules/<area>/<name>/`.
 
 pub mod compose;
 pub mod dockerfile;

@@ -1,0 +1,224 @@
+//! The `compose/*` rules: the dev compose file, read from the [`Compose`]
+//! model.
+
+use super::{Context, Emitter, Rule};
+use crate::finding::Severity;
+use crate::model::compose::{Compose, Mount, MountKind, Service};
+
+mod invalid_yaml;
+mod local_build;
+mod uploads_not_persisted;
+mod extensions_mount_shadows_image;
+
+use invalid_yaml::*;
+use local_build::*;
+use uploads_not_persisted::*;
+use extensions_mount_shadows_image::*;
+
+pub const RULES: &[Rule] = &[
+    Rule {
+        id: "compose/invalid-yaml",
+        severity: Severity::Error,
+        summary: "the compose file is not valid YAML (or repeats a key)",
+        doc: INVALID_YAML,
+        needs_base: false,
+        check: invalid_yaml,
+    },
+    Rule {
+        id: "compose/local-build",
+        severity: Severity::Error,
+        summary: "the `directus` service is not built from the local Dockerfile",
+        doc: LOCAL_BUILD,
+        needs_base: false,
+        check: local_build,
+    },
+    Rule {
+        id: "compose/uploads-not-persisted",
+        severity: Severity::Warning,
+        summary: "the directus service has no volume or bind mount on its storage root (/directus/uploads): uploads are lost on recreate",
+        doc: UPLOADS_NOT_PERSISTED,
+        needs_base: false,
+        check: uploads_not_persisted,
+    },
+    Rule {
+        id: "compose/extensions-mount-shadows-image",
+        severity: Severity::Error,
+        summary: "a volume or bind mount on /directus/extensions (or a parent) hides the extensions built into the image",
+        doc: EXTENSIONS_MOUNT_SHADOWS_IMAGE,
+        needs_base: false,
+        check: extensions_mount_shadows_image,
+    },
+];
+
+fn compose<'a>(ctx: &'a Context) -> Option<&'a Compose> {
+    let c = ctx.head.compose.as_ref()?;
+    // Unreadable files are lint/unreadable-file's.
+    ctx.head.files.get(&c.path)?.text().ok()?;
+    Some(c)
+}
+
+/// Joins and normalises repo-relative paths; None when `..` leaves the repository.
+fn resolve(base: &str, rel: &str) -> Option<String> {
+    let mut parts: Vec<&str> = Vec::new();
+    let joined = if rel.starts_with('/') { rel.to_string() } else { format!("{base}/{rel}") };
+    for p in joined.split('/') {
+        match p {
+            "" | "." => {}
+            ".." => {
+                parts.pop()?;
+            }
+            p => parts.push(p),
+        }
+    }
+    Some(parts.join("/"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::Config;
+    use crate::model::Project;
+    use crate::repo::Artifacts;
+    use crate::source::SourceFile;
+
+    fn findings(config: &str, compose_path: &str, yaml: &str) -> Vec<String> {
+        findings_of(local_build, config, compose_path, yaml)
+    }
+
+    fn findings_of(check: fn(&Context, &mut Emitter), config: &str, compose_path: &str, yaml: &str) -> Vec<String> {
+        let cfg = Config::parse(config).expect("config");
+        let mut files = Artifacts::default();
+        files.files.insert(compose_path.to_string(), SourceFile::new(compose_path, yaml.as_bytes().to_vec(), None));
+        let head = Project::parse(files, &cfg.paths);
+        let ctx = Context { head: &head, base: None, config: &cfg };
+        let mut e = Emitter::default();
+        check(&ctx, &mut e);
+        e.out.into_iter().map(|r| r.message).collect()
+    }
+
+    #[test]
+    fn uploads_are_persisted_by_a_mount_on_the_storage_root_or_object_storage() {
+        let ok = [
+            "services:\n  directus:\n    build: .\n    volumes:\n      - uploads:/directus/uploads\n",
+            "services:\n  directus:\n    build: .\n    volumes:\n      - ./data/uploads:/directus/uploads/:rw\n",
+            "services:\n  directus:\n    build: .\n    volumes:\n      - type: volume\n        source: up\n        target: /directus/uploads\n",
+            "services:\n  directus:\n    build: .\n    environment:\n      STORAGE_LOCATIONS: s3\n      STORAGE_S3_DRIVER: s3\n",
+            "services:\n  directus:\n    build: .\n    environment:\n      - STORAGE_LOCAL_ROOT=/data/files\n    volumes:\n      - files:/data\n",
+            "services:\n  directus:\n    build: .\n    environment:\n      STORAGE_LOCATIONS: ${STORAGE}\n",
+            "services:\n  directus:\n    build: .\n    environment:\n      - STORAGE_LOCAL_DRIVER\n",
+            "services:\n  db:\n    image: postgres:16\n",
+        ];
+        for y in ok {
+            assert_eq!(findings_of(uploads_not_persisted, "", "compose.dev.yaml", y), Vec::<String>::new(), "{y}");
+        }
+        let bad = [
+            ("services:\n  directus:\n    build: .\n", "keeps uploads in `/directus/uploads` (Directus's default"),
+            ("services:\n  cms:\n    image: directus/directus:11.17.4\n    volumes:\n      - /directus/uploads\n", "an anonymous volume"),
+            ("services:\n  directus:\n    build: .\n    tmpfs:\n      - /directus/uploads\n", "on a tmpfs"),
+            ("services:\n  directus:\n    build: .\n    environment:\n      STORAGE_LOCATIONS: local,s3\n      STORAGE_S3_DRIVER: s3\n      STORAGE_LOCAL_ROOT: files\n    volumes:\n      - uploads:/directus/uploads\n", "`/directus/files` (`STORAGE_LOCAL_ROOT`)"),
+        ];
+        for (y, want) in bad {
+            let f = findings_of(uploads_not_persisted, "", "compose.dev.yaml", y);
+            assert!(f.len() == 1 && f[0].contains(want), "{y}: {f:?}");
+        }
+    }
+
+    #[test]
+    fn a_mount_on_the_extensions_or_a_parent_shadows_the_image() {
+        let bad = [
+            ("services:\n  directus:\n    build: .\n    volumes:\n      - ./extensions:/directus/extensions\n", "the bind mount of `./extensions`"),
+            ("services:\n  directus:\n    build: .\n    volumes:\n      - ext:/directus/extensions:ro\n", "the named volume `ext`"),
+            ("services:\n  directus:\n    build: .\n    volumes:\n      - type: bind\n        source: /srv/directus\n        target: /directus\n", "everything the image has under `/directus`"),
+            ("services:\n  api:\n    image: registry.example.com/directus/directus:11\n    working_dir: /directus\n    volumes:\n      - ./e:./extensions\n", "the bind mount of `./e`"),
+        ];
+        for (y, want) in bad {
+            let f = findings_of(extensions_mount_shadows_image, "", "compose.dev.yaml", y);
+            assert!(f.len() == 1 && f[0].contains(want), "{y}: {f:?}");
+        }
+        let ok = [
+            "services:\n  directus:\n    build: .\n    volumes:\n      - uploads:/directus/uploads\n      - ./extensions-dev:/tmp/extensions\n",
+            "services:\n  web:\n    image: nginx\n    volumes:\n      - ./extensions:/directus/extensions\n",
+        ];
+        for y in ok {
+            assert_eq!(findings_of(extensions_mount_shadows_image, "", "compose.dev.yaml", y), Vec::<String>::new(), "{y}");
+        }
+    }
+
+    #[test]
+    fn local_build_resolves_context_and_dockerfile() {
+        let ok = [
+            ("", "compose.dev.yaml", "services:\n  directus:\n    build: .\n"),
+            ("", "compose.dev.yaml", "services:\n  directus:\n    build: ./\n    image: x:dev\n"),
+            ("", "compose.dev.yaml", "services:\n  directus:\n    build:\n      dockerfile: Dockerfile\n"),
+            ("[paths]\ncompose = \"deploy/compose.dev.yaml\"\ndockerfile = \"docker/Dockerfile\"\n", "deploy/compose.dev.yaml", "services:\n  directus:\n    build:\n      context: ..\n      dockerfile: docker/Dockerfile\n"),
+        ];
+        for (cfg, path, y) in ok {
+            assert_eq!(findings(cfg, path, y), Vec::<String>::new(), "{y}");
+        }
+        let bad = [
+            ("services:\n  directus:\n    image: directus/directus:11.17.4\n", "runs the image"),
+            ("services:\n  directus:\n    build: ./docker\n", "is `docker/`"),
+            ("services:\n  directus:\n    build: ..\n", "outside the repository"),
+            ("services:\n  directus:\n    build:\n      context: .\n      dockerfile: Dockerfile.dev\n", "built from `Dockerfile.dev`"),
+            ("services:\n  directus:\n    build: https://github.com/x/y.git\n", "remote context"),
+            ("services:\n  api:\n    build: .\n", "no `directus` service"),
+        ];
+        for (y, want) in bad {
+            let f = findings("", "compose.dev.yaml", y);
+            assert!(f.len() == 1 && f[0].contains(want), "{y}: {f:?}");
+        }
+    }
+}
+
+// ---------------------------------------------------------------------------
+
+/// The services that run this deployment's Directus: the one named
+/// `directus`, one built from the local Dockerfile, or one running a
+/// `directus/directus` image.
+fn directus_services<'a>(ctx: &Context, c: &'a Compose) -> Vec<&'a Service> {
+    let dockerfile = resolve("", &ctx.head.paths.dockerfile).unwrap_or_default();
+    let compose_dir = c.path.rsplit_once('/').map(|(d, _)| d).unwrap_or("");
+    c.services
+        .iter()
+        .filter(|s| {
+            let local = s.build.as_ref().is_some_and(|b| {
+                let context = b.context.as_ref().map(|(c, _)| c.as_str()).unwrap_or(".");
+                let file = b.dockerfile.as_ref().map(|(f, _)| f.as_str()).unwrap_or("Dockerfile");
+                !b.inline && resolve(compose_dir, context).as_deref() == Some("") && resolve("", file).as_deref() == Some(dockerfile.as_str())
+            });
+            let image = s.image.as_ref().is_some_and(|(i, _)| {
+                let repo = i.split('@').next().unwrap_or(i);
+                let repo = repo.rsplit_once(':').filter(|(_, tag)| !tag.contains('/')).map(|(r, _)| r).unwrap_or(repo);
+                repo == "directus/directus" || repo.ends_with("/directus/directus")
+            });
+            s.name == "directus" || local || image
+        })
+        .collect()
+}
+
+/// A container path, normalised: `/directus/uploads/` → `/directus/uploads`;
+/// relative ones resolved against `cwd`.
+fn container_path(cwd: &str, p: &str) -> String {
+    let joined = if p.starts_with('/') { p.to_string() } else { format!("{cwd}/{p}") };
+    let mut parts: Vec<&str> = Vec::new();
+    for part in joined.split('/') {
+        match part {
+            "" | "." => {}
+            ".." => {
+                parts.pop();
+            }
+            x => parts.push(x),
+        }
+    }
+    format!("/{}", parts.join("/"))
+}
+
+/// `dir` is `path` or one of its parents.
+fn covers(dir: &str, path: &str) -> bool {
+    dir == path || dir == "/" || path.starts_with(&format!("{dir}/"))
+}
+
+/// Directus's working directory in the container (the image's WORKDIR).
+fn workdir(s: &Service) -> String {
+    s.working_dir.as_deref().filter(|w| w.starts_with('/') && !w.contains('$')).map(|w| container_path("/", w)).unwrap_or_else(|| "/directus".into())
+}

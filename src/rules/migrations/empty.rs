@@ -1,0 +1,42 @@
+//! `migrations/empty`: its doc (`trm-ci explain migrations/empty`) and its check.
+
+use super::*;
+
+pub(super) const EMPTY: &str = r#"## What it does
+Reports a `.sql` migration that contains no SQL statement: empty, only
+whitespace, comments or psql meta-commands. Severity: warning.
+
+## Why is this bad?
+It burns a version number and is recorded as applied, while doing nothing:
+usually a file saved before its content, or content lost in a merge.
+
+## Example
+```sql
+-- 0006: add the tags table
+```
+
+## Use instead
+```sql
+-- 0006: add the tags table
+CREATE TABLE app.tags (id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY, name text NOT NULL);
+```
+"#;
+
+pub(super) fn empty(ctx: &Context, e: &mut Emitter) {
+    for m in all_sql_files(ctx) {
+        if !m.readable || !m.errors.is_empty() || m.sql_statements().next().is_some() {
+            continue;
+        }
+        let only_meta = !m.statements.is_empty();
+        e.emit(
+            &m.path,
+            None,
+            if only_meta {
+                format!("`{}` has only psql meta-commands, no SQL statement", m.file_name)
+            } else {
+                format!("`{}` contains no SQL statement", m.file_name)
+            },
+            "add the statements it was meant to contain, or delete the file if it is not merged yet",
+        );
+    }
+}

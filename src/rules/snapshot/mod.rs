@@ -1,0 +1,168 @@
+//! The `snapshot/*` rules: the Directus schema snapshot (`snapshots/snapshot.yaml`).
+//! Each rule is a doc const beside its check function; all read the
+//! [`Snapshot`] model, none re-parses.
+
+use std::collections::{HashMap, HashSet};
+use std::sync::OnceLock;
+
+use super::{Context, Emitter, Rule};
+use crate::finding::{Severity, Span};
+use crate::model::schema_diff::{self, What};
+use crate::model::snapshot::{NodeId, NodeKind, Snapshot, Str};
+
+mod invalid_yaml;
+mod schema;
+mod version_mismatch;
+mod vendor;
+mod duplicate;
+mod dangling_reference;
+mod destructive_change;
+
+use invalid_yaml::*;
+pub use schema::{display_path, is_semver, validator, MAX_SCHEMA_FINDINGS};
+use schema::*;
+use version_mismatch::*;
+use vendor::*;
+use duplicate::*;
+use dangling_reference::*;
+use destructive_change::*;
+
+pub const RULES: &[Rule] = &[
+    Rule {
+        id: "snapshot/invalid-yaml",
+        severity: Severity::Error,
+        summary: "the snapshot is not one well-formed YAML document (syntax, duplicate keys, aliases, tags)",
+        doc: INVALID_YAML,
+        needs_base: false,
+        check: invalid_yaml,
+    },
+    Rule {
+        id: "snapshot/schema",
+        severity: Severity::Error,
+        summary: "the snapshot violates the Directus 11 snapshot JSON Schema (schemas/directus-snapshot.schema.json)",
+        doc: SCHEMA,
+        needs_base: false,
+        check: schema,
+    },
+    Rule {
+        id: "snapshot/version-mismatch",
+        severity: Severity::Error,
+        summary: "the snapshot's `directus:` version differs from the Dockerfile's directus/directus pin",
+        doc: VERSION_MISMATCH,
+        needs_base: false,
+        check: version_mismatch,
+    },
+    Rule {
+        id: "snapshot/vendor",
+        severity: Severity::Error,
+        summary: "the snapshot's `vendor:` is not `postgres`",
+        doc: VENDOR,
+        needs_base: false,
+        check: vendor,
+    },
+    Rule {
+        id: "snapshot/duplicate",
+        severity: Severity::Error,
+        summary: "a collection, field or relation is defined twice in the snapshot",
+        doc: DUPLICATE,
+        needs_base: false,
+        check: duplicate,
+    },
+    Rule {
+        id: "snapshot/dangling-reference",
+        severity: Severity::Error,
+        summary: "a field or relation names a collection or field that the snapshot does not define",
+        doc: DANGLING_REFERENCE,
+        needs_base: false,
+        check: dangling_reference,
+    },
+    Rule {
+        id: "snapshot/destructive-change",
+        severity: Severity::Error,
+        summary: "against the base, a collection, field or relation is removed or a field's type changed",
+        doc: DESTRUCTIVE_CHANGE,
+        needs_base: true,
+        check: destructive_change,
+    },
+];
+
+/// The collections Directus 11.17.4 creates itself (`@directus/system-data`):
+/// valid targets of fields and relations without being in the snapshot.
+pub const SYSTEM_COLLECTIONS: &[&str] = &[
+    "directus_access",
+    "directus_activity",
+    "directus_collections",
+    "directus_comments",
+    "directus_dashboards",
+    "directus_deployment_projects",
+    "directus_deployment_runs",
+    "directus_deployments",
+    "directus_extensions",
+    "directus_fields",
+    "directus_files",
+    "directus_flows",
+    "directus_folders",
+    "directus_migrations",
+    "directus_notifications",
+    "directus_operations",
+    "directus_panels",
+    "directus_permissions",
+    "directus_policies",
+    "directus_presets",
+    "directus_relations",
+    "directus_revisions",
+    "directus_roles",
+    "directus_sessions",
+    "directus_settings",
+    "directus_shares",
+    "directus_translations",
+    "directus_users",
+    "directus_versions",
+];
+
+fn is_system_collection(name: &str) -> bool {
+    SYSTEM_COLLECTIONS.binary_search(&name).is_ok()
+}
+
+/// The head snapshot, when there is one.
+fn head<'a>(ctx: &Context<'a>) -> Option<&'a Snapshot> {
+    ctx.head.snapshot.as_deref()
+}
+
+// ---------------------------------------------------------------------------
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn system_collections_are_sorted_for_binary_search() {
+        let mut v = SYSTEM_COLLECTIONS.to_vec();
+        v.sort_unstable();
+        assert_eq!(v, SYSTEM_COLLECTIONS);
+        assert!(is_system_collection("directus_users"));
+        assert!(!is_system_collection("clients"));
+    }
+
+    #[test]
+    fn the_schema_compiles() {
+        assert!(validator().is_some());
+    }
+
+    #[test]
+    fn semver_is_checked_in_code() {
+        for ok in ["11.17.4", "0.0.0", "11.0.0-rc.1", "1.2.3+build.5", "1.2.3-beta-2+x"] {
+            assert!(is_semver(ok), "{ok}");
+        }
+        for bad in ["11.17", "11.17.4.1", "v11.17.4", "011.1.1", "1.2.x", "1.2.3-", "1.2.3+", "", "latest"] {
+            assert!(!is_semver(bad), "{bad}");
+        }
+    }
+
+    #[test]
+    fn paths_are_shown_as_dotted_keys() {
+        assert_eq!(display_path("/collections/3/meta"), "collections[3].meta");
+        assert_eq!(display_path(""), "(root)");
+        assert_eq!(display_path("/a~1b/0"), "a/b[0]");
+    }
+}
