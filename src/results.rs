@@ -304,6 +304,9 @@ pub struct Scenario {
     pub time_to_healthy: Option<f64>,
     /// Seconds from the container start to the first `pong` from `GET /server/ping`.
     pub time_to_pong: Option<f64>,
+    /// The stop scenario: seconds `docker stop` took until the container had exited.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub stop_seconds: Option<f64>,
     /// What was checked, in order.
     pub checks: Vec<Check>,
     /// The failed checks' details joined with `; ` (null when it passed).
@@ -424,6 +427,7 @@ mod tests {
                     seconds: 12.5,
                     time_to_healthy: Some(8.25),
                     time_to_pong: None,
+                    stop_seconds: None,
                     checks: vec![
                         Check::Pass("[db-init] 3 applied, 0 skipped".into()),
                         Check::Steps(vec![StepStart { step: "db-init".into(), after: 0.125 }]),

@@ -175,7 +175,7 @@ fn smoke_build_failure_names_the_instruction() {
 }
 
 #[test]
-fn smoke_five_scenarios_pass() {
+fn smoke_every_scenario_passes() {
     let _g = lock();
     let pg = pg_image();
     build_project_image();
@@ -191,11 +191,26 @@ fn smoke_five_scenarios_pass() {
     assert_eq!(doc["stages"][0]["name"], "smoke");
     let v = &doc["smoke"];
     let names: Vec<&str> = v["scenarios"].as_array().unwrap().iter().map(|s| s["name"].as_str().unwrap()).collect();
-    assert_eq!(names, ["cold", "warm", "image-facts", "db-init-fault", "schema-fault"]);
+    assert_eq!(names, ["cold", "warm", "image-facts", "stop", "crash", "db-init-fault", "schema-fault"]);
     for s in v["scenarios"].as_array().unwrap() {
         assert_eq!(s["ok"], true, "{s}");
     }
     assert!(v["scenarios"][0]["time_to_healthy"].as_f64().is_some());
+    let passes = |i: usize| -> Vec<String> {
+        v["scenarios"][i]["checks"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|c| c["status"] == "pass")
+            .map(|c| c["detail"].as_str().unwrap_or_default().to_string())
+            .collect()
+    };
+    // stop: the stop time is in the document; Directus's own shutdown, then healthy again
+    assert!(v["scenarios"][3]["stop_seconds"].as_f64().is_some(), "{}", v["scenarios"][3]);
+    assert!(passes(3).iter().any(|d| d.contains("Bye bye!")), "{:?}", passes(3));
+    assert!(passes(3).iter().any(|d| d.starts_with("started again on the same database")), "{:?}", passes(3));
+    // crash: killing Directus ends the container with a non-zero status
+    assert!(passes(4).iter().any(|d| d.contains("ended the container") && !d.ends_with("status 0")), "{:?}", passes(4));
     assert!(stdout.contains("overridden to 1 s"), "says the HEALTHCHECK interval is overridden");
     // Secrets are never printed.
     assert!(!stdout.contains("PASSWORD=") && !stdout.contains("SECRET="));

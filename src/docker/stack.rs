@@ -24,8 +24,31 @@ use std::time::{Duration, Instant};
 /// How many log lines a failure shows.
 pub const TAIL: usize = 25;
 
+/// What Directus 11.17.4 logs when its shutdown handler (`@godaddy/terminus`) has closed the
+/// HTTP server and the database pool (`@directus/api/dist/server.js`).
+pub const SHUTDOWN_LINE: &str = "Directus shut down OK. Bye bye!";
+
+/// How a [`Stack::stop_app`] ended.
+#[derive(Debug, Clone, PartialEq)]
+pub struct StopOutcome {
+    /// The container's exit status: 0 or 143 (SIGTERM) when it stopped by itself, 137 when the
+    /// engine had to SIGKILL it at the timeout.
+    pub exit_code: i64,
+    /// Seconds from the stop request until the container had exited.
+    pub seconds: f64,
+    /// Directus logged [`SHUTDOWN_LINE`] during the stop.
+    pub shutdown_line_seen: bool,
+}
+
+impl StopOutcome {
+    /// Directus shut itself down: status 0 or 143 and its shutdown line logged.
+    pub fn graceful(&self) -> bool {
+        matches!(self.exit_code, 0 | 143) && self.shutdown_line_seen
+    }
+}
+
 /// The entrypoint announces each step on a line starting `[entrypoint]` that names it
-/// (`[entrypoint] step 1/3: db-init ...`, `[entrypoint] step 2/3: schema ...`).
+/// (`[entrypoint] step 1/4: db-init ...`, `[entrypoint] step 2/4: schema ...`).
 pub fn is_step_marker(l: &str, step: &str) -> bool {
     l.contains("[entrypoint]") && l.contains(step) && !l.contains("ERROR")
 }
@@ -555,6 +578,37 @@ impl Stack {
             .kill_container(name, Some(KillContainerOptionsBuilder::default().signal("KILL").build()))
             .await
             .map_err(|e| format!("killing {name}: {}", short_err(&e)))
+    }
+
+    /// A graceful stop, as a deployer's engine does it (`docker stop`, Portainer's redeploy, a host
+    /// shutdown): SIGTERM, then SIGKILL after `timeout` — `None` is the engine's default (the
+    /// container's StopTimeout, else 10 s). Returns once the container has exited: its status,
+    /// how long the stop took, and whether Directus logged its own shutdown ([`SHUTDOWN_LINE`])
+    /// during it. Exit 0 or 143 with the line seen is a graceful stop; 137 means the engine had
+    /// to SIGKILL it (the signal was ignored, e.g. Directus as PID 1).
+    pub async fn stop_app(&self, name: &str, timeout: Option<Duration>) -> Result<StopOutcome, String> {
+        let since = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.as_secs() as i32)
+            .unwrap_or(0);
+        let t0 = Instant::now();
+        let opts = timeout.map(|t| StopContainerOptionsBuilder::default().t(t.as_secs() as i32).build());
+        self.docker.stop_container(name, opts).await.map_err(|e| format!("docker stop {name}: {}", short_err(&e)))?;
+        // `docker stop` returns when the container has exited; the state may lag a moment.
+        let Some((exit_code, _)) = self.wait_exit(name, t0, Duration::from_secs(30)).await else {
+            return Err(format!("{name} still runs 30 s after docker stop returned"));
+        };
+        let seconds = secs(t0.elapsed());
+        // The logs since the stop began (whole seconds: a line of the same second before it is
+        // harmless, Directus says goodbye only when it shuts down).
+        let opts = LogsOptionsBuilder::default().stdout(true).stderr(true).since(since).build();
+        let mut s = self.docker.logs(name, Some(opts));
+        let mut text = String::new();
+        while let Some(Ok(c)) = s.next().await {
+            text.push_str(&String::from_utf8_lossy(c.as_ref()));
+        }
+        let shutdown_line_seen = text.lines().any(|l| l.contains(SHUTDOWN_LINE));
+        Ok(StopOutcome { exit_code, seconds, shutdown_line_seen })
     }
 
     /// `docker stop -t 10`, errors ignored.

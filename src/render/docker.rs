@@ -112,6 +112,9 @@ pub fn scenario(s: &Scenario) -> String {
     if let Some(p) = s.time_to_pong {
         times.push(format!("pong {p:.1} s"));
     }
+    if let Some(t) = s.stop_seconds {
+        times.push(format!("stopped in {t:.1} s"));
+    }
     let _ = writeln!(
         o,
         "[smoke] {:<14} {}  {:.1} s{}",
@@ -153,6 +156,7 @@ mod tests {
             seconds: 12.0,
             time_to_healthy: None,
             time_to_pong: Some(3.0),
+            stop_seconds: None,
             checks: vec![
                 Check::Steps(vec![StepStart { step: "db-init".into(), after: 0.14 }, StepStart { step: "schema".into(), after: 1.0 }]),
                 Check::Fail("no `[schema] applied: ...` line".into()),

@@ -1,6 +1,6 @@
 //! `trm-ci smoke`: boots the image for real next to its own Postgres, on its own network (the
-//! container stack, [`super::stack`]), and runs the scenarios: cold, warm, image facts, db-init
-//! fault, schema fault.
+//! container stack, [`super::stack`]), and runs the scenarios: cold, warm, image facts, stop,
+//! crash, db-init fault, schema fault.
 //!
 //! Adding a scenario: a module beside these with `async fn run(ctx: &Ctx, shared: &mut Shared) ->
 //! Scenario`, a variant in [`Kind`] (its name and place in [`Kind::ALL`], which is the run order),
@@ -12,8 +12,10 @@
 
 mod baseline;
 mod cold;
+mod crash;
 mod faults;
 mod image_facts;
+mod stop;
 mod warm;
 
 use super::engine::{is_not_found, random_hex, short_err};
@@ -38,6 +40,11 @@ pub enum Kind {
     Warm,
     /// uid 1000, ownership of db-init/ and snapshots/, no ENV of its own.
     ImageFacts,
+    /// `docker stop` on the healthy container: Directus's own shutdown, exit 0 or 143 within
+    /// 10 s; then a warm boot on the same database is healthy.
+    Stop,
+    /// The Directus process (not PID 1) killed inside the container: the container ends non-zero.
+    Crash,
     /// Postgres killed while a migration runs: the container exits non-zero naming db-init.
     DbInitFault,
     /// Postgres killed in the schema step: the container exits non-zero naming the schema step.
@@ -46,7 +53,8 @@ pub enum Kind {
 
 impl Kind {
     /// The run order.
-    pub const ALL: [Kind; 5] = [Kind::Cold, Kind::Warm, Kind::ImageFacts, Kind::DbInitFault, Kind::SchemaFault];
+    pub const ALL: [Kind; 7] =
+        [Kind::Cold, Kind::Warm, Kind::ImageFacts, Kind::Stop, Kind::Crash, Kind::DbInitFault, Kind::SchemaFault];
 
     /// The name `--only` takes and the report shows.
     pub fn name(self) -> &'static str {
@@ -54,6 +62,8 @@ impl Kind {
             Kind::Cold => "cold",
             Kind::Warm => "warm",
             Kind::ImageFacts => "image-facts",
+            Kind::Stop => "stop",
+            Kind::Crash => "crash",
             Kind::DbInitFault => "db-init-fault",
             Kind::SchemaFault => "schema-fault",
         }
@@ -63,17 +73,19 @@ impl Kind {
         Kind::ALL.into_iter().find(|k| k.name() == name)
     }
 
-    /// Scenarios that must run first (warm restarts cold's container).
+    /// Scenarios that must run first (warm restarts cold's container; stop and crash need the
+    /// healthy container warm leaves running).
     fn needs(self) -> &'static [Kind] {
         match self {
             Kind::Warm => &[Kind::Cold],
+            Kind::Stop | Kind::Crash => &[Kind::Cold, Kind::Warm],
             _ => &[],
         }
     }
 
     /// Whether it uses the app container cold/warm left running (others stop it first).
     fn uses_running_app(self) -> bool {
-        matches!(self, Kind::Cold | Kind::Warm | Kind::ImageFacts)
+        matches!(self, Kind::Cold | Kind::Warm | Kind::ImageFacts | Kind::Stop | Kind::Crash)
     }
 }
 
@@ -133,6 +145,10 @@ impl Recorder {
         if !steps.is_empty() {
             self.s.checks.push(Check::Steps(steps));
         }
+    }
+    /// How long `docker stop` took (the stop scenario).
+    pub fn set_stop_seconds(&mut self, seconds: f64) {
+        self.s.stop_seconds = Some(seconds);
     }
     pub fn times(&mut self, b: &stack::Boot) {
         self.s.time_to_healthy = b.healthy;
@@ -226,6 +242,8 @@ async fn run_one(kind: Kind, ctx: &Ctx, shared: &mut Shared) -> Scenario {
         Kind::Cold => cold::run(ctx, shared).await,
         Kind::Warm => warm::run(ctx, shared).await,
         Kind::ImageFacts => image_facts::run(ctx, shared).await,
+        Kind::Stop => stop::run(ctx, shared).await,
+        Kind::Crash => crash::run(ctx, shared).await,
         Kind::DbInitFault => faults::db_init(ctx, shared).await,
         Kind::SchemaFault => faults::schema(ctx, shared).await,
     }
@@ -427,6 +445,7 @@ mod tests {
         assert_eq!(plan(&[]), Kind::ALL.to_vec());
         assert_eq!(plan(&[Kind::Warm]), vec![Kind::Cold, Kind::Warm]);
         assert_eq!(plan(&[Kind::SchemaFault, Kind::Cold]), vec![Kind::Cold, Kind::SchemaFault]);
+        assert_eq!(plan(&[Kind::Crash]), vec![Kind::Cold, Kind::Warm, Kind::Crash]);
         for k in Kind::ALL {
             assert_eq!(Kind::parse(k.name()), Some(k));
         }

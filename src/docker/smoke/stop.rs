@@ -1,0 +1,60 @@
+//! stop: `docker stop` with the engine's default timeout on the healthy container warm left
+//! running. It must end within 10 s by Directus's own shutdown (`Directus shut down OK. Bye
+//! bye!`, status 0 or 143 — never the SIGKILL of 137), and a warm boot on the same database
+//! afterwards must be healthy. The stop time is the scenario's `stop_seconds`.
+
+use super::{Ctx, Kind, Recorder, Scenario, Shared};
+use crate::docker::stack::{self, SHUTDOWN_LINE, TAIL};
+use std::time::Duration;
+
+/// A deployer's redeploy must not wait longer (the engine's default stop timeout).
+const STOP_LIMIT_S: f64 = 10.0;
+
+pub async fn run(ctx: &Ctx, shared: &mut Shared) -> Scenario {
+    let mut r = Recorder::new(Kind::Stop);
+    if !shared.app_running {
+        return r.abort("skipped: no healthy container to stop (the warm boot did not succeed)", vec![]);
+    }
+    let st = &ctx.stack;
+    let app = shared.app.clone();
+    // Everything the container printed, from its first boot (the stream ends when it stops):
+    // the boot after the stop skips these lines.
+    let logs = stack::follow_logs(&st.docker, &app, 0);
+    let stopped = st.stop_app(&app, None).await;
+    shared.app_running = false;
+    let out = match stopped {
+        Ok(o) => o,
+        Err(e) => return r.abort(e, st.container_tail(&app).await),
+    };
+    let (code, took) = (out.exit_code, out.seconds);
+    r.set_stop_seconds(took);
+    match code {
+        0 | 143 if took <= STOP_LIMIT_S => {
+            r.pass(format!("docker stop (engine default timeout) ended the container in {took:.1} s with status {code}"))
+        }
+        0 | 143 => r.fail(format!("docker stop took {took:.1} s (status {code}); a graceful stop ends within {STOP_LIMIT_S:.0} s")),
+        137 => r.fail(format!(
+            "docker stop took {took:.1} s and ended in SIGKILL (status 137): Directus ignored SIGTERM (is it PID 1? the image needs an init \
+             such as tini as its ENTRYPOINT)"
+        )),
+        c => r.fail(format!("docker stop ended the container with status {c} after {took:.1} s, expected 0 or 143")),
+    }
+    if out.shutdown_line_seen {
+        r.pass(format!("the logs show Directus's own shutdown (`{SHUTDOWN_LINE}`)"));
+    } else {
+        r.fail(format!("no `{SHUTDOWN_LINE}` in the logs during the stop: Directus did not shut down by itself"));
+    }
+    logs.wait_done(Duration::from_secs(15)).await;
+    let printed = logs.snapshot().len();
+
+    // The same container again: a warm boot on the database it left.
+    let b = st.boot(&app, printed, true).await;
+    r.times(&b);
+    match &b.failure {
+        Some(f) => r.fail(format!("the boot after the stop: {f}")),
+        None => r.pass("started again on the same database: HEALTHCHECK healthy, GET /server/ping answers pong"),
+    }
+    r.steps(&b);
+    shared.app_running = b.failure.is_none();
+    r.finish(b.logs.tail(TAIL))
+}
