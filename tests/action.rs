@@ -5,6 +5,13 @@
 //! The tools come from `$TRM_ACTION_TOOLS` (default `$TRM_CI_CACHE/action-tools/bin`,
 //! installed by .ci/lib/install-action-tools.sh, which `bash .ci/test` runs).
 //! A missing tool fails the test.
+//!
+//! `act_runs_the_pr_workflow_against_a_local_github` runs this repository's PR workflow for real
+//! with nektos/act on the host, against tests/github/server.rs: deselect it with `--skip act_`.
+
+#[path = "github/server.rs"]
+#[allow(dead_code)]
+mod server;
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -97,4 +104,164 @@ fn action_inputs_reach_scripts_only_through_env() {
             }
         }
     }
+}
+
+const TOKEN: &str = "ghs_act_token_never_printed_0123456789";
+const HEAD: &str = "0123456789abcdef0123456789abcdef01234567";
+
+/// The `uses:` of a workflow or action file that names `owner/repo[/path]@sha`, as act's
+/// `--local-repository` wants it (`owner/repo@sha`), with the path inside the repository.
+fn remote_uses(file: &Path) -> Vec<(String, String)> {
+    let text = std::fs::read_to_string(file).unwrap();
+    let mut v = Vec::new();
+    for line in text.lines() {
+        let t = line.trim_start().trim_start_matches("- ").trim_start();
+        let Some(u) = t.strip_prefix("uses:") else { continue };
+        let u = u.split('#').next().unwrap().trim();
+        if u.starts_with("./") || u == "." {
+            continue;
+        }
+        let (name, sha) = u.split_once('@').unwrap();
+        let mut parts = name.splitn(3, '/');
+        let (owner, repo, sub) = (parts.next().unwrap(), parts.next().unwrap(), parts.next().unwrap_or(""));
+        v.push((format!("{owner}/{repo}@{sha}"), sub.to_string()));
+    }
+    v
+}
+
+/// A composite stand-in for a remote action act cannot fetch offline.
+fn stand_in(dir: &Path, name: &str, inputs: &[&str], outputs: &str, script: &str) {
+    std::fs::create_dir_all(dir).unwrap();
+    let mut y = format!("name: {name} (stand-in)\ndescription: stands in for {name}, which act cannot fetch offline\n");
+    if !inputs.is_empty() {
+        y.push_str("inputs:\n");
+        for i in inputs {
+            y.push_str(&format!("  {i}: {{ description: {i}, required: false, default: '' }}\n"));
+        }
+    }
+    y.push_str(outputs);
+    y.push_str("runs:\n  using: composite\n  steps:\n    - id: main\n      shell: bash\n      env:\n");
+    y.push_str("        STANDIN: x\n");
+    for i in inputs {
+        y.push_str(&format!("        IN_{}: ${{{{ inputs.{i} }}}}\n", i.to_uppercase().replace('-', "_")));
+    }
+    y.push_str("      run: |\n");
+    for l in script.lines() {
+        y.push_str(&format!("        {l}\n"));
+    }
+    std::fs::write(dir.join("action.yml"), y).unwrap();
+}
+
+/// This repository's workflow, run by a real Actions runner (nektos/act, on the host): the
+/// composite steps run, the inputs arrive, the outputs are set, the comment and the check run
+/// arrive at the local GitHub server, the job summary is written. The remote actions get local
+/// stand-ins; the workflow and the action are not edited. The build and smoke stages find no
+/// Docker engine (a dummy DOCKER_HOST), so they end at once: the build fails with its reason,
+/// smoke is skipped, the verdict is fail and the job fails at its last step, after posting.
+#[test]
+fn act_runs_the_pr_workflow_against_a_local_github() {
+    let act = tool("act");
+    let gh = server::FakeGitHub::start("acme/shop", TOKEN);
+    let t = tempfile::tempdir().unwrap();
+    let workflow = root().join(".github/workflows/trm-ci.yml");
+
+    // Stand-ins for the remote actions. The cache one restores a key from a local store, as
+    // actions/cache restores from GitHub's (the install step below does not need it: see TRM_CI_BIN).
+    let store = t.path().join("store");
+    let mut repos = Vec::new();
+    for (repo_at, sub) in remote_uses(&workflow).into_iter().chain(remote_uses(&root().join("action.yml"))) {
+        let dir = t.path().join("standins").join(repo_at.replace(['/', '@'], "_"));
+        let action_dir = dir.join(&sub);
+        match repo_at.split('@').next().unwrap() {
+            "actions/checkout" => stand_in(&action_dir, "actions/checkout", &["fetch-depth", "persist-credentials"], "",
+                "echo \"stand-in checkout: act provides the work tree ($PWD)\""),
+            "actions/cache" => stand_in(&action_dir, "actions/cache", &["path", "key"],
+                "outputs:\n  cache-hit:\n    description: hit\n    value: ${{ steps.main.outputs.hit }}\n",
+                "hit=false\nwhile IFS= read -r p; do\n  [ -n \"$p\" ] || continue\n  p=${p/#\\~/$HOME}\n  src=\"$TRM_ACT_CACHE_STORE/$IN_KEY/$(basename \"$p\")\"\n  if [ -e \"$src\" ] && [ ! -e \"$p\" ]; then mkdir -p \"$(dirname \"$p\")\"; ln -s \"$src\" \"$p\"; hit=true; fi\ndone <<< \"$IN_PATH\"\necho \"stand-in cache: key $IN_KEY hit=$hit\"\necho \"hit=$hit\" >> \"$GITHUB_OUTPUT\""),
+            "github/codeql-action" => stand_in(&action_dir, "github/codeql-action/upload-sarif", &["sarif_file", "category"], "",
+                "echo \"stand-in upload-sarif: $IN_SARIF_FILE ($IN_CATEGORY)\"\ngrep -q '\"version\": \"2.1.0\"' \"$IN_SARIF_FILE\""),
+            other => panic!("no stand-in for {other}: add one"),
+        }
+        repos.push(format!("{repo_at}={}", dir.display()));
+    }
+    assert!(repos.len() >= 3, "{repos:?}");
+
+    let event = serde_json::json!({
+        "action": "synchronize",
+        "number": 12,
+        "pull_request": {
+            "number": 12,
+            "head": { "sha": HEAD, "ref": "feature/x", "repo": { "full_name": "acme/shop", "fork": false } },
+            "base": { "sha": "fedcba9876543210fedcba9876543210fedcba98", "ref": "main", "repo": { "full_name": "acme/shop", "fork": false } },
+        },
+        "repository": { "full_name": "acme/shop" },
+    });
+    let event_path = t.path().join("event.json");
+    std::fs::write(&event_path, event.to_string()).unwrap();
+
+    let mut cmd = Command::new(&act);
+    cmd.args(["pull_request", "-W"]).arg(&workflow);
+    cmd.args(["-P", "ubuntu-latest=-self-hosted", "--no-cache-server", "-e"]).arg(&event_path);
+    cmd.arg("--action-cache-path").arg(t.path().join("act"));
+    cmd.args(["-s", &format!("GITHUB_TOKEN={TOKEN}")]);
+    for e in [
+        format!("GITHUB_API_URL={}", gh.url),
+        "GITHUB_REPOSITORY=acme/shop".to_string(),
+        format!("DOCKER_HOST=unix://{}/no-engine.sock", t.path().display()),
+        format!("TRM_ACT_CACHE_STORE={}", store.display()),
+        // The binary this test run built, instead of a `cargo install` of the copy act makes of
+        // the work tree (its new mtimes rebuild trm-ci: minutes; the README gives that cost).
+        format!("TRM_CI_BIN={}", env!("CARGO_BIN_EXE_trm-ci")),
+    ] {
+        cmd.args(["--env", &e]);
+    }
+    for r in &repos {
+        cmd.args(["--local-repository", r]);
+    }
+    // act itself touches no engine either (host mode).
+    cmd.env("DOCKER_HOST", format!("unix://{}/no-engine.sock", t.path().display()));
+    // Nothing of the test's own environment steers the run.
+    for v in ["GITHUB_ACTIONS", "GITHUB_OUTPUT", "GITHUB_STEP_SUMMARY", "GITHUB_EVENT_PATH", "CARGO_TARGET_DIR"] {
+        cmd.env_remove(v);
+    }
+    let (ok, log) = run(&mut cmd);
+    let _ = std::fs::write(t.path().join("act.log"), &log);
+    if let Some(dir) = std::env::var_os("TRM_ARTIFACTS_DIR") {
+        let _ = std::fs::write(Path::new(&dir).join("act.log"), &log);
+    }
+
+    // The job ran every composite step and failed only at the verdict (build failed).
+    assert!(!ok, "the verdict is fail, so is the job:\n{log}");
+    for step in [
+        "Success - Main Install trm-ci (release binary)",
+        "Success - Main trm-ci ci",
+        "Success - Main Upload SARIF",
+        "Success - Main Post the results",
+        "Failure - Main Verdict",
+        "Success - Main Outputs",
+    ] {
+        assert!(log.contains(step), "{step:?} not in the log:\n{log}");
+    }
+    assert_eq!(log.matches("Failure - Main").count(), 2, "only the verdict (and the composite around it) fails:\n{log}");
+    assert!(log.contains("trm-ci: using TRM_CI_BIN="), "{log}");
+    assert!(!log.contains("Main Install trm-ci (cargo install)"), "nothing to install:\n{log}");
+    // The inputs arrived (the workflow's `with:`), through env: into the script.
+    assert!(log.contains("trm-ci: running trm-ci ci --repo . --json ") && log.contains("--max-size 600MB --fail-on error"), "{log}");
+    assert!(log.contains("[ci] smoke: skipped (the build failed)"), "{log}");
+    // The outputs were set: the workflow's next step reads them.
+    let outputs = log.lines().find(|l| l.contains("| verdict=")).unwrap_or_else(|| panic!("no outputs line:\n{log}"));
+    assert!(outputs.contains("verdict=fail findings=") && outputs.contains("results=/") && outputs.contains("trm-ci-results.json"), "{outputs}");
+    // The comment and the check run arrived, and the job summary was written.
+    let st = gh.state();
+    assert_eq!(st.comments.len(), 1, "{:?}", st.requests.iter().map(|r| format!("{} {} {}", r.method, r.target, r.status)).collect::<Vec<_>>());
+    let body = &st.comments[0].body;
+    assert!(body.starts_with("<!-- trm-ci:sticky-comment -->\n### ❌ trm-ci:") && body.contains("build failed"), "{body}");
+    assert!(body.contains("| smoke | ⏭️ skipped (the build failed) |"), "{body}");
+    assert_eq!(st.check_runs.len(), 1);
+    assert_eq!((st.check_runs[0].name.as_str(), st.check_runs[0].head_sha.as_str()), ("trm-ci", HEAD));
+    assert_eq!(st.check_runs[0].conclusion.as_deref(), Some("failure"));
+    assert!(st.requests.iter().all(|r| r.authorization.as_deref().is_some_and(|a| a.contains(TOKEN))), "every request carries the token");
+    assert!(log.contains("job summary written to"), "{log}");
+    assert!(log.contains("Summary") && log.contains("| stage | result | time |"), "act prints the job summary:\n{log}");
+    assert!(!log.contains(TOKEN), "the token was printed:\n{log}");
 }

@@ -33,6 +33,7 @@ done
 [[ "$stages" == *,smoke,* ]] || args+=(--skip-smoke)
 
 rc=0
+echo "trm-ci: running trm-ci ${args[*]}"
 "$TRM_CI" "${args[@]}" || rc=$?
 if [ "$rc" -ge 2 ] || [ ! -s "$results" ]; then
   echo "::error title=trm-ci::trm-ci ci could not run (exit $rc)"

@@ -5,13 +5,26 @@
 # Cargo.lock hash the cargo-install fallback's cache is keyed on) and, when installed, `bin`
 # (the binary's path: later steps call it by path, nothing is added to GITHUB_PATH).
 #
-# Inputs (environment only): ACTION_REF, ACTION_REPOSITORY, SERVER_URL; GITHUB_ACTION_PATH,
+# Inputs (environment only): ACTION_REF, ACTION_REPOSITORY, SERVER_URL, TRM_CI_BIN (optional: a
+# trm-ci binary already on the runner, used instead of installing one); GITHUB_ACTION_PATH,
 # RUNNER_TEMP, GITHUB_OUTPUT are the runner's.
 set -euo pipefail
 
 out=${GITHUB_OUTPUT:-/dev/null}
 lock=$(sha256sum "$GITHUB_ACTION_PATH/Cargo.lock" | cut -c1-20)
 echo "lock=$lock" >>"$out"
+
+# A trm-ci already on the runner (a self-hosted runner's, or the act test's): used as it is.
+if [ -n "${TRM_CI_BIN:-}" ]; then
+  [ -x "$TRM_CI_BIN" ] || {
+    echo "::error title=trm-ci::TRM_CI_BIN=$TRM_CI_BIN is not an executable file"
+    exit 1
+  }
+  echo "trm-ci: using TRM_CI_BIN=$TRM_CI_BIN ($("$TRM_CI_BIN" --version))"
+  echo "bin=$TRM_CI_BIN" >>"$out"
+  echo "installed=true" >>"$out"
+  exit 0
+fi
 
 ref=${ACTION_REF:-}
 repo=${ACTION_REPOSITORY:-}
