@@ -190,7 +190,7 @@ fn from_a_results_document() {
                   "scenarios": [
                       {"name": "cold", "ok": true, "seconds": 21.4, "time_to_healthy": 19.8, "time_to_pong": 19.1, "checks": [], "failure": null, "log_tail": []},
                       {"name": "warm", "ok": true, "seconds": 9.2, "time_to_healthy": 8.1, "time_to_pong": 7.9, "checks": [], "failure": null, "log_tail": []},
-                      {"name": "stop", "ok": true, "seconds": 0.4, "time_to_healthy": null, "time_to_pong": null, "checks": [], "failure": null, "log_tail": []}
+                      {"name": "stop", "ok": true, "seconds": 14.9, "stop_seconds": 0.4, "time_to_healthy": null, "time_to_pong": null, "checks": [], "failure": null, "log_tail": []}
                   ]},
         "upgrade": {"ok": false, "from_image": "trm-directus:base-1a2b3c4", "to_image": "trm-directus:dev", "steps": [
             {"name": "boot-base", "ok": true, "seconds": 20.0, "time_to_healthy": 18.5, "time_to_pong": null, "checks": [], "failure": null, "log_tail": []},

@@ -210,7 +210,11 @@ impl Run {
                     note: (failed > 0).then(|| format!("{failed} of {} scenarios failed", s.scenarios.len())),
                 });
                 for c in &s.scenarios {
-                    if c.name == "stop" {
+                    // The stop scenario's `docker stop` time (its whole time when a document
+                    // written before that field has none).
+                    if let Some(t) = c.stop_seconds {
+                        run.stop_seconds = Some(t);
+                    } else if c.name == "stop" {
                         run.stop_seconds = Some(c.seconds);
                     }
                     run.scenarios.push(Scenario::from(c));
