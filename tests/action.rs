@@ -265,3 +265,65 @@ fn act_runs_the_pr_workflow_against_a_local_github() {
     assert!(log.contains("Summary") && log.contains("| stage | result | time |"), "act prints the job summary:\n{log}");
     assert!(!log.contains(TOKEN), "the token was printed:\n{log}");
 }
+
+/// install.sh, the Action's first step, against a release laid out as GitHub serves it (here from
+/// `file://`, which curl reads like `https://`): a release ref downloads the binary and verifies
+/// its SHA-256; a mismatch fails the step; no release (or a branch ref) falls back to cargo install.
+#[test]
+fn action_install_verifies_the_release_binary() {
+    let t = tempfile::tempdir().unwrap();
+    let target = match std::env::consts::ARCH {
+        "x86_64" => "x86_64-unknown-linux-musl",
+        "aarch64" => "aarch64-unknown-linux-musl",
+        other => panic!("no release target for {other}"),
+    };
+    let asset = format!("trm-ci-{target}.tar.gz");
+    let dir = t.path().join("srv/acme/trm-ci/releases/download/v1.2.3");
+    std::fs::create_dir_all(&dir).unwrap();
+    let bin = Path::new(env!("CARGO_BIN_EXE_trm-ci"));
+    let sh = |script: &str, cwd: &Path| {
+        let out = Command::new("bash").args(["-c", script]).current_dir(cwd).output().unwrap();
+        assert!(out.status.success(), "{script}: {}", String::from_utf8_lossy(&out.stderr));
+    };
+    sh(&format!("tar -czf {asset} -C {} trm-ci && sha256sum {asset} > {asset}.sha256", bin.parent().unwrap().display()), &dir);
+
+    let install = |name: &str, reference: &str| {
+        let temp = t.path().join(name);
+        std::fs::create_dir_all(&temp).unwrap();
+        let output = temp.join("github_output");
+        let out = Command::new("bash")
+            .arg(root().join(".github/action/install.sh"))
+            .env("ACTION_REF", reference)
+            .env("ACTION_REPOSITORY", "acme/trm-ci")
+            .env("SERVER_URL", format!("file://{}/srv", t.path().display()))
+            .env("GITHUB_ACTION_PATH", root())
+            .env("RUNNER_TEMP", &temp)
+            .env("GITHUB_OUTPUT", &output)
+            .env_remove("TRM_CI_BIN")
+            .output()
+            .unwrap();
+        let log = format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+        (out.status.code(), std::fs::read_to_string(&output).unwrap_or_default(), log)
+    };
+
+    let (code, outputs, log) = install("ok", "v1.2.3");
+    assert_eq!(code, Some(0), "{log}");
+    assert!(outputs.contains("installed=true\n") && outputs.contains("lock="), "{outputs}");
+    let installed = outputs.lines().find_map(|l| l.strip_prefix("bin=")).unwrap();
+    let v = Command::new(installed).arg("--version").output().unwrap();
+    assert!(String::from_utf8_lossy(&v.stdout).starts_with("trm-ci "), "{log}");
+
+    let (code, outputs, log) = install("branch", "main");
+    assert_eq!(code, Some(0), "{log}");
+    assert!(outputs.contains("installed=false\n") && log.contains("no release for ref 'main'"), "{outputs}{log}");
+
+    let (code, outputs, log) = install("missing", "v9.9.9");
+    assert_eq!(code, Some(0), "{log}");
+    assert!(outputs.contains("installed=false\n") && log.contains("cannot download"), "{outputs}{log}");
+
+    // A binary that does not match its published checksum is an error, not a fallback.
+    sh(&format!("echo tampered >> {asset}"), &dir);
+    let (code, outputs, log) = install("tampered", "v1.2.3");
+    assert_eq!(code, Some(1), "{log}");
+    assert!(log.contains("does not match its published SHA-256") && !outputs.contains("installed="), "{outputs}{log}");
+}
