@@ -4,7 +4,7 @@
 mod build;
 mod context;
 mod engine;
-mod http;
+
 pub mod smoke;
 pub mod stack;
 

@@ -8,7 +8,7 @@
 //! so [`guarded`] can remove it whatever happens.
 
 use super::engine::{is_not_found, random_hex, short_err};
-use super::http;
+use crate::http_client as http;
 use crate::results::StepStart;
 use bollard::models::{ContainerCreateBody, ExecConfig, HealthConfig, HostConfig, NetworkCreateRequest, PortBinding};
 use bollard::query_parameters::{

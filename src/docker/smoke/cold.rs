@@ -2,7 +2,8 @@
 //! the admin page is served, the collections equal the snapshot's.
 
 use super::{db_init_counts, Ctx, Kind, Recorder, Scenario, Shared};
-use crate::docker::http;
+use crate::directus::Client;
+use crate::http_client as http;
 use crate::docker::stack::TAIL;
 use std::time::Duration;
 
@@ -77,21 +78,11 @@ pub async fn run(ctx: &Ctx, shared: &mut Shared) -> Scenario {
 /// Logs in as the admin smoke created and lists the user collections.
 async fn collections(ctx: &Ctx, port: u16) -> Result<Vec<String>, String> {
     let s = &ctx.stack.secrets;
-    let body = serde_json::json!({"email": s.admin_email, "password": s.admin_password}).to_string();
-    let r = http::request(port, "POST", "/auth/login", None, Some(&body)).await?;
-    if r.status != 200 {
-        return Err(format!("POST /auth/login as ADMIN_EMAIL answered {}", r.status));
-    }
-    let v: serde_json::Value = serde_json::from_str(&r.body).map_err(|e| format!("/auth/login: {e}"))?;
-    let token = v["data"]["access_token"].as_str().ok_or("/auth/login returned no access_token")?.to_string();
-    let r = http::request(port, "GET", "/collections?limit=-1", Some(&token), None).await?;
-    if r.status != 200 {
-        return Err(format!("GET /collections answered {}", r.status));
-    }
-    let v: serde_json::Value = serde_json::from_str(&r.body).map_err(|e| format!("/collections: {e}"))?;
-    let mut names: Vec<String> = v["data"]
+    let client = Client::login(port, &s.admin_email, &s.admin_password).await.map_err(|e| format!("as ADMIN_EMAIL: {e}"))?;
+    let v = client.get("/collections?limit=-1").await?;
+    let mut names: Vec<String> = v
         .as_array()
-        .ok_or("/collections returned no data list")?
+        .ok_or("GET /collections returned no data list")?
         .iter()
         .filter_map(|c| c["collection"].as_str())
         .filter(|c| !c.starts_with("directus_"))

@@ -1,5 +1,7 @@
-//! A minimal HTTP/1.0 client for the smoke checks against the published port (no extra crate:
-//! HTTP/1.0 keeps responses unchunked and the connection closes after each answer).
+//! A minimal HTTP/1.0 client for loopback requests to a published port: the smoke checks and
+//! the Directus REST client (`crate::directus`) share it (no extra crate: HTTP/1.0 keeps
+//! responses unchunked and the connection closes after each answer). A leaf module: it names
+//! no other module of the crate.
 
 use std::time::Duration;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
@@ -9,13 +11,29 @@ pub struct Response {
     pub body: String,
 }
 
-/// Sends one request to 127.0.0.1:`port`; `body` is JSON when present.
+/// The timeout of [`request`].
+pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// Sends one request to 127.0.0.1:`port`; `body` is JSON when present. Gives up after
+/// [`DEFAULT_TIMEOUT`].
 pub async fn request(
     port: u16,
     method: &str,
     path: &str,
     bearer: Option<&str>,
     body: Option<&str>,
+) -> Result<Response, String> {
+    request_within(port, method, path, bearer, body, DEFAULT_TIMEOUT).await
+}
+
+/// [`request`] with its own timeout (a batch write can take longer than a probe).
+pub async fn request_within(
+    port: u16,
+    method: &str,
+    path: &str,
+    bearer: Option<&str>,
+    body: Option<&str>,
+    timeout: Duration,
 ) -> Result<Response, String> {
     let fut = async {
         let mut s = tokio::net::TcpStream::connect(("127.0.0.1", port)).await.map_err(|e| e.to_string())?;
@@ -43,7 +61,7 @@ pub async fn request(
             .ok_or_else(|| "malformed HTTP status line".to_string())?;
         Ok(Response { status, body: body.to_string() })
     };
-    tokio::time::timeout(Duration::from_secs(10), fut)
+    tokio::time::timeout(timeout, fut)
         .await
-        .map_err(|_| "no answer within 10 s".to_string())?
+        .map_err(|_| format!("no answer within {} s", timeout.as_secs()))?
 }

@@ -1,0 +1,2 @@
+//! The upgrade drill (issue 10).
+pub mod seed;

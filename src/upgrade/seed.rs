@@ -1,0 +1,1146 @@
+//! Seeding for the upgrade drill: fill every table collection of a snapshot with rows through
+//! Directus's REST API, so that the PR's image boots on a database full of data.
+//!
+//! [`plan`] is pure and deterministic: from the snapshot alone it decides, per collection, the
+//! rows to insert (values generated from each field's type and constraints as Directus 11.17.4
+//! models them), the order (a collection after the ones it points at), and what cannot be
+//! seeded and why. [`apply`] sends the plan as batched requests and returns the keys Directus
+//! gave each row.
+//!
+//! What the values follow (read from Directus 11.17.4's `@directus/constants` TYPES, its
+//! PayloadService specials and its payload validation):
+//! - `string`/`text`/`hash` fit `schema.max_length` (slug-like `field-name-7`, so the common
+//!   `^[a-z0-9]+(-[a-z0-9]+)*$` validations pass); `integer`/`bigInteger`/`float`;
+//!   `decimal` as a string within `numeric_precision`/`numeric_scale`; `boolean`; `date`
+//!   (`2024-01-08`), `time`, `dateTime` (no zone), `timestamp` (UTC); `uuid`; `json`;
+//!   `csv` (an array, Directus joins it); `geometry*` as GeoJSON.
+//! - `meta.options.choices` (select-dropdown, radio, checkboxes, ...): one of the choices'
+//!   values (an array of one for the multiple-choice interfaces, whose types are json/csv).
+//! - `schema.is_unique` (and the primary key): distinct values; when the column cannot hold
+//!   that many distinct values (a unique boolean, a `varchar(1)`), fewer rows, with the reason.
+//! - Fields Directus fills itself are left out: `date-created`, `date-updated`,
+//!   `user-created`, `user-updated`, `role-created`, `role-updated`, generated columns,
+//!   auto-increment keys. Alias fields (o2m, m2m, m2a, files, translations, presentation,
+//!   groups) have no column: the junction's or child's many-to-one fields carry them.
+//! - Many-to-one fields point at seeded rows of the related collection ([`Cell::Ref`]); a
+//!   many-to-any field at rows of its allowed collections, with the collection's name in its
+//!   `one_collection_field`. References to a collection's own rows, and references that
+//!   close a cycle between collections, are set after every insert ([`SeedCollection::deferred`]).
+//! - Relations to system collections (`directus_users`, `directus_files`, ...) and to
+//!   collections that are not seeded are left null; when such a field may not be null, the
+//!   collection is not seeded, with the reason ([`SeedPlan::skipped`]).
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::time::Instant;
+
+use serde_json::{json, Value};
+use sha2::{Digest, Sha256};
+
+use crate::directus::Client;
+use crate::model::snapshot::Snapshot;
+
+/// What to insert, in insertion order (a collection after the collections it points at).
+#[derive(Debug, Clone, PartialEq)]
+pub struct SeedPlan {
+    pub collections: Vec<SeedCollection>,
+    /// Table collections that get no rows, and fields that stay null, with the reason.
+    pub skipped: Vec<Skipped>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct SeedCollection {
+    pub collection: String,
+    pub primary_key: String,
+    pub singleton: bool,
+    /// field -> value per row; the primary key is omitted when the database generates it.
+    /// Every row of a collection has the same fields (Directus processes a batch by the
+    /// first item's fields).
+    pub rows: Vec<Vec<(String, Cell)>>,
+    /// (row, field, value) set by an update after every insert: self references and the
+    /// references that close a cycle between collections.
+    pub deferred: Vec<(usize, String, Cell)>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum Cell {
+    Value(Value),
+    /// The primary key Directus gave row `row` of `collection`.
+    Ref { collection: String, row: usize },
+}
+
+/// A collection (field: None) that is not seeded, or a field that stays null or gets fewer
+/// distinct values than rows asked.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Skipped {
+    pub collection: String,
+    pub field: Option<String>,
+    pub reason: String,
+}
+
+impl SeedPlan {
+    /// How many rows the plan inserts.
+    pub fn rows(&self) -> usize {
+        self.collections.iter().map(|c| c.rows.len()).sum()
+    }
+
+    pub fn collection(&self, name: &str) -> Option<&SeedCollection> {
+        self.collections.iter().find(|c| c.collection == name)
+    }
+}
+
+/// What [`apply`] did: per collection the primary keys of its rows in plan order, the
+/// number of rows inserted, and the time it took.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Seeded {
+    pub keys: BTreeMap<String, Vec<Value>>,
+    pub rows: usize,
+    pub seconds: f64,
+}
+
+/// Items per request: one request per collection per this many rows.
+pub const BATCH: usize = 100;
+
+// ---------------------------------------------------------------------------------------
+// The snapshot as the planner reads it.
+
+struct Col {
+    name: String,
+    singleton: bool,
+}
+
+struct Fld<'a> {
+    name: String,
+    ty: String,
+    schema: &'a Value,
+    meta: &'a Value,
+}
+
+impl Fld<'_> {
+    fn special(&self, s: &str) -> bool {
+        self.meta["special"].as_array().is_some_and(|a| a.iter().any(|v| v == s))
+            || self.meta["special"].as_str().is_some_and(|v| v.split(',').any(|x| x.trim() == s))
+    }
+    fn nullable(&self) -> bool {
+        self.schema["is_nullable"] != false && self.meta["required"] != true
+    }
+    fn has_default(&self) -> bool {
+        !self.schema["default_value"].is_null()
+    }
+    fn unique(&self) -> bool {
+        self.schema["is_unique"] == true || self.schema["is_primary_key"] == true
+    }
+    fn primary(&self) -> bool {
+        self.schema["is_primary_key"] == true
+    }
+    fn max_length(&self) -> Option<usize> {
+        self.schema["max_length"].as_u64().map(|n| n as usize)
+    }
+    fn choices(&self) -> Vec<Value> {
+        self.meta["options"]["choices"]
+            .as_array()
+            .map(|a| a.iter().filter_map(|c| c.get("value").cloned().filter(|v| !v.is_null())).collect())
+            .unwrap_or_default()
+    }
+}
+
+/// How a column is filled.
+enum Fill {
+    /// Generated from the row number.
+    Gen,
+    /// Points at rows of another seeded collection (or the collection itself).
+    M2o { related: String },
+    /// Many-to-any: points at rows of one of `allowed`; `collection_field` names which.
+    M2a { allowed: Vec<String>, collection_field: String },
+}
+
+/// Fields Directus fills itself on create or update.
+const FILLED_BY_DIRECTUS: [&str; 6] = ["date-created", "date-updated", "user-created", "user-updated", "role-created", "role-updated"];
+
+/// The rows of a seeded collection: what the planner decided per column before it knows the
+/// order.
+struct Draft<'a> {
+    name: String,
+    singleton: bool,
+    primary_key: String,
+    columns: Vec<(Fld<'a>, Fill)>,
+    /// Rows to insert.
+    rows: usize,
+}
+
+/// The seeding plan of `snapshot` with `rows_per_collection` rows per collection (one for a
+/// singleton). Pure: the same snapshot gives the same plan.
+pub fn plan(snapshot: &Snapshot, rows_per_collection: usize) -> SeedPlan {
+    let doc = snapshot.json().unwrap_or(Value::Null);
+    let mut skipped = Vec::new();
+    let none = Vec::new();
+    let collections = doc["collections"].as_array().unwrap_or(&none);
+    let fields = doc["fields"].as_array().unwrap_or(&none);
+    let relations = doc["relations"].as_array().unwrap_or(&none);
+
+    let tables: Vec<Col> = collections
+        .iter()
+        .filter(|c| c["schema"].is_object())
+        .filter_map(|c| {
+            Some(Col { name: c["collection"].as_str()?.to_string(), singleton: c["meta"]["singleton"] == true })
+        })
+        .collect();
+    let is_table = |n: &str| tables.iter().any(|t| t.name == n);
+
+    // (collection, field) -> the relation whose "many" side it is.
+    let mut rel: BTreeMap<(String, String), &Value> = BTreeMap::new();
+    for r in relations {
+        if let (Some(c), Some(f)) = (r["collection"].as_str(), r["field"].as_str()) {
+            rel.entry((c.to_string(), f.to_string())).or_insert(r);
+        }
+    }
+
+    let mut drafts: Vec<Draft> = Vec::new();
+    for t in &tables {
+        let flds: Vec<Fld> = fields
+            .iter()
+            .filter(|f| f["collection"] == t.name.as_str())
+            .filter_map(|f| {
+                Some(Fld { name: f["field"].as_str()?.to_string(), ty: f["type"].as_str().unwrap_or("").to_string(), schema: &f["schema"], meta: &f["meta"] })
+            })
+            .collect();
+        let Some(pk) = flds.iter().find(|f| f.primary()).map(|f| f.name.clone()) else {
+            skipped.push(Skipped { collection: t.name.clone(), field: None, reason: "no field of it is the primary key in the snapshot".into() });
+            continue;
+        };
+        // The collection fields of its many-to-any relations are filled with those relations.
+        let m2a_collection_fields: BTreeSet<String> = flds
+            .iter()
+            .filter_map(|f| rel.get(&(t.name.clone(), f.name.clone())))
+            .filter(|r| r["related_collection"].is_null())
+            .filter_map(|r| r["meta"]["one_collection_field"].as_str().map(str::to_string))
+            .collect();
+        let mut columns = Vec::new();
+        let mut impossible: Option<String> = None;
+        for f in flds {
+            if !f.schema.is_object() || f.ty == "alias" || is_alias_type(&f.ty) || f.special("alias") || f.special("no-data") {
+                continue; // no column
+            }
+            if f.schema["is_generated"] == true {
+                continue;
+            }
+            if f.primary() && f.schema["has_auto_increment"] == true {
+                continue; // the database's sequence
+            }
+            if FILLED_BY_DIRECTUS.iter().any(|s| f.special(s)) {
+                continue;
+            }
+            if m2a_collection_fields.contains(&f.name) {
+                continue;
+            }
+            let relation = rel.get(&(t.name.clone(), f.name.clone())).copied();
+            let related = relation
+                .and_then(|r| r["related_collection"].as_str())
+                .or_else(|| f.schema["foreign_key_table"].as_str())
+                .map(str::to_string);
+            let leave_null = |reason: String, skipped: &mut Vec<Skipped>, impossible: &mut Option<String>| {
+                if f.nullable() || f.has_default() {
+                    skipped.push(Skipped { collection: t.name.clone(), field: Some(f.name.clone()), reason: format!("left empty: {reason}") });
+                } else if impossible.is_none() {
+                    *impossible = Some(format!("its required field `{}` {reason}", f.name));
+                }
+            };
+            if let Some(related) = related {
+                if related.starts_with("directus_") {
+                    leave_null(format!("points at the system collection `{related}`, which the drill does not seed"), &mut skipped, &mut impossible);
+                } else if !is_table(&related) {
+                    leave_null(format!("points at `{related}`, which is not a table collection of the snapshot"), &mut skipped, &mut impossible);
+                } else {
+                    columns.push((f, Fill::M2o { related }));
+                }
+                continue;
+            }
+            if let Some(r) = relation.filter(|r| r["related_collection"].is_null()) {
+                let allowed: Vec<String> = r["meta"]["one_allowed_collections"]
+                    .as_array()
+                    .map(|a| a.iter().filter_map(|c| c.as_str()).filter(|c| is_table(c)).map(str::to_string).collect())
+                    .unwrap_or_default();
+                match r["meta"]["one_collection_field"].as_str() {
+                    Some(cf) if !allowed.is_empty() => {
+                        let collection_field = cf.to_string();
+                        columns.push((f, Fill::M2a { allowed, collection_field }));
+                    }
+                    _ => leave_null("is a many-to-any field without allowed table collections".into(), &mut skipped, &mut impossible),
+                }
+                continue;
+            }
+            match writable(&f) {
+                Ok(()) => columns.push((f, Fill::Gen)),
+                Err(why) => leave_null(why, &mut skipped, &mut impossible),
+            }
+        }
+        if let Some(why) = impossible {
+            skipped.push(Skipped { collection: t.name.clone(), field: None, reason: why });
+            continue;
+        }
+        let wanted = if t.singleton { 1 } else { rows_per_collection };
+        let mut rows = wanted;
+        for (f, fill) in &columns {
+            if matches!(fill, Fill::Gen) && f.unique() {
+                let cap = capacity(f);
+                if cap < rows {
+                    skipped.push(Skipped {
+                        collection: t.name.clone(),
+                        field: Some(f.name.clone()),
+                        reason: format!("unique, and its type holds only {cap} distinct values: {cap} rows instead of {wanted}"),
+                    });
+                    rows = cap;
+                }
+            }
+        }
+        if rows == 0 && wanted > 0 {
+            skipped.push(Skipped { collection: t.name.clone(), field: None, reason: "a unique field can hold no value".into() });
+            continue;
+        }
+        drafts.push(Draft { name: t.name.clone(), singleton: t.singleton, primary_key: pk, columns, rows });
+    }
+
+    // A collection whose required reference points at one that is not seeded is not seeded
+    // either (to a fixpoint); an optional one stays null.
+    loop {
+        let seeded: BTreeSet<String> = drafts.iter().map(|d| d.name.clone()).collect();
+        let mut dropped = None;
+        for (i, d) in drafts.iter_mut().enumerate() {
+            let mut keep = Vec::new();
+            for (f, fill) in std::mem::take(&mut d.columns) {
+                let missing: Vec<String> = match &fill {
+                    Fill::M2o { related } if !seeded.contains(related) => vec![related.clone()],
+                    Fill::M2a { allowed, .. } if !allowed.iter().any(|a| seeded.contains(a)) => allowed.clone(),
+                    _ => vec![],
+                };
+                if missing.is_empty() {
+                    let fill = match fill {
+                        Fill::M2a { allowed, collection_field } => {
+                            Fill::M2a { allowed: allowed.into_iter().filter(|a| seeded.contains(a)).collect(), collection_field }
+                        }
+                        other => other,
+                    };
+                    keep.push((f, fill));
+                } else if f.nullable() || f.has_default() {
+                    skipped.push(Skipped {
+                        collection: d.name.clone(),
+                        field: Some(f.name.clone()),
+                        reason: format!("left empty: points at `{}`, which is not seeded", missing.join("`, `")),
+                    });
+                } else if dropped.is_none() {
+                    dropped = Some((i, format!("its required field `{}` points at `{}`, which is not seeded", f.name, missing.join("`, `"))));
+                    keep.push((f, fill));
+                } else {
+                    keep.push((f, fill));
+                }
+            }
+            d.columns = keep;
+        }
+        match dropped {
+            Some((i, reason)) => {
+                let d = drafts.remove(i);
+                skipped.push(Skipped { collection: d.name, field: None, reason });
+            }
+            None => break,
+        }
+    }
+
+    // Order: a collection after the ones its references point at. References to itself, and
+    // optional references that close a cycle, are deferred; a cycle of required references
+    // cannot be inserted.
+    let mut deferred_fields: BTreeSet<(String, String)> = BTreeSet::new();
+    for d in &drafts {
+        for (f, fill) in &d.columns {
+            let to_self = match fill {
+                Fill::M2o { related } => *related == d.name,
+                Fill::M2a { allowed, .. } => allowed.contains(&d.name),
+                Fill::Gen => false,
+            };
+            if to_self {
+                deferred_fields.insert((d.name.clone(), f.name.clone()));
+            }
+        }
+    }
+    let mut order: Vec<usize> = Vec::new();
+    let mut placed: BTreeSet<String> = BTreeSet::new();
+    let mut unplaceable: BTreeSet<usize> = BTreeSet::new();
+    while order.len() + unplaceable.len() < drafts.len() {
+        let waiting_on = |d: &Draft, placed: &BTreeSet<String>, deferred: &BTreeSet<(String, String)>| -> Vec<(String, String, bool)> {
+            d.columns
+                .iter()
+                .filter(|(f, _)| !deferred.contains(&(d.name.clone(), f.name.clone())))
+                .flat_map(|(f, fill)| {
+                    let targets: Vec<String> = match fill {
+                        Fill::M2o { related } => vec![related.clone()],
+                        Fill::M2a { allowed, .. } => allowed.clone(),
+                        Fill::Gen => vec![],
+                    };
+                    targets
+                        .into_iter()
+                        .filter(|t| !placed.contains(t))
+                        .map(|t| (f.name.clone(), t, f.nullable() || f.has_default()))
+                        .collect::<Vec<_>>()
+                })
+                .collect()
+        };
+        let next = (0..drafts.len())
+            .filter(|i| !order.contains(i) && !unplaceable.contains(i))
+            .find(|&i| waiting_on(&drafts[i], &placed, &deferred_fields).is_empty());
+        if let Some(i) = next {
+            placed.insert(drafts[i].name.clone());
+            order.push(i);
+            continue;
+        }
+        // A cycle: defer the first optional reference among the waiting collections (in
+        // snapshot order) and try again.
+        let waiting: Vec<usize> = (0..drafts.len()).filter(|i| !order.contains(i) && !unplaceable.contains(i)).collect();
+        let optional = waiting.iter().find_map(|&i| {
+            waiting_on(&drafts[i], &placed, &deferred_fields)
+                .into_iter()
+                .find(|(_, _, optional)| *optional)
+                .map(|(field, _, _)| (drafts[i].name.clone(), field))
+        });
+        match optional {
+            Some(edge) => {
+                deferred_fields.insert(edge);
+            }
+            None => {
+                let names: Vec<&str> = waiting.iter().map(|&i| drafts[i].name.as_str()).collect();
+                for &i in &waiting {
+                    unplaceable.insert(i);
+                    skipped.push(Skipped {
+                        collection: drafts[i].name.clone(),
+                        field: None,
+                        reason: format!("its required references form a cycle (`{}`): no order can insert them", names.join("`, `")),
+                    });
+                }
+            }
+        }
+    }
+
+    let rows_of: BTreeMap<String, usize> = order.iter().map(|&i| (drafts[i].name.clone(), drafts[i].rows)).collect();
+    // An optional reference deferred to break a cycle may point at a collection that a cycle
+    // of required references left out: it stays null.
+    for &i in &order {
+        let d = &mut drafts[i];
+        let mut keep = Vec::new();
+        for (f, fill) in std::mem::take(&mut d.columns) {
+            let fill = match fill {
+                Fill::M2o { related } if !rows_of.contains_key(&related) => {
+                    skipped.push(Skipped { collection: d.name.clone(), field: Some(f.name.clone()), reason: format!("left empty: points at `{related}`, which is not seeded") });
+                    continue;
+                }
+                Fill::M2a { allowed, collection_field } => {
+                    let allowed: Vec<String> = allowed.into_iter().filter(|a| rows_of.contains_key(a)).collect();
+                    if allowed.is_empty() {
+                        skipped.push(Skipped { collection: d.name.clone(), field: Some(f.name.clone()), reason: "left empty: none of its allowed collections is seeded".into() });
+                        continue;
+                    }
+                    Fill::M2a { allowed, collection_field }
+                }
+                other => other,
+            };
+            keep.push((f, fill));
+        }
+        d.columns = keep;
+    }
+    let mut out = Vec::new();
+    for &i in &order {
+        let d = &drafts[i];
+        let mut rows: Vec<Vec<(String, Cell)>> = vec![Vec::new(); d.rows];
+        let mut deferred = Vec::new();
+        for (f, fill) in &d.columns {
+            let later = deferred_fields.contains(&(d.name.clone(), f.name.clone()));
+            for (r, row) in rows.iter_mut().enumerate() {
+                match fill {
+                    Fill::Gen => row.push((f.name.clone(), Cell::Value(value(&d.name, f, r)))),
+                    Fill::M2o { related } => {
+                        let n = rows_of[related];
+                        // A reference to the collection's own rows: a tree (row r under row
+                        // (r-1)/2), the first row at the root.
+                        let target = if *related == d.name { if r == 0 { None } else { Some((r - 1) / 2) } } else { Some(r % n) };
+                        match (target, later) {
+                            (Some(t), false) => row.push((f.name.clone(), Cell::Ref { collection: related.clone(), row: t })),
+                            (Some(t), true) => deferred.push((r, f.name.clone(), Cell::Ref { collection: related.clone(), row: t })),
+                            (None, _) => {}
+                        }
+                    }
+                    Fill::M2a { allowed, collection_field } => {
+                        let target = &allowed[r % allowed.len()];
+                        let t = if *target == d.name { r.saturating_sub(1) } else { r % rows_of[target] };
+                        let cells = [
+                            (collection_field.clone(), Cell::Value(json!(target))),
+                            (f.name.clone(), Cell::Ref { collection: target.clone(), row: t }),
+                        ];
+                        for (name, cell) in cells {
+                            if later {
+                                deferred.push((r, name, cell));
+                            } else {
+                                row.push((name, cell));
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        deferred.sort_by(|a, b| a.0.cmp(&b.0));
+        out.push(SeedCollection { collection: d.name.clone(), primary_key: d.primary_key.clone(), singleton: d.singleton, rows, deferred });
+    }
+    SeedPlan { collections: out, skipped }
+}
+
+/// Directus's alias types (no column): the relational ones of `@directus/constants`.
+fn is_alias_type(ty: &str) -> bool {
+    matches!(ty, "alias" | "o2m" | "m2m" | "m2a" | "o2a" | "files" | "translations")
+}
+
+/// Whether the drill can write field `f` through the REST API, or why not.
+fn writable(f: &Fld) -> Result<(), String> {
+    match f.ty.as_str() {
+        "string" | "text" | "hash" | "integer" | "bigInteger" | "float" | "decimal" | "boolean" | "date" | "time" | "dateTime"
+        | "timestamp" | "uuid" | "json" | "csv" => Ok(()),
+        t if t == "geometry" || t.starts_with("geometry.") => Ok(()),
+        "binary" => Err("has type binary, which the REST API does not write".into()),
+        "unknown" => Err(format!(
+            "has a column type Directus does not model (`{}`)",
+            f.schema["data_type"].as_str().unwrap_or("unknown")
+        )),
+        t => Err(format!("has type `{t}`, which the drill does not know")),
+    }
+}
+
+/// How many distinct values a unique field can take.
+fn capacity(f: &Fld) -> usize {
+    let choices = f.choices();
+    if !choices.is_empty() {
+        return choices.len();
+    }
+    match f.ty.as_str() {
+        "boolean" => 2,
+        "string" | "hash" | "text" => match f.max_length() {
+            // base-36 counters of up to `n` characters
+            Some(n) if n < 4 => (1..=n).map(|k| 36usize.pow(k as u32)).sum(),
+            _ => usize::MAX,
+        },
+        "decimal" => {
+            let p = f.schema["numeric_precision"].as_u64().unwrap_or(10).min(18) as u32;
+            10usize.pow(p) - 1
+        }
+        "integer" => match f.schema["numeric_precision"].as_u64() {
+            Some(16) => i16::MAX as usize,
+            _ => i32::MAX as usize,
+        },
+        _ => usize::MAX,
+    }
+}
+
+/// The value of field `f` in row `r` of `collection`.
+fn value(collection: &str, f: &Fld, r: usize) -> Value {
+    let n = r + 1;
+    let choices = f.choices();
+    if !choices.is_empty() {
+        let c = choices[r % choices.len()].clone();
+        return if matches!(f.ty.as_str(), "json" | "csv") { json!([c]) } else { c };
+    }
+    match f.ty.as_str() {
+        "string" | "hash" => json!(text(&slug(&f.name), r, f.max_length())),
+        "text" => {
+            if f.unique() || f.max_length().is_some() {
+                json!(text(&slug(&f.name), r, f.max_length()))
+            } else {
+                json!(format!("{} {n}: grüße, naïve café ✓", f.name))
+            }
+        }
+        "integer" => {
+            if f.unique() {
+                json!(n)
+            } else {
+                json!((r * 7) % 1000 + 1)
+            }
+        }
+        "bigInteger" => json!(10_000_000_000u64 + r as u64),
+        "float" => json!(n as f64 + 0.25),
+        "decimal" => json!(decimal(f, r)),
+        "boolean" => json!(r % 2 == 0),
+        "date" => json!(date(r as i64)),
+        "time" => {
+            let s = (8 * 3600 + r * 61) % 86_400;
+            json!(format!("{:02}:{:02}:{:02}", s / 3600, s / 60 % 60, s % 60))
+        }
+        "dateTime" => json!(date_time(r as i64, false)),
+        "timestamp" => json!(date_time(r as i64, true)),
+        "uuid" => json!(uuid(collection, &f.name, r)),
+        "json" => json!({"seed": n, "label": format!("{}-{n}", slug(&f.name))}),
+        "csv" => json!([format!("{}-{n}", slug(&f.name)), "seed"]),
+        t if t == "geometry" || t.starts_with("geometry.") => geometry(t.strip_prefix("geometry.").unwrap_or("Point"), r),
+        _ => Value::Null,
+    }
+}
+
+/// A field name as a slug (`seo_title` -> `seo-title`): lower-case letters, digits, hyphens.
+fn slug(name: &str) -> String {
+    let mut s = String::new();
+    for c in name.chars() {
+        if c.is_ascii_alphanumeric() {
+            s.push(c.to_ascii_lowercase());
+        } else if !s.is_empty() && !s.ends_with('-') {
+            s.push('-');
+        }
+    }
+    let s = s.trim_end_matches('-').to_string();
+    if s.is_empty() {
+        "value".into()
+    } else {
+        s
+    }
+}
+
+/// `base-n` (row n = r + 1), or when it does not fit `max`, a shorter prefix, or a bare
+/// base-36 counter; distinct for distinct rows either way.
+fn text(base: &str, r: usize, max: Option<usize>) -> String {
+    let full = format!("{base}-{}", r + 1);
+    let Some(max) = max else { return full };
+    if full.len() <= max {
+        return full;
+    }
+    let counter = base36(r, max);
+    if counter.len() + 2 > max {
+        return counter;
+    }
+    // A strict prefix of `base`: then no shortened value equals a full one (`base-k`).
+    let keep = (max - counter.len() - 1).min(base.len().saturating_sub(1));
+    let prefix = base[..keep].trim_end_matches('-');
+    if prefix.is_empty() {
+        counter
+    } else {
+        format!("{prefix}-{counter}")
+    }
+}
+
+/// Row `r` as a base-36 counter (`0`-`9`, `a`-`z`) where shorter strings come first: with
+/// at most `max` characters there are 36 + 36² + ... distinct ones.
+fn base36(mut r: usize, max: usize) -> String {
+    const DIGITS: &[u8] = b"0123456789abcdefghijklmnopqrstuvwxyz";
+    let mut len = 1;
+    let mut block = 36usize;
+    while r >= block && len < max.max(1) {
+        r -= block;
+        len += 1;
+        block = block.saturating_mul(36);
+    }
+    let mut out = vec![b'0'; len];
+    for i in (0..len).rev() {
+        out[i] = DIGITS[r % 36];
+        r /= 36;
+    }
+    String::from_utf8(out).unwrap_or_default()
+}
+
+/// A decimal within `numeric_precision` digits, `numeric_scale` of them after the point
+/// (Directus's default decimal is (10, 5)); distinct per row.
+fn decimal(f: &Fld, r: usize) -> String {
+    let p = f.schema["numeric_precision"].as_u64().unwrap_or(10).clamp(1, 18) as u32;
+    let s = f.schema["numeric_scale"].as_u64().unwrap_or(5).min(p as u64) as u32;
+    let whole_digits = p - s;
+    let n = r as u64 + 1;
+    // (r + 1) as the whole part with a fraction when it fits, else in units of the last digit
+    let units: u64 = if whole_digits > 0 && n < 10u64.pow(whole_digits) {
+        n * 10u64.pow(s) + (r as u64 * 37) % 10u64.pow(s)
+    } else {
+        n % 10u64.pow(p)
+    };
+    if s == 0 {
+        return units.to_string();
+    }
+    let scale = 10u64.pow(s);
+    format!("{}.{:0width$}", units / scale, units % scale, width = s as usize)
+}
+
+/// 2024-01-01 plus `days`, as `YYYY-MM-DD`.
+fn date(days: i64) -> String {
+    // days since 1970-01-01 to a civil date (Howard Hinnant's algorithm)
+    let z = 19_723 + days + 719_468; // 2024-01-01 is day 19723
+    let era = z.div_euclid(146_097);
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = doy - (153 * mp + 2) / 5 + 1;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 };
+    let y = yoe + era * 400 + if m <= 2 { 1 } else { 0 };
+    format!("{y:04}-{m:02}-{d:02}")
+}
+
+fn date_time(r: i64, utc: bool) -> String {
+    let secs = 8 * 3600 + r * 3_661;
+    let (days, s) = (secs / 86_400, secs % 86_400);
+    let t = format!("{}T{:02}:{:02}:{:02}", date(days), s / 3600, s / 60 % 60, s % 60);
+    if utc {
+        format!("{t}.000Z")
+    } else {
+        t
+    }
+}
+
+/// A deterministic version-4-shaped UUID for (collection, field, row).
+fn uuid(collection: &str, field: &str, r: usize) -> String {
+    let h = Sha256::digest(format!("trm-ci seed {collection}.{field} {r}").as_bytes());
+    let mut b = [0u8; 16];
+    b.copy_from_slice(&h[..16]);
+    b[6] = (b[6] & 0x0f) | 0x40;
+    b[8] = (b[8] & 0x3f) | 0x80;
+    let x: String = b.iter().map(|v| format!("{v:02x}")).collect();
+    format!("{}-{}-{}-{}-{}", &x[0..8], &x[8..12], &x[12..16], &x[16..20], &x[20..32])
+}
+
+/// GeoJSON of `kind` (Directus's geometry subtypes) near (13.4, 52.5), moved per row.
+fn geometry(kind: &str, r: usize) -> Value {
+    let x = 13.4 + (r % 100) as f64 * 0.001;
+    let y = 52.5 + (r % 100) as f64 * 0.001;
+    let line = json!([[x, y], [x + 0.01, y + 0.01]]);
+    let ring = json!([[[x, y], [x + 0.01, y], [x + 0.01, y + 0.01], [x, y]]]);
+    match kind {
+        "LineString" => json!({"type": "LineString", "coordinates": line}),
+        "Polygon" => json!({"type": "Polygon", "coordinates": ring}),
+        "MultiPoint" => json!({"type": "MultiPoint", "coordinates": [[x, y], [x + 0.01, y]]}),
+        "MultiLineString" => json!({"type": "MultiLineString", "coordinates": [line]}),
+        "MultiPolygon" => json!({"type": "MultiPolygon", "coordinates": [ring]}),
+        _ => json!({"type": "Point", "coordinates": [x, y]}),
+    }
+}
+
+// ---------------------------------------------------------------------------------------
+// Applying a plan.
+
+/// Inserts `plan` through `client`: collection by collection in plan order, [`BATCH`] rows
+/// per request (a singleton with one `PATCH /items/<c>`), each [`Cell::Ref`] replaced by the
+/// key Directus returned for that row; then the deferred references, one batch update per
+/// collection. The first error stops it, naming the collection and Directus's message.
+pub async fn apply(client: &Client, plan: &SeedPlan) -> Result<Seeded, String> {
+    let started = Instant::now();
+    let mut keys: BTreeMap<String, Vec<Value>> = BTreeMap::new();
+    let mut rows = 0;
+    for c in &plan.collections {
+        let items: Vec<Value> = c.rows.iter().map(|row| item(row, &keys)).collect::<Result<_, _>>().map_err(|e| format!("seeding `{}`: {e}", c.collection))?;
+        let mut got = Vec::with_capacity(items.len());
+        if c.singleton {
+            for it in &items {
+                got.push(client.upsert_singleton(&c.collection, &c.primary_key, it).await.map_err(|e| format!("seeding `{}`: {e}", c.collection))?);
+            }
+        } else {
+            for batch in items.chunks(BATCH) {
+                let k = client.create_items(&c.collection, &c.primary_key, batch).await.map_err(|e| format!("seeding `{}`: {e}", c.collection))?;
+                got.extend(k);
+            }
+        }
+        rows += got.len();
+        keys.insert(c.collection.clone(), got);
+    }
+    for c in plan.collections.iter().filter(|c| !c.deferred.is_empty()) {
+        let mut by_row: BTreeMap<usize, Vec<(String, Cell)>> = BTreeMap::new();
+        for (r, field, cell) in &c.deferred {
+            by_row.entry(*r).or_default().push((field.clone(), cell.clone()));
+        }
+        let own = &keys[&c.collection];
+        let err = |e: String| format!("seeding `{}` (references set after the inserts): {e}", c.collection);
+        let mut updates = Vec::new();
+        for (r, cells) in &by_row {
+            let mut it = item(cells, &keys).map_err(err)?;
+            let key = own.get(*r).ok_or_else(|| err(format!("row {r} was not inserted")))?;
+            if c.singleton {
+                client.upsert_singleton(&c.collection, &c.primary_key, &it).await.map_err(err)?;
+                continue;
+            }
+            it[&c.primary_key] = key.clone();
+            updates.push(it);
+        }
+        for batch in updates.chunks(BATCH) {
+            client.update_items(&c.collection, &c.primary_key, batch).await.map_err(err)?;
+        }
+    }
+    Ok(Seeded { keys, rows, seconds: started.elapsed().as_secs_f64() })
+}
+
+/// A row as a JSON item, its references replaced by the keys already inserted.
+fn item(cells: &[(String, Cell)], keys: &BTreeMap<String, Vec<Value>>) -> Result<Value, String> {
+    let mut m = serde_json::Map::new();
+    for (field, cell) in cells {
+        let v = match cell {
+            Cell::Value(v) => v.clone(),
+            Cell::Ref { collection, row } => keys
+                .get(collection)
+                .and_then(|k| k.get(*row))
+                .cloned()
+                .ok_or_else(|| format!("field `{field}` points at row {row} of `{collection}`, which was not inserted before it"))?,
+        };
+        m.insert(field.clone(), v);
+    }
+    Ok(Value::Object(m))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::source::SourceFile;
+
+    fn snapshot(yaml: &str) -> Snapshot {
+        Snapshot::parse(&SourceFile::new("snapshot.yaml", yaml.as_bytes().to_vec(), None))
+    }
+
+    fn fixture(rel: &str) -> Snapshot {
+        let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join(rel);
+        snapshot(&std::fs::read_to_string(path).unwrap())
+    }
+
+    fn cell<'a>(row: &'a [(String, Cell)], field: &str) -> Option<&'a Cell> {
+        row.iter().find(|(f, _)| f == field).map(|(_, c)| c)
+    }
+
+    fn val<'a>(row: &'a [(String, Cell)], field: &str) -> &'a Value {
+        match cell(row, field) {
+            Some(Cell::Value(v)) => v,
+            other => panic!("{field}: {other:?}"),
+        }
+    }
+
+    /// A snapshot of `collections` (name, singleton) and `fields` (YAML of each field's
+    /// mapping after `- collection: c`), and `relations` (YAML list items).
+    fn doc(collections: &[(&str, bool)], fields: &str, relations: &str) -> Snapshot {
+        let mut y = String::from("version: 1\ndirectus: 11.17.4\nvendor: postgres\ncollections:\n");
+        for (c, singleton) in collections {
+            y.push_str(&format!("  - collection: {c}\n    meta:\n      singleton: {singleton}\n    schema:\n      name: {c}\n"));
+        }
+        y.push_str("fields:\n");
+        y.push_str(fields);
+        y.push_str("relations:");
+        if relations.is_empty() {
+            y.push_str(" []\n");
+        } else {
+            y.push('\n');
+            y.push_str(relations);
+        }
+        snapshot(&y)
+    }
+
+    fn field(c: &str, f: &str, ty: &str, schema: &str, meta: &str) -> String {
+        let mut s = format!("  - collection: {c}\n    field: {f}\n    type: {ty}\n    meta:\n");
+        if !meta.contains("special:") {
+            s.push_str("      special: null\n");
+        }
+        for l in meta.lines().filter(|l| !l.trim().is_empty()) {
+            s.push_str(&format!("      {l}\n"));
+        }
+        s.push_str("    schema:\n");
+        for l in schema.lines().filter(|l| !l.trim().is_empty()) {
+            s.push_str(&format!("      {l}\n"));
+        }
+        s
+    }
+
+    fn serial(c: &str) -> String {
+        field(c, "id", "integer", "data_type: integer\nis_primary_key: true\nhas_auto_increment: true\nis_nullable: false\nis_unique: true", "")
+    }
+
+    fn m2o(c: &str, f: &str, related: &str, nullable: bool) -> (String, String) {
+        (
+            field(c, f, "integer", &format!("data_type: integer\nis_nullable: {nullable}\nforeign_key_table: {related}\nforeign_key_column: id"), ""),
+            format!("  - collection: {c}\n    field: {f}\n    related_collection: {related}\n    meta:\n      one_field: null\n    schema:\n      on_delete: SET NULL\n"),
+        )
+    }
+
+    #[test]
+    fn values_follow_each_type_and_constraint() {
+        let fields = [
+            serial("t"),
+            field("t", "name", "string", "data_type: character varying\nmax_length: 8\nis_nullable: false", ""),
+            field("t", "code", "string", "data_type: character varying\nmax_length: 2\nis_unique: true", ""),
+            field("t", "body", "text", "data_type: text", ""),
+            field("t", "n", "integer", "data_type: integer", ""),
+            field("t", "big", "bigInteger", "data_type: bigint", ""),
+            field("t", "ratio", "float", "data_type: real", ""),
+            field("t", "price", "decimal", "data_type: numeric\nnumeric_precision: 5\nnumeric_scale: 2", ""),
+            field("t", "tiny", "decimal", "data_type: numeric\nnumeric_precision: 2\nnumeric_scale: 2\nis_unique: true", ""),
+            field("t", "on", "boolean", "data_type: boolean", ""),
+            field("t", "day", "date", "data_type: date", ""),
+            field("t", "at", "time", "data_type: time without time zone", ""),
+            field("t", "local", "dateTime", "data_type: timestamp without time zone", ""),
+            field("t", "utc", "timestamp", "data_type: timestamp with time zone", ""),
+            field("t", "ref", "uuid", "data_type: uuid", ""),
+            field("t", "doc", "json", "data_type: json", ""),
+            field("t", "list", "csv", "data_type: text", ""),
+            field("t", "where", "geometry.Point", "data_type: point", ""),
+            field("t", "area", "geometry.Polygon", "data_type: polygon", ""),
+            field("t", "status", "string", "data_type: character varying\nmax_length: 16", "interface: select-dropdown\noptions:\n  choices:\n    - text: A\n      value: a\n    - text: B\n      value: b"),
+            field("t", "flags", "json", "data_type: json", "interface: select-multiple-checkbox\noptions:\n  choices:\n    - text: X\n      value: x"),
+            field("t", "secret", "hash", "data_type: character varying\nmax_length: 255", ""),
+        ]
+        .concat();
+        let p = plan(&doc(&[("t", false)], &fields, ""), 40);
+        let t = p.collection("t").expect("t is seeded");
+        assert_eq!(t.rows.len(), 40);
+        assert_eq!(t.primary_key, "id");
+        let r0 = &t.rows[0];
+        assert!(cell(r0, "id").is_none(), "the serial key is the database's");
+        assert_eq!(val(r0, "name"), "name-1");
+        assert_eq!(val(&t.rows[39], "name"), "name-40");
+        assert!(t.rows.iter().all(|r| val(r, "name").as_str().unwrap().len() <= 8));
+        let codes: BTreeSet<&str> = t.rows.iter().map(|r| val(r, "code").as_str().unwrap()).collect();
+        assert_eq!(codes.len(), 40, "unique within varchar(2): {codes:?}");
+        assert!(codes.iter().all(|c| c.len() <= 2));
+        assert!(val(r0, "body").as_str().unwrap().contains("grüße"), "text carries non-ASCII");
+        assert!(val(r0, "n").is_u64());
+        assert_eq!(val(r0, "big"), &json!(10_000_000_000u64));
+        assert_eq!(val(r0, "ratio"), &json!(1.25));
+        assert_eq!(val(r0, "price"), "1.00");
+        assert_eq!(val(&t.rows[1], "price"), "2.37");
+        assert!(t.rows.iter().all(|r| val(r, "price").as_str().unwrap().split('.').next().unwrap().len() <= 3));
+        let tiny: BTreeSet<&str> = t.rows.iter().map(|r| val(r, "tiny").as_str().unwrap()).collect();
+        assert_eq!(tiny.len(), 40, "unique decimal(2,2): {tiny:?}");
+        assert!(tiny.iter().all(|v| v.starts_with("0.") && v.len() == 4), "{tiny:?}");
+        assert_eq!(val(r0, "on"), &json!(true));
+        assert_eq!(val(&t.rows[1], "on"), &json!(false));
+        assert_eq!(val(r0, "day"), "2024-01-01");
+        assert_eq!(val(&t.rows[31], "day"), "2024-02-01");
+        assert_eq!(val(r0, "at"), "08:00:00");
+        assert_eq!(val(r0, "local"), "2024-01-01T08:00:00");
+        assert_eq!(val(&t.rows[1], "utc"), "2024-01-01T09:01:01.000Z");
+        let u = val(r0, "ref").as_str().unwrap();
+        assert_eq!(u.len(), 36);
+        assert_eq!(&u[14..15], "4", "{u}");
+        assert_ne!(val(&t.rows[1], "ref"), val(r0, "ref"));
+        assert_eq!(val(r0, "doc")["seed"], 1);
+        assert_eq!(val(r0, "list"), &json!(["list-1", "seed"]));
+        assert_eq!(val(r0, "where")["type"], "Point");
+        assert_eq!(val(r0, "area")["coordinates"][0].as_array().unwrap().len(), 4);
+        assert_eq!(val(r0, "status"), "a");
+        assert_eq!(val(&t.rows[1], "status"), "b");
+        assert_eq!(val(r0, "flags"), &json!(["x"]));
+        assert_eq!(val(r0, "secret"), "secret-1");
+        // Every row has the same fields (Directus reads a batch's fields from its first item).
+        let names = |r: &Vec<(String, Cell)>| r.iter().map(|(f, _)| f.clone()).collect::<Vec<_>>();
+        assert!(t.rows.iter().all(|r| names(r) == names(r0)));
+        assert!(p.skipped.is_empty(), "{:?}", p.skipped);
+    }
+
+    #[test]
+    fn the_same_snapshot_gives_the_same_plan() {
+        let s = fixture("tests/fixtures/snapshots/real-11.17.4-kitchen-sink.yaml");
+        assert_eq!(plan(&s, 30), plan(&s, 30));
+    }
+
+    #[test]
+    fn strings_fit_their_length_and_stay_distinct() {
+        for max in 1..8 {
+            let n = if max == 1 { 36 } else { 500 };
+            let all: BTreeSet<String> = (0..n).map(|r| text("permalink", r, Some(max))).collect();
+            assert_eq!(all.len(), n, "max {max}");
+            assert!(all.iter().all(|s| s.len() <= max), "max {max}: {all:?}");
+        }
+        // full values (`ab-11`) and shortened ones never meet
+        let mixed: BTreeSet<String> = (0..2000).map(|r| text("ab", r, Some(5))).collect();
+        assert_eq!(mixed.len(), 2000);
+        assert!(mixed.contains("ab-11") && mixed.iter().all(|s| s.len() <= 5));
+        assert_eq!(text("slug", 6, Some(128)), "slug-7");
+        assert_eq!(text("seo-title", 0, Some(6)), "seo-0");
+        assert_eq!(slug("seo_title"), "seo-title");
+        assert_eq!(slug("__"), "value");
+        assert_eq!(base36(35, 2), "z");
+        assert_eq!(base36(36, 2), "00");
+        assert_eq!(base36(36 + 36 * 36 - 1, 2), "zz");
+    }
+
+    #[test]
+    fn a_unique_field_that_cannot_hold_enough_values_limits_the_rows_with_a_reason() {
+        let fields = [serial("t"), field("t", "flag", "boolean", "data_type: boolean\nis_unique: true", "")].concat();
+        let p = plan(&doc(&[("t", false)], &fields, ""), 30);
+        assert_eq!(p.collection("t").unwrap().rows.len(), 2);
+        assert_eq!(p.skipped.len(), 1);
+        assert!(p.skipped[0].reason.contains("2 rows instead of 30"), "{:?}", p.skipped);
+    }
+
+    #[test]
+    fn keys_are_generated_unless_the_database_generates_them() {
+        let fields = [
+            field("u", "id", "uuid", "data_type: uuid\nis_primary_key: true\nis_nullable: false\nis_unique: true", "special:\n  - uuid"),
+            field("s", "code", "string", "data_type: character varying\nmax_length: 2\nis_primary_key: true\nis_nullable: false", ""),
+            field("i", "id", "integer", "data_type: integer\nis_primary_key: true\nis_nullable: false", ""),
+            serial("a"),
+        ]
+        .concat();
+        let p = plan(&doc(&[("u", false), ("s", false), ("i", false), ("a", false)], &fields, ""), 50);
+        let u = p.collection("u").unwrap();
+        assert!(val(&u.rows[0], "id").as_str().unwrap().len() == 36);
+        let s = p.collection("s").unwrap();
+        let codes: BTreeSet<&str> = s.rows.iter().map(|r| val(r, "code").as_str().unwrap()).collect();
+        assert_eq!(codes.len(), 50);
+        let i = p.collection("i").unwrap();
+        assert_eq!(val(&i.rows[49], "id"), &json!(50));
+        assert!(p.collection("a").unwrap().rows.iter().all(|r| r.is_empty()));
+    }
+
+    #[test]
+    fn references_follow_the_insert_order_and_self_references_wait() {
+        let (child, child_rel) = m2o("child", "parent", "parent", false);
+        let (tree, tree_rel) = m2o("parent", "up", "parent", true);
+        let fields = [serial("child"), child, serial("parent"), tree].concat();
+        let p = plan(&doc(&[("child", false), ("parent", false)], &fields, &[child_rel, tree_rel].concat()), 5);
+        let order: Vec<&str> = p.collections.iter().map(|c| c.collection.as_str()).collect();
+        assert_eq!(order, ["parent", "child"]);
+        let child = p.collection("child").unwrap();
+        assert_eq!(cell(&child.rows[4], "parent"), Some(&Cell::Ref { collection: "parent".into(), row: 4 }));
+        let parent = p.collection("parent").unwrap();
+        assert!(parent.rows.iter().all(|r| cell(r, "up").is_none()), "set later");
+        assert_eq!(
+            parent.deferred,
+            (1..5).map(|r| (r, "up".to_string(), Cell::Ref { collection: "parent".into(), row: (r - 1) / 2 })).collect::<Vec<_>>()
+        );
+    }
+
+    #[test]
+    fn a_cycle_is_broken_at_an_optional_reference() {
+        let (ab, ab_rel) = m2o("a", "b", "b", false);
+        let (ba, ba_rel) = m2o("b", "a", "a", true);
+        let fields = [serial("a"), ab, serial("b"), ba].concat();
+        let p = plan(&doc(&[("a", false), ("b", false)], &fields, &[ab_rel, ba_rel].concat()), 3);
+        let order: Vec<&str> = p.collections.iter().map(|c| c.collection.as_str()).collect();
+        assert_eq!(order, ["b", "a"]);
+        assert_eq!(p.collection("b").unwrap().deferred.len(), 3);
+        assert!(p.collection("a").unwrap().deferred.is_empty());
+
+        // Both required: neither can go first.
+        let (ab, ab_rel) = m2o("a", "b", "b", false);
+        let (ba, ba_rel) = m2o("b", "a", "a", false);
+        let fields = [serial("a"), ab, serial("b"), ba].concat();
+        let p = plan(&doc(&[("a", false), ("b", false)], &fields, &[ab_rel, ba_rel].concat()), 3);
+        assert!(p.collections.is_empty());
+        assert_eq!(p.skipped.len(), 2);
+        assert!(p.skipped.iter().all(|s| s.reason.contains("cycle")), "{:?}", p.skipped);
+    }
+
+    #[test]
+    fn system_relations_stay_null_or_stop_the_collection() {
+        let (opt, opt_rel) = m2o("a", "owner", "directus_users", true);
+        let (req, req_rel) = m2o("b", "owner", "directus_users", false);
+        let (dep, dep_rel) = m2o("c", "b", "b", false);
+        let fields = [serial("a"), opt, serial("b"), req, serial("c"), dep].concat();
+        let p = plan(&doc(&[("a", false), ("b", false), ("c", false)], &fields, &[opt_rel, req_rel, dep_rel].concat()), 3);
+        let order: Vec<&str> = p.collections.iter().map(|c| c.collection.as_str()).collect();
+        assert_eq!(order, ["a"]);
+        assert!(p.collection("a").unwrap().rows.iter().all(|r| cell(r, "owner").is_none()));
+        let why = |c: &str, f: Option<&str>| p.skipped.iter().find(|s| s.collection == c && s.field.as_deref() == f).map(|s| s.reason.clone());
+        assert!(why("a", Some("owner")).unwrap().contains("`directus_users`"));
+        assert!(why("b", None).unwrap().contains("required field `owner` points at the system collection `directus_users`"));
+        assert!(why("c", None).unwrap().contains("`b`, which is not seeded"));
+    }
+
+    #[test]
+    fn fields_directus_fills_itself_are_left_out() {
+        let fields = [
+            serial("t"),
+            field("t", "date_created", "timestamp", "data_type: timestamp with time zone", "special:\n  - date-created"),
+            field("t", "date_updated", "timestamp", "data_type: timestamp with time zone", "special:\n  - date-updated"),
+            field("t", "user_created", "uuid", "data_type: uuid\nforeign_key_table: directus_users", "special:\n  - user-created"),
+            field("t", "total", "integer", "data_type: integer\nis_generated: true", ""),
+            field("t", "blob", "binary", "data_type: bytea", ""),
+            "  - collection: t\n    field: divider\n    type: alias\n    meta:\n      special:\n        - alias\n        - no-data\n    schema: null\n".to_string(),
+        ]
+        .concat();
+        let p = plan(&doc(&[("t", false)], &fields, ""), 2);
+        let t = p.collection("t").unwrap();
+        assert!(t.rows.iter().all(|r| r.is_empty()), "{:?}", t.rows);
+        assert_eq!(p.skipped.len(), 1, "only the binary field is worth a note: {:?}", p.skipped);
+        assert_eq!(p.skipped[0].field.as_deref(), Some("blob"));
+    }
+
+    #[test]
+    fn the_kitchen_sink_corpus_gets_rows_in_every_table_or_a_reason() {
+        let s = fixture("tests/fixtures/snapshots/real-11.17.4-kitchen-sink.yaml");
+        let p = plan(&s, 30);
+        for c in s.collections.iter() {
+            let seeded = p.collection(&c.name);
+            let reason = p.skipped.iter().find(|k| k.collection == c.name && k.field.is_none());
+            if c.is_table() {
+                assert!(seeded.is_some() != reason.is_some(), "{}: rows or a reason, not both", c.name);
+            } else {
+                assert!(seeded.is_none() && reason.is_none(), "the folder {} has no table", c.name);
+            }
+        }
+        assert_eq!(p.collections.len(), 14, "every table: {:?}", p.skipped);
+        let site = p.collection("site_settings").unwrap();
+        assert!(site.singleton);
+        assert_eq!(site.rows.len(), 1);
+        assert_eq!(p.rows(), 13 * 30 + 1);
+
+        // Order: every reference points at an earlier collection (or waits).
+        let pos = |n: &str| p.collections.iter().position(|c| c.collection == n).unwrap();
+        for c in &p.collections {
+            for row in &c.rows {
+                for (f, cell) in row {
+                    if let Cell::Ref { collection, row } = cell {
+                        assert!(pos(collection) < pos(&c.collection), "{}.{f} -> {collection}", c.collection);
+                        assert!(*row < p.collection(collection).unwrap().rows.len());
+                    }
+                }
+            }
+        }
+        // m2o, m2m and translations junctions point at seeded rows; files and users stay null.
+        let articles = p.collection("articles").unwrap();
+        assert!(matches!(cell(&articles.rows[3], "author"), Some(Cell::Ref { collection, .. }) if collection == "authors"));
+        assert!(cell(&articles.rows[0], "reviewer").is_none() && cell(&articles.rows[0], "cover").is_none());
+        assert!(cell(&articles.rows[0], "user_created").is_none() && cell(&articles.rows[0], "date_created").is_none());
+        assert!(cell(&articles.rows[0], "tags").is_none(), "an alias has no column");
+        let id = val(&articles.rows[0], "id").as_str().unwrap();
+        assert_eq!(id.len(), 36, "the uuid key is generated: {id}");
+        // status from its choices, slug valid for its regex and unique
+        assert_eq!(val(&articles.rows[0], "status"), "published");
+        let slugs: BTreeSet<&str> = articles.rows.iter().map(|r| val(r, "slug").as_str().unwrap()).collect();
+        assert_eq!(slugs.len(), 30);
+        assert!(slugs.iter().all(|s| s.split('-').all(|p| !p.is_empty() && p.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit()))));
+        let tags = p.collection("articles_tags").unwrap();
+        assert!(matches!(cell(&tags.rows[0], "articles_id"), Some(Cell::Ref { collection, .. }) if collection == "articles"));
+        assert!(matches!(cell(&tags.rows[0], "tags_id"), Some(Cell::Ref { collection, .. }) if collection == "tags"));
+        let tr = p.collection("articles_translations").unwrap();
+        assert!(matches!(cell(&tr.rows[0], "languages_code"), Some(Cell::Ref { collection, .. }) if collection == "languages"));
+        let langs = p.collection("languages").unwrap();
+        assert!(val(&langs.rows[0], "code").as_str().unwrap().len() <= 16);
+        assert!(["ltr", "rtl"].contains(&val(&langs.rows[0], "direction").as_str().unwrap()));
+        let files = p.collection("articles_files").unwrap();
+        assert!(cell(&files.rows[0], "directus_files_id").is_none());
+        assert!(p.skipped.iter().any(|k| k.collection == "articles_files" && k.field.as_deref() == Some("directus_files_id")));
+        // The many-to-any junction: item and collection together, over both block types.
+        let blocks = p.collection("pages_blocks").unwrap();
+        assert_eq!(val(&blocks.rows[0], "collection"), "block_hero");
+        assert_eq!(cell(&blocks.rows[0], "item"), Some(&Cell::Ref { collection: "block_hero".into(), row: 0 }));
+        assert_eq!(val(&blocks.rows[1], "collection"), "block_richtext");
+        assert!(pos("block_hero") < pos("pages_blocks") && pos("block_richtext") < pos("pages_blocks"));
+        // decimal(10,2) fits
+        let products = p.collection("products").unwrap();
+        assert_eq!(val(&products.rows[29], "price"), "30.73");
+    }
+
+    #[test]
+    fn the_deployment_snapshot_is_seeded_whole() {
+        let s = fixture("snapshots/snapshot.yaml");
+        let p = plan(&s, 30);
+        assert_eq!(p.collections.len(), 12, "{:?}", p.skipped);
+        assert!(p.skipped.is_empty(), "{:?}", p.skipped);
+        let categories = p.collection("categories").unwrap();
+        assert_eq!(categories.deferred.len(), 29, "a tree of categories, set after the inserts");
+        let countries = p.collection("countries").unwrap();
+        let codes: BTreeSet<&str> = countries.rows.iter().map(|r| val(r, "code").as_str().unwrap()).collect();
+        assert_eq!(codes.len(), 30);
+        assert!(codes.iter().all(|c| c.len() <= 2), "{codes:?}");
+        let orders = p.collection("orders").unwrap();
+        assert!(["draft", "placed", "paid", "shipped", "cancelled"].contains(&val(&orders.rows[2], "status").as_str().unwrap()));
+        assert_eq!(val(&orders.rows[0], "ordered_at"), "2024-01-01T08:00:00");
+        assert_eq!(val(&orders.rows[0], "total"), "1.00");
+    }
+
+    #[test]
+    fn a_broken_snapshot_gives_an_empty_plan() {
+        let p = plan(&snapshot("collections: [\n"), 10);
+        assert!(p.collections.is_empty());
+        let p = plan(&doc(&[("t", false)], "", ""), 10);
+        assert!(p.collections.is_empty());
+        assert!(p.skipped[0].reason.contains("primary key"));
+    }
+}
