@@ -1,5 +1,5 @@
 //! A minimal HTTP/1.0 client for loopback requests to a published port: the smoke checks and
-//! the Directus REST client (`crate::directus`) share it (no extra crate: HTTP/1.0 keeps
+//! the Directus REST client (src/directus/) share it (no extra crate: HTTP/1.0 keeps
 //! responses unchunked and the connection closes after each answer). A leaf module: it names
 //! no other module of the crate.
 
