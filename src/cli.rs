@@ -198,7 +198,8 @@ pub struct SmokeArgs {
     /// Leave the containers and the network for debugging, and print how to remove them.
     #[arg(long)]
     pub keep: bool,
-    /// Run only these scenarios (comma separated): cold, warm, db-init-fault, schema-fault, image-facts.
+    /// Run only these scenarios (comma separated): cold, warm, db-init-fault, schema-fault, image-facts;
+    /// `upgrade` alone runs no scenario, only the drill (--upgrade-from).
     #[arg(long, value_delimiter = ',')]
     pub only: Vec<String>,
     /// Also time the base image's own plain boot (bootstrap then start; no db-init, no schema) on
@@ -214,4 +215,16 @@ pub struct SmokeArgs {
     /// Seconds a container may take to exit after Postgres is killed under it.
     #[arg(long, default_value_t = 90)]
     pub fault_timeout: u64,
+    /// The upgrade drill: build REF's image from its tree (cached by the tree's hash), boot it on
+    /// a fresh database, seed rows through the REST API, then boot --image on that database and
+    /// check every row; then boot REF's image again (rollback). With --only upgrade, only the drill.
+    #[arg(long, value_name = "REF")]
+    pub upgrade_from: Option<String>,
+    /// Rows the drill seeds per collection.
+    #[arg(long, default_value_t = 40, value_name = "N")]
+    pub seed_rows: usize,
+    /// Let the drill's head boot delete collections and fields (TRM_ALLOW_DESTRUCTIVE_SCHEMA=1)
+    /// and report what was dropped.
+    #[arg(long)]
+    pub allow_destructive: bool,
 }

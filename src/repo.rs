@@ -283,3 +283,56 @@ fn merge_base_with(repo: &Repository, name: &str) -> Option<Base> {
 fn short(oid: Oid) -> String {
     oid.to_string()[..7].to_string()
 }
+
+/// Writes every file of `tree` under `dest` (created if missing): blobs with their executable
+/// bit, symbolic links as links; submodules are skipped. Returns how many files were written.
+/// The upgrade drill builds the base revision's image from such an export.
+pub fn export_tree(repo: &Repository, tree: Oid, dest: &Path) -> Result<usize, String> {
+    let tree = repo.find_tree(tree).map_err(|e| format!("cannot read tree {tree}: {}", e.message()))?;
+    std::fs::create_dir_all(dest).map_err(|e| format!("creating {}: {e}", dest.display()))?;
+    let mut written = 0usize;
+    let mut err = None;
+    tree.walk(TreeWalkMode::PreOrder, |dir, entry| {
+        let path = format!("{dir}{}", entry.name().unwrap_or(""));
+        let full = dest.join(&path);
+        let result = match entry.kind() {
+            Some(ObjectType::Tree) => std::fs::create_dir_all(&full).map_err(|e| format!("creating {}: {e}", full.display())),
+            Some(ObjectType::Blob) => repo
+                .find_blob(entry.id())
+                .map_err(|e| format!("{path}: cannot read blob: {}", e.message()))
+                .and_then(|b| write_entry(&full, b.content(), entry.filemode() as u32))
+                .map(|_| written += 1),
+            _ => Ok(()), // a submodule (commit): not part of this repository's content
+        };
+        match result {
+            Ok(()) => TreeWalkResult::Ok,
+            Err(e) => {
+                err = Some(e);
+                TreeWalkResult::Abort
+            }
+        }
+    })
+    .map_err(|e| err.clone().unwrap_or_else(|| format!("cannot walk tree: {}", e.message())))?;
+    match err {
+        Some(e) => Err(e),
+        None => Ok(written),
+    }
+}
+
+fn write_entry(full: &Path, content: &[u8], mode: u32) -> Result<(), String> {
+    if let Some(parent) = full.parent() {
+        std::fs::create_dir_all(parent).map_err(|e| format!("creating {}: {e}", parent.display()))?;
+    }
+    #[cfg(unix)]
+    if mode == 0o120000 {
+        let target = String::from_utf8_lossy(content).into_owned();
+        return std::os::unix::fs::symlink(&target, full).map_err(|e| format!("linking {}: {e}", full.display()));
+    }
+    std::fs::write(full, content).map_err(|e| format!("writing {}: {e}", full.display()))?;
+    #[cfg(unix)]
+    if mode == 0o100755 {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(full, std::fs::Permissions::from_mode(0o755)).map_err(|e| format!("{}: {e}", full.display()))?;
+    }
+    Ok(())
+}

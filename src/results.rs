@@ -1,5 +1,5 @@
 //! The results document: one versioned document holding every stage that ran — lint, build,
-//! smoke, and (reserved) the upgrade drill — with the repository, its head and base revisions and
+//! smoke and the upgrade drill — with the repository, its head and base revisions and
 //! each stage's wall time. `lint --format json`, `build --json FILE` and `smoke --json FILE` each
 //! write it with their own stage; every renderer (src/render/) takes it. It reads back
 //! (`serde_json::from_str::<Results>`) into the same data: the PR report and the upgrade drill
@@ -49,7 +49,7 @@ pub struct Results {
     pub build: Option<Build>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub smoke: Option<Smoke>,
-    /// Reserved for the upgrade drill; not written by this version.
+    /// The upgrade drill (`smoke --upgrade-from REF`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub upgrade: Option<Upgrade>,
     /// Each stage that ran, in order, with its outcome and wall time.
@@ -352,14 +352,116 @@ pub struct Baseline {
     pub warm_healthy_ratio: Option<f64>,
 }
 
-/// Reserved for the upgrade drill (the base revision's image and data, then the head's image on
-/// the same database); this version never writes it. Its steps are reported like scenarios.
+/// The upgrade drill (`trm-ci smoke --upgrade-from REF`): the base revision's image boots on a
+/// fresh database and is seeded with rows through the REST API; the head's image then boots on
+/// that same database; every seeded row is checked; the base image boots again on the upgraded
+/// database (the rollback). Each step is reported like a smoke scenario.
 #[derive(Debug, Clone, Serialize, Deserialize, Default, PartialEq)]
 pub struct Upgrade {
+    /// Every step passed (the rollback's outcome is reported, not judged).
     pub ok: bool,
+    /// The base revision's image (built from its tree, tagged by the tree's hash).
     pub from_image: Option<String>,
+    /// The head's image (`--image`).
     pub to_image: Option<String>,
+    /// `build-base`, `boot-base`, `seed`, `fingerprint`, `stop-base`, `boot-head`, `verify`,
+    /// `rollback`, in the order they ran (a failed step ends the drill; verify still runs when
+    /// the base's rows were fingerprinted).
     pub steps: Vec<Scenario>,
+    /// `--upgrade-from` as given, e.g. `main`.
+    #[serde(default)]
+    pub from: String,
+    /// The commit it named (40 hex digits).
+    #[serde(default)]
+    pub from_revision: Option<String>,
+    /// The base image was already on the engine (same tree hash): not rebuilt.
+    #[serde(default)]
+    pub base_image_cached: bool,
+    /// `--allow-destructive`: the head's boot ran with TRM_ALLOW_DESTRUCTIVE_SCHEMA=1.
+    #[serde(default)]
+    pub allow_destructive: bool,
+    /// Rows seeded per collection (`--seed-rows`).
+    #[serde(default)]
+    pub seed_rows: usize,
+    /// The db-init files the head has and the base has not, sorted: what its boot must apply.
+    #[serde(default)]
+    pub migrations_expected: Vec<String>,
+    /// The files the head's boot reported applying (`[db-init] applying <file>`), in order.
+    #[serde(default)]
+    pub migrations_applied: Vec<String>,
+    /// The snapshot changes from base to head (SchemaDiff), counted in words: `3 fields added`.
+    #[serde(default)]
+    pub schema_changes: Vec<String>,
+    /// The head's schema step in its own words: `plan: …`, `  - Delete field …`, `applied: …`.
+    #[serde(default)]
+    pub schema_plan: Vec<String>,
+    /// Rows: seeded through the API, and what the head's boot left of the fingerprinted rows.
+    #[serde(default)]
+    pub rows: Option<UpgradeRows>,
+    /// Per table (the base's table collections).
+    #[serde(default)]
+    pub tables: Vec<TableRows>,
+    /// Columns (and whole tables) of the base that the upgraded database no longer has, with how
+    /// many values they held.
+    #[serde(default)]
+    pub columns_dropped: Vec<DroppedColumn>,
+    /// The base image booted again on the upgraded database.
+    #[serde(default)]
+    pub rollback: Option<Rollback>,
+    /// The one-line summary, e.g. `upgrade from main: 2 migrations applied, 3 fields added; 480
+    /// rows seeded, 480 preserved, 0 lost; rollback refused: would delete field projects.budget`.
+    #[serde(default)]
+    pub summary: String,
+    /// With `--keep`: the command that removes what was left.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub kept: Option<String>,
+}
+
+/// Row counts over every fingerprinted table.
+#[derive(Debug, Clone, Serialize, Deserialize, Default, PartialEq)]
+pub struct UpgradeRows {
+    /// Created through the REST API.
+    pub seeded: usize,
+    /// In the base tables before the head's boot (seeded plus what Directus or db-init put there).
+    pub before: usize,
+    /// Still there (same primary key) with every shared column unchanged.
+    pub preserved: usize,
+    /// Still there, with a shared column's value changed (compared as text).
+    pub changed: usize,
+    /// Gone.
+    pub lost: usize,
+}
+
+/// One table's rows before and after the head's boot.
+#[derive(Debug, Clone, Serialize, Deserialize, Default, PartialEq)]
+pub struct TableRows {
+    pub collection: String,
+    pub before: usize,
+    /// None when the table is gone.
+    pub after: Option<usize>,
+    pub preserved: usize,
+    pub changed: usize,
+    pub lost: usize,
+    /// The columns compared (in both the base and the head snapshots).
+    pub columns: Vec<String>,
+}
+
+/// A column (or, with `field` null, a table) the upgraded database no longer has.
+#[derive(Debug, Clone, Serialize, Deserialize, Default, PartialEq)]
+pub struct DroppedColumn {
+    pub collection: String,
+    pub field: Option<String>,
+    /// Non-null values it held (rows, for a table).
+    pub values: usize,
+}
+
+/// What the base image did on the upgraded database.
+#[derive(Debug, Clone, Serialize, Deserialize, Default, PartialEq)]
+pub struct Rollback {
+    /// `healthy`, `refused` (the boot stopped itself, saying why) or `failed` (anything else).
+    pub outcome: String,
+    /// The reason in the container's words, e.g. `would delete field projects.budget`.
+    pub detail: Option<String>,
 }
 
 #[cfg(test)]

@@ -1,5 +1,6 @@
-//! `trm-ci smoke`: progress while the scenarios run, then the verdict; `--json FILE` writes the
-//! results document with the smoke stage. Exit 0 all passed; 1 a scenario failed or the image has
+//! `trm-ci smoke`: progress while the scenarios run, then the verdict; with `--upgrade-from REF`
+//! the upgrade drill after them (`--only upgrade`: the drill alone). `--json FILE` writes the
+//! results document with the smoke and upgrade stages. Exit 0 all passed; 1 a scenario failed or the image has
 //! no HEALTHCHECK; 2 engine unreachable, an image missing, bad arguments or configuration; 130
 //! interrupted.
 
@@ -11,9 +12,10 @@ use crate::docker::smoke::{Kind, Outcome};
 use crate::docker::{self, SmokeOptions};
 use crate::progress::Progress;
 use crate::results::{Results, StageName};
+use crate::upgrade;
 
 pub fn run(args: &SmokeArgs) -> i32 {
-    let opts = match options(args) {
+    let (opts, drill) = match options(args) {
         Ok(o) => o,
         Err(e) => {
             eprintln!("trm-ci smoke: {e}");
@@ -21,75 +23,137 @@ pub fn run(args: &SmokeArgs) -> i32 {
         }
     };
     let started = Instant::now();
-    let run = match docker::smoke(&opts, &Progress::stdout()) {
-        Ok(r) => r,
-        Err(line) => {
-            eprintln!("{line}");
-            return 2;
+    let (repository, head) = super::repository(&args.repo);
+    let mut doc = Results { repository, head, ..Results::default() };
+    let mut code = 0;
+    if let Some(opts) = opts {
+        let run = match docker::smoke(&opts, &Progress::stdout()) {
+            Ok(r) => r,
+            Err(line) => {
+                eprintln!("{line}");
+                return 2;
+            }
+        };
+        for p in &run.cleanup_problems {
+            eprintln!("[smoke] cleanup: {p}");
         }
-    };
-    for p in &run.cleanup_problems {
-        eprintln!("[smoke] cleanup: {p}");
-    }
-    let keep_line = match run.kept.as_deref() {
-        Some(cmd) if !cmd.is_empty() => format!("[smoke] --keep: left for debugging; remove with:\n  {cmd}\n"),
-        _ => String::new(),
-    };
-    match run.outcome {
-        Outcome::Done(report) => {
-            let ok = report.ok;
-            let (repository, head) = super::repository(&args.repo);
-            let doc = Results { repository, head, smoke: Some(report), ..Results::default() }.timed(
-                StageName::Smoke,
-                ok,
-                started.elapsed(),
-            );
-            super::print(&crate::render::human::render(&doc, false));
-            super::print(&keep_line);
-            if let Some(path) = &args.json {
-                if let Err(e) = super::write_json(path, &doc) {
-                    eprintln!("trm-ci smoke: {e}");
-                    return 2;
+        let keep_line = keep_line("smoke", run.kept.as_deref());
+        match run.outcome {
+            Outcome::Done(report) => {
+                let ok = report.ok;
+                doc.smoke = Some(report);
+                doc = doc.timed(StageName::Smoke, ok, started.elapsed());
+                super::print(&crate::render::human::render(&doc, false));
+                super::print(&keep_line);
+                if !ok {
+                    code = 1;
                 }
             }
-            if ok {
-                0
-            } else {
-                1
+            Outcome::Interrupted => {
+                super::print(&keep_line);
+                return 130;
+            }
+            Outcome::Environment(msg) => {
+                super::print(&keep_line);
+                eprintln!("{msg}");
+                return 2;
+            }
+            Outcome::Unfit(msg) => {
+                super::print(&keep_line);
+                eprintln!("{msg}");
+                return 1;
             }
         }
-        Outcome::Interrupted => {
-            super::print(&keep_line);
-            130
+    }
+    if let Some(drill) = drill {
+        let started = Instant::now();
+        let run = match upgrade::run(&drill, &Progress::stdout()) {
+            Ok(r) => r,
+            Err(line) => {
+                eprintln!("{line}");
+                return 2;
+            }
+        };
+        for p in &run.cleanup_problems {
+            eprintln!("[drill] cleanup: {p}");
         }
-        Outcome::Environment(msg) => {
-            super::print(&keep_line);
-            eprintln!("{msg}");
-            2
+        let keep_line = keep_line("drill", run.kept.as_deref());
+        match run.outcome {
+            upgrade::Outcome::Done(u) => {
+                let ok = u.ok;
+                super::print(&crate::render::upgrade::render(&u));
+                super::print(&keep_line);
+                doc.upgrade = Some(u);
+                doc = doc.timed(StageName::Upgrade, ok, started.elapsed());
+                if !ok {
+                    code = 1;
+                }
+            }
+            upgrade::Outcome::Interrupted => {
+                super::print(&keep_line);
+                return 130;
+            }
+            upgrade::Outcome::Environment(msg) => {
+                super::print(&keep_line);
+                eprintln!("{msg}");
+                return 2;
+            }
         }
-        Outcome::Unfit(msg) => {
-            super::print(&keep_line);
-            eprintln!("{msg}");
-            1
+    }
+    if let Some(path) = &args.json {
+        if let Err(e) = super::write_json(path, &doc) {
+            eprintln!("trm-ci smoke: {e}");
+            return 2;
         }
+    }
+    code
+}
+
+fn keep_line(what: &str, kept: Option<&str>) -> String {
+    match kept {
+        Some(cmd) if !cmd.is_empty() => format!("[{what}] --keep: left for debugging; remove with:\n  {cmd}\n"),
+        _ => String::new(),
     }
 }
 
-/// The options for `args`: the scenarios named by `--only`, and the repository's `[paths]` from
-/// its trm-ci.toml (the defaults without one).
-fn options(args: &SmokeArgs) -> Result<SmokeOptions, String> {
+/// The options for `args`: the scenarios named by `--only` (None: `--only upgrade`, no scenario),
+/// the drill's with `--upgrade-from`, and the repository's `[paths]` from its trm-ci.toml (the
+/// defaults without one).
+fn options(args: &SmokeArgs) -> Result<(Option<SmokeOptions>, Option<upgrade::Options>), String> {
     let mut only = Vec::new();
+    let mut upgrade_only = false;
     for o in &args.only {
+        if o == "upgrade" {
+            upgrade_only = true;
+            continue;
+        }
         match Kind::parse(o) {
             Some(k) => only.push(k),
             None => {
                 let names: Vec<&str> = Kind::ALL.iter().map(|k| k.name()).collect();
-                return Err(format!("--only: unknown scenario {o:?}; the scenarios are {}", names.join(", ")));
+                return Err(format!("--only: unknown scenario {o:?}; the scenarios are {}, and upgrade", names.join(", ")));
             }
         }
     }
+    if upgrade_only && args.upgrade_from.is_none() {
+        return Err("--only upgrade needs --upgrade-from REF (the revision to upgrade from, e.g. main)".into());
+    }
+    if args.seed_rows == 0 {
+        return Err("--seed-rows must be at least 1".into());
+    }
     let cfg = Config::load(&args.repo.join(config::FILE_NAME), false)?;
-    Ok(SmokeOptions {
+    let drill = args.upgrade_from.as_ref().map(|from| upgrade::Options {
+        repo: args.repo.clone(),
+        paths: cfg.paths.clone(),
+        from: from.clone(),
+        image: args.image.clone(),
+        postgres_image: args.postgres_image.clone(),
+        seed_rows: args.seed_rows,
+        allow_destructive: args.allow_destructive,
+        keep: args.keep,
+        boot_timeout: Duration::from_secs(args.boot_timeout),
+    });
+    let smoke = (!upgrade_only || !only.is_empty()).then(|| SmokeOptions {
         repo: args.repo.clone(),
         paths: cfg.paths,
         image: args.image.clone(),
@@ -100,7 +164,8 @@ fn options(args: &SmokeArgs) -> Result<SmokeOptions, String> {
         base_image: args.base_image.clone(),
         boot_timeout: Duration::from_secs(args.boot_timeout),
         fault_timeout: Duration::from_secs(args.fault_timeout),
-    })
+    });
+    Ok((smoke, drill))
 }
 
 #[cfg(test)]
@@ -144,7 +209,7 @@ mod tests {
             &repo.join("trm-ci.toml"),
             "[paths]\nmigrations = \"sql/init\"\nsnapshot = \"schema/snap.yaml\"\ndockerfile = \"docker/Dockerfile\"\n",
         );
-        let opts = options(&args(repo)).unwrap();
+        let opts = options(&args(repo)).unwrap().0.unwrap();
         let e = Expectations::read(&opts.repo, &opts.paths).unwrap();
         let names: Vec<&str> = e.db_init_files.iter().map(|(n, _)| n.as_str()).collect();
         assert_eq!(names, ["0001_a.sql", "0002_b.sql"]);
@@ -154,7 +219,7 @@ mod tests {
 
         // Without trm-ci.toml: the defaults.
         std::fs::remove_file(repo.join("trm-ci.toml")).unwrap();
-        let opts = options(&args(repo)).unwrap();
+        let opts = options(&args(repo)).unwrap().0.unwrap();
         let e = Expectations::read(&opts.repo, &opts.paths).unwrap();
         assert_eq!(e.snapshot_collections, ["decoy"]);
         assert_eq!(e.dockerfile_base.as_deref(), Some("decoy/decoy:1"));

@@ -3,8 +3,7 @@
 
 mod build;
 mod context;
-mod engine;
-
+pub mod engine;
 pub mod smoke;
 pub mod stack;
 
@@ -21,6 +20,12 @@ pub use smoke::Options as SmokeOptions;
 /// environment problem (engine unreachable, base image missing, unreadable Dockerfile).
 pub fn build(opts: &BuildOptions, progress: &Progress) -> Result<Build, String> {
     with_engine(|docker| async move { build::build(&docker, opts, progress).await })?
+}
+
+/// Builds an image on a connected engine (the upgrade drill builds the base revision's image with
+/// it); the same as [`build`].
+pub async fn build_image(docker: &bollard::Docker, opts: &BuildOptions, progress: &Progress) -> Result<Build, String> {
+    build::build(docker, opts, progress).await
 }
 
 /// `trm-ci smoke`: the run's outcome; `Err` is the engine not answering.

@@ -104,6 +104,11 @@ fn step_times(steps: &[StepStart]) -> String {
 /// One finished scenario: PASS/FAIL, its time, time to healthy and to pong, its checks, and on
 /// failure the reason and the last log lines.
 pub fn scenario(s: &Scenario) -> String {
+    scenario_as("smoke", s)
+}
+
+/// [`scenario`] with another prefix (`[drill]` for the upgrade drill's steps).
+pub fn scenario_as(prefix: &str, s: &Scenario) -> String {
     let mut o = String::new();
     let mut times = Vec::new();
     if let Some(h) = s.time_to_healthy {
@@ -117,7 +122,7 @@ pub fn scenario(s: &Scenario) -> String {
     }
     let _ = writeln!(
         o,
-        "[smoke] {:<14} {}  {:.1} s{}",
+        "[{prefix}] {:<14} {}  {:.1} s{}",
         s.name,
         if s.ok { "PASS" } else { "FAIL" },
         s.seconds,

@@ -34,7 +34,7 @@ const WINDOW_LINE: usize = 120;
 const ELLIPSIS: &str = "…";
 
 /// Each stage the document holds: the lint's code frames and summary line, the build's
-/// summary, the smoke run's verdict.
+/// summary, the smoke run's verdict, the upgrade drill's report.
 pub fn render(doc: &Results, color: bool) -> String {
     let mut out = String::new();
     if let Some(l) = &doc.lint {
@@ -45,6 +45,9 @@ pub fn render(doc: &Results, color: bool) -> String {
     }
     if let Some(s) = &doc.smoke {
         out.push_str(&super::docker::smoke(s));
+    }
+    if let Some(u) = &doc.upgrade {
+        out.push_str(&super::upgrade::render(u));
     }
     out
 }

@@ -8,6 +8,7 @@ pub mod json;
 pub mod markdown;
 pub mod sarif;
 pub mod schema_diff;
+pub mod upgrade;
 
 use crate::results::Results;
 
