@@ -108,7 +108,10 @@ fn sql_names<'a>(files: impl Iterator<Item = &'a crate::source::SourceFile>) -> 
 
 fn read_inputs(opts: &Options) -> Result<Inputs, String> {
     let repo = crate::repo::open(&opts.repo).ok_or_else(|| format!("{} is not in a git repository", opts.repo.display()))?;
-    let base = crate::repo::resolve_base(&repo, Some(&opts.from))?.map_err(|e| e.to_string())?;
+    // resolve_base words its errors for `--base`; here the REF is `--upgrade-from`'s.
+    let base = crate::repo::resolve_base(&repo, Some(&opts.from))
+        .map_err(|e| e.replacen("--base ", "", 1))?
+        .map_err(|e| e.to_string())?;
     let snap_path = &opts.paths.snapshot;
     let base_snap = crate::repo::file_in_tree(&repo, base.tree, snap_path)?
         .ok_or_else(|| format!("{} has no {snap_path}", opts.from))?;
