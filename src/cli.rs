@@ -61,6 +61,19 @@ pub struct CiArgs {
     /// Do not boot the image.
     #[arg(long)]
     pub skip_smoke: bool,
+    /// Do not run the upgrade drill (by default it runs on a pull request, from the base).
+    #[arg(long)]
+    pub skip_upgrade: bool,
+    /// Run the upgrade drill from this revision (default on a pull request: the lint base's
+    /// commit, i.e. the merge-base with origin/$GITHUB_BASE_REF; elsewhere no drill).
+    #[arg(long, value_name = "REF")]
+    pub upgrade_from: Option<String>,
+    /// Rows the upgrade drill seeds per collection.
+    #[arg(long, default_value_t = 40, value_name = "N")]
+    pub seed_rows: usize,
+    /// Let the upgrade drill's head boot delete collections and fields and report what was dropped.
+    #[arg(long)]
+    pub allow_destructive: bool,
     /// The image's tag (built, then booted).
     #[arg(long, default_value = "trm-directus:dev")]
     pub tag: String,

@@ -1,4 +1,4 @@
-//! `trm-ci ci`: lint → build → smoke in one run, going on past a failing stage where the next
+//! `trm-ci ci`: lint → build → smoke → upgrade drill (on a pull request, from its base) in one run, going on past a failing stage where the next
 //! still tells the reviewer something (lint errors do not stop the build; a failed build skips
 //! smoke and says so); records the schema change against the base; writes the results document (`--json FILE`) and, inside Actions, the step
 //! outputs `verdict`, `findings`, `results` (`$GITHUB_OUTPUT`). Exit 0 pass; 1 a stage failed or
@@ -13,7 +13,8 @@ use crate::docker::smoke::Outcome;
 use crate::docker::{self, BuildOptions, SmokeOptions};
 use crate::progress::Progress;
 use crate::render::markdown::{self, Verdict};
-use crate::results::{Build, Results, Scenario, Smoke, StageName};
+use crate::results::{Build, Results, Scenario, Smoke, StageName, Upgrade};
+use crate::upgrade;
 
 pub fn run(args: &CiArgs) -> i32 {
     let max_size = match docker::parse_size(&args.max_size) {
@@ -126,6 +127,57 @@ pub fn run(args: &CiArgs) -> i32 {
         }
     }
 
+    if let Some((from, label)) = upgrade_from(args, &doc) {
+        if build_failed {
+            println!("[ci] upgrade: skipped (the build failed)");
+        } else {
+            stage("upgrade");
+            let paths = match Config::load(&args.repo.join(config::FILE_NAME), false) {
+                Ok(c) => c.paths,
+                Err(e) => {
+                    eprintln!("trm-ci ci: {e}");
+                    return 2;
+                }
+            };
+            let opts = upgrade::Options {
+                repo: args.repo.clone(),
+                paths,
+                from,
+                label,
+                image: args.tag.clone(),
+                postgres_image: args.postgres_image.clone(),
+                seed_rows: args.seed_rows,
+                allow_destructive: args.allow_destructive,
+                keep: false,
+                boot_timeout: Duration::from_secs(180),
+            };
+            let started = Instant::now();
+            let unusable = |why: String| Upgrade {
+                from: opts.label.clone(),
+                to_image: Some(args.tag.clone()),
+                steps: vec![Scenario { name: "setup".into(), ok: false, failure: Some(why.clone()), ..Scenario::default() }],
+                summary: format!("upgrade from {}: could not run: {why}", opts.label),
+                ..Upgrade::default()
+            };
+            let u = match upgrade::run(&opts, &progress) {
+                Err(e) => unusable(e),
+                Ok(r) => {
+                    for p in &r.cleanup_problems {
+                        eprintln!("[drill] cleanup: {p}");
+                    }
+                    match r.outcome {
+                        upgrade::Outcome::Done(u) => u,
+                        upgrade::Outcome::Environment(m) => unusable(m),
+                        upgrade::Outcome::Interrupted => return 130,
+                    }
+                }
+            };
+            let ok = u.ok;
+            doc.upgrade = Some(u);
+            doc = doc.timed(StageName::Upgrade, ok, started.elapsed());
+        }
+    }
+
     super::print(&crate::render::human::render(&doc, false));
     let view = super::post::view(&doc, args.fail_on);
     let verdict = view.verdict();
@@ -168,6 +220,25 @@ pub fn run(args: &CiArgs) -> i32 {
         }
     }
     code
+}
+
+/// The revision the upgrade drill starts from and how to name it: `--upgrade-from`; else, on a
+/// pull request (GITHUB_BASE_REF set), the lint base's commit (the merge-base); else none.
+fn upgrade_from(args: &CiArgs, doc: &Results) -> Option<(String, String)> {
+    if args.skip_upgrade {
+        return None;
+    }
+    if let Some(r) = &args.upgrade_from {
+        return Some((r.clone(), r.clone()));
+    }
+    let base_ref = std::env::var("GITHUB_BASE_REF").ok().filter(|b| !b.is_empty())?;
+    match &doc.base_revision {
+        Some(commit) => Some((commit.clone(), format!("{base_ref} ({})", &commit[..7.min(commit.len())]))),
+        None => {
+            println!("[ci] upgrade: skipped (no base revision to upgrade from; pass --upgrade-from REF)");
+            None
+        }
+    }
 }
 
 fn stage(name: &str) {

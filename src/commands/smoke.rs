@@ -146,6 +146,7 @@ fn options(args: &SmokeArgs) -> Result<(Option<SmokeOptions>, Option<upgrade::Op
         repo: args.repo.clone(),
         paths: cfg.paths.clone(),
         from: from.clone(),
+        label: from.clone(),
         image: args.image.clone(),
         postgres_image: args.postgres_image.clone(),
         seed_rows: args.seed_rows,

@@ -101,6 +101,8 @@ pub struct Upgrade {
     pub from_image: Option<String>,
     pub to_image: Option<String>,
     pub steps: Vec<Scenario>,
+    /// The drill's one-line summary (migrations, schema changes, rows, rollback).
+    pub summary: String,
 }
 
 /// Where links point: `{server_url}/{repository}/blob/{sha}/{file}#L{line}`.
@@ -243,6 +245,7 @@ impl Run {
                 from_image: u.from_image.clone(),
                 to_image: u.to_image.clone(),
                 steps: u.steps.iter().map(Scenario::from).collect(),
+                summary: u.summary.clone(),
             });
         }
         run
@@ -503,6 +506,9 @@ fn render_with(run: &Run, links: &Links, order: &[&Item], shown: usize) -> Strin
             name(&u.from_image),
             name(&u.to_image)
         );
+        if !u.summary.is_empty() {
+            let _ = writeln!(out, "{}\n", text(&u.summary));
+        }
         if !u.steps.is_empty() {
             scenario_table(&mut out, "step", &u.steps);
         }

@@ -46,6 +46,8 @@ pub struct Options {
     pub paths: Paths,
     /// `--upgrade-from`: a branch, tag or commit.
     pub from: String,
+    /// How the report names it (`main`, `main (1a2b3c4)`); usually `from` itself.
+    pub label: String,
     /// The head's image (built by `trm-ci build` from the work tree).
     pub image: String,
     pub postgres_image: String,
@@ -114,8 +116,8 @@ fn read_inputs(opts: &Options) -> Result<Inputs, String> {
         .map_err(|e| e.to_string())?;
     let snap_path = &opts.paths.snapshot;
     let base_snap = crate::repo::file_in_tree(&repo, base.tree, snap_path)?
-        .ok_or_else(|| format!("{} has no {snap_path}", opts.from))?;
-    let base_snapshot = parse_snapshot(&format!("{}:{snap_path}", opts.from), base_snap.bytes.to_vec())?;
+        .ok_or_else(|| format!("{} has no {snap_path}", opts.label))?;
+    let base_snapshot = parse_snapshot(&format!("{}:{snap_path}", opts.label), base_snap.bytes.to_vec())?;
     let head_bytes = std::fs::read(opts.repo.join(snap_path)).map_err(|e| format!("reading {snap_path}: {e}"))?;
     let head_snapshot = parse_snapshot(snap_path, head_bytes)?;
     let base_art = crate::repo::from_tree(&repo, base.tree, &opts.paths)?;
@@ -266,7 +268,7 @@ async fn drill(
         u: Upgrade {
             from_image: Some(from_image.clone()),
             to_image: Some(opts.image.clone()),
-            from: opts.from.clone(),
+            from: opts.label.clone(),
             from_revision: Some(inputs.from_commit.clone()),
             allow_destructive: opts.allow_destructive,
             seed_rows: opts.seed_rows,
@@ -278,7 +280,7 @@ async fn drill(
     };
     progress.line(&format!(
         "[drill] run {run}: upgrade from {} ({}) to {}; Postgres {}",
-        opts.from,
+        opts.label,
         &inputs.from_commit[..7.min(inputs.from_commit.len())],
         opts.image,
         opts.postgres_image
@@ -295,10 +297,10 @@ async fn drill(
             let built = build_base(&docker, opts, inputs, &from_image, export, progress).await;
             let _ = std::fs::remove_dir_all(export);
             match built {
-                Ok(b) if b.error.is_none() => st.pass(format!("built {from_image} from {}'s tree in {:.1} s", opts.from, b.build_seconds)),
+                Ok(b) if b.error.is_none() => st.pass(format!("built {from_image} from {}'s tree in {:.1} s", opts.label, b.build_seconds)),
                 Ok(b) => {
                     let step = b.steps.last().map(|s| format!(" at step {}: {}", s.number, s.instruction)).unwrap_or_default();
-                    st.fail(format!("building {}'s image failed{step}: {}", opts.from, b.error.unwrap_or_default().trim()));
+                    st.fail(format!("building {}'s image failed{step}: {}", opts.label, b.error.unwrap_or_default().trim()));
                     let s = st.finish(b.error_output);
                     r.push(s);
                     return Ok(r.finish());
@@ -333,8 +335,8 @@ async fn drill(
     let b = stack.boot(&base_app, 0, true).await;
     st.boot(&b);
     match &b.failure {
-        Some(f) => st.fail(format!("{}'s image on an empty database: {f}", opts.from)),
-        None => st.pass(format!("{}'s image on an empty database: healthy, GET /server/ping answers pong", opts.from)),
+        Some(f) => st.fail(format!("{}'s image on an empty database: {f}", opts.label)),
+        None => st.pass(format!("{}'s image on an empty database: healthy, GET /server/ping answers pong", opts.label)),
     }
     if !r.push(st.finish(b.logs.tail(TAIL))) {
         return Ok(r.finish());
@@ -412,8 +414,8 @@ async fn drill(
             st.boot(&hb);
             let lines = hb.logs.snapshot();
             match &hb.failure {
-                Some(f) => st.fail(format!("the head's image on {}'s database: {f}", opts.from)),
-                None => st.pass(format!("the head's image on {}'s database: healthy, GET /server/ping answers pong", opts.from)),
+                Some(f) => st.fail(format!("the head's image on {}'s database: {f}", opts.label)),
+                None => st.pass(format!("the head's image on {}'s database: healthy, GET /server/ping answers pong", opts.label)),
             }
             r.u.migrations_applied = applied_migrations(&lines);
             let (expected, applied) = (&r.u.migrations_expected, &r.u.migrations_applied);
@@ -504,7 +506,7 @@ async fn drill(
                     let rollback = rollback_outcome(&rb);
                     st.note(format!(
                         "{}'s image on the upgraded database: {}{}",
-                        opts.from,
+                        opts.label,
                         rollback.outcome,
                         rollback.detail.as_deref().map(|d| format!(": {d}")).unwrap_or_default()
                     ));
@@ -545,7 +547,7 @@ async fn build_base(
 ) -> Result<crate::results::Build, String> {
     let repo = crate::repo::open(&opts.repo).ok_or("the repository went away")?;
     let files = crate::repo::export_tree(&repo, inputs.from_tree, export)?;
-    progress.line(&format!("[drill] building {}'s image from its tree ({files} files exported to {})", opts.from, export.display()));
+    progress.line(&format!("[drill] building {}'s image from its tree ({files} files exported to {})", opts.label, export.display()));
     let b = BuildOptions {
         repo: export.to_path_buf(),
         tag: tag.to_string(),
