@@ -75,47 +75,59 @@ fn clip(s: &str) -> String {
     }
 }
 
-/// Reads the fingerprint of `tables` (collection -> the columns to checksum, where present).
-/// A table the database does not have is left out.
+/// `'text'` with embedded quotes doubled.
+fn literal(s: &str) -> String {
+    format!("'{}'", s.replace('\'', "''"))
+}
+
+/// Reads the fingerprint of `tables` (collection -> the columns to checksum, where present) in
+/// one psql call (one JSON line per table). A table the database does not have is left out.
 pub async fn take(stack: &Stack, pg: &str, tables: &BTreeMap<String, Vec<String>>) -> Result<Fingerprint, String> {
     let (columns, keys) = catalog(stack, pg).await?;
-    let mut fp = Fingerprint::default();
+    let mut parts = Vec::new();
+    let mut compared: BTreeMap<&str, Vec<String>> = BTreeMap::new();
     for (table, wanted) in tables {
         let Some(cols) = columns.get(table) else { continue };
         let t = ident(table);
-        let values = query_json(
-            stack,
-            pg,
-            &format!(
-                "select json_build_object('rows', (select count(*) from public.{t}), 'values', \
-                 (select coalesce(json_object_agg(k, n), '{{}}') from (select e.key k, count(e.value) n \
-                 from public.{t} r, json_each_text(row_to_json(r)) e group by e.key) s))"
-            ),
-        )
-        .await
-        .map_err(|e| format!("counting the rows of {table}: {e}"))?;
-        let mut entry = Table {
-            rows: values["rows"].as_u64().unwrap_or(0) as usize,
-            values: cols.iter().map(|c| (c.clone(), values["values"][c].as_u64().unwrap_or(0) as usize)).collect(),
-            ..Default::default()
-        };
-        entry.compared = wanted.iter().filter(|c| cols.contains(c)).cloned().collect();
-        if let Some(pk) = keys.get(table) {
-            let list: Vec<String> = entry.compared.iter().map(|c| format!("({}.{})::text", "r", ident(c))).collect();
-            let sums = query_json(
-                stack,
-                pg,
-                &format!(
-                    "select coalesce(json_object_agg((r.{})::text, md5(array_to_json(array[{}]::text[])::text)), '{{}}') from public.{t} r",
+        let cmp: Vec<String> = wanted.iter().filter(|c| cols.contains(c)).cloned().collect();
+        let sums = match keys.get(table) {
+            Some(pk) => {
+                let list: Vec<String> = cmp.iter().map(|c| format!("(r.{})::text", ident(c))).collect();
+                format!(
+                    "(select coalesce(json_object_agg((r.{})::text, md5(array_to_json(array[{}]::text[])::text)), '{{}}') from public.{t} r)",
                     ident(pk),
                     if list.is_empty() { "null".to_string() } else { list.join(", ") }
-                ),
-            )
-            .await
-            .map_err(|e| format!("checksumming the rows of {table}: {e}"))?;
-            entry.checksums = serde_json::from_value(sums).map_err(|e| format!("checksums of {table}: {e}"))?;
-        }
-        fp.tables.insert(table.clone(), entry);
+                )
+            }
+            None => "'{}'::json".to_string(),
+        };
+        parts.push(format!(
+            "select json_build_object('table', {}, 'rows', (select count(*) from public.{t}), 'values', \
+             (select coalesce(json_object_agg(k, n), '{{}}') from (select e.key k, count(e.value) n \
+             from public.{t} r, json_each_text(row_to_json(r)) e group by e.key) s), 'sums', {sums})::text",
+            literal(table)
+        ));
+        compared.insert(table, cmp);
+    }
+    let mut fp = Fingerprint::default();
+    if parts.is_empty() {
+        return Ok(fp);
+    }
+    let out = match stack.psql(pg, "directus", &parts.join(" union all ")).await? {
+        (0, out) => out,
+        (code, out) => return Err(format!("reading the rows: psql exited {code}: {}", clip(&out))),
+    };
+    for line in out.lines().filter(|l| !l.trim().is_empty()) {
+        let v: serde_json::Value = serde_json::from_str(line).map_err(|e| format!("psql answered {:?}: {e}", clip(line)))?;
+        let table = v["table"].as_str().unwrap_or_default().to_string();
+        let cols = columns.get(&table).cloned().unwrap_or_default();
+        let entry = Table {
+            rows: v["rows"].as_u64().unwrap_or(0) as usize,
+            values: cols.iter().map(|c| (c.clone(), v["values"][c].as_u64().unwrap_or(0) as usize)).collect(),
+            compared: compared.get(table.as_str()).cloned().unwrap_or_default(),
+            checksums: serde_json::from_value(v["sums"].clone()).map_err(|e| format!("checksums of {table}: {e}"))?,
+        };
+        fp.tables.insert(table, entry);
     }
     Ok(fp)
 }
@@ -210,7 +222,8 @@ mod tests {
     }
 
     #[test]
-    fn identifiers_are_quoted() {
+    fn identifiers_and_literals_are_quoted() {
+        assert_eq!(literal("o'brien"), "'o''brien'");
         assert_eq!(ident("order"), "\"order\"");
         assert_eq!(ident("a\"b"), "\"a\"\"b\"");
     }
