@@ -392,7 +392,7 @@ async fn drill(
 
     // 5. stop-base
     let mut st = Step::new("stop-base");
-    graceful_stop(&stack, &base_app, &b, &mut st).await;
+    graceful_stop(&stack, &base_app, &mut st).await;
     if !r.push(st.finish(b.logs.tail(TAIL))) {
         return Ok(r.finish());
     }
@@ -438,7 +438,7 @@ async fn drill(
                 st.note(format!("the schema step: {}", r.u.schema_plan.join(" | ")));
             }
             let ok = r.push(st.finish(hb.logs.tail(TAIL)));
-            Some((head_app, hb, ok))
+            Some((head_app, ok))
         }
     };
 
@@ -488,9 +488,9 @@ async fn drill(
     // 8. rollback: the base image on the upgraded database (only when the head came up).
     let mut st = Step::new("rollback");
     match head_ok {
-        Some((head_app, hb, true)) => {
+        Some((head_app, true)) => {
             let mut stop = Step::new("stop-head");
-            graceful_stop(&stack, &head_app, &hb, &mut stop).await;
+            graceful_stop(&stack, &head_app, &mut stop).await;
             let stop_line = stop.s.checks.iter().find_map(|c| match c {
                 Check::Pass(d) | Check::Fail(d) => Some(d.clone()),
                 _ => None,
@@ -558,27 +558,25 @@ async fn build_base(
     crate::docker::build_image(docker, &b, progress).await
 }
 
-/// `docker stop` (graceful: SIGTERM, then the engine's timeout): the exit code and time, and
-/// whether Directus said goodbye.
-async fn graceful_stop(stack: &Stack, name: &str, b: &Boot, st: &mut Step) {
-    let t0 = Instant::now();
-    stack.stop(name).await;
-    match stack.wait_exit(name, t0, Duration::from_secs(30)).await {
-        Some((code, took)) => {
-            b.logs.wait_done(Duration::from_secs(5)).await;
-            let bye = b.logs.find(|l| l.contains("Bye bye")).is_some();
+/// `docker stop` (graceful: SIGTERM, then SIGKILL after the engine's default timeout), through
+/// the stack's [`Stack::stop_app`]: the exit code and time, and whether Directus said goodbye.
+async fn graceful_stop(stack: &Stack, name: &str, st: &mut Step) {
+    match stack.stop_app(name, None).await {
+        Ok(o) => {
             let words = format!(
-                "docker stop: exited {code} after {took:.1} s{}",
-                if bye { ", Directus logged \"Bye bye!\"" } else { "" }
+                "docker stop: exited {} after {:.1} s{}",
+                o.exit_code,
+                o.seconds,
+                if o.shutdown_line_seen { ", Directus logged \"Bye bye!\"" } else { "" }
             );
             // 0 or 143 (SIGTERM) is a graceful end; 137 is the engine's SIGKILL after its timeout.
-            if code == 137 {
+            if o.exit_code == 137 {
                 st.fail(format!("{words}: killed, not stopped (SIGKILL after the timeout)"));
             } else {
                 st.pass(words);
             }
         }
-        None => st.fail("docker stop: still running after 30 s"),
+        Err(e) => st.fail(e),
     }
 }
 
