@@ -360,6 +360,14 @@ async fn drill(
                 .map(|c| format!("{} {}", c.collection, s.keys.get(&c.collection).map(|k| k.len()).unwrap_or(0)))
                 .collect();
             st.pass(format!("{} rows in {} collections through the REST API in {:.1} s ({})", s.rows, plan.collections.len(), s.seconds, per.join(", ")));
+            if !plan.skipped.is_empty() {
+                let why: Vec<String> = plan
+                    .skipped
+                    .iter()
+                    .map(|k| format!("{}{}: {}", k.collection, k.field.as_deref().map(|f| format!(".{f}")).unwrap_or_default(), k.reason))
+                    .collect();
+                st.note(format!("left out of the seeding: {}", why.join("; ")));
+            }
             s.rows
         }
         Err(e) => {
