@@ -205,6 +205,15 @@ fn smoke_every_scenario_passes() {
             .map(|c| c["detail"].as_str().unwrap_or_default().to_string())
             .collect()
     };
+    // cold: db-post applied its files after the schema step, healthy behind a dead http_proxy
+    let posts = std::fs::read_dir(repo_root().join("db-post"))
+        .unwrap()
+        .filter(|e| e.as_ref().unwrap().path().extension().is_some_and(|x| x == "sql"))
+        .count();
+    assert!(posts > 0, "the deployment has db-post migrations");
+    assert!(passes(0).iter().any(|d| d.starts_with(&format!("[db-post] {posts} applied, 0 skipped"))), "{:?}", passes(0));
+    assert!(passes(0).iter().any(|d| d.contains("dead proxy")), "{:?}", passes(0));
+    assert!(passes(1).iter().any(|d| d.starts_with(&format!("[db-post] 0 applied, {posts} skipped"))), "{:?}", passes(1));
     // stop: the stop time is in the document; Directus's own shutdown, then healthy again
     assert!(v["scenarios"][3]["stop_seconds"].as_f64().is_some(), "{}", v["scenarios"][3]);
     assert!(passes(3).iter().any(|d| d.contains("Bye bye!")), "{:?}", passes(3));

@@ -1,16 +1,25 @@
-//! cold: an empty database → db-init applies every file, the schema step applies, healthy, pong,
-//! the admin page is served, the collections equal the snapshot's.
+//! cold: an empty database → db-init applies every file, the schema step applies, db-post applies
+//! every file, healthy, pong, the admin page is served, the collections equal the snapshot's.
+//!
+//! The container runs with `http_proxy`/`HTTP_PROXY` pointing at a dead proxy, as a deployer
+//! behind a corporate proxy sets them for Directus's outgoing requests: the HEALTHCHECK must
+//! still pass, so its probe must bypass proxies (busybox wget ignores `no_proxy`).
 
-use super::{db_init_counts, Ctx, Kind, Recorder, Scenario, Shared};
+use super::{db_init_counts, db_post_counts, Ctx, Kind, Recorder, Scenario, Shared};
 use crate::directus::Client;
 use crate::http_client as http;
 use crate::docker::stack::TAIL;
 use std::time::Duration;
 
+/// The proxy variables the container gets, pointing at a port nothing listens on.
+const DEAD_PROXY: [&str; 2] = ["http_proxy", "HTTP_PROXY"];
+
 pub async fn run(ctx: &Ctx, shared: &mut Shared) -> Scenario {
     let mut r = Recorder::new(Kind::Cold);
     let st = &ctx.stack;
-    let name = match st.create_app("app", &ctx.opts.image, st.app_env(&shared.pg, "directus"), None, true).await {
+    let mut env = st.app_env(&shared.pg, "directus");
+    env.extend(DEAD_PROXY.iter().map(|v| format!("{v}=http://127.0.0.1:9")));
+    let name = match st.create_app("app", &ctx.opts.image, env, None, true).await {
         Ok(n) => n,
         Err(e) => return r.abort(e, vec![]),
     };
@@ -18,6 +27,13 @@ pub async fn run(ctx: &Ctx, shared: &mut Shared) -> Scenario {
     r.times(&b);
     if let Some(f) = &b.failure {
         r.fail(f.clone());
+        if f.contains("HEALTHCHECK never passes") {
+            r.note(format!(
+                "the container has {} set to a dead proxy (http://127.0.0.1:9): a probe that does not bypass proxies fails \
+                 (busybox and GNU wget: `wget -Y off`)",
+                DEAD_PROXY.join(" and ")
+            ));
+        }
     }
     r.steps(&b);
     let n = ctx.expect.db_init_files.len() as u32;
@@ -33,9 +49,17 @@ pub async fn run(ctx: &Ctx, shared: &mut Shared) -> Scenario {
         None if exited => {}
         None => r.fail("no `[schema] applied: ...` line: the schema step did not apply the snapshot"),
     }
+    let m = ctx.expect.db_post_files.len() as u32;
+    match b.logs.find(|l| db_post_counts(l).is_some()) {
+        None if exited => {}
+        Some(l) if db_post_counts(&l) == Some((m, 0)) => r.pass(format!("{} ({m} files in {}/)", l.trim(), ctx.expect.post_dir)),
+        Some(l) => r.fail(format!("expected `[db-post] {m} applied, 0 skipped`, the log says `{}`", l.trim())),
+        None => r.fail(format!("no `[db-post] N applied, M skipped` line (expected {m} applied, 0 skipped)")),
+    }
     if b.failure.is_none() {
         if let Some(port) = b.port {
             r.pass(format!("GET /server/ping from the host (127.0.0.1:{port}) answers pong; HEALTHCHECK healthy"));
+            r.pass(format!("HEALTHCHECK healthy with {} set to a dead proxy (http://127.0.0.1:9)", DEAD_PROXY.join(" and ")));
             match http::request(port, "GET", "/admin/login", None, None).await {
                 Ok(resp) if resp.status == 200 && resp.body.to_ascii_lowercase().contains("<html") => {
                     r.pass("GET /admin/login serves the admin app's HTML")

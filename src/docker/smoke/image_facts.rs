@@ -39,7 +39,13 @@ pub async fn run(ctx: &Ctx, shared: &mut Shared) -> Scenario {
         Ok((_, out)) => r.fail(format!("the image's user is {:?}, expected node", out.trim())),
         Err(e) => r.fail(e),
     }
-    match st.exec(&container, &["stat", "-c", "%n %U:%G %u", "/directus/db-init", "/directus/snapshots"], &[]).await {
+    let mut dirs = vec!["/directus/db-init", "/directus/snapshots"];
+    if !ctx.expect.db_post_files.is_empty() {
+        dirs.push("/directus/db-post");
+    }
+    let mut stat = vec!["stat", "-c", "%n %U:%G %u"];
+    stat.extend(&dirs);
+    match st.exec(&container, &stat, &[]).await {
         Ok((0, out)) => {
             for l in out.lines() {
                 let w: Vec<&str> = l.split_whitespace().collect();
@@ -50,7 +56,7 @@ pub async fn run(ctx: &Ctx, shared: &mut Shared) -> Scenario {
                 }
             }
         }
-        Ok((c, out)) => r.fail(format!("stat /directus/db-init /directus/snapshots exited {c}: {}", out.trim())),
+        Ok((c, out)) => r.fail(format!("stat {} exited {c}: {}", dirs.join(" "), out.trim())),
         Err(e) => r.fail(e),
     }
     match ctx.base.clone() {

@@ -180,6 +180,10 @@ pub struct Expectations {
     pub migrations_dir: String,
     /// Its `.sql` files (name, bytes), sorted by name.
     pub db_init_files: Vec<(String, Vec<u8>)>,
+    /// The post-schema directory as configured (`db-post`), for messages.
+    pub post_dir: String,
+    /// Its `.sql` file names, sorted (none when the repository has no such directory).
+    pub db_post_files: Vec<String>,
     /// The snapshot's collection names, sorted.
     pub snapshot_collections: Vec<String>,
     /// The Dockerfile's final base image, when it has one.
@@ -200,6 +204,13 @@ impl Expectations {
             }
         }
         db_init_files.sort();
+        let post = repo.join(&paths.post_migrations);
+        let mut db_post_files: Vec<String> = match std::fs::read_dir(&post) {
+            Ok(rd) => rd.flatten().map(|e| e.file_name().to_string_lossy().into_owned()).filter(|n| n.ends_with(".sql")).collect(),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Vec::new(),
+            Err(e) => return Err(format!("reading {}: {e}", post.display())),
+        };
+        db_post_files.sort();
         let snap_path = repo.join(&paths.snapshot);
         let snap = std::fs::read_to_string(&snap_path).map_err(|e| format!("reading {}: {e}", snap_path.display()))?;
         let snapshot_collections = snapshot_collections(&paths.snapshot, &snap)?;
@@ -208,6 +219,8 @@ impl Expectations {
         Ok(Expectations {
             migrations_dir: paths.migrations.trim_end_matches('/').to_string(),
             db_init_files,
+            post_dir: paths.post_migrations.trim_end_matches('/').to_string(),
+            db_post_files,
             snapshot_collections,
             dockerfile_base,
         })
@@ -251,7 +264,18 @@ async fn run_one(kind: Kind, ctx: &Ctx, shared: &mut Shared) -> Scenario {
 
 /// Parses `[db-init] N applied, M skipped`.
 fn db_init_counts(line: &str) -> Option<(u32, u32)> {
-    let rest = &line[line.find("[db-init] ")? + 10..];
+    step_counts("db-init", line)
+}
+
+/// Parses `[db-post] N applied, M skipped`.
+fn db_post_counts(line: &str) -> Option<(u32, u32)> {
+    step_counts("db-post", line)
+}
+
+/// Parses `[<step>] N applied, M skipped` (the SQL runner's result line).
+fn step_counts(step: &str, line: &str) -> Option<(u32, u32)> {
+    let tag = format!("[{step}] ");
+    let rest = &line[line.find(&tag)? + tag.len()..];
     let mut w = rest.split_whitespace();
     let n = w.next()?.parse().ok()?;
     if w.next()? != "applied," {
@@ -432,6 +456,9 @@ mod tests {
         assert_eq!(db_init_counts("[db-init] 3 applied, 0 skipped"), Some((3, 0)));
         assert_eq!(db_init_counts("x [db-init] 0 applied, 3 skipped"), Some((0, 3)));
         assert_eq!(db_init_counts("[db-init] ERROR: 0001.sql: boom"), None);
+        assert_eq!(db_post_counts("[db-post] 1 applied, 0 skipped"), Some((1, 0)));
+        assert_eq!(db_post_counts("[db-init] 1 applied, 0 skipped"), None);
+        assert_eq!(db_init_counts("[db-post] 1 applied, 0 skipped"), None);
     }
 
     #[test]

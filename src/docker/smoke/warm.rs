@@ -1,7 +1,7 @@
 //! warm: the cold container restarted on the same database: db-init skips every file, the schema
-//! step has no changes, healthy.
+//! step has no changes, db-post skips every file, healthy.
 
-use super::{db_init_counts, Ctx, Kind, Recorder, Scenario, Shared};
+use super::{db_init_counts, db_post_counts, Ctx, Kind, Recorder, Scenario, Shared};
 use crate::docker::stack::TAIL;
 
 pub async fn run(ctx: &Ctx, shared: &mut Shared) -> Scenario {
@@ -29,6 +29,12 @@ pub async fn run(ctx: &Ctx, shared: &mut Shared) -> Scenario {
             Some(l) => r.fail(format!("expected `[schema] no changes` on the warm database, the log says `{}`", l.trim())),
             None => r.fail("no `[schema] no changes` line"),
         },
+    }
+    let m = ctx.expect.db_post_files.len() as u32;
+    match b.logs.find(|l| db_post_counts(l).is_some()) {
+        Some(l) if db_post_counts(&l) == Some((0, m)) => r.pass(l.trim()),
+        Some(l) => r.fail(format!("expected `[db-post] 0 applied, {m} skipped`, the log says `{}`", l.trim())),
+        None => r.fail(format!("no `[db-post] N applied, M skipped` line (expected 0 applied, {m} skipped)")),
     }
     shared.app_running = b.failure.is_none();
     r.finish(b.logs.tail(TAIL))
