@@ -221,7 +221,7 @@ impl From<crate::diff::Report> for SchemaChange {
 /// The build stage (`trm-ci build`).
 #[derive(Debug, Clone, Serialize, Deserialize, Default, PartialEq)]
 pub struct Build {
-    /// Built, and not over `--max-size`.
+    /// Built, not over `--max-added-size`, and not over `--max-size` unless the base image alone is.
     pub ok: bool,
     pub tag: String,
     /// `sha256:…`; null when the build failed.
@@ -233,8 +233,20 @@ pub struct Build {
     pub base_size: Option<i64>,
     /// `total_size - base_size`: what the project adds.
     pub added_size: Option<i64>,
+    /// `--max-size` (bytes): the whole image's budget.
     pub max_size: u64,
+    /// The image is bigger than `--max-size`.
     pub over_max_size: bool,
+    /// The base image alone is bigger than `--max-size`: nothing this repository does can meet
+    /// it, so it is reported and `--max-added-size` decides.
+    #[serde(default)]
+    pub base_over_max_size: bool,
+    /// `--max-added-size` (bytes): the budget for what the Dockerfile adds over the base.
+    #[serde(default)]
+    pub max_added_size: u64,
+    /// `added_size` is bigger than `--max-added-size`.
+    #[serde(default)]
+    pub over_max_added_size: bool,
     pub build_seconds: f64,
     pub context_files: usize,
     pub context_bytes: u64,

@@ -146,12 +146,38 @@ fn smoke_build_reports_and_enforces_max_size() {
     // The build context honours .dockerignore: target/ and .git/ stay out.
     assert!(v["context_bytes"].as_u64().unwrap() < 50_000_000, "context too large: .dockerignore not applied?");
 
-    // Built just now, so a second build is fully cached, and --max-size fails it with exit 1.
-    let out = build(&repo_root(), TAG, &["--max-size", "10MiB"]);
+    // Built just now, so a second build is fully cached, and --max-size fails it with exit 1
+    // (a budget between the base's size and the image's: the base fits, the image does not).
+    let (base, total) = (v["base_size"].as_u64().unwrap(), v["total_size"].as_u64().unwrap());
+    assert!(total > base + 1, "the Dockerfile adds something: {total} over {base}");
+    let between = ((base + total) / 2).to_string();
+    let out = build(&repo_root(), TAG, &["--max-size", &between]);
     assert_eq!(out.status.code(), Some(1));
     let stdout = text(&out.stdout);
     assert!(stdout.contains("exceeds --max-size"), "{stdout}");
     assert!(stdout.contains("steps cached"), "{stdout}");
+
+    // The base image alone over --max-size: said in those words, and not a failure of this
+    // repository's; what it adds is held to --max-added-size (default 25 MB).
+    let out = build(&repo_root(), TAG, &["--max-size", "10MiB", "--json", &jpath]);
+    let stdout = text(&out.stdout);
+    assert_eq!(out.status.code(), Some(0), "{stdout}");
+    let base_image = v["base_image"].as_str().unwrap();
+    assert!(stdout.contains(&format!("the base image {base_image} alone is ")), "{stdout}");
+    assert!(stdout.contains("over --max-size 10.5 MB"), "{stdout}");
+    assert!(!stdout.contains("exceeds --max-size"), "{stdout}");
+    assert!(stdout.contains("max added 25.0 MB"), "{stdout}");
+    let doc: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(json.path()).unwrap()).unwrap();
+    let b = &doc["build"];
+    assert_eq!((b["ok"].as_bool(), b["over_max_size"].as_bool(), b["base_over_max_size"].as_bool()), (Some(true), Some(true), Some(true)), "{b}");
+    assert_eq!((b["max_added_size"].as_u64(), b["over_max_added_size"].as_bool()), (Some(25_000_000), Some(false)), "{b}");
+    let out = build(&repo_root(), TAG, &["--max-size", "10MiB", "--max-added-size", "1kB"]);
+    let stdout = text(&out.stdout);
+    assert_eq!(out.status.code(), Some(1), "{stdout}");
+    assert!(stdout.contains("exceeds --max-added-size 1.0 kB"), "{stdout}");
+    let out = build(&repo_root(), TAG, &["--max-added-size", "lots"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(text(&out.stderr).contains("--max-added-size"));
 
     let out = build(&repo_root(), TAG, &["--max-size", "lots"]);
     assert_eq!(out.status.code(), Some(2));

@@ -1,6 +1,7 @@
 //! `trm-ci build`: progress while building, then the build's summary; `--json FILE` writes the
-//! results document with the build stage. Exit 0 ok; 1 the build failed or the image is over
-//! `--max-size`; 2 engine unreachable, base image missing, bad arguments.
+//! results document with the build stage. Exit 0 ok; 1 the build failed, it adds more than
+//! `--max-added-size` over the base, or the image is over `--max-size` (unless the base image
+//! alone is); 2 engine unreachable, base image missing, bad arguments.
 
 use std::time::Instant;
 
@@ -47,6 +48,7 @@ fn options(args: &BuildArgs) -> Result<BuildOptions, String> {
         repo: args.repo.clone(),
         tag: args.tag.clone(),
         max_size: docker::parse_size(&args.max_size).map_err(|e| format!("--max-size: {e}"))?,
+        max_added_size: docker::parse_size(&args.max_added_size).map_err(|e| format!("--max-added-size: {e}"))?,
         dockerfile: args.dockerfile.clone(),
         no_cache: args.no_cache,
     })

@@ -24,6 +24,13 @@ pub fn run(args: &CiArgs) -> i32 {
             return 2;
         }
     };
+    let max_added_size = match docker::parse_size(&args.max_added_size) {
+        Ok(m) => m,
+        Err(e) => {
+            eprintln!("trm-ci ci: --max-added-size: {e}");
+            return 2;
+        }
+    };
     let progress = Progress::stdout();
     let (repository, head) = super::repository(&args.repo);
     let mut doc = Results { repository, head, ..Results::default() };
@@ -61,6 +68,7 @@ pub fn run(args: &CiArgs) -> i32 {
             repo: args.repo.clone(),
             tag: args.tag.clone(),
             max_size,
+            max_added_size,
             dockerfile: "Dockerfile".into(),
             no_cache: false,
         };
@@ -68,7 +76,7 @@ pub fn run(args: &CiArgs) -> i32 {
         let build = match docker::build(&opts, &progress) {
             Ok(b) => b,
             // The engine did not answer: the stage failed, and says why.
-            Err(e) => Build { ok: false, tag: args.tag.clone(), max_size, error: Some(e), ..Build::default() },
+            Err(e) => Build { ok: false, tag: args.tag.clone(), max_size, max_added_size, error: Some(e), ..Build::default() },
         };
         build_failed = !build.ok;
         let ok = build.ok;

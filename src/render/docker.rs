@@ -26,12 +26,13 @@ pub fn build(r: &Build) -> String {
     let _ = writeln!(o, "image      {} ({})", r.tag, r.image_id.as_deref().unwrap_or("?"));
     let _ = writeln!(
         o,
-        "size       {} total; {} added over the base {} ({}); max {}",
+        "size       {} total; {} added over the base {} ({}); max {}, max added {}",
         r.total_size.map(fmt_size).unwrap_or_else(|| "?".into()),
         r.added_size.map(fmt_size).unwrap_or_else(|| "?".into()),
         r.base_image.as_deref().unwrap_or("?"),
         r.base_size.map(fmt_size).unwrap_or_else(|| "?".into()),
-        fmt_size(r.max_size as i64)
+        fmt_size(r.max_size as i64),
+        fmt_size(r.max_added_size as i64)
     );
     let _ = writeln!(o, "build time {:.1} s", r.build_seconds);
     let cached: Vec<String> = r.steps.iter().filter(|s| s.cached).map(|s| s.number.to_string()).collect();
@@ -49,12 +50,32 @@ pub fn build(r: &Build) -> String {
         let what = l.instruction.clone().unwrap_or_else(|| l.created_by.clone());
         let _ = writeln!(o, "  {:>9}  {}", fmt_size(l.size), short_instruction(&what));
     }
-    if r.over_max_size {
+    let base = r.base_image.as_deref().unwrap_or("?");
+    if r.base_over_max_size {
+        let _ = writeln!(
+            o,
+            "NOTE: the base image {base} alone is {}, over --max-size {}: no Dockerfile can meet that budget on this base \
+             (it is met or not by the base you build on); what this repository adds, {}, is held to --max-added-size {}",
+            r.base_size.map(fmt_size).unwrap_or_default(),
+            fmt_size(r.max_size as i64),
+            r.added_size.map(fmt_size).unwrap_or_default(),
+            fmt_size(r.max_added_size as i64)
+        );
+    } else if r.over_max_size {
         let _ = writeln!(
             o,
             "FAILED: the image is {} which exceeds --max-size {}",
             r.total_size.map(fmt_size).unwrap_or_default(),
             fmt_size(r.max_size as i64)
+        );
+    }
+    if r.over_max_added_size {
+        let _ = writeln!(
+            o,
+            "FAILED: the Dockerfile adds {} over the base image {base}, which exceeds --max-added-size {} \
+             (see the layers above for what is big)",
+            r.added_size.map(fmt_size).unwrap_or_default(),
+            fmt_size(r.max_added_size as i64)
         );
     }
     o
@@ -179,5 +200,33 @@ mod tests {
              \x20   last log lines:\n\
              \x20     | [schema] ERROR: boom\n"
         );
+    }
+
+    #[test]
+    fn the_size_budgets_say_which_one_failed() {
+        let b = |base: i64, total: i64, base_over: bool, over: bool, over_added: bool| Build {
+            base_image: Some("directus/directus:11.17.4".into()),
+            base_size: Some(base),
+            total_size: Some(total),
+            added_size: Some(total - base),
+            max_size: 600_000_000,
+            max_added_size: 25_000_000,
+            base_over_max_size: base_over,
+            over_max_size: over,
+            over_max_added_size: over_added,
+            ..Default::default()
+        };
+        let out = build(&b(920_000_000, 920_100_000, true, true, false));
+        assert!(
+            out.contains("NOTE: the base image directus/directus:11.17.4 alone is 920.0 MB, over --max-size 600.0 MB: "),
+            "{out}"
+        );
+        assert!(out.contains("what this repository adds, 100.0 kB, is held to --max-added-size 25.0 MB"), "{out}");
+        assert!(!out.contains("FAILED"), "{out}");
+        let out = build(&b(590_000_000, 610_000_000, false, true, false));
+        assert!(out.contains("FAILED: the image is 610.0 MB which exceeds --max-size 600.0 MB"), "{out}");
+        assert!(!out.contains("NOTE") && !out.contains("--max-added-size 25"), "{out}");
+        let out = build(&b(920_000_000, 950_000_000, true, true, true));
+        assert!(out.contains("FAILED: the Dockerfile adds 30.0 MB over the base image directus/directus:11.17.4, which exceeds --max-added-size 25.0 MB"), "{out}");
     }
 }

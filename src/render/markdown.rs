@@ -182,7 +182,11 @@ impl Run {
         }
         match &doc.build {
             Some(b) => {
-                let note = if b.over_max_size {
+                let note = if b.over_max_added_size {
+                    Some(format!("adds more than the added-size budget of {}", size(b.max_added_size)))
+                } else if b.base_over_max_size {
+                    Some(format!("the base image alone is over the size budget of {}", size(b.max_size)))
+                } else if b.over_max_size {
                     Some(format!("over the size budget of {}", size(b.max_size)))
                 } else {
                     b.error.as_deref().map(|e| e.lines().next().unwrap_or("").to_string())

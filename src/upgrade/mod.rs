@@ -560,6 +560,7 @@ async fn build_base(
         repo: export.to_path_buf(),
         tag: tag.to_string(),
         max_size: u64::MAX,
+        max_added_size: u64::MAX,
         dockerfile: opts.paths.dockerfile.clone(),
         no_cache: false,
     };
