@@ -49,3 +49,37 @@ fn the_table_reader_reads_rows_only() {
     let text = "intro\n\n### Rules\n\nIds are…\n\n| rule | default | checks |\n|---|---|---|\n| `a/b` | error | x `y` |\n| `c/d` | warning | z |\n\nNotes: | `not/a-row`\n### Next\n| `e/f` | error | |\n";
     assert_eq!(readme_rules(text), vec![("a/b".to_string(), "error".to_string()), ("c/d".to_string(), "warning".to_string())]);
 }
+
+/// The `yaml` block of README's production stack example.
+fn production_stack(readme: &str) -> String {
+    let after = readme.split("**Production stack**").nth(1).expect("README has a **Production stack** paragraph");
+    let block = after.split("```yaml\n").nth(1).expect("a ```yaml block follows it");
+    block.split("\n```").next().unwrap().to_string() + "\n"
+}
+
+fn compose_findings(compose: &str) -> Vec<String> {
+    let tmp = tempfile::tempdir().unwrap();
+    std::fs::write(tmp.path().join("compose.dev.yaml"), compose).unwrap();
+    let report = trm_ci::lint::run(&trm_ci::lint::Options { repo: tmp.path().to_path_buf(), ..Default::default() })
+        .unwrap_or_else(|e| panic!("lint failed: {e}"));
+    // compose/local-build is about the dev stack (it must build this Dockerfile); a production
+    // stack runs the built image, so only the mount rules apply to it.
+    report.findings.into_iter().filter(|f| f.rule.starts_with("compose/") && f.rule != "compose/local-build").map(|f| format!("{}: {}", f.rule, f.message)).collect()
+}
+
+/// What the README tells a deployer to run passes the compose mount rules; the same file with a mount
+/// over the extensions, or without the uploads volume, does not.
+#[test]
+fn the_readme_production_stack_passes_the_compose_rules() {
+    let readme = std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("README.md")).unwrap();
+    let stack = production_stack(&readme);
+    assert!(stack.contains("uploads:/directus/uploads"), "{stack}");
+    assert_eq!(compose_findings(&stack), Vec::<String>::new(), "{stack}");
+    let shadowed = stack.replace(
+        "      - uploads:/directus/uploads",
+        "      - uploads:/directus/uploads\n      - ./extensions:/directus/extensions",
+    );
+    assert!(compose_findings(&shadowed).iter().any(|f| f.starts_with("compose/extensions-mount-shadows-image")), "{shadowed}");
+    let lost = stack.replace("      - uploads:/directus/uploads", "      - ./config:/directus/config");
+    assert!(compose_findings(&lost).iter().any(|f| f.starts_with("compose/uploads-not-persisted")), "{lost}");
+}
