@@ -87,6 +87,17 @@ function findApi() {
   throw new Error(`@directus/api not found from ${directusDir} (TRM_DIRECTUS_DIR must be the directus package, containing cli.js)`);
 }
 
+// DiffKind and the other shared types: 11.17 bundles @directus/types inside the api package
+// (dist/packages/types), earlier 11.x releases depend on the @directus/types package.
+async function directusTypes(dist, apiRequire) {
+  try {
+    return await dist('packages/types/dist/index.js');
+  } catch (err) {
+    if (err?.code !== 'ERR_MODULE_NOT_FOUND') throw err;
+    return import(pathToFileURL(apiRequire.resolve('@directus/types')).href);
+  }
+}
+
 async function main() {
   const apiDir = findApi();
   const dist = (p) => import(pathToFileURL(path.join(apiDir, 'dist', p)).href);
@@ -98,7 +109,7 @@ async function main() {
     { isNestedMetaUpdate }, types, yaml] = await Promise.all([
     dist('database/index.js'), dist('database/migrations/run.js'), dist('utils/get-snapshot.js'),
     dist('utils/get-snapshot-diff.js'), dist('utils/apply-snapshot.js'), dist('utils/validate-snapshot.js'),
-    dist('utils/apply-diff.js'), dist('packages/types/dist/index.js'),
+    dist('utils/apply-diff.js'), directusTypes(dist, apiRequire),
     import(pathToFileURL(apiRequire.resolve('js-yaml')).href),
   ]);
   const { version } = await import(pathToFileURL(path.join(directusDir, 'version.js')).href);
