@@ -48,6 +48,11 @@ fn run(args: &[&str]) -> Output {
 /// A two-commit history: the deployment's files (commit `base`), then `change` applied to them
 /// (commit `head`); the work tree is the head.
 fn history(change: impl FnOnce(&Path)) -> tempfile::TempDir {
+    history_with(|_| {}, change)
+}
+
+/// [`history`] with `base_change` applied to the deployment's files before the base commit.
+fn history_with(base_change: impl FnOnce(&Path), change: impl FnOnce(&Path)) -> tempfile::TempDir {
     let dir = tempfile::tempdir().expect("tempdir");
     for entry in ["Dockerfile", ".dockerignore", "entrypoint.sh", "scripts", "db-init", "snapshots", "db-post", "extensions"] {
         let from = repo_root().join(entry);
@@ -57,6 +62,7 @@ fn history(change: impl FnOnce(&Path)) -> tempfile::TempDir {
             std::fs::copy(&from, dir.path().join(entry)).unwrap();
         }
     }
+    base_change(dir.path());
     common::init_and_commit_all(dir.path(), "base");
     change(dir.path());
     let r = git2::Repository::open(dir.path()).unwrap();
@@ -261,6 +267,54 @@ fn smoke_upgrade_type_change_is_reported_honestly() {
         assert_eq!((preserved, lost), (before, 0));
     }
     assert!(stdout.contains("UPGRADE DRILL"), "{stdout}");
+    assert_clean(&stdout);
+}
+
+/// A pin bump: the base runs the Directus before the pin (TRM_DIRECTUS_PREVIOUS_IMAGE, the stand-in
+/// .ci/test builds), the head the pin. The head's bootstrap runs Directus's own migrations over the
+/// seeded database: the drill passes with every row, or fails showing Directus's error.
+#[test]
+fn smoke_upgrade_pin_bump_runs_directus_migrations_over_rows() {
+    let _g = lock();
+    let previous = std::env::var("TRM_DIRECTUS_PREVIOUS_IMAGE").unwrap_or_else(|_| {
+        panic!("TRM_DIRECTUS_PREVIOUS_IMAGE is not set: it must name the stand-in of the Directus before the pin (bash .ci/test builds and exports it)")
+    });
+    let pin = std::fs::read_to_string(repo_root().join("Dockerfile"))
+        .unwrap()
+        .lines()
+        .find_map(|l| l.strip_prefix("FROM directus/directus:").map(|v| v.trim().to_string()))
+        .expect("the Dockerfile's FROM directus/directus:<pin>");
+    let old = previous.rsplit(':').next().unwrap().to_string();
+    assert_ne!(old, pin, "TRM_DIRECTUS_PREVIOUS_IMAGE must be another version than the pin");
+    let repo = history_with(
+        |r| {
+            let d = std::fs::read_to_string(r.join("Dockerfile")).unwrap();
+            std::fs::write(r.join("Dockerfile"), d.replace(&format!("FROM directus/directus:{pin}"), &format!("FROM {previous}"))).unwrap();
+            let s = snapshot(r);
+            write_snapshot(r, &s.replacen(&format!("\ndirectus: {pin}\n"), &format!("\ndirectus: {old}\n"), 1));
+        },
+        |r| {
+            for f in ["Dockerfile", "snapshots/snapshot.yaml"] {
+                std::fs::copy(repo_root().join(f), r.join(f)).unwrap();
+            }
+        },
+    );
+    let (out, doc) = drill(repo.path(), "trm-directus:upgrade-pin", &[]);
+    let stdout = text(&out.stdout);
+    let u = &doc["upgrade"];
+    assert_eq!(step(&doc, "boot-base")["ok"], true, "the {old} stand-in must boot: {u:#}");
+    assert_eq!(step(&doc, "seed")["ok"], true, "{u:#}");
+    let head = step(&doc, "boot-head");
+    if head["ok"] == true {
+        assert_eq!(out.status.code(), Some(0), "{u:#}");
+        let (_, before, preserved, lost) = rows(&doc);
+        assert_eq!((preserved, lost), (before, 0));
+    } else {
+        // Directus's own migration error, in its words.
+        assert_eq!(out.status.code(), Some(1));
+        let why = head["failure"].as_str().unwrap();
+        assert!(why.contains("ERROR"), "{why}");
+    }
     assert_clean(&stdout);
 }
 
