@@ -270,6 +270,16 @@ fn decode(bytes: &[u8]) -> Result<String, Unreadable> {
     }
 }
 
+/// A text for an error message: trimmed, at most 300 characters (then `…`).
+pub fn excerpt(text: &str) -> String {
+    let t = text.trim();
+    if t.chars().count() > 300 {
+        format!("{}…", t.chars().take(300).collect::<String>())
+    } else {
+        t.to_string()
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

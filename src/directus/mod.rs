@@ -161,23 +161,14 @@ fn answer(what: &str, r: &Response) -> Result<Value, String> {
         return match v {
             Some(v) => Ok(v),
             None if r.body.trim().is_empty() => Ok(Value::Null),
-            None => Err(format!("{what} answered {} with a body that is not JSON: {}", r.status, excerpt(&r.body))),
+            None => Err(format!("{what} answered {} with a body that is not JSON: {}", r.status, crate::source::excerpt(&r.body))),
         };
     }
     let message = v
         .as_ref()
         .and_then(|v| v["errors"][0]["message"].as_str().map(str::to_string))
-        .unwrap_or_else(|| excerpt(&r.body));
+        .unwrap_or_else(|| crate::source::excerpt(&r.body));
     Err(format!("{what} answered {}: {message}", r.status))
-}
-
-fn excerpt(body: &str) -> String {
-    let t = body.trim();
-    if t.chars().count() > 300 {
-        format!("{}…", t.chars().take(300).collect::<String>())
-    } else {
-        t.to_string()
-    }
 }
 
 /// Whether two primary keys are the same (Directus may answer a number as a string).
