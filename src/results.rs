@@ -100,6 +100,29 @@ pub enum StageName {
     Upgrade,
 }
 
+impl StageName {
+    /// Every stage, in the order a run has them.
+    pub const ALL: [StageName; 4] = [StageName::Lint, StageName::Build, StageName::Smoke, StageName::Upgrade];
+
+    /// The name the document writes (`lint`, `build`, `smoke`, `upgrade`).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            StageName::Lint => "lint",
+            StageName::Build => "build",
+            StageName::Smoke => "smoke",
+            StageName::Upgrade => "upgrade",
+        }
+    }
+}
+
+/// Whether a run passes ([`Results::verdict`]): what `trm-ci ci` exits with and the check run
+/// concludes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Verdict {
+    Pass,
+    Fail,
+}
+
 /// One stage that ran.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Stage {
@@ -121,6 +144,34 @@ impl Results {
             base_revision: report.base_revision.clone(),
             lint: Some(Lint::from(report)),
             ..Results::default()
+        }
+    }
+
+    /// Whether `stage` passed; None when it did not run. Lint passes with no error-level finding
+    /// in `findings`; build, smoke and the upgrade drill by their own `ok`.
+    pub fn passed(&self, stage: StageName) -> Option<bool> {
+        match stage {
+            StageName::Lint => self.lint.as_ref().map(|l| l.count(Severity::Error) == 0),
+            StageName::Build => self.build.as_ref().map(|b| b.ok),
+            StageName::Smoke => self.smoke.as_ref().map(|s| s.ok),
+            StageName::Upgrade => self.upgrade.as_ref().map(|u| u.ok),
+        }
+    }
+
+    /// The wall time recorded for `stage` ([`Results::timed`]).
+    pub fn seconds(&self, stage: StageName) -> Option<f64> {
+        self.stages.iter().find(|s| s.name == stage).map(|s| s.seconds)
+    }
+
+    /// The run's verdict: it fails when a stage that ran failed, or a finding is at or above
+    /// `fail_on` (the Action's `fail-on`, `--fail-on`; error by default).
+    pub fn verdict(&self, fail_on: Severity) -> Verdict {
+        let failed = StageName::ALL.into_iter().any(|s| self.passed(s) == Some(false));
+        let found = self.lint.iter().flat_map(|l| &l.findings).any(|f| f.severity >= fail_on);
+        if failed || found {
+            Verdict::Fail
+        } else {
+            Verdict::Pass
         }
     }
 
@@ -174,6 +225,16 @@ impl Lint {
     /// The findings of severity `s` that are reported (not those left out).
     pub fn count(&self, s: Severity) -> usize {
         self.findings.iter().filter(|f| f.severity == s).count()
+    }
+    /// The findings most severe first, then by file, line, column and rule: the order in which
+    /// the PR report keeps them when it must cut.
+    pub fn most_severe_first(&self) -> Vec<&Finding> {
+        let at = |f: &Finding| (f.span.map(|s| s.line), f.span.map(|s| s.col));
+        let mut v: Vec<&Finding> = self.findings.iter().collect();
+        v.sort_by(|a, b| {
+            b.severity.cmp(&a.severity).then_with(|| (&a.file, at(a), &a.rule).cmp(&(&b.file, at(b), &b.rule)))
+        });
+        v
     }
     /// The findings of severity `s` left out by a rule's cap.
     pub fn omitted_count(&self, s: Severity) -> usize {
@@ -402,8 +463,14 @@ pub struct Upgrade {
     #[serde(default)]
     pub migrations_applied: Vec<String>,
     /// The snapshot changes from base to head (SchemaDiff), counted in words: `3 fields added`.
+    /// Words, kept for version-1 readers: the command layer fills it from [`Upgrade::changes`]
+    /// with the renderer's wording (src/render/upgrade.rs); the drill leaves it empty.
     #[serde(default)]
     pub schema_changes: Vec<String>,
+    /// The snapshot changes from base to head (SchemaDiff), in snapshot order: the data
+    /// `schema_changes` counts.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub changes: Vec<crate::model::schema_diff::Change>,
     /// The head's schema step in its own words: `plan: …`, `  - Delete field …`, `applied: …`.
     #[serde(default)]
     pub schema_plan: Vec<String>,
@@ -422,6 +489,8 @@ pub struct Upgrade {
     pub rollback: Option<Rollback>,
     /// The one-line summary, e.g. `upgrade from main: 2 migrations applied, 3 fields added; 480
     /// rows seeded, 480 preserved, 0 lost; rollback refused: would delete field projects.budget`.
+    /// Words, kept for version-1 readers: the command layer fills it with the renderer's wording
+    /// (src/render/upgrade.rs); the drill leaves it empty.
     #[serde(default)]
     pub summary: String,
     /// With `--keep`: the command that removes what was left.
@@ -468,12 +537,34 @@ pub struct DroppedColumn {
 }
 
 /// What the base image did on the upgraded database.
-#[derive(Debug, Clone, Serialize, Deserialize, Default, PartialEq)]
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 pub struct Rollback {
-    /// `healthy`, `refused` (the boot stopped itself, saying why) or `failed` (anything else).
-    pub outcome: String,
+    pub outcome: RollbackOutcome,
     /// The reason in the container's words, e.g. `would delete field projects.budget`.
     pub detail: Option<String>,
+}
+
+/// How the base image's boot on the upgraded database ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum RollbackOutcome {
+    /// It came up healthy.
+    Healthy,
+    /// The boot stopped itself, saying why.
+    Refused,
+    /// Anything else.
+    Failed,
+}
+
+impl RollbackOutcome {
+    /// The word the document writes (`healthy`, `refused`, `failed`).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            RollbackOutcome::Healthy => "healthy",
+            RollbackOutcome::Refused => "refused",
+            RollbackOutcome::Failed => "failed",
+        }
+    }
 }
 
 #[cfg(test)]

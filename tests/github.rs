@@ -10,9 +10,9 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use server::{FakeGitHub, Injection};
-use trm_ci::finding::Severity;
+use trm_ci::finding::{Finding, Severity, Span};
 use trm_ci::github::{self, comment, Env, Outcome, Retry};
-use trm_ci::render::markdown::{Item, Run, Stage, Status};
+use trm_ci::results::{Build, Lint, Results, Smoke, Stage, StageName};
 
 const TOKEN: &str = "ghs_test_token_never_printed_0123456789";
 const REPO: &str = "acme/shop";
@@ -60,12 +60,12 @@ impl Setup {
         Env::from_lookup(|k| self.vars.get(k).cloned()).unwrap()
     }
     /// Publishes and returns the outcome and the log lines.
-    fn post(&self, run: &Run) -> (Outcome, Vec<String>) {
+    fn post(&self, doc: &Results) -> (Outcome, Vec<String>) {
         let lines = Arc::new(Mutex::new(Vec::new()));
         let l = lines.clone();
         let log: github::Log = Arc::new(move |s: &str| l.lock().unwrap().push(s.to_string()));
         let retry = Retry { max_retries: 3, base_delay: Duration::from_millis(20), max_wait: Duration::from_secs(5) };
-        let out = github::publish(&self.env(), run, retry, log);
+        let out = github::publish(&self.env(), doc, Severity::Error, retry, log);
         let lines = lines.lock().unwrap().clone();
         for text in lines.iter().chain(out.errors.iter()).chain(out.fallback.iter()).chain(std::iter::once(&out.workflow_commands)) {
             assert!(!text.contains(TOKEN), "the token was printed: {text}");
@@ -77,36 +77,46 @@ impl Setup {
     }
 }
 
-fn item(sev: Severity, file: &str, line: u32, rule: &str, message: &str) -> Item {
-    Item {
+fn item(sev: Severity, file: &str, line: u32, rule: &str, message: &str) -> Finding {
+    Finding {
         rule: rule.into(),
         severity: sev,
         file: file.into(),
-        line: Some(line),
-        col: Some(1),
-        end_line: Some(line),
-        end_col: Some(10),
+        span: Some(Span { line, col: 1, end_line: line, end_col: 10, offset: 0, len: 0 }),
         message: message.into(),
         help: "fix it".into(),
     }
 }
 
-fn failing_run() -> Run {
-    Run {
-        stages: vec![Stage { name: "lint".into(), status: Status::Fail, seconds: Some(0.3), note: Some("1 error, 1 warning".into()) }],
-        findings: vec![
-            item(Severity::Error, "db-init/0004_drop.sql", 3, "migrations/destructive", "DROP TABLE `legacy` loses its rows"),
-            item(Severity::Warning, "Dockerfile", 2, "dockerfile/expose", "EXPOSE has no effect here"),
-        ],
-        ..Run::default()
+/// A lint-only run with an error and a warning.
+fn failing_run() -> Results {
+    Results {
+        lint: Some(Lint {
+            findings: vec![
+                item(Severity::Error, "db-init/0004_drop.sql", 3, "migrations/destructive", "DROP TABLE `legacy` loses its rows"),
+                item(Severity::Warning, "Dockerfile", 2, "dockerfile/expose", "EXPOSE has no effect here"),
+            ],
+            ..Lint::default()
+        }),
+        stages: vec![Stage { name: StageName::Lint, ok: false, seconds: 0.3 }],
+        ..Results::default()
     }
 }
 
-fn clean_run() -> Run {
-    Run {
-        stages: vec![Stage { name: "lint".into(), status: Status::Pass, seconds: Some(0.3), note: Some("0 errors, 0 warnings".into()) }],
-        ..Run::default()
+/// Every stage ran and passed.
+fn clean_run() -> Results {
+    Results {
+        lint: Some(Lint::default()),
+        build: Some(Build { ok: true, tag: "trm-directus:dev".into(), ..Build::default() }),
+        smoke: Some(Smoke { ok: true, ..Smoke::default() }),
+        stages: vec![Stage { name: StageName::Lint, ok: true, seconds: 0.3 }],
+        ..Results::default()
     }
+}
+
+/// The findings of a document's lint stage.
+fn findings(doc: &mut Results) -> &mut Vec<Finding> {
+    &mut doc.lint.as_mut().unwrap().findings
 }
 
 #[test]
@@ -209,7 +219,7 @@ fn forbidden_falls_back_to_annotations_without_failing() {
     s.gh.state().read_only = true;
     let mut run = failing_run();
     for n in 0..30 {
-        run.findings.push(item(Severity::Error, "db-init/0005_more.sql", n + 1, "migrations/destructive", "DROP TABLE"));
+        findings(&mut run).push(item(Severity::Error, "db-init/0005_more.sql", n + 1, "migrations/destructive", "DROP TABLE"));
     }
     let (out, _) = s.post(&run);
     assert!(out.errors.is_empty(), "a 403 must not fail the job: {:?}", out.errors);
@@ -296,10 +306,10 @@ fn permanent_error_names_endpoint_and_status() {
 fn annotations_go_fifty_per_request() {
     let s = setup(false);
     let mut run = failing_run();
-    run.findings.clear();
+    findings(&mut run).clear();
     for n in 0..120 {
         let sev = if n % 3 == 0 { Severity::Warning } else { Severity::Error };
-        run.findings.push(item(sev, &format!("db-init/{:04}_x.sql", n / 10 + 1), n % 10 + 1, "migrations/destructive", "DROP"));
+        findings(&mut run).push(item(sev, &format!("db-init/{:04}_x.sql", n / 10 + 1), n % 10 + 1, "migrations/destructive", "DROP"));
     }
     let (out, _) = s.post(&run);
     assert!(out.errors.is_empty(), "{:?}", out.errors);
@@ -324,7 +334,7 @@ fn file_names_and_messages_are_escaped() {
     let s = setup(false);
     let mut run = failing_run();
     let evil = "db-init/<img src=x onerror=alert(1)>[click](https://evil.example)@octocat|x.sql";
-    run.findings.push(item(Severity::Error, evil, 1, "migrations/bad-filename", "name <script>alert(1)</script> **bold** @octocat\n# not a heading"));
+    findings(&mut run).push(item(Severity::Error, evil, 1, "migrations/bad-filename", "name <script>alert(1)</script> **bold** @octocat\n# not a heading"));
     let (out, _) = s.post(&run);
     assert!(out.errors.is_empty(), "{:?}", out.errors);
     let st = s.gh.state();

@@ -1,9 +1,10 @@
-//! The PR comment (src/render/markdown.rs) over hand-built runs: a passing
+//! The PR comment (src/render/markdown.rs) over hand-built results documents: a passing
 //! run, a run with findings, a run with a destructive schema change, and the
 //! cut to GitHub's size limit.
 
-use trm_ci::finding::Severity;
-use trm_ci::render::markdown::{self, Image, Item, Links, Run, Scenario, SchemaLine, Stage, Status};
+use trm_ci::finding::{Finding, Severity, Span};
+use trm_ci::render::markdown::{self, Links};
+use trm_ci::results::{Build, Lint, Results, Scenario, SchemaChange, Smoke, Stage, StageName, Verdict};
 
 fn links() -> Links {
     Links {
@@ -14,63 +15,91 @@ fn links() -> Links {
     }
 }
 
-fn item(severity: Severity, file: &str, line: u32, rule: &str, message: &str, help: &str) -> Item {
-    Item {
+fn item(severity: Severity, file: &str, line: u32, rule: &str, message: &str, help: &str) -> Finding {
+    Finding {
         rule: rule.into(),
         severity,
         file: file.into(),
-        line: Some(line),
-        col: Some(1),
-        end_line: Some(line),
-        end_col: Some(20),
+        span: Some(Span { line, col: 1, end_line: line, end_col: 20, offset: 0, len: 0 }),
         message: message.into(),
         help: help.into(),
     }
 }
 
-fn stage(name: &str, status: Status, seconds: Option<f64>, note: Option<&str>) -> Stage {
-    Stage { name: name.into(), status, seconds, note: note.map(str::to_string) }
+fn lint(findings: Vec<Finding>) -> Option<Lint> {
+    Some(Lint { findings, ..Lint::default() })
+}
+
+/// A stage's recorded wall time.
+fn stage(name: StageName, seconds: f64) -> Stage {
+    Stage { name, ok: true, seconds }
+}
+
+fn scenario(name: &str, seconds: f64, time_to_healthy: Option<f64>) -> Scenario {
+    Scenario { name: name.into(), ok: true, seconds, time_to_healthy, ..Scenario::default() }
 }
 
 fn boots() -> Vec<Scenario> {
     vec![
-        Scenario { name: "cold".into(), ok: true, seconds: 21.4, time_to_healthy: Some(19.8), failure: None },
-        Scenario { name: "warm".into(), ok: true, seconds: 9.2, time_to_healthy: Some(8.1), failure: None },
-        Scenario { name: "db-init-fault".into(), ok: true, seconds: 6.0, time_to_healthy: None, failure: None },
-        Scenario { name: "schema-fault".into(), ok: true, seconds: 7.5, time_to_healthy: None, failure: None },
+        scenario("cold", 21.4, Some(19.8)),
+        scenario("warm", 9.2, Some(8.1)),
+        scenario("db-init-fault", 6.0, None),
+        // The `docker stop` time, as the stop scenario records it.
+        Scenario { stop_seconds: Some(0.4), ..scenario("schema-fault", 7.5, None) },
     ]
 }
 
-fn passing() -> Run {
-    Run {
-        stages: vec![
-            stage("lint", Status::Pass, Some(0.21), Some("0 errors, 0 warnings")),
-            stage("build", Status::Pass, Some(74.0), None),
-            stage("smoke", Status::Pass, Some(131.0), None),
-        ],
-        base: Some("origin/main".into()),
-        schema: Some(vec![SchemaLine::message("orders: field `note` added (text, nullable)", false)]),
-        image: Some(Image { tag: "trm-directus:dev".into(), total_size: Some(512_300_000), added_size: Some(12_400_000), budget: Some(600_000_000) }),
-        scenarios: boots(),
-        stop_seconds: Some(0.4),
-        ..Run::default()
+fn image() -> Build {
+    Build {
+        ok: true,
+        tag: "trm-directus:dev".into(),
+        total_size: Some(512_300_000),
+        added_size: Some(12_400_000),
+        max_size: 600_000_000,
+        ..Build::default()
     }
+}
+
+/// Schema changes as `trm-ci diff` records them.
+fn changes(v: serde_json::Value) -> Option<SchemaChange> {
+    Some(SchemaChange {
+        base: "origin/main".into(),
+        snapshot: "snapshots/snapshot.yaml".into(),
+        base_missing: false,
+        changes: serde_json::from_value(v).unwrap(),
+    })
+}
+
+fn note_added() -> serde_json::Value {
+    serde_json::json!({"collection": "orders", "field": "note", "what": {"kind": "field_added", "type": "text", "column": true, "nullable": true}, "destructive": false})
+}
+
+fn passing() -> Results {
+    Results {
+        base: Some("origin/main".into()),
+        lint: lint(vec![]),
+        schema: changes(serde_json::json!([note_added()])),
+        build: Some(image()),
+        smoke: Some(Smoke { ok: true, scenarios: boots(), ..Smoke::default() }),
+        stages: vec![stage(StageName::Lint, 0.21), stage(StageName::Build, 74.0), stage(StageName::Smoke, 131.0)],
+        ..Results::default()
+    }
+}
+
+fn render(doc: &Results) -> String {
+    markdown::render(doc, Severity::Error, &links(), markdown::COMMENT_LIMIT)
 }
 
 #[test]
 fn passing_run() {
-    insta::assert_snapshot!("passing", markdown::render(&passing(), &links(), markdown::COMMENT_LIMIT));
+    insta::assert_snapshot!("passing", render(&passing()));
 }
 
 #[test]
 fn run_with_findings() {
-    let run = Run {
-        stages: vec![
-            stage("lint", Status::Fail, Some(0.3), Some("2 errors, 1 warning")),
-            stage("build", Status::Fail, Some(12.0), Some("step 4/9 failed: COPY db-post/ /directus/db-post/")),
-            stage("smoke", Status::Skipped, None, Some("the build failed")),
-        ],
-        findings: vec![
+    let doc = Results {
+        base: Some("origin/main".into()),
+        lint: lint(vec![
             item(Severity::Warning, "Dockerfile", 2, "dockerfile/expose", "EXPOSE has no effect here", "remove the instruction"),
             item(
                 Severity::Error,
@@ -88,49 +117,58 @@ fn run_with_findings() {
                 "creates table `café`, which the snapshot defines as a collection",
                 "let Directus own `café`: remove it from the migration",
             ),
-        ],
-        base: Some("origin/main".into()),
-        image: Some(Image { tag: "trm-directus:dev".into(), total_size: None, added_size: None, budget: Some(600_000_000) }),
-        ..Run::default()
+        ]),
+        build: Some(Build {
+            ok: false,
+            total_size: None,
+            added_size: None,
+            error: Some("step 4/9 failed: COPY db-post/ /directus/db-post/".into()),
+            ..image()
+        }),
+        stages: vec![stage(StageName::Lint, 0.3), stage(StageName::Build, 12.0)],
+        ..Results::default()
     };
-    insta::assert_snapshot!("findings", markdown::render(&run, &links(), markdown::COMMENT_LIMIT));
+    insta::assert_snapshot!("findings", render(&doc));
 }
 
 #[test]
 fn destructive_schema_change() {
-    let mut run = passing();
-    run.stages[0] = stage("lint", Status::Fail, Some(0.2), Some("1 error, 0 warnings"));
-    run.findings = vec![item(
+    let mut doc = passing();
+    doc.stages[0].seconds = 0.2;
+    doc.lint = lint(vec![item(
         Severity::Error,
         "snapshots/snapshot.yaml",
         412,
         "snapshot/destructive-change",
         "field `customers.phone` changes type string → integer",
         "existing values may not convert; migrate the data first",
-    )];
-    run.schema = Some(vec![
-        SchemaLine::message("orders: field `note` added (text, nullable)", false),
-        SchemaLine::message("`customers.phone`: type string → integer (existing values may not convert)", true),
-        SchemaLine::message("collection `legacy_notes` removed (its table and rows are dropped)", true),
-    ]);
-    run.scenarios[1] = Scenario {
-        name: "warm".into(),
+    )]);
+    doc.schema = changes(serde_json::json!([
+        note_added(),
+        {"collection": "customers", "field": "phone", "what": {"kind": "type_changed", "from": "string", "to": "integer"}, "destructive": true,
+         "reason": "existing values may not convert"},
+        {"collection": "legacy_notes", "what": {"kind": "collection_removed", "table": true, "fields": 3}, "destructive": true}
+    ]));
+    let smoke = doc.smoke.as_mut().unwrap();
+    smoke.scenarios[1] = Scenario {
         ok: false,
-        seconds: 30.0,
         time_to_healthy: None,
         failure: Some("[schema] ERROR: plan deletes collection legacy_notes | refusing".into()),
+        ..scenario("warm", 30.0, None)
     };
-    insta::assert_snapshot!("destructive_schema", markdown::render(&run, &links(), markdown::COMMENT_LIMIT));
+    smoke.ok = false;
+    insta::assert_snapshot!("destructive_schema", render(&doc));
 }
 
 #[test]
 fn cut_to_the_limit_keeps_the_most_severe() {
-    let mut run = Run { stages: vec![stage("lint", Status::Fail, Some(1.0), None)], ..Run::default() };
+    let mut findings = Vec::new();
     for n in 0..3000u32 {
         let sev = if n % 2 == 0 { Severity::Warning } else { Severity::Error };
-        run.findings.push(item(sev, &format!("db-init/{:04}_m.sql", n / 10 + 1), n % 10 + 1, "migrations/destructive", "DROP TABLE `t` deletes the table and its rows", "check"));
+        findings.push(item(sev, &format!("db-init/{:04}_m.sql", n / 10 + 1), n % 10 + 1, "migrations/destructive", "DROP TABLE `t` deletes the table and its rows", "check"));
     }
-    let md = markdown::render(&run, &links(), markdown::COMMENT_LIMIT);
+    let doc = Results { lint: lint(findings), stages: vec![stage(StageName::Lint, 1.0)], ..Results::default() };
+    let md = render(&doc);
     assert!(md.chars().count() <= markdown::COMMENT_LIMIT, "{}", md.chars().count());
     assert!(md.contains("more** not shown here"), "{md}");
     assert!(md.contains("(https://github.com/acme/shop/actions/runs/777)"));
@@ -145,22 +183,21 @@ fn cut_to_the_limit_keeps_the_most_severe() {
 
 #[test]
 fn from_lint_report() {
-    let report = trm_ci::lint::Report {
-        findings: vec![trm_ci::finding::Finding {
+    let doc = Results {
+        lint: lint(vec![Finding {
             rule: "dockerfile/expose".into(),
             severity: Severity::Warning,
             file: "Dockerfile".into(),
             span: None,
             message: "EXPOSE".into(),
             help: String::new(),
-        }],
-        ..Default::default()
+        }]),
+        stages: vec![stage(StageName::Lint, 0.1)],
+        ..Results::default()
     };
-    let run = Run::from_lint(&report, Some(0.1));
-    assert_eq!(run.verdict(), markdown::Verdict::Pass);
-    assert_eq!(run.stages[0].note.as_deref(), Some("0 errors, 1 warning"));
-    let strict = Run { fail_on: Some(Severity::Warning), ..run };
-    assert_eq!(strict.verdict(), markdown::Verdict::Fail);
+    assert_eq!(doc.verdict(Severity::Error), Verdict::Pass);
+    assert!(render(&doc).contains("| lint | ✅ pass (0 errors, 1 warning) | 0.1 s |"), "{}", render(&doc));
+    assert_eq!(doc.verdict(Severity::Warning), Verdict::Fail);
 }
 
 /// The comment from a results document (what `trm-ci post` reads): the schema change with its
@@ -201,10 +238,9 @@ fn from_a_results_document() {
                    {"name": "smoke", "ok": true, "seconds": 131.0}, {"name": "upgrade", "ok": false, "seconds": 58.0}]
     }))
     .unwrap();
-    let run = Run::from_results(&doc);
-    assert_eq!(run.verdict(), markdown::Verdict::Fail, "the upgrade drill failed");
-    assert_eq!(run.stop_seconds, Some(0.4));
-    let md = markdown::render(&run, &links(), markdown::COMMENT_LIMIT);
+    assert_eq!(doc.verdict(Severity::Error), Verdict::Fail, "the upgrade drill failed");
+    let md = render(&doc);
+    assert!(md.contains("Stop (`docker stop`): 0.4 s\n"), "{md}");
     let schema: Vec<&str> = md.lines().filter(|l| l.starts_with("- ") && l.contains("collection")).collect();
     assert!(schema[0].starts_with("- ⚠️ **destructive:** collection `legacy_<b>notes</b>` removed"), "{md}");
     insta::assert_snapshot!("from_results", md);

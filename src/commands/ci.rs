@@ -12,8 +12,8 @@ use crate::config::{self, Config};
 use crate::docker::smoke::Outcome;
 use crate::docker::{self, BuildOptions, SmokeOptions};
 use crate::progress::Progress;
-use crate::render::markdown::{self, Verdict};
-use crate::results::{Build, Results, Scenario, Smoke, StageName, Upgrade};
+use crate::render::markdown;
+use crate::results::{Build, Results, Scenario, Smoke, StageName, Upgrade, Verdict};
 use crate::upgrade;
 
 pub fn run(args: &CiArgs) -> i32 {
@@ -163,11 +163,10 @@ pub fn run(args: &CiArgs) -> i32 {
             let unusable = |why: String| Upgrade {
                 from: opts.label.clone(),
                 to_image: Some(args.tag.clone()),
-                steps: vec![Scenario { name: "setup".into(), ok: false, failure: Some(why.clone()), ..Scenario::default() }],
-                summary: format!("upgrade from {}: could not run: {why}", opts.label),
+                steps: vec![Scenario { name: "setup".into(), ok: false, failure: Some(why), ..Scenario::default() }],
                 ..Upgrade::default()
             };
-            let u = match upgrade::run(&opts, &progress) {
+            let mut u = match upgrade::run(&opts, &progress) {
                 Err(e) => unusable(e),
                 Ok(r) => {
                     for p in &r.cleanup_problems {
@@ -180,6 +179,7 @@ pub fn run(args: &CiArgs) -> i32 {
                     }
                 }
             };
+            crate::render::upgrade::fill_words(&mut u);
             let ok = u.ok;
             doc.upgrade = Some(u);
             doc = doc.timed(StageName::Upgrade, ok, started.elapsed());
@@ -187,9 +187,9 @@ pub fn run(args: &CiArgs) -> i32 {
     }
 
     super::print(&crate::render::human::render(&doc, false));
-    let view = super::post::view(&doc, args.fail_on);
-    let verdict = view.verdict();
-    let line = markdown::verdict_line(&view);
+    let fail_on = super::post::severity(args.fail_on);
+    let verdict = doc.verdict(fail_on);
+    let line = markdown::verdict_line(&doc, fail_on);
     println!("[ci] {line}");
 
     let results_path = match &args.json {
@@ -206,7 +206,7 @@ pub fn run(args: &CiArgs) -> i32 {
         let mut text = format!(
             "verdict={}\nfindings={}\n",
             if verdict == Verdict::Pass { "pass" } else { "fail" },
-            view.findings.len()
+            doc.lint.as_ref().map_or(0, |l| l.findings.len())
         );
         if let Some(p) = &results_path {
             text.push_str(&format!("results={}\n", p.display()));
@@ -220,7 +220,7 @@ pub fn run(args: &CiArgs) -> i32 {
     let mut code = if verdict == Verdict::Pass { 0 } else { 1 };
     if args.post {
         match crate::github::Env::from_process() {
-            Ok(env) => code = code.max(super::post::publish(&env, &view)),
+            Ok(env) => code = code.max(super::post::publish(&env, &doc, fail_on)),
             Err(e) => {
                 eprintln!("trm-ci ci --post: {e}");
                 code = 2;

@@ -8,7 +8,7 @@ use std::sync::Arc;
 use crate::cli::{FailOn, PostArgs};
 use crate::finding::Severity;
 use crate::github::{self, comment, Env, Retry};
-use crate::render::markdown::{self, Links, Run};
+use crate::render::markdown::{self, Links};
 use crate::results::Results;
 
 pub fn run(args: &PostArgs) -> i32 {
@@ -26,7 +26,7 @@ pub fn run(args: &PostArgs) -> i32 {
             return 2;
         }
     };
-    let run = view(&doc, args.fail_on);
+    let fail_on = severity(args.fail_on);
     if args.dry_run {
         let env = Env::from_process().ok();
         let links = match &env {
@@ -38,7 +38,7 @@ pub fn run(args: &PostArgs) -> i32 {
                 run_url: None,
             },
         };
-        super::print(&comment::body(&markdown::render(&run, &links, markdown::COMMENT_LIMIT)));
+        super::print(&comment::body(&markdown::render(&doc, fail_on, &links, markdown::COMMENT_LIMIT)));
         return 0;
     }
     let env = match Env::from_process() {
@@ -48,23 +48,21 @@ pub fn run(args: &PostArgs) -> i32 {
             return 2;
         }
     };
-    publish(&env, &run)
+    publish(&env, &doc, fail_on)
 }
 
-/// The renderer's view of the document, with the verdict's threshold.
-pub(super) fn view(doc: &Results, fail_on: FailOn) -> Run {
-    let mut run = Run::from_results(doc);
-    run.fail_on = Some(match fail_on {
+/// The lowest severity that fails the run (`--fail-on`).
+pub(super) fn severity(fail_on: FailOn) -> Severity {
+    match fail_on {
         FailOn::Error => Severity::Error,
         FailOn::Warning => Severity::Warning,
-    });
-    run
+    }
 }
 
 /// Publishes and reports what was done; the exit code (0, or 1 for a GitHub error).
-pub(super) fn publish(env: &Env, run: &Run) -> i32 {
+pub(super) fn publish(env: &Env, doc: &Results, fail_on: Severity) -> i32 {
     let log: github::Log = Arc::new(|s: &str| eprintln!("trm-ci post: {s}"));
-    let out = github::publish(env, run, Retry::default(), log);
+    let out = github::publish(env, doc, fail_on, Retry::default(), log);
     super::print(&out.workflow_commands);
     match out.comment {
         Some(comment::Action::Created(id)) => eprintln!("trm-ci post: comment {id} created"),

@@ -79,7 +79,8 @@ pub fn run(args: &SmokeArgs) -> i32 {
         }
         let keep_line = keep_line("drill", run.kept.as_deref());
         match run.outcome {
-            upgrade::Outcome::Done(u) => {
+            upgrade::Outcome::Done(mut u) => {
+                crate::render::upgrade::fill_words(&mut u);
                 let ok = u.ok;
                 super::print(&crate::render::upgrade::render(&u));
                 super::print(&keep_line);

@@ -7,8 +7,8 @@ use serde::Serialize;
 use serde_json::json;
 
 use super::client::{ApiError, Client};
-use crate::finding::Severity;
-use crate::render::markdown::{Item, Run, Verdict};
+use crate::finding::{Finding, Severity};
+use crate::results::{Results, Verdict};
 
 pub const NAME: &str = "trm-ci";
 /// Annotations per create/update request.
@@ -37,12 +37,12 @@ pub struct Annotation {
 }
 
 impl Annotation {
-    pub fn from_item(f: &Item) -> Annotation {
-        let start = f.line.unwrap_or(1).max(1);
-        let end = f.end_line.unwrap_or(start).max(start);
+    pub fn from_finding(f: &Finding) -> Annotation {
+        let start = f.span.map(|s| s.line).unwrap_or(1).max(1);
+        let end = f.span.map(|s| s.end_line).unwrap_or(start).max(start);
         // Columns only on a one-line annotation (the API refuses them otherwise);
         // end_col points past the last character, the API's end_column at it.
-        let (start_column, end_column) = match (f.col, f.end_col) {
+        let (start_column, end_column) = match (f.span.map(|s| s.col), f.span.map(|s| s.end_col)) {
             (Some(c), Some(e)) if start == end => (Some(c), Some(e.saturating_sub(1).max(c))),
             _ => (None, None),
         };
@@ -71,14 +71,24 @@ pub struct Sent {
     pub annotations: usize,
 }
 
-/// Creates the completed check run, then appends the remaining annotations.
-pub async fn publish(client: &Client, repo: &str, head_sha: &str, run: &Run, summary: &str, details_url: Option<&str>) -> Result<Sent, ApiError> {
-    let annotations: Vec<Annotation> = run.by_severity().into_iter().map(Annotation::from_item).collect();
+/// Creates the completed check run for `doc` (its verdict failing at `fail_on`), then appends
+/// the remaining annotations.
+pub async fn publish(
+    client: &Client,
+    repo: &str,
+    head_sha: &str,
+    doc: &Results,
+    fail_on: Severity,
+    summary: &str,
+    details_url: Option<&str>,
+) -> Result<Sent, ApiError> {
+    let findings = doc.lint.as_ref().map(|l| l.most_severe_first()).unwrap_or_default();
+    let annotations: Vec<Annotation> = findings.into_iter().map(Annotation::from_finding).collect();
     let mut batches = annotations.chunks(BATCH);
-    let title = crate::render::markdown::verdict_line(run);
+    let title = crate::render::markdown::verdict_line(doc, fail_on);
     let title: String = title.chars().take(TITLE_CHARS).collect();
     let summary: String = summary.chars().take(SUMMARY_LIMIT).collect();
-    let conclusion = match run.verdict() {
+    let conclusion = match doc.verdict(fail_on) {
         Verdict::Pass => "success",
         Verdict::Fail => "failure",
     };
@@ -127,21 +137,19 @@ mod tests {
 
     #[test]
     fn columns_only_on_one_line() {
-        let mut f = Item {
+        let span = crate::finding::Span { line: 3, col: 2, end_line: 3, end_col: 9, offset: 0, len: 0 };
+        let mut f = Finding {
             rule: "a/b".into(),
             severity: Severity::Error,
             file: "x.sql".into(),
-            line: Some(3),
-            col: Some(2),
-            end_line: Some(3),
-            end_col: Some(9),
+            span: Some(span),
             message: "m".into(),
             help: String::new(),
         };
-        let a = Annotation::from_item(&f);
+        let a = Annotation::from_finding(&f);
         assert_eq!((a.start_line, a.end_line, a.start_column, a.end_column), (3, 3, Some(2), Some(8)));
-        f.end_line = Some(5);
-        let a = Annotation::from_item(&f);
+        f.span = Some(crate::finding::Span { end_line: 5, ..span });
+        let a = Annotation::from_finding(&f);
         assert_eq!((a.start_column, a.end_column, a.end_line), (None, None, 5));
         assert_eq!(cut_bytes("éé", 3), "é");
     }

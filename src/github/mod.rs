@@ -22,7 +22,9 @@ use std::path::PathBuf;
 pub use client::{ApiError, Log, Retry};
 pub use env::Env;
 
-use crate::render::markdown::{self, Links, Run};
+use crate::finding::Severity;
+use crate::render::markdown::{self, Links};
+use crate::results::Results;
 
 /// What `publish` did.
 #[derive(Debug, Clone, Default)]
@@ -50,18 +52,19 @@ pub fn links(env: &Env) -> Links {
     }
 }
 
-/// Publishes `run` (blocking: runs its own small tokio runtime).
-pub fn publish(env: &Env, run: &Run, retry: Retry, log: Log) -> Outcome {
+/// Publishes the results document `doc`, whose verdict fails at `fail_on` (blocking: runs its
+/// own small tokio runtime).
+pub fn publish(env: &Env, doc: &Results, fail_on: Severity, retry: Retry, log: Log) -> Outcome {
     let rt = match tokio::runtime::Builder::new_current_thread().enable_all().build() {
         Ok(rt) => rt,
         Err(e) => return Outcome { errors: vec![format!("cannot start the async runtime: {e}")], ..Outcome::default() },
     };
-    rt.block_on(publish_async(env, run, retry, log))
+    rt.block_on(publish_async(env, doc, fail_on, retry, log))
 }
 
-pub async fn publish_async(env: &Env, run: &Run, retry: Retry, log: Log) -> Outcome {
+pub async fn publish_async(env: &Env, doc: &Results, fail_on: Severity, retry: Retry, log: Log) -> Outcome {
     let links = links(env);
-    let md = markdown::render(run, &links, markdown::COMMENT_LIMIT);
+    let md = markdown::render(doc, fail_on, &links, markdown::COMMENT_LIMIT);
     let mut out = Outcome::default();
     let mut forbidden: Vec<String> = Vec::new();
 
@@ -83,7 +86,7 @@ pub async fn publish_async(env: &Env, run: &Run, retry: Retry, log: Log) -> Outc
                     }
                 }
                 match env.head_sha() {
-                    Some(sha) => match checks::publish(&client, &env.repository, sha, run, &md, links.run_url.as_deref()).await {
+                    Some(sha) => match checks::publish(&client, &env.repository, sha, doc, fail_on, &md, links.run_url.as_deref()).await {
                         Ok(s) => out.check_run = Some(s),
                         Err(e) if e.is_forbidden() => forbidden.push(format!("the token may not create check runs ({e})")),
                         Err(e) => out.errors.push(e.to_string()),
@@ -98,7 +101,7 @@ pub async fn publish_async(env: &Env, run: &Run, retry: Retry, log: Log) -> Outc
     // shows 10 errors and 10 warnings per step; the rest go to the job summary).
     let mut rest = Vec::new();
     if out.check_run.is_none() {
-        let (commands, r) = summary::workflow_annotations(run);
+        let (commands, r) = summary::workflow_annotations(doc);
         out.workflow_commands = commands;
         rest = r;
         let why = if forbidden.is_empty() { "the check run could not be created".to_string() } else { forbidden.join("; ") };

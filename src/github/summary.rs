@@ -5,9 +5,10 @@ use std::fmt::Write as _;
 use std::io::Write as _;
 use std::path::Path;
 
-use crate::finding::Severity;
+use crate::finding::{Finding, Severity};
 use crate::render::github::{escape_data, escape_property};
-use crate::render::markdown::{self, Item, Run};
+use crate::render::markdown;
+use crate::results::Results;
 
 /// GitHub shows 10 errors and 10 warnings of a step and drops the rest.
 pub const FALLBACK_PER_LEVEL: usize = 10;
@@ -16,11 +17,11 @@ pub const SUMMARY_BYTES: usize = 1_000_000;
 
 /// The 10 most severe errors and 10 warnings as `::error`/`::warning`
 /// commands, and the findings left out (for the job summary).
-pub fn workflow_annotations(run: &Run) -> (String, Vec<Item>) {
+pub fn workflow_annotations(doc: &Results) -> (String, Vec<Finding>) {
     let mut out = String::new();
     let mut rest = Vec::new();
     let (mut errors, mut warnings) = (0, 0);
-    for f in run.by_severity() {
+    for f in doc.lint.as_ref().map(|l| l.most_severe_first()).unwrap_or_default() {
         let n = match f.severity {
             Severity::Error => &mut errors,
             Severity::Warning => &mut warnings,
@@ -31,17 +32,8 @@ pub fn workflow_annotations(run: &Run) -> (String, Vec<Item>) {
         }
         *n += 1;
         let mut props = format!("file={}", escape_property(&f.file));
-        if let Some(l) = f.line {
-            let _ = write!(props, ",line={l}");
-            if let Some(c) = f.col {
-                let _ = write!(props, ",col={c}");
-            }
-            if let Some(e) = f.end_line {
-                let _ = write!(props, ",endLine={e}");
-            }
-            if let Some(e) = f.end_col {
-                let _ = write!(props, ",endColumn={e}");
-            }
+        if let Some(s) = f.span {
+            let _ = write!(props, ",line={},col={},endLine={},endColumn={}", s.line, s.col, s.end_line, s.end_col);
         }
         let _ = write!(props, ",title={}", escape_property(&f.rule));
         let msg = if f.help.is_empty() { f.message.clone() } else { format!("{}\nhelp: {}", f.message, f.help) };
@@ -51,14 +43,14 @@ pub fn workflow_annotations(run: &Run) -> (String, Vec<Item>) {
 }
 
 /// Appends the summary (and the findings not shown as annotations) to `path`.
-pub fn write(path: &Path, md: &str, rest: &[Item]) -> std::io::Result<()> {
+pub fn write(path: &Path, md: &str, rest: &[Finding]) -> std::io::Result<()> {
     let mut text = String::from(md);
     if !rest.is_empty() {
         let _ = writeln!(text, "\n#### Not shown as annotations ({})\n", rest.len());
         let footer_room = 200;
         for (i, f) in rest.iter().enumerate() {
-            let place = match f.line {
-                Some(l) => format!("{}:{l}", f.file),
+            let place = match f.span {
+                Some(s) => format!("{}:{}", f.file, s.line),
                 None => f.file.clone(),
             };
             let line = format!(
@@ -91,15 +83,12 @@ pub fn write(path: &Path, md: &str, rest: &[Item]) -> std::io::Result<()> {
 mod tests {
     use super::*;
 
-    fn item(sev: Severity, n: u32) -> Item {
-        Item {
+    fn finding(sev: Severity, n: u32) -> Finding {
+        Finding {
             rule: "a/b".into(),
             severity: sev,
             file: "f,1.sql".into(),
-            line: Some(n),
-            col: Some(1),
-            end_line: Some(n),
-            end_col: Some(2),
+            span: Some(crate::finding::Span { line: n, col: 1, end_line: n, end_col: 2, offset: 0, len: 0 }),
             message: "100% bad\nreally".into(),
             help: String::new(),
         }
@@ -107,12 +96,13 @@ mod tests {
 
     #[test]
     fn ten_per_level_rest_returned() {
-        let mut run = Run::default();
+        let mut lint = crate::results::Lint::default();
         for n in 1..=15 {
-            run.findings.push(item(Severity::Error, n));
-            run.findings.push(item(Severity::Warning, n));
+            lint.findings.push(finding(Severity::Error, n));
+            lint.findings.push(finding(Severity::Warning, n));
         }
-        let (cmds, rest) = workflow_annotations(&run);
+        let doc = Results { lint: Some(lint), ..Results::default() };
+        let (cmds, rest) = workflow_annotations(&doc);
         assert_eq!(cmds.lines().filter(|l| l.starts_with("::error ")).count(), 10);
         assert_eq!(cmds.lines().filter(|l| l.starts_with("::warning ")).count(), 10);
         assert_eq!(rest.len(), 10);

@@ -1,10 +1,10 @@
 //! GitHub-flavoured Markdown for the pull request: the sticky comment, the
 //! check run's summary and the job summary all come from [`render`].
 //!
-//! The renderer's input is [`Run`], a narrow, owned view of one `trm-ci`
-//! run (stages, findings, the schema change, the image, the boot scenarios),
-//! so the renderer does not depend on how the stages produce their reports.
-//! [`Run::from_results`] builds it from the results document (src/results.rs).
+//! The renderer's input is the results document itself ([`Results`], src/results.rs), the
+//! severity that fails the run (the Action's `fail-on`) and where links point ([`Links`]):
+//! the stage table, the schema change, the findings, the image, the boot scenarios and the
+//! upgrade drill are each worded here from the document's data.
 //!
 //! Everything user-controlled (file names, messages, SQL excerpts, branch
 //! names, container log lines) goes through [`text`] or [`code`]: it cannot
@@ -12,8 +12,8 @@
 
 use std::fmt::Write as _;
 
-use crate::finding::Severity;
-use crate::lint::Report;
+use crate::finding::{Finding, Severity};
+use crate::results::{Results, Scenario, StageName, Verdict};
 
 /// The most a comment may hold: GitHub refuses bodies over 65,536 characters;
 /// the rest is left for the marker and any later wording change.
@@ -21,89 +21,6 @@ pub const COMMENT_LIMIT: usize = 65_000;
 
 /// How many lines of the schema change are listed before "… and N more".
 const SCHEMA_LINES: usize = 200;
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Status {
-    Pass,
-    Fail,
-    Skipped,
-}
-
-/// One stage of the run: lint, build, smoke.
-#[derive(Debug, Clone, PartialEq)]
-pub struct Stage {
-    pub name: String,
-    pub status: Status,
-    pub seconds: Option<f64>,
-    /// Why it failed or was skipped, or what it found ("2 errors, 1 warning").
-    pub note: Option<String>,
-}
-
-/// A finding as the PR sees it.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Item {
-    pub rule: String,
-    pub severity: Severity,
-    pub file: String,
-    /// 1-based; None for a finding about a whole file.
-    pub line: Option<u32>,
-    pub col: Option<u32>,
-    pub end_line: Option<u32>,
-    pub end_col: Option<u32>,
-    pub message: String,
-    pub help: String,
-}
-
-/// One line of the schema change against the base, in plain words.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct SchemaLine {
-    /// Already Markdown (every name in a code span); see [`SchemaLine::from_change`].
-    pub markdown: String,
-    pub destructive: bool,
-}
-
-impl SchemaLine {
-    /// A change of the schema (src/model/schema_diff.rs), its names in code spans.
-    pub fn from_change(c: &crate::model::schema_diff::Change) -> SchemaLine {
-        SchemaLine { markdown: crate::render::schema_diff::markdown_line(c), destructive: c.destructive }
-    }
-
-    /// A line written as a trm-ci message (names between backticks), see [`message`].
-    pub fn message(text: &str, destructive: bool) -> SchemaLine {
-        SchemaLine { markdown: message(text), destructive }
-    }
-}
-
-#[derive(Debug, Clone, PartialEq)]
-pub struct Image {
-    pub tag: String,
-    pub total_size: Option<u64>,
-    pub added_size: Option<u64>,
-    /// The size budget (`--max-size`), in bytes.
-    pub budget: Option<u64>,
-}
-
-/// One boot scenario of smoke (cold, warm, a fault, the stop).
-#[derive(Debug, Clone, PartialEq)]
-pub struct Scenario {
-    pub name: String,
-    pub ok: bool,
-    pub seconds: f64,
-    pub time_to_healthy: Option<f64>,
-    pub failure: Option<String>,
-}
-
-/// The upgrade drill (the base revision's image and data, then the head's image on the same
-/// database): its steps are shown like boot scenarios.
-#[derive(Debug, Clone, PartialEq, Default)]
-pub struct Upgrade {
-    pub ok: bool,
-    pub from_image: Option<String>,
-    pub to_image: Option<String>,
-    pub steps: Vec<Scenario>,
-    /// The drill's one-line summary (migrations, schema changes, rows, rollback).
-    pub summary: String,
-}
 
 /// Where links point: `{server_url}/{repository}/blob/{sha}/{file}#L{line}`.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
@@ -115,191 +32,69 @@ pub struct Links {
     pub run_url: Option<String>,
 }
 
-/// What one run of trm-ci found: the renderer's whole input.
-#[derive(Debug, Clone, PartialEq, Default)]
-pub struct Run {
-    pub stages: Vec<Stage>,
-    pub findings: Vec<Item>,
-    /// The base the comparison was made with (a branch name: user-controlled).
-    pub base: Option<String>,
-    /// None: no schema comparison was made; Some(empty): the schema is unchanged.
-    pub schema: Option<Vec<SchemaLine>>,
-    pub image: Option<Image>,
-    pub scenarios: Vec<Scenario>,
-    /// How long `docker stop` took on the running container.
-    pub stop_seconds: Option<f64>,
-    /// The upgrade drill, when it ran.
-    pub upgrade: Option<Upgrade>,
-    /// The lowest severity that fails the run (the Action's `fail-on`).
-    pub fail_on: Option<Severity>,
-}
-
+/// How a stage shows in the stage table.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Verdict {
+enum Status {
     Pass,
     Fail,
+    Skipped,
 }
 
-impl Run {
-    /// The lint stage alone.
-    pub fn from_lint(report: &Report, seconds: Option<f64>) -> Run {
-        let findings: Vec<Item> = report.findings.iter().map(Item::from).collect();
-        let mut run = Run { base: report.base.clone(), ..Run::default() };
-        let errors = findings.iter().filter(|f| f.severity == Severity::Error).count();
-        let warnings = findings.len() - errors;
-        run.stages.push(Stage {
-            name: "lint".into(),
-            status: if errors > 0 { Status::Fail } else { Status::Pass },
-            seconds,
-            note: Some(counts(errors, warnings)),
-        });
-        run.findings = findings;
-        run
-    }
+/// The stages the report shows: lint, build and smoke always (skipped when they did not run),
+/// the upgrade drill when it ran.
+fn shown_stages(doc: &Results) -> impl Iterator<Item = StageName> + '_ {
+    StageName::ALL.into_iter().filter(|s| *s != StageName::Upgrade || doc.upgrade.is_some())
+}
 
-    /// The whole results document (src/results.rs): lint, build, smoke; a
-    /// stage that did not run is shown as skipped.
-    pub fn from_results(doc: &crate::results::Results) -> Run {
-        use crate::results::StageName;
-        let secs = |n: StageName| doc.stages.iter().find(|s| s.name == n).map(|s| s.seconds);
-        let mut run = Run { base: doc.base.clone(), ..Run::default() };
-        if let Some(sc) = &doc.schema {
-            run.base = Some(sc.base.clone());
-            run.schema = Some(sc.changes.iter().map(SchemaLine::from_change).collect());
-        }
-        match &doc.lint {
-            Some(l) => {
-                run.findings = l.findings.iter().map(Item::from).collect();
-                let (e, w) = (run.count(Severity::Error), run.count(Severity::Warning));
-                run.stages.push(Stage {
-                    name: "lint".into(),
-                    status: if e > 0 { Status::Fail } else { Status::Pass },
-                    seconds: secs(StageName::Lint),
-                    note: Some(counts(e, w)),
-                });
+fn status(doc: &Results, stage: StageName) -> Status {
+    match doc.passed(stage) {
+        Some(true) => Status::Pass,
+        Some(false) => Status::Fail,
+        None => Status::Skipped,
+    }
+}
+
+/// The stage's time: its recorded wall time (the build's own time in a document without one).
+fn stage_seconds(doc: &Results, stage: StageName) -> Option<f64> {
+    match stage {
+        StageName::Build => doc.build.as_ref().map(|b| doc.seconds(stage).unwrap_or(b.build_seconds)),
+        _ if doc.passed(stage).is_some() => doc.seconds(stage),
+        _ => None,
+    }
+}
+
+/// Why a stage failed or was skipped, or what it found ("2 errors, 1 warning").
+fn stage_note(doc: &Results, stage: StageName) -> Option<String> {
+    match stage {
+        StageName::Lint => doc.lint.as_ref().map(|l| counts(l.count(Severity::Error), l.count(Severity::Warning))),
+        StageName::Build => doc.build.as_ref().and_then(|b| {
+            if b.over_max_added_size {
+                Some(format!("adds more than the added-size budget of {}", size(b.max_added_size)))
+            } else if b.base_over_max_size {
+                Some(format!("the base image alone is over the size budget of {}", size(b.max_size)))
+            } else if b.over_max_size {
+                Some(format!("over the size budget of {}", size(b.max_size)))
+            } else {
+                b.error.as_deref().map(|e| e.lines().next().unwrap_or("").to_string())
             }
-            None => run.stages.push(Stage { name: "lint".into(), status: Status::Skipped, seconds: None, note: None }),
-        }
-        match &doc.build {
-            Some(b) => {
-                let note = if b.over_max_added_size {
-                    Some(format!("adds more than the added-size budget of {}", size(b.max_added_size)))
-                } else if b.base_over_max_size {
-                    Some(format!("the base image alone is over the size budget of {}", size(b.max_size)))
-                } else if b.over_max_size {
-                    Some(format!("over the size budget of {}", size(b.max_size)))
-                } else {
-                    b.error.as_deref().map(|e| e.lines().next().unwrap_or("").to_string())
-                };
-                run.stages.push(Stage {
-                    name: "build".into(),
-                    status: if b.ok { Status::Pass } else { Status::Fail },
-                    seconds: secs(StageName::Build).or(Some(b.build_seconds)),
-                    note,
-                });
-                run.image = Some(Image {
-                    tag: b.tag.clone(),
-                    total_size: b.total_size.and_then(|s| u64::try_from(s).ok()),
-                    added_size: b.added_size.and_then(|s| u64::try_from(s).ok()),
-                    budget: (b.max_size > 0).then_some(b.max_size),
-                });
-            }
-            None => run.stages.push(Stage { name: "build".into(), status: Status::Skipped, seconds: None, note: None }),
-        }
-        match &doc.smoke {
+        }),
+        StageName::Smoke => match &doc.smoke {
             Some(s) => {
                 let failed = s.scenarios.iter().filter(|c| !c.ok).count();
-                run.stages.push(Stage {
-                    name: "smoke".into(),
-                    status: if s.ok { Status::Pass } else { Status::Fail },
-                    seconds: secs(StageName::Smoke),
-                    note: (failed > 0).then(|| format!("{failed} of {} scenarios failed", s.scenarios.len())),
-                });
-                for c in &s.scenarios {
-                    // The stop scenario's `docker stop` time (its whole time when a document
-                    // written before that field has none).
-                    if let Some(t) = c.stop_seconds {
-                        run.stop_seconds = Some(t);
-                    } else if c.name == "stop" {
-                        run.stop_seconds = Some(c.seconds);
-                    }
-                    run.scenarios.push(Scenario::from(c));
-                }
+                (failed > 0).then(|| format!("{failed} of {} scenarios failed", s.scenarios.len()))
             }
-            None => {
-                let build_failed = doc.build.as_ref().is_some_and(|b| !b.ok);
-                run.stages.push(Stage {
-                    name: "smoke".into(),
-                    status: Status::Skipped,
-                    seconds: None,
-                    note: build_failed.then(|| "the build failed".to_string()),
-                });
-            }
-        }
-        if let Some(u) = &doc.upgrade {
+            None => doc.build.as_ref().is_some_and(|b| !b.ok).then(|| "the build failed".to_string()),
+        },
+        StageName::Upgrade => doc.upgrade.as_ref().and_then(|u| {
             let failed = u.steps.iter().filter(|c| !c.ok).count();
-            run.stages.push(Stage {
-                name: "upgrade".into(),
-                status: if u.ok { Status::Pass } else { Status::Fail },
-                seconds: secs(StageName::Upgrade),
-                note: (failed > 0).then(|| format!("{failed} of {} steps failed", u.steps.len())),
-            });
-            run.upgrade = Some(Upgrade {
-                ok: u.ok,
-                from_image: u.from_image.clone(),
-                to_image: u.to_image.clone(),
-                steps: u.steps.iter().map(Scenario::from).collect(),
-                summary: u.summary.clone(),
-            });
-        }
-        run
-    }
-
-    pub fn count(&self, s: Severity) -> usize {
-        self.findings.iter().filter(|f| f.severity == s).count()
-    }
-
-    /// Fail when a stage failed or a finding is at or above `fail_on` (error by default).
-    pub fn verdict(&self) -> Verdict {
-        let fail_on = self.fail_on.unwrap_or(Severity::Error);
-        if self.stages.iter().any(|s| s.status == Status::Fail) || self.findings.iter().any(|f| f.severity >= fail_on) {
-            Verdict::Fail
-        } else {
-            Verdict::Pass
-        }
-    }
-
-    /// Findings most severe first, then by file and line: the order in
-    /// which they are kept when the comment must be cut.
-    pub fn by_severity(&self) -> Vec<&Item> {
-        let mut v: Vec<&Item> = self.findings.iter().collect();
-        v.sort_by(|a, b| {
-            b.severity.cmp(&a.severity).then_with(|| (&a.file, a.line, a.col, &a.rule).cmp(&(&b.file, b.line, b.col, &b.rule)))
-        });
-        v
+            (failed > 0).then(|| format!("{failed} of {} steps failed", u.steps.len()))
+        }),
     }
 }
 
-impl From<&crate::results::Scenario> for Scenario {
-    fn from(c: &crate::results::Scenario) -> Scenario {
-        Scenario { name: c.name.clone(), ok: c.ok, seconds: c.seconds, time_to_healthy: c.time_to_healthy, failure: c.failure.clone() }
-    }
-}
-
-impl From<&crate::finding::Finding> for Item {
-    fn from(f: &crate::finding::Finding) -> Item {
-        Item {
-            rule: f.rule.to_string(),
-            severity: f.severity,
-            file: f.file.clone(),
-            line: f.span.map(|s| s.line),
-            col: f.span.map(|s| s.col),
-            end_line: f.span.map(|s| s.end_line),
-            end_col: f.span.map(|s| s.end_col),
-            message: f.message.clone(),
-            help: f.help.clone(),
-        }
-    }
+/// The findings of the lint stage (none when it did not run).
+fn findings(doc: &Results) -> &[Finding] {
+    doc.lint.as_ref().map(|l| l.findings.as_slice()).unwrap_or(&[])
 }
 
 /// `2 errors, 1 warning`
@@ -316,23 +111,23 @@ fn plural(n: usize, word: &str) -> String {
 }
 
 /// The one-line verdict, e.g. `❌ trm-ci: 2 errors, 1 warning · build failed · smoke skipped`.
-pub fn verdict_line(run: &Run) -> String {
+pub fn verdict_line(doc: &Results, fail_on: Severity) -> String {
     let mut parts = Vec::new();
-    let (e, w) = (run.count(Severity::Error), run.count(Severity::Warning));
+    let (e, w) = doc.lint.as_ref().map(|l| (l.count(Severity::Error), l.count(Severity::Warning))).unwrap_or((0, 0));
     if e + w > 0 {
         parts.push(counts(e, w));
     }
-    for s in &run.stages {
-        match s.status {
-            Status::Fail if s.name != "lint" => parts.push(format!("{} failed", text(&s.name))),
-            Status::Skipped => parts.push(format!("{} skipped", text(&s.name))),
+    for s in shown_stages(doc) {
+        match status(doc, s) {
+            Status::Fail if s != StageName::Lint => parts.push(format!("{} failed", text(s.as_str()))),
+            Status::Skipped => parts.push(format!("{} skipped", text(s.as_str()))),
             _ => {}
         }
     }
-    match run.verdict() {
+    match doc.verdict(fail_on) {
         Verdict::Pass if parts.is_empty() => {
             let ran: Vec<String> =
-                run.stages.iter().filter(|s| s.status == Status::Pass).map(|s| text(&s.name)).collect();
+                shown_stages(doc).filter(|s| status(doc, *s) == Status::Pass).map(|s| text(s.as_str())).collect();
             if ran.is_empty() {
                 "✅ trm-ci: all clear".to_string()
             } else {
@@ -344,11 +139,11 @@ pub fn verdict_line(run: &Run) -> String {
     }
 }
 
-/// Renders the run in at most `limit` characters. When the findings do not
-/// fit, the most severe are kept and the rest counted, with a link to the run.
-pub fn render(run: &Run, links: &Links, limit: usize) -> String {
-    let order = run.by_severity();
-    let full = render_with(run, links, &order, order.len());
+/// Renders the document in at most `limit` characters; the verdict fails at `fail_on`. When the
+/// findings do not fit, the most severe are kept and the rest counted, with a link to the run.
+pub fn render(doc: &Results, fail_on: Severity, links: &Links, limit: usize) -> String {
+    let order = doc.lint.as_ref().map(|l| l.most_severe_first()).unwrap_or_default();
+    let full = render_with(doc, fail_on, links, &order, order.len());
     if full.chars().count() <= limit {
         return full;
     }
@@ -356,13 +151,13 @@ pub fn render(run: &Run, links: &Links, limit: usize) -> String {
     let (mut lo, mut hi) = (0usize, order.len());
     while lo < hi {
         let mid = (lo + hi).div_ceil(2);
-        if render_with(run, links, &order, mid).chars().count() <= limit {
+        if render_with(doc, fail_on, links, &order, mid).chars().count() <= limit {
             lo = mid;
         } else {
             hi = mid - 1;
         }
     }
-    let out = render_with(run, links, &order, lo);
+    let out = render_with(doc, fail_on, links, &order, lo);
     if out.chars().count() <= limit {
         return out;
     }
@@ -378,39 +173,37 @@ pub fn render(run: &Run, links: &Links, limit: usize) -> String {
     cut
 }
 
-fn render_with(run: &Run, links: &Links, order: &[&Item], shown: usize) -> String {
+fn render_with(doc: &Results, fail_on: Severity, links: &Links, order: &[&Finding], shown: usize) -> String {
     let mut out = String::new();
-    let _ = writeln!(out, "### {}\n", verdict_line(run));
+    let _ = writeln!(out, "### {}\n", verdict_line(doc, fail_on));
 
-    if !run.stages.is_empty() {
-        out.push_str("| stage | result | time |\n|---|---|---|\n");
-        for s in &run.stages {
-            let result = match s.status {
-                Status::Pass => "✅ pass",
-                Status::Fail => "❌ fail",
-                Status::Skipped => "⏭️ skipped",
-            };
-            let note = s.note.as_deref().map(|n| format!(" ({})", message(n))).unwrap_or_default();
-            let time = s.seconds.map(duration).unwrap_or_else(|| "–".into());
-            let _ = writeln!(out, "| {} | {result}{note} | {time} |", text(&s.name));
-        }
-        out.push('\n');
+    out.push_str("| stage | result | time |\n|---|---|---|\n");
+    for s in shown_stages(doc) {
+        let result = match status(doc, s) {
+            Status::Pass => "✅ pass",
+            Status::Fail => "❌ fail",
+            Status::Skipped => "⏭️ skipped",
+        };
+        let note = stage_note(doc, s).map(|n| format!(" ({})", message(&n))).unwrap_or_default();
+        let time = stage_seconds(doc, s).map(duration).unwrap_or_else(|| "–".into());
+        let _ = writeln!(out, "| {} | {result}{note} | {time} |", text(s.as_str()));
     }
+    out.push('\n');
 
-    if let Some(lines) = &run.schema {
-        let against = run.base.as_deref().map(|b| format!(" against {}", code(b))).unwrap_or_default();
-        let _ = writeln!(out, "#### Schema change{against}\n");
-        if lines.is_empty() {
+    if let Some(sc) = &doc.schema {
+        let _ = writeln!(out, "#### Schema change against {}\n", code(&sc.base));
+        if sc.changes.is_empty() {
             out.push_str("No change to collections, fields or relations.\n\n");
         } else {
             // Destructive lines first.
-            let mut sorted: Vec<&SchemaLine> = lines.iter().filter(|l| l.destructive).collect();
-            sorted.extend(lines.iter().filter(|l| !l.destructive));
-            for l in sorted.iter().take(SCHEMA_LINES) {
-                if l.destructive {
-                    let _ = writeln!(out, "- ⚠️ **destructive:** {}", l.markdown);
+            let mut sorted: Vec<_> = sc.changes.iter().filter(|c| c.destructive).collect();
+            sorted.extend(sc.changes.iter().filter(|c| !c.destructive));
+            for c in sorted.iter().take(SCHEMA_LINES) {
+                let line = crate::render::schema_diff::markdown_line(c);
+                if c.destructive {
+                    let _ = writeln!(out, "- ⚠️ **destructive:** {line}");
                 } else {
-                    let _ = writeln!(out, "- {}", l.markdown);
+                    let _ = writeln!(out, "- {line}");
                 }
             }
             if sorted.len() > SCHEMA_LINES {
@@ -420,7 +213,7 @@ fn render_with(run: &Run, links: &Links, order: &[&Item], shown: usize) -> Strin
         }
     }
 
-    if !run.findings.is_empty() {
+    if !findings(doc).is_empty() {
         out.push_str("#### Findings\n\n");
         // Files in the order of their most severe finding; findings by line within a file.
         let kept = &order[..shown.min(order.len())];
@@ -431,18 +224,17 @@ fn render_with(run: &Run, links: &Links, order: &[&Item], shown: usize) -> Strin
             }
         }
         for file in files {
-            let mut in_file: Vec<&&Item> = kept.iter().filter(|f| f.file == file).collect();
-            in_file.sort_by_key(|f| (f.line, f.col));
+            let mut in_file: Vec<&&Finding> = kept.iter().filter(|f| f.file == file).collect();
+            in_file.sort_by_key(|f| (f.span.map(|s| s.line), f.span.map(|s| s.col)));
             let _ = writeln!(out, "**[{}]({})**\n", code(file), blob_url(links, file, None));
             for f in in_file {
                 let icon = match f.severity {
                     Severity::Error => "❌",
                     Severity::Warning => "⚠️",
                 };
-                let place = match (f.line, f.col) {
-                    (Some(l), Some(c)) => format!("[{l}:{c}]({})", blob_url(links, file, Some(f))),
-                    (Some(l), None) => format!("[{l}]({})", blob_url(links, file, Some(f))),
-                    _ => "file".to_string(),
+                let place = match f.span {
+                    Some(s) => format!("[{}:{}]({})", s.line, s.col, blob_url(links, file, Some(f))),
+                    None => "file".to_string(),
                 };
                 let _ = write!(out, "- {icon} {place} {} {}", code(&f.rule), message(&f.message));
                 if !f.help.is_empty() {
@@ -464,43 +256,55 @@ fn render_with(run: &Run, links: &Links, order: &[&Item], shown: usize) -> Strin
         }
     }
 
-    if let Some(img) = &run.image {
+    if let Some(b) = &doc.build {
         out.push_str("#### Image\n\n");
-        let mut line = code(&img.tag);
-        if let Some(t) = img.total_size {
+        let mut line = code(&b.tag);
+        let total = b.total_size.and_then(|s| u64::try_from(s).ok());
+        if let Some(t) = total {
             let _ = write!(line, ": {}", size(t));
         }
-        if let Some(a) = img.added_size {
+        if let Some(a) = b.added_size.and_then(|s| u64::try_from(s).ok()) {
             let _ = write!(line, ", {} added over the base", size(a));
         }
-        if let Some(b) = img.budget {
-            let measured = img.total_size;
-            match measured {
-                Some(t) if t > b => {
-                    let _ = write!(line, " — ❌ over the budget of {}", size(b));
+        if b.max_size > 0 {
+            let budget = b.max_size;
+            match total {
+                Some(t) if t > budget => {
+                    let _ = write!(line, " — ❌ over the budget of {}", size(budget));
                 }
                 Some(_) => {
-                    let _ = write!(line, " — ✅ within the budget of {}", size(b));
+                    let _ = write!(line, " — ✅ within the budget of {}", size(budget));
                 }
                 None => {
-                    let _ = write!(line, " — budget {}", size(b));
+                    let _ = write!(line, " — budget {}", size(budget));
                 }
             }
         }
         let _ = writeln!(out, "{line}\n");
     }
 
-    if !run.scenarios.is_empty() || run.stop_seconds.is_some() {
-        out.push_str("#### Boot\n\n");
-        if !run.scenarios.is_empty() {
-            scenario_table(&mut out, "scenario", &run.scenarios);
+    let scenarios = doc.smoke.as_ref().map(|s| s.scenarios.as_slice()).unwrap_or(&[]);
+    // The stop scenario's `docker stop` time (its whole time when a document written before
+    // that field has none).
+    let mut stop_seconds = None;
+    for c in scenarios {
+        if let Some(t) = c.stop_seconds {
+            stop_seconds = Some(t);
+        } else if c.name == "stop" {
+            stop_seconds = Some(c.seconds);
         }
-        if let Some(s) = run.stop_seconds {
+    }
+    if !scenarios.is_empty() || stop_seconds.is_some() {
+        out.push_str("#### Boot\n\n");
+        if !scenarios.is_empty() {
+            scenario_table(&mut out, "scenario", scenarios);
+        }
+        if let Some(s) = stop_seconds {
             let _ = writeln!(out, "Stop (`docker stop`): {}\n", duration(s));
         }
     }
 
-    if let Some(u) = &run.upgrade {
+    if let Some(u) = &doc.upgrade {
         out.push_str("#### Upgrade drill\n\n");
         let name = |i: &Option<String>| i.as_deref().map(code).unwrap_or_else(|| "–".into());
         let _ = writeln!(
@@ -551,7 +355,7 @@ fn scenario_table(out: &mut String, what: &str, rows: &[Scenario]) {
 }
 
 /// `{server}/{repo}/blob/{sha}/{file}#L{line}` (or `#L3-L5`), the path percent-encoded.
-fn blob_url(links: &Links, file: &str, item: Option<&Item>) -> String {
+fn blob_url(links: &Links, file: &str, finding: Option<&Finding>) -> String {
     let mut u = format!(
         "{}/{}/blob/{}/{}",
         links.server_url.trim_end_matches('/'),
@@ -559,10 +363,11 @@ fn blob_url(links: &Links, file: &str, item: Option<&Item>) -> String {
         links.sha,
         percent_path(file)
     );
-    if let Some(l) = item.and_then(|i| i.line) {
+    if let Some(span) = finding.and_then(|f| f.span) {
+        let l = span.line;
         let _ = write!(u, "#L{l}");
-        if let Some(e) = item.and_then(|i| i.end_line).filter(|e| *e > l) {
-            let _ = write!(u, "-L{e}");
+        if span.end_line > l {
+            let _ = write!(u, "-L{}", span.end_line);
         }
     }
     u

@@ -1,9 +1,96 @@
-//! The human text of the upgrade drill (part of `--format human`): what `trm-ci smoke
-//! --upgrade-from REF` prints once its step lines are done.
+//! The upgrade drill in words: the human text (part of `--format human`: what `trm-ci smoke
+//! --upgrade-from REF` prints once its step lines are done), the one-line [`summary`] and the
+//! snapshot's changes counted in words ([`change_words`]). The drill itself reports data; the
+//! command layer fills the document's version-1 word fields (`summary`, `schema_changes`) from
+//! here ([`fill_words`]).
 
+use std::collections::BTreeMap;
 use std::fmt::Write as _;
 
-use crate::results::Upgrade;
+use crate::model::schema_diff::{Change, What};
+use crate::results::{DroppedColumn, Upgrade};
+
+/// Fills the document's word fields from the drill's data: `schema_changes` from `changes`,
+/// then `summary`.
+pub fn fill_words(u: &mut Upgrade) {
+    u.schema_changes = change_words(&u.changes);
+    u.summary = summary(u);
+}
+
+/// The snapshot's changes counted in words, in a fixed order: `2 collections added`,
+/// `3 fields added`, `1 field changed`, `1 relation changed`, ….
+pub fn change_words(changes: &[Change]) -> Vec<String> {
+    let mut counts: BTreeMap<(u8, &str, &str), usize> = BTreeMap::new();
+    for c in changes {
+        let key = match &c.what {
+            What::CollectionAdded { .. } => (0, "collection", "added"),
+            What::CollectionRemoved { .. } => (1, "collection", "removed"),
+            What::FieldAdded { .. } => (2, "field", "added"),
+            What::FieldRemoved { .. } => (3, "field", "removed"),
+            What::TypeChanged { .. } => (4, "field", "retyped"),
+            What::NullableChanged { .. } | What::DefaultChanged { .. } | What::UniqueChanged { .. } => (5, "field", "changed"),
+            What::RelationAdded { .. } => (6, "relation", "added"),
+            What::RelationRemoved { .. } => (7, "relation", "removed"),
+            What::RelationTargetChanged { .. } | What::ForeignKeyChanged { .. } | What::OnDeleteChanged { .. } => {
+                (8, "relation", "changed")
+            }
+        };
+        *counts.entry(key).or_default() += 1;
+    }
+    counts.into_iter().map(|((_, what, verb), n)| format!("{n} {what}{} {verb}", if n == 1 { "" } else { "s" })).collect()
+}
+
+fn dropped_word(d: &DroppedColumn) -> String {
+    match &d.field {
+        Some(f) => format!("column {}.{f} ({} values)", d.collection, d.values),
+        None => format!("table {} ({} rows)", d.collection, d.values),
+    }
+}
+
+/// The one-line summary of the drill (its snapshot changes from `schema_changes`: see
+/// [`fill_words`]), e.g. `upgrade from main: 2 migrations applied, 3 fields
+/// added; 480 rows seeded, 480 preserved, 0 lost; rollback refused: would delete field
+/// projects.budget`. A drill that could not run (its one step `setup` failed) says so.
+pub fn summary(u: &Upgrade) -> String {
+    let mut s = format!("upgrade from {}: ", u.from);
+    if let Some(failed) = u.steps.iter().find(|s| !s.ok) {
+        if failed.name == "setup" {
+            s.push_str(&format!("could not run: {}", failed.failure.as_deref().unwrap_or("?")));
+            return s;
+        }
+        s.push_str(&format!("FAILED at {}: {}", failed.name, failed.failure.as_deref().unwrap_or("?")));
+        if let Some(rows) = &u.rows {
+            if u.steps.iter().any(|s| s.name == "verify") {
+                s.push_str(&format!("; {} rows seeded, {} preserved, {} lost", rows.seeded, rows.preserved, rows.lost));
+            }
+        }
+        return s;
+    }
+    let n = u.migrations_applied.len();
+    let mut what = vec![format!("{n} migration{} applied", if n == 1 { "" } else { "s" })];
+    what.extend(u.schema_changes.iter().cloned());
+    s.push_str(&what.join(", "));
+    if let Some(rows) = &u.rows {
+        s.push_str(&format!("; {} rows seeded, {} preserved, {} lost", rows.seeded, rows.preserved, rows.lost));
+        if rows.changed > 0 {
+            s.push_str(&format!(", {} changed", rows.changed));
+        }
+    }
+    if !u.columns_dropped.is_empty() {
+        let d: Vec<String> = u.columns_dropped.iter().map(dropped_word).collect();
+        s.push_str(&format!("; dropped {}", d.join(", ")));
+    }
+    match &u.rollback {
+        Some(rb) => {
+            s.push_str(&format!("; rollback {}", rb.outcome.as_str()));
+            if let Some(d) = &rb.detail {
+                s.push_str(&format!(": {d}"));
+            }
+        }
+        None => s.push_str("; no rollback"),
+    }
+    s
+}
 
 /// The verdict and summary line, each step's time, the migrations, the schema step's plan, the
 /// rows per table, what was dropped, the rollback; on failure the failing step and its last log
@@ -56,7 +143,7 @@ pub fn render(u: &Upgrade) -> String {
         };
     }
     if let Some(rb) = &u.rollback {
-        let _ = writeln!(o, "  rollback    {}{}", rb.outcome, rb.detail.as_deref().map(|d| format!(": {d}")).unwrap_or_default());
+        let _ = writeln!(o, "  rollback    {}{}", rb.outcome.as_str(), rb.detail.as_deref().map(|d| format!(": {d}")).unwrap_or_default());
     }
     if let Some(failed) = u.steps.iter().find(|s| !s.ok) {
         let _ = writeln!(o, "  FAILED at {}: {}", failed.name, failed.failure.as_deref().unwrap_or("?"));
@@ -73,7 +160,7 @@ pub fn render(u: &Upgrade) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::results::{DroppedColumn, Rollback, Scenario, TableRows, UpgradeRows};
+    use crate::results::{Rollback, RollbackOutcome, Scenario, TableRows, UpgradeRows};
 
     #[test]
     fn a_passed_drill() {
@@ -96,7 +183,7 @@ mod tests {
             rows: Some(UpgradeRows { seeded: 80, before: 80, preserved: 79, changed: 0, lost: 1 }),
             tables: vec![TableRows { collection: "orders".into(), before: 40, after: Some(39), preserved: 39, lost: 1, ..Default::default() }],
             columns_dropped: vec![DroppedColumn { collection: "orders".into(), field: Some("note".into()), values: 40 }],
-            rollback: Some(Rollback { outcome: "refused".into(), detail: Some("would delete field orders.budget".into()) }),
+            rollback: Some(Rollback { outcome: RollbackOutcome::Refused, detail: Some("would delete field orders.budget".into()) }),
             summary: "upgrade from main: …".into(),
             ..Default::default()
         };
@@ -116,5 +203,29 @@ mod tests {
              \x20 dropped     column orders.note (40 non-null values)\n\
              \x20 rollback    refused: would delete field orders.budget\n"
         );
+    }
+
+    fn upgrade() -> Upgrade {
+        Upgrade {
+            from: "main".into(),
+            steps: vec![Scenario { name: "boot-head".into(), ok: true, ..Default::default() }],
+            migrations_applied: vec!["0004_a.sql".into(), "0005_b.sql".into()],
+            schema_changes: vec!["3 fields added".into(), "1 relation changed".into()],
+            rows: Some(UpgradeRows { seeded: 480, before: 481, preserved: 481, changed: 0, lost: 0 }),
+            rollback: Some(Rollback { outcome: RollbackOutcome::Refused, detail: Some("would delete field projects.budget".into()) }),
+            ..Default::default()
+        }
+    }
+
+    #[test]
+    fn the_summary_line() {
+        assert_eq!(
+            summary(&upgrade()),
+            "upgrade from main: 2 migrations applied, 3 fields added, 1 relation changed; 480 rows seeded, 481 preserved, 0 lost; \
+             rollback refused: would delete field projects.budget"
+        );
+        let mut u = upgrade();
+        u.steps.push(Scenario { name: "verify".into(), ok: false, failure: Some("3 lost".into()), ..Default::default() });
+        assert_eq!(summary(&u), "upgrade from main: FAILED at verify: 3 lost; 480 rows seeded, 481 preserved, 0 lost");
     }
 }

@@ -33,10 +33,10 @@ use bollard::Docker;
 use crate::config::Paths;
 use crate::docker::stack::{self, Boot, Stack, StackOptions, Tracker, TAIL};
 use crate::docker::BuildOptions;
-use crate::model::schema_diff::{self, SchemaDiff, What};
+use crate::model::schema_diff;
 use crate::model::snapshot::Snapshot;
 use crate::progress::Progress;
-use crate::results::{Check, Rollback, Scenario, Upgrade, UpgradeRows};
+use crate::results::{Check, Rollback, RollbackOutcome, Scenario, Upgrade, UpgradeRows};
 
 /// What the drill is run with.
 #[derive(Debug, Clone)]
@@ -273,7 +273,7 @@ async fn drill(
             allow_destructive: opts.allow_destructive,
             seed_rows: opts.seed_rows,
             migrations_expected: inputs.head_migrations.iter().filter(|m| !inputs.base_migrations.contains(m)).cloned().collect(),
-            schema_changes: change_words(&diff),
+            changes: diff.changes,
             ..Default::default()
         },
         progress,
@@ -515,7 +515,7 @@ async fn drill(
                     st.note(format!(
                         "{}'s image on the upgraded database: {}{}",
                         opts.label,
-                        rollback.outcome,
+                        rollback.outcome.as_str(),
                         rollback.detail.as_deref().map(|d| format!(": {d}")).unwrap_or_default()
                     ));
                     r.u.rollback = Some(rollback);
@@ -528,7 +528,7 @@ async fn drill(
     }
     let tail = std::mem::take(&mut st.s.log_tail);
     let mut s = st.finish(vec![]);
-    if r.u.rollback.as_ref().is_some_and(|x| x.outcome != "healthy") {
+    if r.u.rollback.as_ref().is_some_and(|x| x.outcome != RollbackOutcome::Healthy) {
         s.log_tail = tail;
     }
     r.push(s);
@@ -539,7 +539,6 @@ impl Report<'_> {
     fn finish(mut self) -> Upgrade {
         // The rollback is reported, not judged.
         self.u.ok = !self.u.steps.is_empty() && self.u.steps.iter().all(|s| s.ok);
-        self.u.summary = summary(&self.u);
         self.u
     }
 }
@@ -622,7 +621,7 @@ pub fn schema_plan(lines: &[String]) -> Vec<String> {
 /// What the base image did on the upgraded database.
 pub fn rollback_outcome(b: &Boot) -> Rollback {
     if b.failure.is_none() {
-        return Rollback { outcome: "healthy".into(), detail: None };
+        return Rollback { outcome: RollbackOutcome::Healthy, detail: None };
     }
     let lines = b.logs.snapshot();
     let err = lines.iter().rev().find(|l| l.contains("] ERROR") && !l.contains("[entrypoint]"));
@@ -636,9 +635,9 @@ pub fn rollback_outcome(b: &Boot) -> Rollback {
                 }
                 None => stack::clip(l),
             };
-            Rollback { outcome: "refused".into(), detail: Some(detail) }
+            Rollback { outcome: RollbackOutcome::Refused, detail: Some(detail) }
         }
-        _ => Rollback { outcome: "failed".into(), detail: b.failure.clone() },
+        _ => Rollback { outcome: RollbackOutcome::Failed, detail: b.failure.clone() },
     }
 }
 
@@ -661,29 +660,6 @@ pub fn shared_columns(base: &Snapshot, head: &Snapshot) -> BTreeMap<String, Vec<
         out.insert(c.name.clone(), columns(base, &c.name).into_iter().filter(|f| in_head.contains(f)).collect());
     }
     out
-}
-
-/// The snapshot's changes counted in words, in a fixed order: `2 collections added`,
-/// `3 fields added`, `1 field changed`, `1 relation changed`, ….
-pub fn change_words(d: &SchemaDiff) -> Vec<String> {
-    let mut counts: BTreeMap<(u8, &str, &str), usize> = BTreeMap::new();
-    for c in &d.changes {
-        let key = match &c.what {
-            What::CollectionAdded { .. } => (0, "collection", "added"),
-            What::CollectionRemoved { .. } => (1, "collection", "removed"),
-            What::FieldAdded { .. } => (2, "field", "added"),
-            What::FieldRemoved { .. } => (3, "field", "removed"),
-            What::TypeChanged { .. } => (4, "field", "retyped"),
-            What::NullableChanged { .. } | What::DefaultChanged { .. } | What::UniqueChanged { .. } => (5, "field", "changed"),
-            What::RelationAdded { .. } => (6, "relation", "added"),
-            What::RelationRemoved { .. } => (7, "relation", "removed"),
-            What::RelationTargetChanged { .. } | What::ForeignKeyChanged { .. } | What::OnDeleteChanged { .. } => {
-                (8, "relation", "changed")
-            }
-        };
-        *counts.entry(key).or_default() += 1;
-    }
-    counts.into_iter().map(|((_, what, verb), n)| format!("{n} {what}{} {verb}", if n == 1 { "" } else { "s" })).collect()
 }
 
 fn dropped_word(d: &crate::results::DroppedColumn) -> String {
@@ -713,44 +689,6 @@ fn lost_where(tables: &[crate::results::TableRows]) -> String {
     } else {
         format!(" ({})", v.join("; "))
     }
-}
-
-/// The one-line summary of the drill.
-pub fn summary(u: &Upgrade) -> String {
-    let mut s = format!("upgrade from {}: ", u.from);
-    if let Some(failed) = u.steps.iter().find(|s| !s.ok) {
-        s.push_str(&format!("FAILED at {}: {}", failed.name, failed.failure.as_deref().unwrap_or("?")));
-        if let Some(rows) = &u.rows {
-            if u.steps.iter().any(|s| s.name == "verify") {
-                s.push_str(&format!("; {} rows seeded, {} preserved, {} lost", rows.seeded, rows.preserved, rows.lost));
-            }
-        }
-        return s;
-    }
-    let n = u.migrations_applied.len();
-    let mut what = vec![format!("{n} migration{} applied", if n == 1 { "" } else { "s" })];
-    what.extend(u.schema_changes.iter().cloned());
-    s.push_str(&what.join(", "));
-    if let Some(rows) = &u.rows {
-        s.push_str(&format!("; {} rows seeded, {} preserved, {} lost", rows.seeded, rows.preserved, rows.lost));
-        if rows.changed > 0 {
-            s.push_str(&format!(", {} changed", rows.changed));
-        }
-    }
-    if !u.columns_dropped.is_empty() {
-        let d: Vec<String> = u.columns_dropped.iter().map(dropped_word).collect();
-        s.push_str(&format!("; dropped {}", d.join(", ")));
-    }
-    match &u.rollback {
-        Some(rb) => {
-            s.push_str(&format!("; rollback {}", rb.outcome));
-            if let Some(d) = &rb.detail {
-                s.push_str(&format!(": {d}"));
-            }
-        }
-        None => s.push_str("; no rollback"),
-    }
-    s
 }
 
 #[cfg(test)]
@@ -786,33 +724,9 @@ mod tests {
         let logs = crate::docker::stack::Logs::default();
         let b = Boot { failure: Some("exited 1".into()), exit_code: Some(1), logs, ..Default::default() };
         // No ERROR line: a failure, not a refusal.
-        assert_eq!(rollback_outcome(&b).outcome, "failed");
+        assert_eq!(rollback_outcome(&b).outcome, RollbackOutcome::Failed);
         let ok = Boot::default();
-        assert_eq!(rollback_outcome(&ok).outcome, "healthy");
-    }
-
-    fn upgrade() -> Upgrade {
-        Upgrade {
-            from: "main".into(),
-            steps: vec![Scenario { name: "boot-head".into(), ok: true, ..Default::default() }],
-            migrations_applied: vec!["0004_a.sql".into(), "0005_b.sql".into()],
-            schema_changes: vec!["3 fields added".into(), "1 relation changed".into()],
-            rows: Some(UpgradeRows { seeded: 480, before: 481, preserved: 481, changed: 0, lost: 0 }),
-            rollback: Some(Rollback { outcome: "refused".into(), detail: Some("would delete field projects.budget".into()) }),
-            ..Default::default()
-        }
-    }
-
-    #[test]
-    fn the_summary_line() {
-        assert_eq!(
-            summary(&upgrade()),
-            "upgrade from main: 2 migrations applied, 3 fields added, 1 relation changed; 480 rows seeded, 481 preserved, 0 lost; \
-             rollback refused: would delete field projects.budget"
-        );
-        let mut u = upgrade();
-        u.steps.push(Scenario { name: "verify".into(), ok: false, failure: Some("3 lost".into()), ..Default::default() });
-        assert_eq!(summary(&u), "upgrade from main: FAILED at verify: 3 lost; 480 rows seeded, 481 preserved, 0 lost");
+        assert_eq!(rollback_outcome(&ok).outcome, RollbackOutcome::Healthy);
     }
 
     #[test]
