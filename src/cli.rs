@@ -84,9 +84,14 @@ pub struct CiArgs {
     /// The budget for what the Dockerfile adds over the base image (as for `build`).
     #[arg(long, default_value = "25MB")]
     pub max_added_size: String,
-    /// The Postgres image smoke boots against (nothing is pulled).
+    /// The Postgres image smoke and the drill boot against (pulled when missing, see --pull).
     #[arg(long, default_value = "postgres:16-alpine")]
     pub postgres_image: String,
+    /// When an image the run needs is pulled from its registry (credentials as the Docker CLI
+    /// finds them: $DOCKER_CONFIG or ~/.docker/config.json): `missing` (only one the engine
+    /// lacks), `always`, `never` (an absent image is an error).
+    #[arg(long, value_enum, default_value = "missing")]
+    pub pull: crate::docker::PullPolicy,
     /// The lowest finding severity that fails the run.
     #[arg(long, value_enum, default_value = "error")]
     pub fail_on: FailOn,
@@ -199,6 +204,11 @@ pub struct BuildArgs {
     /// Build without the layer cache.
     #[arg(long)]
     pub no_cache: bool,
+    /// When the Dockerfile's base images are pulled (the builder itself never pulls):
+    /// `missing` (only those the engine lacks), `always`, `never` (an absent base is an error).
+    /// Credentials as the Docker CLI finds them ($DOCKER_CONFIG or ~/.docker/config.json).
+    #[arg(long, value_enum, default_value = "missing")]
+    pub pull: crate::docker::PullPolicy,
 }
 
 /// Arguments of `trm-ci smoke`.
@@ -214,6 +224,16 @@ pub struct SmokeArgs {
     /// The PostgreSQL image; it must honour POSTGRES_USER, POSTGRES_PASSWORD and POSTGRES_DB.
     #[arg(long, default_value = "postgres:16-alpine")]
     pub postgres_image: String,
+    /// When the Postgres image (and, with --build or the drill, the base images) is pulled:
+    /// `missing` (only when the engine lacks it), `always`, `never` (absent is an error).
+    /// --image is never pulled: it must be the image of --repo's tree.
+    #[arg(long, value_enum, default_value = "missing")]
+    pub pull: crate::docker::PullPolicy,
+    /// Build --image from --repo first, as `trm-ci build --tag IMAGE` with its defaults (a failed
+    /// build, budgets included, ends the run with exit 1). Without it, an --image built from
+    /// another tree is refused.
+    #[arg(long)]
+    pub build: bool,
     /// Write the results document (with the smoke stage) as JSON to FILE.
     #[arg(long, value_name = "FILE")]
     pub json: Option<PathBuf>,

@@ -325,6 +325,25 @@ fn smoke_missing_image_is_an_environment_error() {
     assert!(text(&out.stderr).contains("trm-ci build"), "says how to get the image");
 }
 
+/// The image of the tree: an image built from another tree is refused, naming both; `--build`
+/// builds the judged tree's image first.
+#[test]
+fn smoke_refuses_an_image_of_another_tree_unless_build() {
+    let _g = lock();
+    build_project_image();
+    let repo = temp_repo();
+    std::fs::write(repo.path().join("db-init/0099_extra.sql"), "select 1;\n").unwrap();
+    let out = smoke(repo.path(), TAG, &["--only", "image-facts"]);
+    let err = text(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert!(err.contains(TAG) && err.contains("another tree") && err.contains("--build"), "names the image and the way out: {err}");
+    let tag = "trm-directus:smoke-tree";
+    let out = smoke(repo.path(), tag, &["--build", "--only", "image-facts"]);
+    assert_eq!(out.status.code(), Some(0), "smoke --build failed; see the output above");
+    assert!(text(&out.stdout).contains(&format!("Successfully tagged {tag}")));
+    rmi(tag);
+}
+
 #[test]
 fn smoke_ctrl_c_removes_everything() {
     let _g = lock();

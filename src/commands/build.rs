@@ -51,5 +51,6 @@ fn options(args: &BuildArgs) -> Result<BuildOptions, String> {
         max_added_size: docker::parse_size(&args.max_added_size).map_err(|e| format!("--max-added-size: {e}"))?,
         dockerfile: args.dockerfile.clone(),
         no_cache: args.no_cache,
+        pull: args.pull,
     })
 }

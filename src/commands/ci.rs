@@ -71,6 +71,7 @@ pub fn run(args: &CiArgs) -> i32 {
             max_added_size,
             dockerfile: "Dockerfile".into(),
             no_cache: false,
+            pull: args.pull,
         };
         let started = Instant::now();
         let build = match docker::build(&opts, &progress) {
@@ -107,6 +108,10 @@ pub fn run(args: &CiArgs) -> i32 {
                 base_image: None,
                 boot_timeout: Duration::from_secs(180),
                 fault_timeout: Duration::from_secs(90),
+                pull: args.pull,
+                // The image it just built is the one judged; with --skip-build, an existing
+                // image must be this tree's.
+                check_tree: args.skip_build,
             };
             let started = Instant::now();
             let unusable = |why: String| Smoke {
@@ -158,6 +163,8 @@ pub fn run(args: &CiArgs) -> i32 {
                 allow_destructive: args.allow_destructive,
                 keep: false,
                 boot_timeout: Duration::from_secs(180),
+                pull: args.pull,
+                check_tree: args.skip_build,
             };
             let started = Instant::now();
             let unusable = |why: String| Upgrade {

@@ -26,6 +26,31 @@ pub fn run(args: &SmokeArgs) -> i32 {
     let (repository, head) = super::repository(&args.repo);
     let mut doc = Results { repository, head, ..Results::default() };
     let mut code = 0;
+    if args.build {
+        let dockerfile = opts.as_ref().map(|o| o.paths.dockerfile.clone()).or_else(|| drill.as_ref().map(|d| d.paths.dockerfile.clone()));
+        match build_first(args, dockerfile.unwrap_or_else(|| "Dockerfile".into())) {
+            Ok(report) => {
+                let ok = report.ok;
+                doc.build = Some(report);
+                doc = doc.timed(StageName::Build, ok, started.elapsed());
+                if !ok {
+                    super::print(&crate::render::human::render(&doc, false));
+                    if let Some(path) = &args.json {
+                        if let Err(e) = super::write_json(path, &doc) {
+                            eprintln!("trm-ci smoke: {e}");
+                            return 2;
+                        }
+                    }
+                    eprintln!("trm-ci smoke --build: the build of {} failed; nothing was booted", args.image);
+                    return 1;
+                }
+            }
+            Err(e) => {
+                eprintln!("{e}");
+                return 2;
+            }
+        }
+    }
     if let Some(opts) = opts {
         let run = match docker::smoke(&opts, &Progress::stdout()) {
             Ok(r) => r,
@@ -110,6 +135,23 @@ pub fn run(args: &SmokeArgs) -> i32 {
     code
 }
 
+/// `--build`: the image of `--repo`'s tree, as `trm-ci build --tag IMAGE` with its defaults.
+fn build_first(args: &SmokeArgs, dockerfile: String) -> Result<crate::results::Build, String> {
+    // build's own defaults, read from its argument definitions.
+    let cli = <crate::cli::Cli as clap::Parser>::try_parse_from(["trm-ci", "build"]).map_err(|e| e.to_string())?;
+    let crate::cli::Command::Build(defaults) = cli.command else { return Err("trm-ci smoke --build: no build defaults".into()) };
+    let opts = docker::BuildOptions {
+        repo: args.repo.clone(),
+        tag: args.image.clone(),
+        max_size: docker::parse_size(&defaults.max_size)?,
+        max_added_size: docker::parse_size(&defaults.max_added_size)?,
+        dockerfile,
+        no_cache: false,
+        pull: args.pull,
+    };
+    docker::build(&opts, &Progress::stdout())
+}
+
 fn keep_line(what: &str, kept: Option<&str>) -> String {
     match kept {
         Some(cmd) if !cmd.is_empty() => format!("[{what}] --keep: left for debugging; remove with:\n  {cmd}\n"),
@@ -154,6 +196,8 @@ fn options(args: &SmokeArgs) -> Result<(Option<SmokeOptions>, Option<upgrade::Op
         allow_destructive: args.allow_destructive,
         keep: args.keep,
         boot_timeout: Duration::from_secs(args.boot_timeout),
+        pull: args.pull,
+        check_tree: true,
     });
     let smoke = (!upgrade_only || !only.is_empty()).then(|| SmokeOptions {
         repo: args.repo.clone(),
@@ -166,6 +210,8 @@ fn options(args: &SmokeArgs) -> Result<(Option<SmokeOptions>, Option<upgrade::Op
         base_image: args.base_image.clone(),
         boot_timeout: Duration::from_secs(args.boot_timeout),
         fault_timeout: Duration::from_secs(args.fault_timeout),
+        pull: args.pull,
+        check_tree: true,
     });
     Ok((smoke, drill))
 }

@@ -24,6 +24,8 @@ pub struct Options {
     /// The Dockerfile, relative to `repo`.
     pub dockerfile: String,
     pub no_cache: bool,
+    /// When the base images are pulled.
+    pub pull: super::pull::Policy,
 }
 
 /// How many output lines of the failing step the report keeps.
@@ -132,15 +134,13 @@ pub async fn build(docker: &Docker, args: &Options, progress: &Progress) -> Resu
     })?;
     let mut report = Build { tag: args.tag.clone(), max_size, max_added_size: args.max_added_size, ..Default::default() };
     report.base_image = base_image(&dockerfile);
+    // Every image the stages start from, pulled as --pull says (the builder itself never pulls).
+    for base in super::pull::dockerfile_bases(&dockerfile) {
+        super::pull::ensure(docker, &base, args.pull, progress).await.map_err(|e| format!("trm-ci build: {e}"))?;
+    }
     let base_inspect = match &report.base_image {
         Some(b) if b != "scratch" => match docker.inspect_image(b).await {
             Ok(i) => Some(i),
-            Err(e) if super::engine::is_not_found(&e) => {
-                return Err(format!(
-                    "trm-ci build: the base image {b} is not on this engine and nothing is pulled; \
-                     build the offline stand-in first (bash .ci/images/standin/build.sh; bash .ci/run does it) or `docker pull {b}` where a registry is reachable"
-                ))
-            }
             Err(e) => return Err(format!("trm-ci build: inspecting the base image {b}: {}", short_err(&e))),
         },
         _ => None,
@@ -159,7 +159,10 @@ pub async fn build(docker: &Docker, args: &Options, progress: &Progress) -> Resu
         report.base_image.as_deref().unwrap_or("?")
     ));
 
+    // The image of the tree: the context's hash, compared by smoke and the drill.
+    let labels: std::collections::HashMap<&str, String> = [(super::tree_label::LABEL, super::tree_label::digest(&ctx.tar))].into();
     let options = BuildImageOptionsBuilder::default()
+        .labels(&labels)
         .dockerfile(&args.dockerfile)
         .t(&args.tag)
         .rm(true)

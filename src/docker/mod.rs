@@ -3,9 +3,13 @@
 
 mod build;
 mod context;
+pub mod credentials;
 pub mod engine;
+pub mod pull;
+pub mod reference;
 pub mod smoke;
 pub mod stack;
+pub mod tree_label;
 
 pub use context::IgnoreRules;
 pub use crate::units::{fmt_size, parse_size};
@@ -15,6 +19,7 @@ use crate::results::Build;
 
 pub use build::Options as BuildOptions;
 pub use smoke::Options as SmokeOptions;
+pub use pull::Policy as PullPolicy;
 
 /// `trm-ci build`: the report (a failed build is a report with its error); `Err` is an
 /// environment problem (engine unreachable, base image missing, unreadable Dockerfile).

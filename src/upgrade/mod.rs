@@ -57,6 +57,11 @@ pub struct Options {
     pub allow_destructive: bool,
     pub keep: bool,
     pub boot_timeout: Duration,
+    /// When the Postgres image and the base revision's base images are pulled.
+    pub pull: crate::docker::PullPolicy,
+    /// Refuse a head image whose context label is not the work tree's (false: the caller just
+    /// built it).
+    pub check_tree: bool,
 }
 
 /// How a drill ended.
@@ -236,24 +241,23 @@ async fn drill(
     export: &Path,
     progress: &Progress,
 ) -> Result<Upgrade, Outcome> {
-    // The images that must be local: the head's and Postgres (nothing is pulled here).
+    // The head's image: the image of the work tree (built by `trm-ci build`, never pulled);
+    // Postgres is pulled when the engine lacks it (--pull).
     let head = match docker.inspect_image(&opts.image).await {
         Ok(i) => i,
         Err(e) if crate::docker::engine::is_not_found(&e) => {
             return Err(env_err(format!(
-                "the image {} is not on this engine; build it first with `trm-ci build --tag {}`",
+                "the image {} is not on this engine; build it first with `trm-ci build --tag {}`, or pass --build",
                 opts.image, opts.image
             )))
         }
         Err(e) => return Err(env_err(format!("inspecting {}: {}", opts.image, crate::docker::engine::short_err(&e)))),
     };
-    if let Err(e) = docker.inspect_image(&opts.postgres_image).await {
-        return Err(env_err(format!(
-            "the Postgres image {} is not usable here ({}); pass --postgres-image with a local image",
-            opts.postgres_image,
-            crate::docker::engine::short_err(&e)
-        )));
+    if opts.check_tree {
+        let labels = head.config.as_ref().and_then(|c| c.labels.as_ref());
+        crate::docker::tree_label::check(&opts.image, labels, &opts.repo, &opts.paths.dockerfile).map_err(env_err)?;
     }
+    crate::docker::pull::ensure(&docker, &opts.postgres_image, opts.pull, progress).await.map_err(env_err)?;
     let Some(image_health) = head
         .config
         .as_ref()
@@ -562,6 +566,7 @@ async fn build_base(
         max_added_size: u64::MAX,
         dockerfile: opts.paths.dockerfile.clone(),
         no_cache: false,
+        pull: opts.pull,
     };
     crate::docker::build_image(docker, &b, progress).await
 }

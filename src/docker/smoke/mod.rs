@@ -118,6 +118,10 @@ pub struct Options {
     pub base_image: Option<String>,
     pub boot_timeout: Duration,
     pub fault_timeout: Duration,
+    /// When the Postgres image is pulled (the image itself never is: it is the tree's).
+    pub pull: super::pull::Policy,
+    /// Refuse an image whose context label is not `repo`'s (false: the caller just built it).
+    pub check_tree: bool,
 }
 
 /// Builds one [`Scenario`]: checks in order, then [`Recorder::finish`].
@@ -351,25 +355,23 @@ async fn prepare_and_run(
     progress: &Progress,
 ) -> Result<Smoke, Outcome> {
     let env_err = |m: String| Outcome::Environment(format!("trm-ci smoke: {m}"));
-    // The images must be local: there is no registry to pull from.
+    // The image of the tree: built by `trm-ci build` here (never pulled), from the context
+    // smoke judges; Postgres is pulled when the engine lacks it (--pull).
     let image = match docker.inspect_image(&opts.image).await {
         Ok(i) => i,
         Err(e) if is_not_found(&e) => {
-            return Err(env_err(format!("the image {} is not on this engine; build it first with `trm-ci build --tag {}`", opts.image, opts.image)))
+            return Err(env_err(format!(
+                "the image {} is not on this engine; build it first with `trm-ci build --tag {}`, or pass --build",
+                opts.image, opts.image
+            )))
         }
         Err(e) => return Err(env_err(format!("inspecting {}: {}", opts.image, short_err(&e)))),
     };
-    match docker.inspect_image(&opts.postgres_image).await {
-        Ok(_) => {}
-        Err(e) if is_not_found(&e) => {
-            return Err(env_err(format!(
-                "the Postgres image {} is not on this engine and nothing is pulled here; pass --postgres-image with a local image \
-                 that honours POSTGRES_USER/POSTGRES_PASSWORD/POSTGRES_DB (CI builds one; see TRM_POSTGRES_IMAGE)",
-                opts.postgres_image
-            )))
-        }
-        Err(e) => return Err(env_err(format!("inspecting {}: {}", opts.postgres_image, short_err(&e)))),
+    if opts.check_tree {
+        let labels = image.config.as_ref().and_then(|c| c.labels.as_ref());
+        super::tree_label::check(&opts.image, labels, &opts.repo, &opts.paths.dockerfile).map_err(env_err)?;
     }
+    super::pull::ensure(&docker, &opts.postgres_image, opts.pull, progress).await.map_err(env_err)?;
     let cfg = image.config.clone().unwrap_or_default();
     let Some(image_health) = cfg.healthcheck.clone().filter(|h| h.test.as_ref().is_some_and(|t| !t.is_empty() && t[0] != "NONE")) else {
         return Err(Outcome::Unfit(format!(
@@ -378,6 +380,12 @@ async fn prepare_and_run(
         )));
     };
     let expect = Expectations::read(&opts.repo, &opts.paths).map_err(env_err)?;
+    // image-facts compares the ENV with the base image's and --baseline boots it: pulled too.
+    if let Some(b) = opts.base_image.as_ref().or(expect.dockerfile_base.as_ref()) {
+        if opts.baseline || plan(&opts.only).contains(&Kind::ImageFacts) {
+            super::pull::ensure(&docker, b, opts.pull, progress).await.map_err(env_err)?;
+        }
+    }
 
     let image_interval = image_health.interval.unwrap_or(30_000_000_000);
     let health = HealthConfig { interval: Some(HEALTH_INTERVAL_S * 1_000_000_000), ..image_health.clone() };
