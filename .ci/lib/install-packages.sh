@@ -17,9 +17,11 @@ set -euo pipefail
 #   busybox              the boot tests run the scripts on busybox's sed, grep, awk, ... (as in the Alpine image)
 #   curl, wget, ca-certificates, xz-utils, git
 #   python3-venv, shellcheck   the Action's lint tools (.ci/lib/install-action-tools.sh, actionlint)
+#   docker-registry      the local image registry, the engine's mirror (.ci/lib/registry.sh)
+#   apache2-utils        htpasswd -B, for the private registry of tests/pull.rs
 wanted=(docker.io docker-compose debootstrap postgresql-15 postgresql-client-15 chromium
   fonts-liberation build-essential python3 busybox curl wget ca-certificates xz-utils git
-  python3-venv shellcheck)
+  python3-venv shellcheck docker-registry apache2-utils)
 command -v npm >/dev/null || wanted+=(npm)
 
 missing=()
