@@ -21,3 +21,20 @@ ci_pin() {
 
 # Seconds since the epoch, for phase timings.
 now() { date +%s; }
+
+# daemon LOG COMMAND...: starts a server that outlives this script (dockerd, the registry) in a
+# session of its own, with stdin from /dev/null, output appended to LOG and NONE of the
+# caller's other descriptors: a lock taken with flock on an inherited descriptor (.ci/test's
+# setup lock, a developer's `flock /tmp/trm-heavy.lock bash .ci/test`) would otherwise stay
+# held for as long as the server runs. $! is the server's pid (the subshell execs into it).
+daemon() {
+  local log=$1
+  shift
+  (
+    for fd in /proc/self/fd/*; do
+      fd=${fd##*/}
+      [ "$fd" -gt 2 ] 2>/dev/null && eval "exec $fd>&-"
+    done
+    exec setsid "$@" >>"$log" 2>&1 </dev/null
+  ) &
+}

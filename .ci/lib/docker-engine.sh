@@ -48,9 +48,9 @@ start() {
   command -v dockerd >/dev/null || die "dockerd not found: install Debian's docker.io (apt-get install -y docker.io)"
   mkdir -p "$ci_cache"
   log "docker engine: starting dockerd (log: $ci_cache/dockerd.log)"
-  # setsid: the engine outlives this script and the CI job's process group; 9>&-: it must
-  # not inherit .ci/test's setup lock.
-  setsid dockerd >>"$ci_cache/dockerd.log" 2>&1 </dev/null 9>&- &
+  # The engine outlives this script and the CI job's process group, holding none of its
+  # descriptors (common.sh's daemon).
+  daemon "$ci_cache/dockerd.log" dockerd
   local pid=$! i wait_s=${TRM_CI_DOCKERD_WAIT:-60}
   for ((i = 0; i < wait_s; i++)); do
     if docker info >/dev/null 2>&1; then

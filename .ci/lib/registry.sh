@@ -41,7 +41,7 @@ http:
   addr: $addr
 EOF
   log "registry: starting docker-registry on $addr (storage $dir/data)"
-  setsid docker-registry serve "$dir/config.yml" >>"$dir/registry.log" 2>&1 </dev/null 9>&- &
+  daemon "$dir/registry.log" docker-registry serve "$dir/config.yml"
   local pid=$! i
   for ((i = 0; i < 30; i++)); do
     if answers; then
