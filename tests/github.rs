@@ -9,7 +9,7 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use server::{FakeGitHub, Injection};
+use server::{FakeGitHub, Injection, Misbehave};
 use trm_ci::finding::{Finding, Severity, Span};
 use trm_ci::github::{self, comment, Env, Outcome, Retry};
 use trm_ci::results::{Build, Lint, Results, Smoke, Stage, StageName};
@@ -64,8 +64,18 @@ impl Setup {
         let lines = Arc::new(Mutex::new(Vec::new()));
         let l = lines.clone();
         let log: github::Log = Arc::new(move |s: &str| l.lock().unwrap().push(s.to_string()));
-        let retry = Retry { max_retries: 3, base_delay: Duration::from_millis(20), max_wait: Duration::from_secs(5) };
-        let out = github::publish(&self.env(), doc, Severity::Error, retry, log);
+        let retry = Retry { max_retries: 3, base_delay: Duration::from_millis(20), max_wait: Duration::from_secs(5), ..Retry::default() };
+        self.post_with(doc, retry, log, lines)
+    }
+    /// [`Setup::post`] with its own retry settings and log; bounded: a publish still
+    /// running after two minutes fails the test instead of hanging it.
+    fn post_with(&self, doc: &Results, retry: Retry, log: github::Log, lines: Arc<Mutex<Vec<String>>>) -> (Outcome, Vec<String>) {
+        let (env, doc) = (self.env(), doc.clone());
+        let (tx, rx) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            let _ = tx.send(github::publish(&env, &doc, Severity::Error, retry, log));
+        });
+        let out = rx.recv_timeout(Duration::from_secs(120)).expect("trm-ci post still running after 120 s");
         let lines = lines.lock().unwrap().clone();
         for text in lines.iter().chain(out.errors.iter()).chain(out.fallback.iter()).chain(std::iter::once(&out.workflow_commands)) {
             assert!(!text.contains(TOKEN), "the token was printed: {text}");
@@ -399,4 +409,92 @@ fn outside_code(s: &str) -> String {
         i += 1;
     }
     out
+}
+
+/// Hostile GitHub answers are bounded: a server trickling a byte every 5 s (which no
+/// read timeout notices) is given up at the overall deadline, and an endless body at
+/// the size cap; both end in an error naming the endpoint, and the findings still go
+/// out as workflow commands.
+#[test]
+fn a_trickling_server_is_given_up_at_the_deadline() {
+    let s = setup(false);
+    s.gh.state().misbehave = Some(Misbehave::Trickle(Duration::from_secs(5)));
+    let lines = Arc::new(Mutex::new(Vec::new()));
+    let l = lines.clone();
+    let log: github::Log = Arc::new(move |m: &str| l.lock().unwrap().push(m.to_string()));
+    let retry = Retry {
+        max_retries: 3,
+        base_delay: Duration::from_millis(20),
+        max_wait: Duration::from_secs(5),
+        request_timeout: Duration::from_secs(60),
+        deadline: Duration::from_secs(3),
+    };
+    let (out, _) = s.post_with(&failing_run(), retry, log, lines);
+    assert!(out.comment.is_none() && out.check_run.is_none(), "{out:?}");
+    assert!(out.errors.iter().any(|e| e.contains("GET /repos/acme/shop/issues/12/comments") && e.contains("3 s in all")), "{:?}", out.errors);
+    assert!(out.workflow_commands.contains("::error"), "{}", out.workflow_commands);
+}
+
+#[test]
+fn an_endless_answer_is_cut_at_the_size_cap() {
+    let s = setup(false);
+    s.gh.state().misbehave = Some(Misbehave::Endless);
+    let (out, _) = s.post(&failing_run());
+    assert!(out.comment.is_none() && out.check_run.is_none(), "{out:?}");
+    let cap = format!("an answer over {} MiB", github::client::MAX_BODY_BYTES >> 20);
+    assert!(out.errors.iter().any(|e| e.contains("GET /repos/acme/shop/issues/12/comments") && e.contains(&cap)), "{:?}", out.errors);
+    // Not retried: one request for the comment list, one for the check run.
+    assert_eq!(s.gh.state().requests.len(), 2, "{:?}", s.gh.state().requests.iter().map(|r| &r.target).collect::<Vec<_>>());
+}
+
+/// `trm-ci post` (the binary) with `GITHUB_TOKEN`, killed if it runs past a minute.
+fn post_binary(s: &Setup, token: &str) -> (Option<i32>, String) {
+    let results = s.dir.path().join("results.json");
+    std::fs::write(
+        &results,
+        r#"{"version":1,"tool":{"name":"trm-ci","version":"0.1.0"},"base":null,"summary":{"errors":0,"warnings":0,"files_checked":1},"findings":[],"notes":[]}"#,
+    )
+    .unwrap();
+    let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_trm-ci"));
+    cmd.args(["post", "--results", results.to_str().unwrap()]).env_remove("GITHUB_ACTIONS");
+    for (k, v) in &s.vars {
+        cmd.env(k, v);
+    }
+    let mut child = cmd
+        .env("GITHUB_TOKEN", token)
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let deadline = std::time::Instant::now() + Duration::from_secs(60);
+    while child.try_wait().unwrap().is_none() {
+        if std::time::Instant::now() > deadline {
+            let _ = child.kill();
+            panic!("trm-ci post still running after 60 s");
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let out = child.wait_with_output().unwrap();
+    let text = format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+    assert!(!text.contains("panicked"), "trm-ci post panicked:\n{text}");
+    (out.status.code(), text)
+}
+
+/// A token pasted with its line break is trimmed and works; one with a line break
+/// inside is exit 2 with a message (octocrab panicked on both: exit 101), and is
+/// never shown.
+#[test]
+fn a_token_with_a_line_break_is_trimmed_or_refused_never_a_panic() {
+    let s = setup(false);
+    let (code, text) = post_binary(&s, &format!("{TOKEN}\n"));
+    assert_eq!(code, Some(0), "{text}");
+    assert!(text.contains("comment") && text.contains("created"), "{text}");
+    assert_eq!(s.gh.state().comments.len(), 1);
+
+    let s = setup(false);
+    let (code, text) = post_binary(&s, &format!("{}\n{}", &TOKEN[..10], &TOKEN[10..]));
+    assert_eq!(code, Some(2), "{text}");
+    assert!(text.contains("GITHUB_TOKEN is not a token: it holds a control character at byte 11"), "{text}");
+    assert!(!text.contains(&TOKEN[..10]) && !text.contains(&TOKEN[10..]), "the token was printed:\n{text}");
+    assert!(s.gh.state().requests.is_empty());
 }

@@ -6,10 +6,18 @@
 //! waited out. Anything else comes back as an [`ApiError`] naming the endpoint
 //! and the status. The token is octocrab's (a `SecretString`) and is sent only
 //! to the API's own host.
+//!
+//! Bounded: every request (answer and body) within [`Retry::request_timeout`], all of a
+//! client's requests, retries and waits within [`Retry::deadline`] (a server trickling a
+//! byte every few seconds never trips a read timeout), and no answer body over
+//! [`MAX_BODY_BYTES`].
 
 use std::fmt;
 use std::sync::Arc;
 use std::time::Duration;
+
+use http_body_util::BodyExt;
+use tokio::time::Instant;
 
 use http::{header, HeaderMap, Method, Request};
 use octocrab::Octocrab;
@@ -28,13 +36,27 @@ pub struct Retry {
     pub base_delay: Duration,
     /// A `retry-after` longer than this is not waited for: the error is returned.
     pub max_wait: Duration,
+    /// One attempt, from sending to the last byte of the answer (then retried).
+    pub request_timeout: Duration,
+    /// Everything a client does, from its creation: past it, requests fail at once.
+    pub deadline: Duration,
 }
 
 impl Default for Retry {
     fn default() -> Retry {
-        Retry { max_retries: 3, base_delay: Duration::from_secs(1), max_wait: Duration::from_secs(90) }
+        Retry {
+            max_retries: 3,
+            base_delay: Duration::from_secs(1),
+            max_wait: Duration::from_secs(90),
+            request_timeout: Duration::from_secs(120),
+            deadline: Duration::from_secs(300),
+        }
     }
 }
+
+/// The largest answer body read (GitHub's pages of 100 comments of at most 65,536
+/// characters each stay well under it); a longer one is an error, not retried.
+pub const MAX_BODY_BYTES: usize = 32 << 20;
 
 /// An answer with any status.
 #[derive(Debug, Clone)]
@@ -94,22 +116,26 @@ pub struct Client {
     api: String,
     pub retry: Retry,
     log: Log,
+    /// When the client was made: [`Retry::deadline`] counts from here.
+    started: Instant,
 }
 
 impl Client {
     /// Must be called inside a tokio runtime (octocrab spawns its buffer task).
     pub fn new(api_url: &str, token: &Token, log: Log) -> Result<Client, String> {
         let api = api_url.trim_end_matches('/').to_string();
+        // octocrab panics on a token that cannot be a header value (a line break).
+        let token = super::env::checked_token(token.expose())?;
         let crab = Octocrab::builder()
             .base_uri(api.as_str())
             .map_err(|e| format!("GITHUB_API_URL `{api}` is not a URL: {}", first_line(&e)))?
-            .personal_token(token.expose().to_string())
+            .personal_token(token)
             .set_connect_timeout(Some(Duration::from_secs(15)))
             .set_read_timeout(Some(Duration::from_secs(60)))
             .set_write_timeout(Some(Duration::from_secs(60)))
             .build()
             .map_err(|e| format!("cannot set up the GitHub client: {}", error_chain(&e)))?;
-        Ok(Client { crab, api, retry: Retry::default(), log })
+        Ok(Client { crab, api, retry: Retry::default(), log, started: Instant::now() })
     }
 
     /// `/repos/...` relative to the API, or an absolute URL (a `Link` header's).
@@ -148,8 +174,16 @@ impl Client {
     pub async fn send(&self, method: Method, path_or_url: &str, body: Option<&Value>) -> Result<Reply, ApiError> {
         let url = self.url(path_or_url);
         let endpoint = self.endpoint(&method, &url);
+        let deadline = self.started + self.retry.deadline;
+        let past_deadline = |endpoint: &str| ApiError::Transport {
+            endpoint: endpoint.to_string(),
+            error: format!("trm-ci post gives GitHub {} s in all, and they are over", self.retry.deadline.as_secs()),
+        };
         let mut attempt = 0u32;
         loop {
+            if Instant::now() >= deadline {
+                return Err(past_deadline(&endpoint));
+            }
             let builder = Request::builder()
                 .method(method.clone())
                 .uri(url.as_str())
@@ -159,16 +193,34 @@ impl Client {
                 .crab
                 .build_request(builder, body)
                 .map_err(|e| ApiError::Transport { endpoint: endpoint.clone(), error: first_line(&e) })?;
-            let outcome = match self.crab.execute(request).await {
-                Ok(resp) => {
-                    let status = resp.status().as_u16();
-                    let headers = resp.headers().clone();
-                    match self.crab.body_to_string(resp).await {
-                        Ok(body) => Ok(Reply { status, headers, body }),
-                        Err(e) => Err(error_chain(&e)),
+            let exchange = async {
+                let resp = self.crab.execute(request).await.map_err(|e| Failure::Retry(error_chain(&e)))?;
+                let status = resp.status().as_u16();
+                let headers = resp.headers().clone();
+                // The body frame by frame, refused past the cap (an endless answer is not
+                // buffered until memory runs out).
+                let mut body = resp.into_body();
+                let mut buf: Vec<u8> = Vec::new();
+                while let Some(frame) = body.frame().await {
+                    let frame = frame.map_err(|e| Failure::Retry(error_chain(&e)))?;
+                    if let Ok(data) = frame.into_data() {
+                        if buf.len() + data.len() > MAX_BODY_BYTES {
+                            return Err(Failure::Final(format!("an answer over {} MiB, not read further", MAX_BODY_BYTES >> 20)));
+                        }
+                        buf.extend_from_slice(&data);
                     }
                 }
-                Err(e) => Err(error_chain(&e)),
+                let body = String::from_utf8(buf)
+                    .map_err(|e| Failure::Final(format!("an answer that is not UTF-8 (at byte {})", e.utf8_error().valid_up_to())))?;
+                Ok(Reply { status, headers, body })
+            };
+            let limit = Instant::now() + self.retry.request_timeout;
+            let outcome = match tokio::time::timeout_at(limit.min(deadline), exchange).await {
+                Ok(Ok(r)) => Ok(r),
+                Ok(Err(Failure::Retry(e))) => Err(e),
+                Ok(Err(Failure::Final(what))) => return Err(ApiError::Unexpected { endpoint, what }),
+                Err(_) if limit >= deadline => return Err(past_deadline(&endpoint)),
+                Err(_) => Err(format!("no complete answer within {} s", self.retry.request_timeout.as_secs())),
             };
             let outcome = match outcome {
                 Ok(r) if (200..300).contains(&r.status) => return Ok(r),
@@ -190,6 +242,16 @@ impl Client {
             };
             match wait {
                 Some((d, why)) if attempt < self.retry.max_retries => {
+                    if Instant::now() + d >= deadline {
+                        return Err(ApiError::Transport {
+                            endpoint,
+                            error: format!(
+                                "{why}; a retry in {:.1} s would end after the {} s trm-ci post gives GitHub in all",
+                                d.as_secs_f64(),
+                                self.retry.deadline.as_secs()
+                            ),
+                        });
+                    }
                     attempt += 1;
                     (self.log)(&format!(
                         "{endpoint}: {why}; retry {attempt}/{} in {:.1} s",
@@ -219,6 +281,13 @@ impl Client {
     fn backoff(&self, attempt: u32) -> Duration {
         self.retry.base_delay.saturating_mul(1u32 << attempt.min(10))
     }
+}
+
+/// Why an attempt has no answer: retried (a transport error), or final (an answer
+/// trm-ci will not read).
+enum Failure {
+    Retry(String),
+    Final(String),
 }
 
 fn status_error(endpoint: &str, r: &Reply, extra: String) -> ApiError {

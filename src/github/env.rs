@@ -94,6 +94,7 @@ impl Env {
             ));
         }
         let (token, repository, event_path) = (token.unwrap_or_default(), repository.unwrap_or_default(), event_path.unwrap_or_default());
+        let token = checked_token(&token)?;
         if !valid_repository(&repository) {
             return Err(format!("GITHUB_REPOSITORY `{repository}` is not `owner/name`"));
         }
@@ -121,6 +122,32 @@ impl Env {
     pub fn run_url(&self) -> Option<String> {
         self.run_id.as_ref().map(|id| format!("{}/{}/actions/runs/{id}", self.server_url, self.repository))
     }
+}
+
+/// The token without the blanks around it (a secret pasted with its line break); Err
+/// (never showing it) when what is left could not go into an `Authorization` header:
+/// empty, or holding a space, a control character or a non-ASCII character. GitHub's
+/// tokens are printable ASCII.
+pub fn checked_token(raw: &str) -> Result<String, String> {
+    let t = raw.trim();
+    if t.is_empty() {
+        return Err("GITHUB_TOKEN is empty (or only blanks)".into());
+    }
+    if let Some((i, c)) = t.char_indices().find(|(_, c)| !c.is_ascii_graphic()) {
+        let what = if c.is_ascii_control() {
+            "a control character"
+        } else if c.is_whitespace() {
+            "a blank"
+        } else {
+            "a non-ASCII character"
+        };
+        return Err(format!(
+            "GITHUB_TOKEN is not a token: it holds {what} at byte {} (of {}); pass the token itself (`env: GITHUB_TOKEN: ${{{{ github.token }}}}`)",
+            raw.len() - raw.trim_start().len() + i + 1,
+            raw.len()
+        ));
+    }
+    Ok(t.to_string())
 }
 
 /// `owner/name` with GitHub's characters only, so it is safe in a URL path.
@@ -198,6 +225,17 @@ mod tests {
         let e = Env::from_lookup(|_| None).unwrap_err();
         assert!(e.contains("GITHUB_TOKEN") && e.contains("GITHUB_REPOSITORY") && e.contains("GITHUB_EVENT_PATH"), "{e}");
         assert_eq!(format!("{:?} {}", Token::new("ghs_secret"), Token::new("ghs_secret")), "Token(***) ***");
+    }
+
+    #[test]
+    fn tokens_are_trimmed_and_checked_never_shown() {
+        assert_eq!(checked_token("ghs_abc\n").unwrap(), "ghs_abc");
+        assert_eq!(checked_token("  ghs_abc\r\n").unwrap(), "ghs_abc");
+        for bad in ["", " \n", "ghs_a\nb", "ghs_a b", "ghs_\u{e9}", "ghs\u{7f}x"] {
+            let e = checked_token(bad).unwrap_err();
+            assert!(!e.contains("ghs_"), "{e}");
+        }
+        assert!(checked_token("ghs_a\nb").unwrap_err().contains("a control character at byte 6 (of 7)"));
     }
 
     #[test]

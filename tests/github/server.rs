@@ -11,7 +11,8 @@
 //! Writes need `Authorization: Bearer <token>` (401 otherwise); `read_only`
 //! answers writes 403 "Resource not accessible by integration" (a fork's
 //! token); `inject` answers the next matching requests with a given status
-//! and headers (a 502, a secondary rate limit).
+//! and headers (a 502, a secondary rate limit); `misbehave` answers every
+//! request with a hostile body (one byte at a time, slowly; or no end).
 //!
 //! std::net and one thread per connection; every answer closes its connection.
 //! Also used by the act test (`.ci/act/`), through `tests/github.rs`.
@@ -65,6 +66,15 @@ pub struct Injection {
     pub times: usize,
 }
 
+/// A hostile way to answer every request.
+#[derive(Debug, Clone, Copy)]
+pub enum Misbehave {
+    /// Headers at once (a 1 MB `content-length`), then one byte of body per period.
+    Trickle(std::time::Duration),
+    /// A 200 whose body never ends (no length, 64 KiB writes until the client leaves).
+    Endless,
+}
+
 #[derive(Debug, Default)]
 pub struct State {
     pub owner_repo: String,
@@ -74,6 +84,7 @@ pub struct State {
     pub requests: Vec<Logged>,
     pub inject: Vec<Injection>,
     pub read_only: bool,
+    pub misbehave: Option<Misbehave>,
     next_id: u64,
 }
 
@@ -173,6 +184,11 @@ fn serve(conn: TcpStream, state: &Mutex<State>, base: &str) -> std::io::Result<(
     reader.read_exact(&mut body)?;
     let body = String::from_utf8_lossy(&body).to_string();
 
+    let misbehave = state.lock().unwrap().misbehave;
+    if let Some(m) = misbehave {
+        state.lock().unwrap().requests.push(Logged { method, target, body, authorization, status: 200 });
+        return hostile_answer(conn, m);
+    }
     let a = {
         let mut st = state.lock().unwrap();
         let a = route(&mut st, &method, &target, &body, authorization.as_deref(), base);
@@ -189,6 +205,29 @@ fn serve(conn: TcpStream, state: &Mutex<State>, base: &str) -> std::io::Result<(
     conn.write_all(head.as_bytes())?;
     conn.write_all(a.body.as_bytes())?;
     conn.flush()
+}
+
+/// Writes until the client goes away (a write fails), or for at most ten minutes.
+fn hostile_answer(mut conn: TcpStream, m: Misbehave) -> std::io::Result<()> {
+    let until = std::time::Instant::now() + std::time::Duration::from_secs(600);
+    match m {
+        Misbehave::Trickle(every) => {
+            conn.write_all(b"HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: 1000000\r\nconnection: close\r\n\r\n")?;
+            while std::time::Instant::now() < until {
+                conn.write_all(b" ")?;
+                conn.flush()?;
+                thread::sleep(every);
+            }
+        }
+        Misbehave::Endless => {
+            conn.write_all(b"HTTP/1.1 200 OK\r\ncontent-type: application/json\r\nconnection: close\r\n\r\n[")?;
+            let chunk = vec![b' '; 64 * 1024];
+            while std::time::Instant::now() < until {
+                conn.write_all(&chunk)?;
+            }
+        }
+    }
+    Ok(())
 }
 
 fn reason(s: u16) -> &'static str {
