@@ -20,6 +20,7 @@ use std::path::Path;
 
 use serde::Deserialize;
 
+use crate::boundary;
 use crate::finding::Severity;
 use crate::source::LineIndex;
 
@@ -81,12 +82,33 @@ impl Config {
     /// the file, the line and column, and what is wrong. The rule ids are
     /// checked by [`Config::check_rule_ids`] (the registry is not this
     /// module's to know).
+    ///
+    /// `must_exist` false is the repository's own file (`file` is
+    /// `<root>/trm-ci.toml`, part of the untrusted tree): it is read only when it
+    /// is a regular file inside the root (not a link out of it, not a FIFO or a
+    /// device). A `--config FILE` (`must_exist`) is the user's and may be
+    /// anywhere, but must be a regular file too. Both are read up to the 16 MiB
+    /// every file trm-ci reads is held to.
     pub fn load(file: &Path, must_exist: bool) -> Result<Config, String> {
-        let text = match std::fs::read(file) {
-            Ok(b) => b,
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound && !must_exist => return Ok(Config::default()),
-            Err(e) => return Err(format!("{}: cannot read: {e}", file.display())),
+        let cap = crate::source::MAX_FILE_BYTES;
+        let read = if must_exist {
+            boundary::read_named(file, cap)
+        } else {
+            match (file.parent().map(|d| d.canonicalize()), file.file_name()) {
+                (Some(Ok(root)), Some(name)) => boundary::read_inside(&root, &name.to_string_lossy(), cap),
+                (Some(Err(e)), _) => Err(format!("cannot read: {e}")),
+                _ => Err("not a file name".into()),
+            }
         };
+        let text = match read {
+            Ok(Some(b)) => b,
+            Ok(None) if !must_exist => return Ok(Config::default()),
+            Ok(None) => return Err(format!("{}: cannot read: no such file", file.display())),
+            Err(e) => return Err(format!("{}: {e}", file.display())),
+        };
+        if text.len() > cap {
+            return Err(format!("{}: larger than the {} MiB trm-ci reads", file.display(), cap >> 20));
+        }
         let text = String::from_utf8(text).map_err(|e| {
             format!("{}: not valid UTF-8 at byte {}", file.display(), e.utf8_error().valid_up_to())
         })?;
@@ -102,7 +124,35 @@ impl Config {
             format!("{line}:{col}: {}", e.message())
         })?;
         cfg.text = text.to_string();
+        cfg.check_paths()?;
         Ok(cfg)
+    }
+
+    /// Every `[paths]` entry stays inside the repository: relative, and never
+    /// climbing above the root with `..`. (Where a path leads after symbolic
+    /// links is checked when the files are read.) Errors point at the key.
+    fn check_paths(&self) -> Result<(), String> {
+        let p = &self.paths;
+        for (key, value) in [
+            ("migrations", &p.migrations),
+            ("post_migrations", &p.post_migrations),
+            ("snapshot", &p.snapshot),
+            ("dockerfile", &p.dockerfile),
+            ("compose", &p.compose),
+            ("entrypoint", &p.entrypoint),
+            ("scripts", &p.scripts),
+        ] {
+            if boundary::lexical("", value).is_none() {
+                let (line, col) = self
+                    .key_offset("paths", key)
+                    .map(|o| LineIndex::new(&self.text).line_col(&self.text, o))
+                    .unwrap_or((1, 1));
+                return Err(format!(
+                    "{line}:{col}: [paths] {key} = `{value}` leaves the repository: paths are relative to the repository root and stay inside it"
+                ));
+            }
+        }
+        Ok(())
     }
 
     /// Checks that every `[rules]` key names a rule `known` knows. The error
@@ -121,10 +171,15 @@ impl Config {
     /// The byte offset of `id`'s key in `[rules]` (the text parsed once
     /// more, with spans: only on this error path).
     fn rule_key_offset(&self, id: &str) -> Option<usize> {
+        self.key_offset("rules", id)
+    }
+
+    /// The byte offset of `key` in the table `table`.
+    fn key_offset(&self, table: &str, key: &str) -> Option<usize> {
         let doc = toml::de::DeTable::parse(&self.text).ok()?;
-        let rules = doc.get_ref().iter().find(|(k, _)| k.get_ref() == "rules")?.1;
-        let toml::de::DeValue::Table(rules) = rules.get_ref() else { return None };
-        rules.iter().find(|(k, _)| k.get_ref() == id).map(|(k, _)| k.span().start)
+        let t = doc.get_ref().iter().find(|(k, _)| k.get_ref() == table)?.1;
+        let toml::de::DeValue::Table(t) = t.get_ref() else { return None };
+        t.iter().find(|(k, _)| k.get_ref() == key).map(|(k, _)| k.span().start)
     }
 
     /// The effective severity of a rule, None when it is turned off.
@@ -165,5 +220,32 @@ mod tests {
         let e = Config::parse("rules = { \"é/x\" = \"off\" }\n").unwrap().check_rule_ids(known).unwrap_err();
         assert!(e.starts_with("1:11:"), "{e}");
         assert!(Config::parse(text).unwrap().check_rule_ids(|_| true).is_ok());
+    }
+
+    #[test]
+    fn paths_stay_inside_the_repository() {
+        let e = Config::parse("[paths]\nsnapshot = \"s.yaml\"\nmigrations = \"../../..\"\n").unwrap_err();
+        assert!(e.starts_with("3:1: [paths] migrations = `../../..` leaves the repository"), "{e}");
+        let e = Config::parse("[paths]\n  dockerfile = \"/etc/passwd\"\n").unwrap_err();
+        assert!(e.starts_with("2:3: [paths] dockerfile = `/etc/passwd` leaves"), "{e}");
+        assert!(Config::parse("[paths]\nscripts = \"./a/../b/\"\nmigrations = \"sql/db-init\"\n").is_ok());
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn the_repository_file_is_read_only_inside_it() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join(FILE_NAME);
+        std::os::unix::fs::symlink("/dev/zero", &file).unwrap();
+        let e = Config::load(&file, false).unwrap_err();
+        assert!(e.contains("trm-ci.toml: a symbolic link to `/dev/zero`, outside the repository: not read"), "{e}");
+        std::fs::remove_file(&file).unwrap();
+        assert!(std::process::Command::new("mkfifo").arg(&file).status().unwrap().success());
+        let e = Config::load(&file, false).unwrap_err();
+        assert!(e.contains("a FIFO (named pipe), not a regular file"), "{e}");
+        let e = Config::load(&file, true).unwrap_err();
+        assert!(e.contains("a FIFO (named pipe), not a regular file"), "{e}");
+        assert!(Config::load(Path::new("/dev/zero"), true).unwrap_err().contains("a character device"));
+        assert_eq!(Config::load(&dir.path().join("none.toml"), false).unwrap(), Config::default());
     }
 }

@@ -1,4 +1,5 @@
 //! trm-ci: lint, build and smoke-boot a Directus-on-PostgreSQL deployment.
+pub mod boundary;
 pub mod cli;
 pub mod commands;
 pub mod config;

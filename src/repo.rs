@@ -6,6 +6,7 @@ use std::path::{Path, PathBuf};
 
 use git2::{ObjectType, Oid, Repository, TreeWalkMode, TreeWalkResult};
 
+use crate::boundary::{self, Refusal, Resolved};
 use crate::config::Paths;
 use crate::source::SourceFile;
 
@@ -55,42 +56,45 @@ fn wanted(paths: &Paths) -> (Vec<&str>, Vec<&str>) {
     )
 }
 
-fn normalize(p: &str) -> String {
+/// A configured path as the artifacts are keyed: no leading `./`, no trailing `/`.
+pub fn normalize(p: &str) -> String {
     p.trim_start_matches("./").trim_end_matches('/').to_string()
 }
 
-/// Reads the artifacts from the work tree under `root`.
+/// Reads the artifacts from the work tree under `root`, inside the repository boundary
+/// (src/boundary.rs): a path that is a symbolic link leading out of `root` (or below a
+/// directory that is one), or that is not a regular file, is never opened; it is kept as a
+/// refused file (the `lint/outside-repository` finding). Links inside the repository are
+/// followed to files (not to directories, as before).
 pub fn from_worktree(root: &Path, paths: &Paths) -> Result<Artifacts, String> {
+    let root = root.canonicalize().map_err(|e| format!("{}: {e}", root.display()))?;
     let mut out = Artifacts::default();
     let (files, dirs) = wanted(paths);
     for f in files {
         let rel = normalize(f);
-        let full = root.join(&rel);
-        if full.is_file() {
-            out.insert(read_fs(&full, rel)?);
+        match boundary::resolve(&root, &rel) {
+            Resolved::File(p) => out.insert(read_fs(&p, rel)?),
+            Resolved::Refused(r) => out.insert(SourceFile::refused(rel, r)),
+            Resolved::Dir(_) | Resolved::Missing => {}
         }
     }
     for d in dirs {
         let rel = normalize(d);
-        walk_fs(&root.join(&rel), &rel, &mut out)?;
+        match boundary::resolve(&root, &rel) {
+            Resolved::Dir(p) => walk_fs(&root, &p, &rel, &mut out)?,
+            Resolved::Refused(r) => out.insert(SourceFile::refused(rel, r)),
+            Resolved::File(_) | Resolved::Missing => {} // missing directory: the rules say so
+        }
     }
     Ok(out)
 }
 
+/// A regular file inside the root (a canonical path from [`boundary::resolve`] or the walk),
+/// read non-blocking and capped: past the cap, the first bytes are enough for the
+/// `lint/unreadable-file` finding.
 fn read_fs(full: &Path, rel: String) -> Result<SourceFile, String> {
+    let bytes = boundary::read_capped(full, crate::source::MAX_FILE_BYTES).map_err(|e| format!("{rel}: {e}"))?;
     let meta = std::fs::metadata(full).map_err(|e| format!("{}: cannot read: {e}", full.display()))?;
-    // Huge files are not read whole: the first bytes past the limit are
-    // enough for the `lint/unreadable-file` finding.
-    let bytes = if meta.len() as usize > crate::source::MAX_FILE_BYTES {
-        use std::io::Read;
-        let mut buf = Vec::new();
-        std::fs::File::open(full)
-            .and_then(|f| f.take(meta.len().min(crate::source::MAX_FILE_BYTES as u64 + 1)).read_to_end(&mut buf))
-            .map_err(|e| format!("{}: cannot read: {e}", full.display()))?;
-        buf
-    } else {
-        std::fs::read(full).map_err(|e| format!("{}: cannot read: {e}", full.display()))?
-    };
     Ok(SourceFile::new(rel, bytes, Some(fs_mode(&meta))))
 }
 
@@ -108,7 +112,8 @@ fn fs_mode(_: &std::fs::Metadata) -> u32 {
     0o100644
 }
 
-fn walk_fs(dir: &Path, rel: &str, out: &mut Artifacts) -> Result<(), String> {
+/// Walks the directory `dir` (canonical, inside `root`), whose repository path is `rel`.
+fn walk_fs(root: &Path, dir: &Path, rel: &str, out: &mut Artifacts) -> Result<(), String> {
     let entries = match std::fs::read_dir(dir) {
         Ok(e) => e,
         Err(_) => return Ok(()), // missing directory: the rules say so
@@ -118,14 +123,24 @@ fn walk_fs(dir: &Path, rel: &str, out: &mut Artifacts) -> Result<(), String> {
     for e in names {
         let name = e.file_name().to_string_lossy().into_owned();
         let child_rel = if rel.is_empty() { name.clone() } else { format!("{rel}/{name}") };
+        // The entry's own type: a link is not followed here.
         let ft = match e.file_type() {
             Ok(t) => t,
             Err(_) => continue,
         };
         if ft.is_dir() {
-            walk_fs(&e.path(), &child_rel, out)?;
-        } else if ft.is_file() || (ft.is_symlink() && e.path().is_file()) {
+            walk_fs(root, &e.path(), &child_rel, out)?;
+        } else if ft.is_file() {
             out.insert(read_fs(&e.path(), child_rel)?);
+        } else if ft.is_symlink() {
+            match boundary::resolve(root, &child_rel) {
+                Resolved::File(p) => out.insert(read_fs(&p, child_rel)?),
+                Resolved::Refused(r) => out.insert(SourceFile::refused(child_rel, r)),
+                Resolved::Dir(_) | Resolved::Missing => {}
+            }
+        } else {
+            let kind = std::fs::symlink_metadata(e.path()).map(|m| boundary::kind_of(&m)).unwrap_or("a special file");
+            out.insert(SourceFile::refused(child_rel, Refusal::NotRegular { kind }));
         }
     }
     Ok(())
@@ -140,70 +155,138 @@ fn is_wanted(path: &str, paths: &Paths) -> bool {
         })
 }
 
+const MODE_SYMLINK: u32 = 0o120000;
+const MODE_GITLINK: u32 = 0o160000;
+/// How many links in a row are followed inside a tree or the index.
+const MAX_HOPS: usize = 8;
+
+/// The bytes a blob gives a lint: at most one byte past the cap.
+fn capped(content: &[u8]) -> Vec<u8> {
+    content[..content.len().min(crate::source::MAX_FILE_BYTES + 1)].to_vec()
+}
+
+/// A git entry (of a tree or the index) at `path` with `mode` and `content`, as a source
+/// file inside the repository boundary: a symbolic link is followed through `lookup`
+/// (path -> (mode, content)) while it stays inside the repository; one that leaves it is
+/// refused, one to nothing is None; a submodule is refused.
+fn git_entry(
+    path: String,
+    mode: u32,
+    content: Vec<u8>,
+    lookup: &dyn Fn(&str) -> Result<Option<(u32, Vec<u8>)>, String>,
+) -> Result<Option<SourceFile>, String> {
+    let (mut at, mut mode, mut content) = (path.clone(), mode, content);
+    for _ in 0..MAX_HOPS {
+        if mode == MODE_GITLINK {
+            return Ok(Some(SourceFile::refused(path, Refusal::NotRegular { kind: "a git submodule" })));
+        }
+        if mode != MODE_SYMLINK {
+            return Ok(Some(SourceFile::new(path, capped(&content), Some(mode))));
+        }
+        let target = String::from_utf8_lossy(&content).into_owned();
+        let dir = at.rsplit_once('/').map(|(d, _)| d).unwrap_or("");
+        let Some(next) = boundary::lexical(dir, &target) else {
+            return Ok(Some(SourceFile::refused(path, Refusal::Outside { target })));
+        };
+        match lookup(&next)? {
+            Some((m, c)) => {
+                at = next;
+                mode = m;
+                content = c;
+            }
+            None => return Ok(None), // a link to nothing (or to a directory) inside: skipped
+        }
+    }
+    Ok(None)
+}
+
 /// Reads the artifacts as staged in the git index (`--staged`).
 pub fn from_index(repo: &Repository, paths: &Paths) -> Result<Artifacts, String> {
     let index = repo.index().map_err(|e| format!("cannot read the git index: {}", e.message()))?;
+    let lookup = |p: &str| -> Result<Option<(u32, Vec<u8>)>, String> {
+        let Some(entry) = index.get_path(Path::new(p), 0) else { return Ok(None) };
+        if entry.mode == MODE_GITLINK {
+            return Ok(Some((entry.mode, Vec::new())));
+        }
+        let blob = repo.find_blob(entry.id).map_err(|e| format!("{p}: cannot read staged blob: {}", e.message()))?;
+        Ok(Some((entry.mode, capped(blob.content()))))
+    };
     let mut out = Artifacts::default();
     for entry in index.iter() {
         let path = String::from_utf8_lossy(&entry.path).into_owned();
         if !is_wanted(&path, paths) {
             continue;
         }
-        let blob = repo.find_blob(entry.id).map_err(|e| format!("{path}: cannot read staged blob: {}", e.message()))?;
-        out.insert(SourceFile::new(path, blob.content().to_vec(), Some(entry.mode)));
+        let (mode, content) = match lookup(&path)? {
+            Some(x) => x,
+            None => continue,
+        };
+        if let Some(f) = git_entry(path, mode, content, &lookup)? {
+            out.insert(f);
+        }
     }
     Ok(out)
+}
+
+/// The entry of `tree` at `path`: (mode, at most the capped content); None when absent or a
+/// directory.
+fn tree_lookup(repo: &Repository, tree: &git2::Tree, path: &str) -> Result<Option<(u32, Vec<u8>)>, String> {
+    let Ok(entry) = tree.get_path(Path::new(path)) else { return Ok(None) };
+    let mode = entry.filemode() as u32;
+    match entry.kind() {
+        Some(ObjectType::Blob) => {
+            let blob = repo.find_blob(entry.id()).map_err(|e| format!("{path}: cannot read base blob: {}", e.message()))?;
+            Ok(Some((mode, capped(blob.content()))))
+        }
+        Some(ObjectType::Commit) => Ok(Some((MODE_GITLINK, Vec::new()))),
+        _ => Ok(None),
+    }
 }
 
 /// Reads the artifacts from a tree (the base).
 pub fn from_tree(repo: &Repository, tree: Oid, paths: &Paths) -> Result<Artifacts, String> {
     let tree = repo.find_tree(tree).map_err(|e| format!("cannot read base tree: {}", e.message()))?;
-    let mut out = Artifacts::default();
-    let mut err = None;
+    let mut wanted_paths = Vec::new();
     tree.walk(TreeWalkMode::PreOrder, |dir, entry| {
-        if entry.kind() != Some(ObjectType::Blob) {
-            return TreeWalkResult::Ok;
-        }
-        let path = format!("{dir}{}", entry.name().unwrap_or(""));
-        if !is_wanted(&path, paths) {
-            return TreeWalkResult::Ok;
-        }
-        match repo.find_blob(entry.id()) {
-            Ok(b) => out.insert(SourceFile::new(path, b.content().to_vec(), Some(entry.filemode() as u32))),
-            Err(e) => {
-                err = Some(format!("{path}: cannot read base blob: {}", e.message()));
-                return TreeWalkResult::Abort;
+        if matches!(entry.kind(), Some(ObjectType::Blob) | Some(ObjectType::Commit)) {
+            let path = format!("{dir}{}", entry.name().unwrap_or(""));
+            if is_wanted(&path, paths) {
+                wanted_paths.push(path);
             }
         }
         TreeWalkResult::Ok
     })
     .map_err(|e| format!("cannot walk base tree: {}", e.message()))?;
-    match err {
-        Some(e) => Err(e),
-        None => Ok(out),
+    let lookup = |p: &str| tree_lookup(repo, &tree, p);
+    let mut out = Artifacts::default();
+    for path in wanted_paths {
+        let Some((mode, content)) = lookup(&path)? else { continue };
+        if let Some(f) = git_entry(path, mode, content, &lookup)? {
+            out.insert(f);
+        }
     }
+    Ok(out)
 }
 
-/// One file of the work tree under `root` (None when it does not exist).
+/// One file of the work tree under `root` (None when it does not exist); Err when it is
+/// outside the repository or not a regular file.
 pub fn file_in_worktree(root: &Path, rel: &str) -> Result<Option<SourceFile>, String> {
     let rel = normalize(rel);
-    let full = root.join(&rel);
-    if !full.is_file() {
-        return Ok(None);
+    let root = root.canonicalize().map_err(|e| format!("{}: {e}", root.display()))?;
+    match boundary::resolve(&root, &rel) {
+        Resolved::File(p) => read_fs(&p, rel).map(Some),
+        Resolved::Refused(r) => Err(format!("{rel}: {}: not read", r.describe())),
+        Resolved::Dir(_) | Resolved::Missing => Ok(None),
     }
-    read_fs(&full, rel).map(Some)
 }
 
 /// One file of a tree (the base), None when the tree has no such file.
 pub fn file_in_tree(repo: &Repository, tree: Oid, rel: &str) -> Result<Option<SourceFile>, String> {
     let rel = normalize(rel);
     let tree = repo.find_tree(tree).map_err(|e| format!("cannot read base tree: {}", e.message()))?;
-    let Ok(entry) = tree.get_path(Path::new(&rel)) else { return Ok(None) };
-    if entry.kind() != Some(ObjectType::Blob) {
-        return Ok(None);
-    }
-    let blob = repo.find_blob(entry.id()).map_err(|e| format!("{rel}: cannot read base blob: {}", e.message()))?;
-    Ok(Some(SourceFile::new(rel, blob.content().to_vec(), Some(entry.filemode() as u32))))
+    let lookup = |p: &str| tree_lookup(repo, &tree, p);
+    let Some((mode, content)) = lookup(&rel)? else { return Ok(None) };
+    git_entry(rel, mode, content, &lookup)
 }
 
 /// The git repository containing `dir`, if any.

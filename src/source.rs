@@ -18,6 +18,9 @@ pub enum Unreadable {
     NotUtf8 { offset: usize },
     /// Larger than [`MAX_FILE_BYTES`].
     TooLarge { size: usize },
+    /// Never read: a symbolic link leading outside the repository, or not a regular file
+    /// (the `lint/outside-repository` finding; see src/boundary.rs).
+    Refused(crate::boundary::Refusal),
 }
 
 impl Unreadable {
@@ -29,6 +32,7 @@ impl Unreadable {
                 "{size} bytes, larger than the {} MiB trm-ci reads",
                 MAX_FILE_BYTES / (1024 * 1024)
             ),
+            Unreadable::Refused(r) => format!("{}: not read", r.describe()),
         }
     }
 }
@@ -50,6 +54,19 @@ impl SourceFile {
         let text = decode(&bytes);
         let index = LineIndex::new(text.as_deref().unwrap_or(""));
         SourceFile { path: path.into(), bytes, mode, text, index }
+    }
+
+    /// A path of the repository that is not read (outside it, or not a regular file).
+    pub fn refused(path: impl Into<String>, why: crate::boundary::Refusal) -> SourceFile {
+        SourceFile { path: path.into(), bytes: Vec::new(), mode: None, text: Err(Unreadable::Refused(why)), index: LineIndex::new("") }
+    }
+
+    /// Why the file was not read at all, if it was not.
+    pub fn refusal(&self) -> Option<&crate::boundary::Refusal> {
+        match &self.text {
+            Err(Unreadable::Refused(r)) => Some(r),
+            _ => None,
+        }
     }
 
     /// The file's text, or why it has none.

@@ -747,3 +747,170 @@ fn the_cap_counts_what_it_leaves_out_in_every_format() {
     let notes = doc["runs"][0]["invocations"][0]["toolExecutionNotifications"].as_array().unwrap();
     assert!(notes.iter().any(|n| n["message"]["text"].as_str().unwrap().starts_with("30 more `snapshot/schema` findings")), "{notes:?}");
 }
+
+// ---- the repository boundary: links out, config paths out, FIFOs, devices ----
+
+/// `trm-ci` with a bound: killed after `secs` seconds, which fails the test (a FIFO or
+/// `/dev/zero` must never make it hang), instead of hanging CI.
+fn trm_bounded(dir: &Path, args: &[&str], secs: u64) -> Output {
+    use std::io::Read;
+    let mut child = Command::new(BIN)
+        .args(args)
+        .current_dir(dir)
+        .env_remove("GITHUB_ACTIONS")
+        .env_remove("GITHUB_BASE_REF")
+        .env("GIT_CEILING_DIRECTORIES", dir.parent().unwrap_or(dir))
+        .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("run trm-ci");
+    let readers: Vec<_> = [Box::new(child.stdout.take().unwrap()) as Box<dyn Read + Send>, Box::new(child.stderr.take().unwrap())]
+        .into_iter()
+        .map(|mut s| {
+            std::thread::spawn(move || {
+                let mut b = Vec::new();
+                let _ = s.read_to_end(&mut b);
+                b
+            })
+        })
+        .collect();
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(secs);
+    let status = loop {
+        if let Some(st) = child.try_wait().unwrap() {
+            break st;
+        }
+        if std::time::Instant::now() > deadline {
+            let _ = child.kill();
+            let _ = child.wait();
+            panic!("trm-ci {args:?} still running after {secs} s: it hangs");
+        }
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    };
+    let mut outs = readers.into_iter().map(|h| h.join().unwrap());
+    let out = Output { status, stdout: outs.next().unwrap(), stderr: outs.next().unwrap() };
+    assert!(!stderr(&out).contains("panicked"), "trm-ci {args:?} panicked:\n{}", stderr(&out));
+    out
+}
+
+const SECRET: &str = "ghs_TOPSECRET123";
+
+/// A directory outside the repository holding a secret file and a snapshot-shaped one.
+fn outside_secrets(t: &Path) -> PathBuf {
+    let outside = t.join("outside");
+    write(&outside.join("secret"), format!("{SECRET} is the deploy token\nsecond line {SECRET}\n"));
+    write(&outside.join("snapshot.yaml"), format!("version: 1\ndirectus: {SECRET}\n"));
+    outside
+}
+
+/// A committed symlink out of the repository (a file, a directory on an artifact's path,
+/// a dangling absolute one) is a `lint/outside-repository` finding at its path, in the work
+/// tree and with `--staged`; what it points at is never read, so no format shows it.
+#[test]
+fn hostile_links_out_of_the_repository_are_findings_never_read() {
+    let (t, repo) = tmp_repo();
+    let outside = outside_secrets(t.path());
+    write(&repo.join("db-init/0001_ok.sql"), "CREATE SCHEMA IF NOT EXISTS app;\n");
+    std::os::unix::fs::symlink(outside.join("secret"), repo.join("db-init/0002_secret.sql")).unwrap();
+    std::os::unix::fs::symlink("../../outside/secret", repo.join("db-init/0003_relative.sql")).unwrap();
+    std::os::unix::fs::symlink("/nonexistent/elsewhere", repo.join("db-init/0004_dangling.sql")).unwrap();
+    std::os::unix::fs::symlink(&outside, repo.join("snapshots")).unwrap();
+    std::os::unix::fs::symlink("/etc/passwd", repo.join("Dockerfile")).unwrap();
+    let expected = ["Dockerfile", "db-init/0002_secret.sql", "db-init/0003_relative.sql", "db-init/0004_dangling.sql", "snapshots/snapshot.yaml"];
+    for format in ["human", "json", "sarif", "github"] {
+        let out = trm_bounded(&repo, &["lint", "--format", format], 60);
+        assert_eq!(code(&out), 1, "{format}: {}{}", stdout(&out), stderr(&out));
+        let all = format!("{}{}", stdout(&out), stderr(&out));
+        assert!(!all.contains("TOPSECRET") && !all.contains("root:x:0"), "{format} shows what a link points at:\n{all}");
+        if format == "json" {
+            let v: serde_json::Value = serde_json::from_slice(&out.stdout).expect("JSON");
+            let mut refused: Vec<&str> = v["findings"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .filter(|f| f["rule"] == "lint/outside-repository")
+                .map(|f| f["file"].as_str().unwrap())
+                .collect();
+            refused.sort();
+            assert_eq!(refused, expected, "{}", stdout(&out));
+        }
+    }
+    // The same links staged in the git index (`--staged` reads blobs: a link is its target's path).
+    git(&repo, &["init", "-q"]);
+    git(&repo, &["add", "-A"]);
+    let out = trm_bounded(&repo, &["lint", "--staged", "--format", "json"], 60);
+    assert_eq!(code(&out), 1, "{}", stderr(&out));
+    assert!(!stdout(&out).contains("TOPSECRET"), "{}", stdout(&out));
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).expect("JSON");
+    let refused: Vec<&str> =
+        v["findings"].as_array().unwrap().iter().filter(|f| f["rule"] == "lint/outside-repository").map(|f| f["file"].as_str().unwrap()).collect();
+    for f in ["Dockerfile", "db-init/0002_secret.sql", "db-init/0003_relative.sql", "db-init/0004_dangling.sql"] {
+        assert!(refused.contains(&f), "{f} not refused with --staged: {refused:?}");
+    }
+}
+
+/// `[paths]` leaving the repository is an error at the key (exit 2), whatever it points at.
+#[test]
+fn hostile_config_paths_out_of_the_repository_are_errors() {
+    let (t, repo) = tmp_repo();
+    outside_secrets(t.path());
+    for (text, at) in [
+        ("[paths]\nmigrations = \"../outside\"\n", "trm-ci.toml:2:1: [paths] migrations = `../outside` leaves the repository"),
+        ("[paths]\nsnapshot = \"/etc/passwd\"\n", "trm-ci.toml:2:1: [paths] snapshot = `/etc/passwd` leaves the repository"),
+        ("[paths]\nscripts = \"db-init/../../..\"\n", "[paths] scripts = `db-init/../../..` leaves the repository"),
+    ] {
+        write(&repo.join("trm-ci.toml"), text);
+        let out = trm_bounded(&repo, &["lint"], 60);
+        assert_eq!(code(&out), 2, "{text}: {}{}", stdout(&out), stderr(&out));
+        assert!(stderr(&out).contains(at), "{text}: {}", stderr(&out));
+        assert!(!stdout(&out).contains("TOPSECRET") && !stderr(&out).contains("TOPSECRET"));
+    }
+    // A path inside that is a link out is a finding, not read.
+    write(&repo.join("trm-ci.toml"), "[paths]\nmigrations = \"sql\"\n");
+    std::os::unix::fs::symlink(t.path().join("outside"), repo.join("sql")).unwrap();
+    let out = trm_bounded(&repo, &["lint", "--format", "json"], 60);
+    assert_eq!(code(&out), 1, "{}", stderr(&out));
+    assert!(!stdout(&out).contains("TOPSECRET"), "{}", stdout(&out));
+    assert!(stdout(&out).contains("\"file\": \"sql\"") || stdout(&out).contains("\"file\":\"sql\""), "{}", stdout(&out));
+}
+
+/// A FIFO or a device where an artifact or trm-ci.toml is expected never blocks and is never
+/// read: a finding for an artifact, an error for the configuration (both bounded in time).
+#[test]
+fn hostile_fifos_and_devices_never_block() {
+    let (_t, repo) = tmp_repo();
+    write(&repo.join("db-init/0001_ok.sql"), "CREATE SCHEMA IF NOT EXISTS app;\n");
+    let mkfifo = |p: &Path| assert!(Command::new("mkfifo").arg(p).status().unwrap().success());
+    mkfifo(&repo.join("db-init/0002_fifo.sql"));
+    mkfifo(&repo.join("entrypoint.sh"));
+    std::os::unix::fs::symlink("/dev/zero", repo.join("db-init/0003_zero.sql")).unwrap();
+    std::os::unix::fs::symlink("/proc/kmsg", repo.join("db-init/0004_kmsg.sql")).unwrap();
+    let out = trm_bounded(&repo, &["lint", "--format", "json"], 60);
+    assert_eq!(code(&out), 1, "{}", stderr(&out));
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).expect("JSON");
+    let found: Vec<(String, String)> = v["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|f| f["rule"] == "lint/outside-repository")
+        .map(|f| (f["file"].as_str().unwrap().to_string(), f["message"].as_str().unwrap().to_string()))
+        .collect();
+    let msg = |file: &str| found.iter().find(|(f, _)| f == file).map(|(_, m)| m.clone()).unwrap_or_else(|| panic!("{file}: no finding in {found:?}"));
+    assert!(msg("db-init/0002_fifo.sql").contains("a FIFO (named pipe), not a regular file"));
+    assert!(msg("entrypoint.sh").contains("a FIFO"));
+    assert!(msg("db-init/0003_zero.sql").contains("a symbolic link to `/dev/zero`, outside the repository"));
+    assert!(msg("db-init/0004_kmsg.sql").contains("outside the repository"));
+
+    // trm-ci.toml as a FIFO, as a link to /dev/zero, and a --config FIFO: exit 2, named.
+    mkfifo(&repo.join("trm-ci.toml"));
+    let out = trm_bounded(&repo, &["lint"], 60);
+    assert_eq!(code(&out), 2, "{}", stderr(&out));
+    assert!(stderr(&out).contains("trm-ci.toml: a FIFO (named pipe), not a regular file: not read"), "{}", stderr(&out));
+    let out = trm_bounded(&repo, &["lint", "--config", repo.join("trm-ci.toml").to_str().unwrap()], 60);
+    assert_eq!(code(&out), 2, "{}", stderr(&out));
+    std::fs::remove_file(repo.join("trm-ci.toml")).unwrap();
+    std::os::unix::fs::symlink("/dev/zero", repo.join("trm-ci.toml")).unwrap();
+    let out = trm_bounded(&repo, &["lint"], 60);
+    assert_eq!(code(&out), 2, "{}", stderr(&out));
+    assert!(stderr(&out).contains("trm-ci.toml: a symbolic link to `/dev/zero`, outside the repository: not read"), "{}", stderr(&out));
+}

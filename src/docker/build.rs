@@ -129,7 +129,21 @@ pub async fn build(docker: &Docker, args: &Options, progress: &Progress) -> Resu
     let max_size = args.max_size;
     let repo = args.repo.as_path();
     let dockerfile_path = repo.join(&args.dockerfile);
-    let dockerfile = std::fs::read_to_string(&dockerfile_path).map_err(|e| {
+    // Inside the repository boundary (src/boundary.rs): not a link out of it, not a FIFO, capped.
+    let cap = crate::source::MAX_FILE_BYTES;
+    let read = repo
+        .canonicalize()
+        .map_err(|e| format!("cannot read: {e}"))
+        .and_then(|root| match crate::boundary::lexical("", &args.dockerfile) {
+            Some(rel) => crate::boundary::read_inside(&root, &rel, cap),
+            None => Err("outside the repository".into()),
+        })
+        .and_then(|b| match b {
+            None => Err("No such file or directory".into()),
+            Some(b) if b.len() > cap => Err(format!("larger than the {} MiB trm-ci reads", cap >> 20)),
+            Some(b) => String::from_utf8(b).map_err(|_| "not valid UTF-8".into()),
+        });
+    let dockerfile = read.map_err(|e| {
         format!("trm-ci build: cannot read {}: {e}; pass --repo DIR pointing at the repository with the Dockerfile", dockerfile_path.display())
     })?;
     let mut report = Build { tag: args.tag.clone(), max_size, max_added_size: args.max_added_size, ..Default::default() };

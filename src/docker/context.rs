@@ -280,10 +280,18 @@ pub struct Context {
 
 /// Builds the context tar for `repo`, with `dockerfile` (relative path) always included.
 pub fn build_context(repo: &Path, dockerfile: &str) -> io::Result<Context> {
-    let rules = match std::fs::read_to_string(repo.join(".dockerignore")) {
-        Ok(t) => IgnoreRules::parse(&t),
-        Err(e) if e.kind() == io::ErrorKind::NotFound => IgnoreRules::default(),
-        Err(e) => return Err(io::Error::new(e.kind(), format!("reading .dockerignore: {e}"))),
+    // The repository's `.dockerignore` inside the repository boundary (src/boundary.rs): not
+    // a link out of it, not a FIFO, at most 16 MiB.
+    let root = repo.canonicalize().map_err(|e| io::Error::new(e.kind(), format!("{}: {e}", repo.display())))?;
+    let cap = crate::source::MAX_FILE_BYTES;
+    let rules = match crate::boundary::read_inside(&root, ".dockerignore", cap) {
+        Ok(None) => IgnoreRules::default(),
+        Ok(Some(b)) if b.len() > cap => return Err(io::Error::other(format!("reading .dockerignore: larger than the {} MiB trm-ci reads", cap >> 20))),
+        Ok(Some(b)) => match String::from_utf8(b) {
+            Ok(t) => IgnoreRules::parse(&t),
+            Err(_) => return Err(io::Error::new(io::ErrorKind::InvalidData, "reading .dockerignore: not valid UTF-8")),
+        },
+        Err(e) => return Err(io::Error::other(format!("reading .dockerignore: {e}"))),
     };
     let mut paths = Vec::new();
     walk(repo, repo, &rules, &mut paths)?;
@@ -406,5 +414,19 @@ mod tests {
             ar.entries().unwrap().map(|e| e.unwrap().path().unwrap().to_string_lossy().into_owned()).collect();
         names.sort();
         assert_eq!(names, vec![".dockerignore", "Dockerfile", "keep"]);
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn a_dockerignore_out_of_the_repository_or_a_fifo_is_not_read() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("Dockerfile"), "FROM x\n").unwrap();
+        std::os::unix::fs::symlink("/dev/zero", dir.path().join(".dockerignore")).unwrap();
+        let e = build_context(dir.path(), "Dockerfile").unwrap_err().to_string();
+        assert!(e.contains(".dockerignore: a symbolic link to `/dev/zero`, outside the repository"), "{e}");
+        std::fs::remove_file(dir.path().join(".dockerignore")).unwrap();
+        assert!(std::process::Command::new("mkfifo").arg(dir.path().join(".dockerignore")).status().unwrap().success());
+        let e = build_context(dir.path(), "Dockerfile").unwrap_err().to_string();
+        assert!(e.contains("a FIFO (named pipe), not a regular file"), "{e}");
     }
 }

@@ -14,6 +14,14 @@ pub const RULES: &[Rule] = &[
         check: unreadable_file,
     },
     Rule {
+        id: "lint/outside-repository",
+        severity: Severity::Error,
+        summary: "an artifact path is a symbolic link leading outside the repository, or not a regular file (FIFO, socket, device): never read",
+        doc: OUTSIDE_REPOSITORY,
+        needs_base: false,
+        check: outside_repository,
+    },
+    Rule {
         id: "lint/missing-artifact",
         severity: Severity::Error,
         summary: "a configured artifact (Dockerfile, snapshot, compose, entrypoint, db-init/, scripts/) does not exist",
@@ -55,6 +63,7 @@ fn unreadable_file(ctx: &Context, e: &mut Emitter) {
     for f in ctx.head.files.files.values() {
         if let Err(why) = f.text() {
             let span = match why {
+                Unreadable::Refused(_) => continue, // lint/outside-repository
                 Unreadable::Binary { offset } | Unreadable::NotUtf8 { offset } => {
                     // Locate the byte on its line by counting the valid text before it.
                     let before = &f.bytes[..*offset];
@@ -77,6 +86,43 @@ fn unreadable_file(ctx: &Context, e: &mut Emitter) {
                 span,
                 format!("cannot read {}: {}", f.path, why.describe()),
                 "save it as UTF-8 text; binary files do not belong among the deployment's artifacts",
+            );
+        }
+    }
+}
+
+const OUTSIDE_REPOSITORY: &str = r#"## What it does
+Reports an artifact path (a file in `db-init/`, `db-post/` or `scripts/`, the
+snapshot, the Dockerfile, the compose file, the entrypoint, or one of those
+directories) that is a symbolic link leading outside the repository (itself or
+through a linked directory above it; dangling or not), or that is not a regular
+file: a FIFO, a socket, a device, a git submodule. trm-ci never opens it.
+
+## Why is this bad?
+On a pull request the tree is written by whoever opened it. A committed
+`db-init/0004_x.sql -> /etc/shadow` would be read on the CI machine and quoted
+back in the findings and the PR comment; a FIFO or a link to `/dev/zero` would
+hang the lint or fill the memory. The image would not have the file either:
+`COPY` sends the link, not its target.
+
+## Example
+```
+db-init/0004_seed.sql -> ../../secrets/seed.sql
+```
+
+## Use instead
+Commit the file itself, inside the repository. A link between two files of the
+repository is followed.
+"#;
+
+fn outside_repository(ctx: &Context, e: &mut Emitter) {
+    for f in ctx.head.files.files.values() {
+        if let Some(why) = f.refusal() {
+            e.emit(
+                &f.path,
+                None,
+                format!("{} is {}: not read", f.path, why.describe()),
+                "commit the file itself, inside the repository; trm-ci reads only regular files of the repository",
             );
         }
     }
@@ -112,7 +158,8 @@ fn missing_artifact(ctx: &Context, e: &mut Emitter) {
         }
     }
     for (what, dir) in [("migrations directory", &p.migrations), ("scripts directory", &p.scripts)] {
-        if files.below(dir).next().is_none() {
+        // A refused directory (a link out of the repository) has its own finding.
+        if files.below(dir).next().is_none() && files.get(dir).is_none() {
             e.emit(dir, None, format!("the {what} `{dir}/` is missing or empty"), format!("add `{dir}/` or set its path under [paths] in trm-ci.toml"));
         }
     }

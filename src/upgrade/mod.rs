@@ -123,7 +123,10 @@ fn read_inputs(opts: &Options) -> Result<Inputs, String> {
     let base_snap = crate::repo::file_in_tree(&repo, base.tree, snap_path)?
         .ok_or_else(|| format!("{} has no {snap_path}", opts.label))?;
     let base_snapshot = parse_snapshot(&format!("{}:{snap_path}", opts.label), base_snap.bytes.to_vec())?;
-    let head_bytes = std::fs::read(opts.repo.join(snap_path)).map_err(|e| format!("reading {snap_path}: {e}"))?;
+    let head_bytes = crate::repo::file_in_worktree(&opts.repo, snap_path)
+        .map_err(|e| format!("reading {e}"))?
+        .ok_or_else(|| format!("reading {snap_path}: no such file"))?
+        .bytes;
     let head_snapshot = parse_snapshot(snap_path, head_bytes)?;
     let base_art = crate::repo::from_tree(&repo, base.tree, &opts.paths)?;
     let head_art = crate::repo::from_worktree(&opts.repo, &opts.paths)?;

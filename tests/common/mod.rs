@@ -3,14 +3,18 @@
 use std::path::Path;
 
 /// Copies a directory tree; `fs::copy` keeps the permission bits, which
-/// `scripts/not-executable` fixtures depend on.
+/// `scripts/not-executable` fixtures depend on. Symbolic links are copied as
+/// links (`lint/outside-repository` fixtures hold some).
 pub fn copy_tree(from: &Path, to: &Path) {
     std::fs::create_dir_all(to).unwrap();
     for e in std::fs::read_dir(from).unwrap() {
         let e = e.unwrap();
         let dest = to.join(e.file_name());
-        if e.file_type().unwrap().is_dir() {
+        let ft = e.file_type().unwrap();
+        if ft.is_dir() {
             copy_tree(&e.path(), &dest);
+        } else if ft.is_symlink() {
+            std::os::unix::fs::symlink(std::fs::read_link(e.path()).unwrap(), &dest).unwrap();
         } else {
             std::fs::copy(e.path(), &dest).unwrap();
         }

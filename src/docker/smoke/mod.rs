@@ -195,31 +195,33 @@ pub struct Expectations {
 }
 
 impl Expectations {
-    /// Reads the migrations, the snapshot and the Dockerfile where `paths` puts them under `repo`.
+    /// Reads the migrations, the snapshot and the Dockerfile where `paths` puts them under `repo`,
+    /// inside the repository boundary (src/boundary.rs): a link out of it or a FIFO is an error,
+    /// never read.
     pub fn read(repo: &Path, paths: &Paths) -> Result<Expectations, String> {
+        if !repo.join(&paths.migrations).is_dir() {
+            return Err(format!("reading {}: not a directory; pass --repo DIR", repo.join(&paths.migrations).display()));
+        }
+        let files = crate::repo::from_worktree(repo, paths)?;
+        let readable = |f: &crate::source::SourceFile| match f.refusal() {
+            Some(r) => Err(format!("reading {}: {}: not read", f.path, r.describe())),
+            None => Ok(()),
+        };
+        let name = |f: &crate::source::SourceFile| f.path.rsplit('/').next().unwrap_or("").to_string();
         let mut db_init_files = Vec::new();
-        let dir = repo.join(&paths.migrations);
-        let rd = std::fs::read_dir(&dir).map_err(|e| format!("reading {}: {e}; pass --repo DIR", dir.display()))?;
-        for e in rd.flatten() {
-            let n = e.file_name().to_string_lossy().into_owned();
-            if n.ends_with(".sql") {
-                let bytes = std::fs::read(e.path()).map_err(|er| format!("reading {}: {er}", e.path().display()))?;
-                db_init_files.push((n, bytes));
-            }
+        for f in files.children(&crate::repo::normalize(&paths.migrations)).filter(|f| f.path.ends_with(".sql")) {
+            readable(f)?;
+            db_init_files.push((name(f), f.bytes.clone()));
         }
         db_init_files.sort();
-        let post = repo.join(&paths.post_migrations);
-        let mut db_post_files: Vec<String> = match std::fs::read_dir(&post) {
-            Ok(rd) => rd.flatten().map(|e| e.file_name().to_string_lossy().into_owned()).filter(|n| n.ends_with(".sql")).collect(),
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Vec::new(),
-            Err(e) => return Err(format!("reading {}: {e}", post.display())),
-        };
+        let mut db_post_files: Vec<String> = files.children(&crate::repo::normalize(&paths.post_migrations)).map(name).filter(|n| n.ends_with(".sql")).collect();
         db_post_files.sort();
-        let snap_path = repo.join(&paths.snapshot);
-        let snap = std::fs::read_to_string(&snap_path).map_err(|e| format!("reading {}: {e}", snap_path.display()))?;
+        let snap_file = files.get(&crate::repo::normalize(&paths.snapshot)).ok_or_else(|| format!("reading {}: no such file", paths.snapshot))?;
+        readable(snap_file)?;
+        let snap = snap_file.text().map_err(|why| format!("reading {}: {}", paths.snapshot, why.describe()))?.to_string();
         let snapshot_collections = snapshot_collections(&paths.snapshot, &snap)?;
         let dockerfile_base =
-            std::fs::read_to_string(repo.join(&paths.dockerfile)).ok().and_then(|d| super::build::base_image(&d));
+            files.get(&crate::repo::normalize(&paths.dockerfile)).and_then(|f| f.text().ok()).and_then(super::build::base_image);
         Ok(Expectations {
             migrations_dir: paths.migrations.trim_end_matches('/').to_string(),
             db_init_files,
