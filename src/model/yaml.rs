@@ -610,9 +610,13 @@ impl Builder<'_> {
                     self.push_value(id, start, line_of(&mark));
                 }
                 Event::SequenceStart(anchor, tag) | Event::MappingStart(anchor, tag) => {
-                    let _ = tag; // `!!map` / `!!seq` say nothing new; other tags on collections are rare
                     let start = self.offset(&mark);
                     let end = self.line_end(line_of(&mark), start);
+                    // `!!map` / `!!seq` (and js-yaml's other collection types) say nothing
+                    // new; any other tag makes Directus's js-yaml refuse the whole file.
+                    if let Some(t) = tag.filter(|t| !collection_tag(t)) {
+                        self.issue(Problem::UnknownTag(format!("{}{}", t.handle, t.suffix)), start, end);
+                    }
                     if self.stack.len() >= MAX_DEPTH {
                         self.fail(Problem::TooDeep, start, end);
                         return;
@@ -736,6 +740,15 @@ fn core_tag(t: &Tag) -> Option<&'static str> {
         return None;
     }
     ["str", "int", "float", "bool", "null", "map", "seq", "timestamp", "binary"].into_iter().find(|c| *c == t.suffix)
+}
+
+/// A tag js-yaml 4.1.1 (Directus 11.17.4's loader, its default schema) accepts on a
+/// mapping or a sequence: `!!map`, `!!seq`, `!!omap`, `!!pairs`, `!!set`, and the
+/// non-specific `!`. Tried with its own `load`: `!foo`, `!!python/…`, `!!js/…` or a
+/// `%TAG` handle on a collection fail with "unknown tag".
+fn collection_tag(t: &Tag) -> bool {
+    format!("{}{}", t.handle, t.suffix) == "!"
+        || ((t.handle == "!!" || t.handle == "tag:yaml.org,2002:") && ["map", "seq", "omap", "pairs", "set"].contains(&t.suffix.as_str()))
 }
 
 /// A fast path for the YAML that `directus schema snapshot` writes (js-yaml's
@@ -1283,6 +1296,28 @@ mod fast {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// What js-yaml 4.1.1 (Directus 11.17.4's loader) said of each, with its own `load`.
+    #[test]
+    fn tags_on_collections_are_refused_where_directus_refuses_them() {
+        let tags = |text: &str| {
+            let src = SourceFile::new("s.yaml", text.as_bytes().to_vec(), None);
+            parse(&src, Options::default())
+                .issues
+                .iter()
+                .filter_map(|i| match &i.problem {
+                    Problem::UnknownTag(t) => Some(t.clone()),
+                    _ => None,
+                })
+                .collect::<Vec<_>>()
+        };
+        for refused in ["a: !foo {b: 1}\n", "a: !foo [1]\n", "a: !!python/object:os.system {}\n", "a: !foo\n  b: 1\n", "a: !foo\n  - 1\n"] {
+            assert_eq!(tags(refused).len(), 1, "{refused:?}");
+        }
+        for accepted in ["a: !!map {b: 1}\n", "a: !!seq [1]\n", "a: !!set {x: null}\n", "a: !!omap [x: 1]\n", "a: ! {b: 1}\n", "a: !!map\n  b: 1\n"] {
+            assert_eq!(tags(accepted), Vec::<String>::new(), "{accepted:?}");
+        }
+    }
 
     const SMALL: &str = "version: 1\ndirectus: 11.17.4\nvendor: postgres\ncollections:\n  - collection: orders\n    meta:\n      icon: box\n    schema:\n      name: orders\n  - collection: folder\n    meta: null\n    schema: null\nfields:\n  - collection: orders\n    field: total\n    type: decimal\nrelations:\n  - collection: orders\n    field: customer\n    related_collection: directus_users\n    meta:\n      one_field: null\n      one_allowed_collections: [a, b]\n";
 
