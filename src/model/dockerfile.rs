@@ -341,6 +341,11 @@ impl<'a> Parser<'a> {
         if text.is_empty() {
             lines.clear();
         }
+        // Docker's parser (moby/buildkit's, the classic builder's too) drops a UTF-8
+        // byte-order mark at the start of the file: the first line starts after it.
+        if text.starts_with('\u{feff}') {
+            lines[0] = '\u{feff}'.len_utf8();
+        }
         Parser {
             src,
             sp: src,
@@ -774,6 +779,20 @@ mod tests {
     }
 
     const REAL: &str = "# syntax=docker/dockerfile:1\n# a comment\nFROM directus/directus:11.17.4\nUSER root\nRUN apk add --no-cache \\\n    # the client\n    postgresql16-client bash coreutils\nUSER node\nCOPY --chown=node:node scripts/ /directus/scripts/\nHEALTHCHECK --interval=5s --timeout=3s \\\n  CMD wget -qO- \"http://127.0.0.1:${PORT:-8055}/server/ping\" || exit 1\nENTRYPOINT [\"/directus/entrypoint.sh\"]\n";
+
+    /// A byte-order mark is what Docker drops: the same instructions, the directive kept.
+    #[test]
+    fn a_leading_byte_order_mark_is_dropped_as_docker_does() {
+        let plain = df(REAL);
+        let bom = df(&format!("\u{feff}{REAL}"));
+        assert!(bom.errors.is_empty(), "{:?}", bom.errors);
+        assert_eq!(bom.directives.len(), 1);
+        let kws = |d: &Dockerfile| d.instructions.iter().map(|i| (i.keyword.clone(), i.args.clone(), i.first_line)).collect::<Vec<_>>();
+        assert_eq!(kws(&bom), kws(&plain));
+        let first = df("\u{feff}FROM directus/directus:11.17.4\n");
+        assert!(first.errors.is_empty(), "{:?}", first.errors);
+        assert_eq!(first.instructions[0].keyword, "FROM");
+    }
 
     #[test]
     fn parses_instructions_with_lines_flags_and_forms() {
