@@ -3,17 +3,25 @@
 //! pure function from the parsed models to findings.
 //!
 //! One directory per area (`src/rules/<area>/`), one file per rule in it
-//! (`src/rules/migrations/bad_filename.rs` is `migrations/bad-filename`): the
-//! rule's doc const and its check function together. Helpers two rules share
-//! live in the area's `mod.rs`, with the area's `RULES` list.
+//! (`src/rules/migrations/bad_filename.rs` is `migrations/bad-filename`):
+//! the rule itself, `pub const RULE: Rule = Rule { id, severity, summary,
+//! doc, needs_base, check }`, with its doc const and its check function, so
+//! searching an id lands in the one file that holds all of it. The area's
+//! `mod.rs` only lists its rules (`RULES`) and holds the helpers two rules
+//! share. The `lint/*` rules (about trm-ci's own inputs) live in `inputs/`.
 //!
-//! To add a rule: write `src/rules/<area>/<name>.rs` with its doc const and
-//! check function, declare it in the area's `mod.rs` and add it to `RULES`, and
-//! add `fail/` and `pass/` fixtures under `tests/fixtures/rules/<area>/<name>/`.
+//! To add a rule: write `src/rules/<area>/<name>.rs` with `use super::*;`,
+//! its `pub const RULE` (id `<area>/<name-with-dashes>`), a `DOC` const with
+//! the sections `## What it does`, `## Why is this bad?`, `## Example`, `##
+//! Use instead`, and a `fn check(ctx: &Context, e: &mut Emitter)`; declare
+//! `mod <name>;` in the area's `mod.rs` and add `<name>::RULE` to its
+//! `RULES`; add `fail/` and `pass/` fixtures under
+//! `tests/fixtures/rules/<area>/<name>/` and a line in the README's rules
+//! table.
 
 pub mod compose;
 pub mod dockerfile;
-pub mod lint;
+pub mod inputs;
 pub mod migrations;
 pub mod scripts;
 pub mod snapshot;
@@ -89,7 +97,7 @@ pub fn all() -> &'static [Rule] {
             dockerfile::RULES,
             scripts::RULES,
             compose::RULES,
-            lint::RULES,
+            inputs::RULES,
         ] {
             v.extend_from_slice(area);
         }

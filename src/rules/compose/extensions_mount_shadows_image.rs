@@ -1,8 +1,17 @@
-//! `compose/extensions-mount-shadows-image`: its doc (`trm-ci explain compose/extensions-mount-shadows-image`) and its check.
+//! `compose/extensions-mount-shadows-image`: the rule (id, severity, summary), its doc (`trm-ci explain compose/extensions-mount-shadows-image`) and its check.
 
 use super::*;
 
-pub(super) const EXTENSIONS_MOUNT_SHADOWS_IMAGE: &str = r#"## What it does
+pub const RULE: Rule = Rule {
+    id: "compose/extensions-mount-shadows-image",
+    severity: Severity::Error,
+    summary: "a volume or bind mount on /directus/extensions (or a parent) hides the extensions built into the image",
+    doc: DOC,
+    needs_base: false,
+    check,
+};
+
+const DOC: &str = r#"## What it does
 Reports a volume, bind mount or tmpfs of the compose file's Directus service
 (named `directus`, built from the local Dockerfile, or running a
 `directus/directus` image) on `/directus/extensions`, where the Dockerfile
@@ -40,7 +49,7 @@ services:
 Rebuild the image (`pnpm dev:reset`) to try a changed extension.
 "#;
 
-pub(super) fn extensions_mount_shadows_image(ctx: &Context, e: &mut Emitter) {
+fn check(ctx: &Context, e: &mut Emitter) {
     let Some(c) = compose(ctx) else { return };
     if !c.errors.is_empty() {
         return; // compose/invalid-yaml
@@ -74,7 +83,7 @@ pub(super) fn extensions_mount_shadows_image(ctx: &Context, e: &mut Emitter) {
     }
 }
 
-pub(super) fn mount_words(m: &Mount) -> String {
+fn mount_words(m: &Mount) -> String {
     match (m.kind, &m.source) {
         (MountKind::Bind, Some(src)) => format!("the bind mount of `{src}`"),
         (MountKind::Bind, None) => "a bind mount".to_string(),

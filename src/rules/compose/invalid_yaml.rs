@@ -1,8 +1,17 @@
-//! `compose/invalid-yaml`: its doc (`trm-ci explain compose/invalid-yaml`) and its check.
+//! `compose/invalid-yaml`: the rule (id, severity, summary), its doc (`trm-ci explain compose/invalid-yaml`) and its check.
 
 use super::*;
 
-pub(super) const INVALID_YAML: &str = r#"## What it does
+pub const RULE: Rule = Rule {
+    id: "compose/invalid-yaml",
+    severity: Severity::Error,
+    summary: "the compose file is not valid YAML (or repeats a key)",
+    doc: DOC,
+    needs_base: false,
+    check,
+};
+
+const DOC: &str = r#"## What it does
 Reports a YAML syntax error in the dev compose file, at its line and
 column, and a key given twice in the same mapping (Docker Compose rejects
 both).
@@ -33,7 +42,7 @@ services:
 ```
 "#;
 
-pub(super) fn invalid_yaml(ctx: &Context, e: &mut Emitter) {
+fn check(ctx: &Context, e: &mut Emitter) {
     let Some(c) = compose(ctx) else { return };
     for err in &c.errors {
         let help = if err.message.starts_with("duplicate key") {

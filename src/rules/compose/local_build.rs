@@ -1,8 +1,17 @@
-//! `compose/local-build`: its doc (`trm-ci explain compose/local-build`) and its check.
+//! `compose/local-build`: the rule (id, severity, summary), its doc (`trm-ci explain compose/local-build`) and its check.
 
 use super::*;
 
-pub(super) const LOCAL_BUILD: &str = r#"## What it does
+pub const RULE: Rule = Rule {
+    id: "compose/local-build",
+    severity: Severity::Error,
+    summary: "the `directus` service is not built from the local Dockerfile",
+    doc: DOC,
+    needs_base: false,
+    check,
+};
+
+const DOC: &str = r#"## What it does
 Checks that the compose file's `directus` service is built from the
 repository's own Dockerfile: `build: .` (or a `build:` mapping whose
 `context` is the repository root and whose `dockerfile`, if given, is the
@@ -34,7 +43,7 @@ services:
 ```
 "#;
 
-pub(super) fn local_build(ctx: &Context, e: &mut Emitter) {
+fn check(ctx: &Context, e: &mut Emitter) {
     let Some(c) = compose(ctx) else { return };
     if !c.errors.is_empty() || c.yaml.root.is_none() {
         return; // compose/invalid-yaml
@@ -96,6 +105,6 @@ pub(super) fn local_build(ctx: &Context, e: &mut Emitter) {
 }
 
 /// `a/b` → `../..`.
-pub(super) fn rel_to_root(dir: &str) -> String {
+fn rel_to_root(dir: &str) -> String {
     dir.split('/').filter(|p| !p.is_empty()).map(|_| "..").collect::<Vec<_>>().join("/")
 }

@@ -10,44 +10,11 @@ mod local_build;
 mod uploads_not_persisted;
 mod extensions_mount_shadows_image;
 
-use invalid_yaml::*;
-use local_build::*;
-use uploads_not_persisted::*;
-use extensions_mount_shadows_image::*;
-
 pub const RULES: &[Rule] = &[
-    Rule {
-        id: "compose/invalid-yaml",
-        severity: Severity::Error,
-        summary: "the compose file is not valid YAML (or repeats a key)",
-        doc: INVALID_YAML,
-        needs_base: false,
-        check: invalid_yaml,
-    },
-    Rule {
-        id: "compose/local-build",
-        severity: Severity::Error,
-        summary: "the `directus` service is not built from the local Dockerfile",
-        doc: LOCAL_BUILD,
-        needs_base: false,
-        check: local_build,
-    },
-    Rule {
-        id: "compose/uploads-not-persisted",
-        severity: Severity::Warning,
-        summary: "the directus service has no volume or bind mount on its storage root (/directus/uploads): uploads are lost on recreate",
-        doc: UPLOADS_NOT_PERSISTED,
-        needs_base: false,
-        check: uploads_not_persisted,
-    },
-    Rule {
-        id: "compose/extensions-mount-shadows-image",
-        severity: Severity::Error,
-        summary: "a volume or bind mount on /directus/extensions (or a parent) hides the extensions built into the image",
-        doc: EXTENSIONS_MOUNT_SHADOWS_IMAGE,
-        needs_base: false,
-        check: extensions_mount_shadows_image,
-    },
+    invalid_yaml::RULE,
+    local_build::RULE,
+    uploads_not_persisted::RULE,
+    extensions_mount_shadows_image::RULE,
 ];
 
 fn compose<'a>(ctx: &'a Context) -> Option<&'a Compose> {
@@ -82,7 +49,7 @@ mod tests {
     use crate::source::SourceFile;
 
     fn findings(config: &str, compose_path: &str, yaml: &str) -> Vec<String> {
-        findings_of(local_build, config, compose_path, yaml)
+        findings_of(local_build::RULE.check, config, compose_path, yaml)
     }
 
     fn findings_of(check: fn(&Context, &mut Emitter), config: &str, compose_path: &str, yaml: &str) -> Vec<String> {
@@ -109,7 +76,7 @@ mod tests {
             "services:\n  db:\n    image: postgres:16\n",
         ];
         for y in ok {
-            assert_eq!(findings_of(uploads_not_persisted, "", "compose.dev.yaml", y), Vec::<String>::new(), "{y}");
+            assert_eq!(findings_of(uploads_not_persisted::RULE.check, "", "compose.dev.yaml", y), Vec::<String>::new(), "{y}");
         }
         let bad = [
             ("services:\n  directus:\n    build: .\n", "keeps uploads in `/directus/uploads` (Directus's default"),
@@ -118,7 +85,7 @@ mod tests {
             ("services:\n  directus:\n    build: .\n    environment:\n      STORAGE_LOCATIONS: local,s3\n      STORAGE_S3_DRIVER: s3\n      STORAGE_LOCAL_ROOT: files\n    volumes:\n      - uploads:/directus/uploads\n", "`/directus/files` (`STORAGE_LOCAL_ROOT`)"),
         ];
         for (y, want) in bad {
-            let f = findings_of(uploads_not_persisted, "", "compose.dev.yaml", y);
+            let f = findings_of(uploads_not_persisted::RULE.check, "", "compose.dev.yaml", y);
             assert!(f.len() == 1 && f[0].contains(want), "{y}: {f:?}");
         }
     }
@@ -132,7 +99,7 @@ mod tests {
             ("services:\n  api:\n    image: registry.example.com/directus/directus:11\n    working_dir: /directus\n    volumes:\n      - ./e:./extensions\n", "the bind mount of `./e`"),
         ];
         for (y, want) in bad {
-            let f = findings_of(extensions_mount_shadows_image, "", "compose.dev.yaml", y);
+            let f = findings_of(extensions_mount_shadows_image::RULE.check, "", "compose.dev.yaml", y);
             assert!(f.len() == 1 && f[0].contains(want), "{y}: {f:?}");
         }
         let ok = [
@@ -140,7 +107,7 @@ mod tests {
             "services:\n  web:\n    image: nginx\n    volumes:\n      - ./extensions:/directus/extensions\n",
         ];
         for y in ok {
-            assert_eq!(findings_of(extensions_mount_shadows_image, "", "compose.dev.yaml", y), Vec::<String>::new(), "{y}");
+            assert_eq!(findings_of(extensions_mount_shadows_image::RULE.check, "", "compose.dev.yaml", y), Vec::<String>::new(), "{y}");
         }
     }
 

@@ -1,8 +1,17 @@
-//! `compose/uploads-not-persisted`: its doc (`trm-ci explain compose/uploads-not-persisted`) and its check.
+//! `compose/uploads-not-persisted`: the rule (id, severity, summary), its doc (`trm-ci explain compose/uploads-not-persisted`) and its check.
 
 use super::*;
 
-pub(super) const UPLOADS_NOT_PERSISTED: &str = r#"## What it does
+pub const RULE: Rule = Rule {
+    id: "compose/uploads-not-persisted",
+    severity: Severity::Warning,
+    summary: "the directus service has no volume or bind mount on its storage root (/directus/uploads): uploads are lost on recreate",
+    doc: DOC,
+    needs_base: false,
+    check,
+};
+
+const DOC: &str = r#"## What it does
 Checks that the compose file's Directus service (named `directus`, built
 from the local Dockerfile, or running a `directus/directus` image) mounts a
 named volume or a host directory on its storage root: `/directus/uploads`
@@ -55,7 +64,7 @@ volumes:
 
 /// A variable's value when it is known: Err(()) when it is set without a
 /// value or through an interpolation; Ok(None) when it is not set.
-pub(super) fn known<'a>(s: &'a Service, name: &str) -> Result<Option<&'a str>, ()> {
+fn known<'a>(s: &'a Service, name: &str) -> Result<Option<&'a str>, ()> {
     match s.env(name) {
         None => Ok(None),
         Some(v) => match v.value.as_deref() {
@@ -67,7 +76,7 @@ pub(super) fn known<'a>(s: &'a Service, name: &str) -> Result<Option<&'a str>, (
 
 /// The local storage roots of the service, with the variable that sets
 /// each (None: Directus's default); Err when they cannot be known.
-pub(super) fn local_roots(s: &Service) -> Result<Vec<(String, Option<String>)>, ()> {
+fn local_roots(s: &Service) -> Result<Vec<(String, Option<String>)>, ()> {
     // Variables from files or another config file: not knowable here.
     if s.environment.iter().any(|v| v.name == "CONFIG_PATH" || (v.name.starts_with("STORAGE_") && v.name.ends_with("_FILE"))) {
         return Err(());
@@ -91,7 +100,7 @@ pub(super) fn local_roots(s: &Service) -> Result<Vec<(String, Option<String>)>, 
     Ok(roots)
 }
 
-pub(super) fn uploads_not_persisted(ctx: &Context, e: &mut Emitter) {
+fn check(ctx: &Context, e: &mut Emitter) {
     let Some(c) = compose(ctx) else { return };
     if !c.errors.is_empty() {
         return; // compose/invalid-yaml

@@ -1,8 +1,17 @@
-//! `dockerfile/apk-no-cache`: its doc (`trm-ci explain dockerfile/apk-no-cache`) and its check.
+//! `dockerfile/apk-no-cache`: the rule (id, severity, summary), its doc (`trm-ci explain dockerfile/apk-no-cache`) and its check.
 
 use super::*;
 
-pub(super) const APK_NO_CACHE: &str = r#"## What it does
+pub const RULE: Rule = Rule {
+    id: "dockerfile/apk-no-cache",
+    severity: Severity::Warning,
+    summary: "`apk add` without --no-cache leaves the package index in the layer",
+    doc: DOC,
+    needs_base: false,
+    check,
+};
+
+const DOC: &str = r#"## What it does
 Reports an `apk add` in a `RUN` (shell form, exec form or heredoc) without
 `--no-cache`.
 
@@ -24,7 +33,7 @@ RUN apk add --no-cache postgresql16-client bash coreutils
 ```
 "#;
 
-pub(super) fn apk_no_cache(ctx: &Context, e: &mut Emitter) {
+fn check(ctx: &Context, e: &mut Emitter) {
     let Some((d, _)) = dockerfile(ctx) else { return };
     for ins in d.instructions.iter().filter(|i| i.is("RUN")) {
         let cmds: Vec<(Vec<String>, Span)> = match &ins.exec {

@@ -1,8 +1,17 @@
-//! `dockerfile/copy-chown`: its doc (`trm-ci explain dockerfile/copy-chown`) and its check.
+//! `dockerfile/copy-chown`: the rule (id, severity, summary), its doc (`trm-ci explain dockerfile/copy-chown`) and its check.
 
 use super::*;
 
-pub(super) const COPY_CHOWN: &str = r#"## What it does
+pub const RULE: Rule = Rule {
+    id: "dockerfile/copy-chown",
+    severity: Severity::Warning,
+    summary: "a COPY into /directus without --chown=node:node",
+    doc: DOC,
+    needs_base: false,
+    check,
+};
+
+const DOC: &str = r#"## What it does
 Checks that every `COPY`/`ADD` of the final image whose destination is
 `/directus` or below (relative destinations resolved against `WORKDIR`,
 which is `/directus` in the upstream image) has `--chown=node:node`
@@ -28,7 +37,7 @@ COPY --chown=node:node db-init/ /directus/db-init/
 ```
 "#;
 
-pub(super) fn copy_chown(ctx: &Context, e: &mut Emitter) {
+fn check(ctx: &Context, e: &mut Emitter) {
     let Some((d, _, instructions, _)) = final_image(ctx) else { return };
     let directus_base = d.final_base().map(|(_, a)| ImageRef::parse(&a.text).is_directus()).unwrap_or(false);
     let mut workdir = if directus_base { "/directus".to_string() } else { "/".to_string() };

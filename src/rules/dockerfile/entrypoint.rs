@@ -1,8 +1,17 @@
-//! `dockerfile/entrypoint`: its doc (`trm-ci explain dockerfile/entrypoint`) and its check.
+//! `dockerfile/entrypoint`: the rule (id, severity, summary), its doc (`trm-ci explain dockerfile/entrypoint`) and its check.
 
 use super::*;
 
-pub(super) const ENTRYPOINT: &str = r#"## What it does
+pub const RULE: Rule = Rule {
+    id: "dockerfile/entrypoint",
+    severity: Severity::Error,
+    summary: "the ENTRYPOINT is not the exec form of /directus/entrypoint.sh (directly or under tini/dumb-init)",
+    doc: DOC,
+    needs_base: false,
+    check,
+};
+
+const DOC: &str = r#"## What it does
 Checks that the final image's last `ENTRYPOINT` is the exec form (a JSON
 array) whose program is the entrypoint copied into the image —
 `/directus/entrypoint.sh` by default, or wherever the `COPY` of the
@@ -37,7 +46,7 @@ ENTRYPOINT ["/sbin/tini", "--", "/directus/entrypoint.sh"]
 (or `ENTRYPOINT ["/directus/entrypoint.sh"]` without an init)
 "#;
 
-pub(super) fn entrypoint(ctx: &Context, e: &mut Emitter) {
+fn check(ctx: &Context, e: &mut Emitter) {
     let Some((d, _, instructions, last_from)) = final_image(ctx) else { return };
     let steps = copy_steps(ctx, &instructions);
     // Where the configured entrypoint lands in the image.
@@ -102,7 +111,7 @@ pub(super) fn entrypoint(ctx: &Context, e: &mut Emitter) {
 /// "/directus/entrypoint.sh"]` → (Some("/sbin/tini"), Some("/directus/entrypoint.sh")).
 /// A minimal init (`tini`, `dumb-init`) may come first, with its options
 /// and an optional `--`; anything else is the program itself.
-pub(super) fn split_init(v: &[String]) -> Result<(Option<&str>, Option<&str>), String> {
+fn split_init(v: &[String]) -> Result<(Option<&str>, Option<&str>), String> {
     let Some(first) = v.first() else { return Ok((None, None)) };
     let name = basename(first);
     let (is_tini, is_dumb) = (name == "tini" || name == "tini-static", name == "dumb-init");
@@ -131,7 +140,7 @@ pub(super) fn split_init(v: &[String]) -> Result<(Option<&str>, Option<&str>), S
 
 /// The final image puts the init there: a package install naming it
 /// (`apk add tini`, `apt-get install dumb-init`), or a COPY/ADD to its path.
-pub(super) fn provides_init(instructions: &[&Instruction], init: &str) -> bool {
+fn provides_init(instructions: &[&Instruction], init: &str) -> bool {
     let name = basename(init);
     let package = if name.starts_with("tini") { "tini" } else { "dumb-init" };
     instructions.iter().any(|ins| {

@@ -1,8 +1,17 @@
-//! `dockerfile/env-override`: its doc (`trm-ci explain dockerfile/env-override`) and its check.
+//! `dockerfile/env-override`: the rule (id, severity, summary), its doc (`trm-ci explain dockerfile/env-override`) and its check.
 
 use super::*;
 
-pub(super) const ENV_OVERRIDE: &str = r#"## What it does
+pub const RULE: Rule = Rule {
+    id: "dockerfile/env-override",
+    severity: Severity::Error,
+    summary: "an ENV instruction: configuration baked into the image",
+    doc: DOC,
+    needs_base: false,
+    check,
+};
+
+const DOC: &str = r#"## What it does
 Reports every `ENV` instruction.
 
 Severity: error.
@@ -26,7 +35,7 @@ Set the variables where the container is run (compose `environment:`,
 scripts (`${DB_PORT:-5432}`).
 "#;
 
-pub(super) fn env_keys(ins: &Instruction) -> Vec<String> {
+fn env_keys(ins: &Instruction) -> Vec<String> {
     let legacy = ins.words.first().is_some_and(|w| !w.text.contains('='));
     if legacy {
         return ins.words.first().map(|w| vec![w.text.clone()]).unwrap_or_default();
@@ -34,7 +43,7 @@ pub(super) fn env_keys(ins: &Instruction) -> Vec<String> {
     ins.words.iter().filter_map(|w| w.text.split_once('=').map(|(k, _)| k.to_string())).collect()
 }
 
-pub(super) fn env_override(ctx: &Context, e: &mut Emitter) {
+fn check(ctx: &Context, e: &mut Emitter) {
     let Some((d, _)) = dockerfile(ctx) else { return };
     for ins in d.instructions.iter().filter(|i| i.is("ENV")) {
         let keys = env_keys(ins);

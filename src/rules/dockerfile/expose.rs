@@ -1,8 +1,17 @@
-//! `dockerfile/expose`: its doc (`trm-ci explain dockerfile/expose`) and its check.
+//! `dockerfile/expose`: the rule (id, severity, summary), its doc (`trm-ci explain dockerfile/expose`) and its check.
 
 use super::*;
 
-pub(super) const EXPOSE: &str = r#"## What it does
+pub const RULE: Rule = Rule {
+    id: "dockerfile/expose",
+    severity: Severity::Warning,
+    summary: "an EXPOSE instruction: ports are the deployment's business",
+    doc: DOC,
+    needs_base: false,
+    check,
+};
+
+const DOC: &str = r#"## What it does
 Reports every `EXPOSE` instruction.
 
 Severity: warning — `EXPOSE` publishes nothing; it is documentation that
@@ -26,7 +35,7 @@ ports:
 ```
 "#;
 
-pub(super) fn expose(ctx: &Context, e: &mut Emitter) {
+fn check(ctx: &Context, e: &mut Emitter) {
     let Some((d, _)) = dockerfile(ctx) else { return };
     for ins in d.instructions.iter().filter(|i| i.is("EXPOSE")) {
         e.emit(

@@ -1,8 +1,17 @@
-//! `dockerfile/final-user`: its doc (`trm-ci explain dockerfile/final-user`) and its check.
+//! `dockerfile/final-user`: the rule (id, severity, summary), its doc (`trm-ci explain dockerfile/final-user`) and its check.
 
 use super::*;
 
-pub(super) const FINAL_USER: &str = r#"## What it does
+pub const RULE: Rule = Rule {
+    id: "dockerfile/final-user",
+    severity: Severity::Error,
+    summary: "the last USER is not node: the container would run as root",
+    doc: DOC,
+    needs_base: false,
+    check,
+};
+
+const DOC: &str = r#"## What it does
 Checks that the last `USER` of the final image is `node` (the upstream
 image's user; `1000` and `node:node` count too). A final stage without any
 `USER` keeps the base image's `node`.
@@ -31,12 +40,12 @@ COPY --chown=node:node scripts/ /directus/scripts/
 ```
 "#;
 
-pub(super) fn is_node_user(u: &str) -> bool {
+fn is_node_user(u: &str) -> bool {
     let user = u.split(':').next().unwrap_or("");
     matches!(user, "node" | "1000")
 }
 
-pub(super) fn final_user(ctx: &Context, e: &mut Emitter) {
+fn check(ctx: &Context, e: &mut Emitter) {
     let Some((d, _, instructions, _)) = final_image(ctx) else { return };
     let Some(last) = instructions.iter().rev().find(|i| i.is("USER")) else { return };
     let user = last.words.first().map(|w| w.text.as_str()).unwrap_or("");

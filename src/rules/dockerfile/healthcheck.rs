@@ -1,8 +1,17 @@
-//! `dockerfile/healthcheck`: its doc (`trm-ci explain dockerfile/healthcheck`) and its check.
+//! `dockerfile/healthcheck`: the rule (id, severity, summary), its doc (`trm-ci explain dockerfile/healthcheck`) and its check.
 
 use super::*;
 
-pub(super) const HEALTHCHECK: &str = r#"## What it does
+pub const RULE: Rule = Rule {
+    id: "dockerfile/healthcheck",
+    severity: Severity::Error,
+    summary: "no HEALTHCHECK, or one that does not probe /server/ping or /server/health",
+    doc: DOC,
+    needs_base: false,
+    check,
+};
+
+const DOC: &str = r#"## What it does
 Checks that the final image has a `HEALTHCHECK` whose command probes
 Directus's `/server/ping` (preferred: cheap, answers `pong` before auth) or
 `/server/health`, and that the last one is not `HEALTHCHECK NONE`.
@@ -28,7 +37,7 @@ HEALTHCHECK --interval=5s --timeout=3s --start-period=120s --retries=3 \
 ```
 "#;
 
-pub(super) fn healthcheck(ctx: &Context, e: &mut Emitter) {
+fn check(ctx: &Context, e: &mut Emitter) {
     let Some((d, _, instructions, last_from)) = final_image(ctx) else { return };
     let help = "add `HEALTHCHECK --interval=5s --timeout=3s --start-period=120s --retries=3 CMD wget -qO- http://127.0.0.1:8055/server/ping || exit 1`";
     let Some(hc) = instructions.iter().rev().find(|i| i.is("HEALTHCHECK")) else {

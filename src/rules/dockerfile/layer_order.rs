@@ -1,8 +1,17 @@
-//! `dockerfile/layer-order`: its doc (`trm-ci explain dockerfile/layer-order`) and its check.
+//! `dockerfile/layer-order`: the rule (id, severity, summary), its doc (`trm-ci explain dockerfile/layer-order`) and its check.
 
 use super::*;
 
-pub(super) const LAYER_ORDER: &str = r#"## What it does
+pub const RULE: Rule = Rule {
+    id: "dockerfile/layer-order",
+    severity: Severity::Warning,
+    summary: "layers not ordered package install → scripts/ → entrypoint.sh → db-init/ → snapshots/ → db-post/ → extensions/",
+    doc: DOC,
+    needs_base: false,
+    check,
+};
+
+const DOC: &str = r#"## What it does
 Checks the order of the final image's layers, least to most volatile:
 the package install (`RUN apk add …`), then `COPY scripts/`, `COPY
 entrypoint.sh`, `COPY db-init/`, `COPY snapshots/`, `COPY db-post/` (when
@@ -38,7 +47,7 @@ COPY --chown=node:node extensions/ /directus/extensions/
 ```
 "#;
 
-pub(super) fn layer_order(ctx: &Context, e: &mut Emitter) {
+fn check(ctx: &Context, e: &mut Emitter) {
     let Some((d, _, instructions, _)) = final_image(ctx) else { return };
     let steps = copy_steps(ctx, &instructions);
     // Position 0 is the install, 1.. the COPY steps.

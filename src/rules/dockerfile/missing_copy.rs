@@ -1,8 +1,17 @@
-//! `dockerfile/missing-copy`: its doc (`trm-ci explain dockerfile/missing-copy`) and its check.
+//! `dockerfile/missing-copy`: the rule (id, severity, summary), its doc (`trm-ci explain dockerfile/missing-copy`) and its check.
 
 use super::*;
 
-pub(super) const MISSING_COPY: &str = r#"## What it does
+pub const RULE: Rule = Rule {
+    id: "dockerfile/missing-copy",
+    severity: Severity::Error,
+    summary: "the image never copies one of scripts/, entrypoint.sh, db-init/, snapshots/, db-post/ (when it exists), extensions/",
+    doc: DOC,
+    needs_base: false,
+    check,
+};
+
+const DOC: &str = r#"## What it does
 Checks that the final image copies each of the deployment's parts:
 `scripts/`, `entrypoint.sh`, `db-init/`, `snapshots/`, `db-post/` — only
 when the repository has that post-schema directory with files in it — and
@@ -39,7 +48,7 @@ ENTRYPOINT ["/directus/entrypoint.sh"]
 ```
 "#;
 
-pub(super) fn missing_copy(ctx: &Context, e: &mut Emitter) {
+fn check(ctx: &Context, e: &mut Emitter) {
     let Some((d, _, instructions, last_from)) = final_image(ctx) else { return };
     let steps = copy_steps(ctx, &instructions);
     let present: Vec<usize> = instructions.iter().flat_map(|i| copy_step_indices(i, &steps)).collect();

@@ -20,107 +20,18 @@ mod expose;
 mod entrypoint;
 mod apk_no_cache;
 
-use syntax::*;
-use unpinned_base::*;
-use layer_order::*;
-use missing_copy::*;
-use final_user::*;
-use copy_chown::*;
-use healthcheck::*;
-use env_override::*;
-use expose::*;
-use entrypoint::*;
-use apk_no_cache::*;
-
 pub const RULES: &[Rule] = &[
-    Rule {
-        id: "dockerfile/syntax",
-        severity: Severity::Error,
-        summary: "the Dockerfile does not parse: unknown instruction, bad exec-form JSON, unterminated heredoc or continuation",
-        doc: SYNTAX,
-        needs_base: false,
-        check: syntax,
-    },
-    Rule {
-        id: "dockerfile/unpinned-base",
-        severity: Severity::Error,
-        summary: "the image is not built FROM directus/directus:X.Y.Z (digest optional)",
-        doc: UNPINNED_BASE,
-        needs_base: false,
-        check: unpinned_base,
-    },
-    Rule {
-        id: "dockerfile/layer-order",
-        severity: Severity::Warning,
-        summary: "layers not ordered package install → scripts/ → entrypoint.sh → db-init/ → snapshots/ → db-post/ → extensions/",
-        doc: LAYER_ORDER,
-        needs_base: false,
-        check: layer_order,
-    },
-    Rule {
-        id: "dockerfile/missing-copy",
-        severity: Severity::Error,
-        summary: "the image never copies one of scripts/, entrypoint.sh, db-init/, snapshots/, db-post/ (when it exists), extensions/",
-        doc: MISSING_COPY,
-        needs_base: false,
-        check: missing_copy,
-    },
-    Rule {
-        id: "dockerfile/final-user",
-        severity: Severity::Error,
-        summary: "the last USER is not node: the container would run as root",
-        doc: FINAL_USER,
-        needs_base: false,
-        check: final_user,
-    },
-    Rule {
-        id: "dockerfile/copy-chown",
-        severity: Severity::Warning,
-        summary: "a COPY into /directus without --chown=node:node",
-        doc: COPY_CHOWN,
-        needs_base: false,
-        check: copy_chown,
-    },
-    Rule {
-        id: "dockerfile/healthcheck",
-        severity: Severity::Error,
-        summary: "no HEALTHCHECK, or one that does not probe /server/ping or /server/health",
-        doc: HEALTHCHECK,
-        needs_base: false,
-        check: healthcheck,
-    },
-    Rule {
-        id: "dockerfile/env-override",
-        severity: Severity::Error,
-        summary: "an ENV instruction: configuration baked into the image",
-        doc: ENV_OVERRIDE,
-        needs_base: false,
-        check: env_override,
-    },
-    Rule {
-        id: "dockerfile/expose",
-        severity: Severity::Warning,
-        summary: "an EXPOSE instruction: ports are the deployment's business",
-        doc: EXPOSE,
-        needs_base: false,
-        check: expose,
-    },
-    Rule {
-        id: "dockerfile/entrypoint",
-        severity: Severity::Error,
-        summary: "the ENTRYPOINT is not the exec form of /directus/entrypoint.sh (directly or under tini/dumb-init)",
-        doc: ENTRYPOINT,
-        needs_base: false,
-        check: entrypoint,
-    },
-    Rule {
-        id: "dockerfile/apk-no-cache",
-        severity: Severity::Warning,
-        summary: "`apk add` without --no-cache leaves the package index in the layer",
-        doc: APK_NO_CACHE,
-        needs_base: false,
-        check: apk_no_cache,
-    },
+    syntax::RULE,
+    unpinned_base::RULE,
+    layer_order::RULE,
+    missing_copy::RULE,
+    final_user::RULE,
+    copy_chown::RULE,
+    healthcheck::RULE,
+    env_override::RULE,
+    expose::RULE,
+    entrypoint::RULE,
+    apk_no_cache::RULE,
 ];
 
 /// The Dockerfile model and its source, when the file exists.

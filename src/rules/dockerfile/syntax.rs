@@ -1,8 +1,17 @@
-//! `dockerfile/syntax`: its doc (`trm-ci explain dockerfile/syntax`) and its check.
+//! `dockerfile/syntax`: the rule (id, severity, summary), its doc (`trm-ci explain dockerfile/syntax`) and its check.
 
 use super::*;
 
-pub(super) const SYNTAX: &str = r#"## What it does
+pub const RULE: Rule = Rule {
+    id: "dockerfile/syntax",
+    severity: Severity::Error,
+    summary: "the Dockerfile does not parse: unknown instruction, bad exec-form JSON, unterminated heredoc or continuation",
+    doc: DOC,
+    needs_base: false,
+    check,
+};
+
+const DOC: &str = r#"## What it does
 Reports what makes the Dockerfile unreadable or misread: an unknown
 instruction (`FORM`), an exec-form array that is not valid JSON
 (`CMD ['a']`, a trailing comma), a heredoc without its closing delimiter, a
@@ -31,7 +40,7 @@ ENTRYPOINT ["/directus/entrypoint.sh"]
 ```
 "#;
 
-pub(super) fn syntax(ctx: &Context, e: &mut Emitter) {
+fn check(ctx: &Context, e: &mut Emitter) {
     let Some((d, _)) = dockerfile(ctx) else { return };
     for err in &d.errors {
         let m = &err.message;

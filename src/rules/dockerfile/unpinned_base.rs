@@ -1,8 +1,17 @@
-//! `dockerfile/unpinned-base`: its doc (`trm-ci explain dockerfile/unpinned-base`) and its check.
+//! `dockerfile/unpinned-base`: the rule (id, severity, summary), its doc (`trm-ci explain dockerfile/unpinned-base`) and its check.
 
 use super::*;
 
-pub(super) const UNPINNED_BASE: &str = r#"## What it does
+pub const RULE: Rule = Rule {
+    id: "dockerfile/unpinned-base",
+    severity: Severity::Error,
+    summary: "the image is not built FROM directus/directus:X.Y.Z (digest optional)",
+    doc: DOC,
+    needs_base: false,
+    check,
+};
+
+const DOC: &str = r#"## What it does
 Checks that the final image is built `FROM directus/directus:X.Y.Z` — an
 exact release, optionally with `@sha256:` digest — literally, not through a
 build argument. Multi-stage builds: the stage the final image starts from
@@ -27,7 +36,7 @@ FROM directus/directus:11.17.4
 ```
 "#;
 
-pub(super) fn unpinned_base(ctx: &Context, e: &mut Emitter) {
+fn check(ctx: &Context, e: &mut Emitter) {
     let Some((d, _)) = dockerfile(ctx) else { return };
     let Some((_, arg)) = d.final_base() else {
         // A readable Dockerfile without FROM: dockerfile/syntax says so.

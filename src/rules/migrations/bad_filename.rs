@@ -1,8 +1,17 @@
-//! `migrations/bad-filename`: its doc (`trm-ci explain migrations/bad-filename`) and its check.
+//! `migrations/bad-filename`: the rule (id, severity, summary), its doc (`trm-ci explain migrations/bad-filename`) and its check.
 
 use super::*;
 
-pub(super) const BAD_FILENAME: &str = r#"## What it does
+pub const RULE: Rule = Rule {
+    id: "migrations/bad-filename",
+    severity: Severity::Error,
+    summary: "a file in the migrations directory is not named `NNNN_snake_case.sql`",
+    doc: DOC,
+    needs_base: false,
+    check,
+};
+
+const DOC: &str = r#"## What it does
 Reports a file in the migrations directory (`db-init/`) or the
 post-schema directory (`db-post/`) whose name is not
 `NNNN_snake_case.sql`: at least four digits, an underscore, lower-case words
@@ -22,13 +31,13 @@ applied at all, silently.
 `db-init/0004_add_users.sql`
 "#;
 
-pub(super) fn bad_filename(ctx: &Context, e: &mut Emitter) {
+fn check(ctx: &Context, e: &mut Emitter) {
     for set in ctx.head.migration_sets() {
         bad_filename_in(&set, e);
     }
 }
 
-pub(super) fn bad_filename_in(set: &MigrationSet, e: &mut Emitter) {
+fn bad_filename_in(set: &MigrationSet, e: &mut Emitter) {
     let dir = set.dir;
     for m in set.files {
         let name = m.file_name.as_str();
@@ -56,7 +65,7 @@ pub(super) fn bad_filename_in(set: &MigrationSet, e: &mut Emitter) {
 
 /// A well-formed name close to the file's: its number (or 9999) padded to
 /// four digits, its words in snake case.
-pub(super) fn suggest_name(m: &Migration) -> String {
+fn suggest_name(m: &Migration) -> String {
     let name = m.file_name.as_str();
     let stem = name.split('.').next().unwrap_or(name);
     let digits: String = stem.chars().take_while(char::is_ascii_digit).collect();

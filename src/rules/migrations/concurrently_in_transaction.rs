@@ -1,8 +1,17 @@
-//! `migrations/concurrently-in-transaction`: its doc (`trm-ci explain migrations/concurrently-in-transaction`) and its check.
+//! `migrations/concurrently-in-transaction`: the rule (id, severity, summary), its doc (`trm-ci explain migrations/concurrently-in-transaction`) and its check.
 
 use super::*;
 
-pub(super) const CONCURRENTLY_IN_TRANSACTION: &str = r#"## What it does
+pub const RULE: Rule = Rule {
+    id: "migrations/concurrently-in-transaction",
+    severity: Severity::Error,
+    summary: "CREATE/DROP INDEX CONCURRENTLY or REINDEX CONCURRENTLY cannot run in the runner's transaction",
+    doc: DOC,
+    needs_base: false,
+    check,
+};
+
+const DOC: &str = r#"## What it does
 Reports `CREATE INDEX CONCURRENTLY`, `DROP INDEX CONCURRENTLY`,
 `REINDEX … CONCURRENTLY` and `ALTER TABLE … DETACH PARTITION … CONCURRENTLY`
 in a migration. Severity: error.
@@ -26,7 +35,7 @@ concurrently outside db-init (a one-off psql session), then add a migration
 with `CREATE INDEX IF NOT EXISTS` so fresh databases get it too.
 "#;
 
-pub(super) fn concurrently_in_transaction(ctx: &Context, e: &mut Emitter) {
+fn check(ctx: &Context, e: &mut Emitter) {
     for m in all_sql_files(ctx) {
         for s in &m.statements {
             if s.concurrently.is_some() {

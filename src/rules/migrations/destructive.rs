@@ -1,8 +1,17 @@
-//! `migrations/destructive`: its doc (`trm-ci explain migrations/destructive`) and its check.
+//! `migrations/destructive`: the rule (id, severity, summary), its doc (`trm-ci explain migrations/destructive`) and its check.
 
 use super::*;
 
-pub(super) const DESTRUCTIVE: &str = r#"## What it does
+pub const RULE: Rule = Rule {
+    id: "migrations/destructive",
+    severity: Severity::Error,
+    summary: "DROP TABLE/COLUMN/SCHEMA, TRUNCATE, or DELETE/UPDATE without WHERE",
+    doc: DOC,
+    needs_base: false,
+    check,
+};
+
+const DOC: &str = r#"## What it does
 Reports statements that destroy data: `DROP TABLE`, `DROP SCHEMA`,
 `ALTER TABLE … DROP [COLUMN]`, `TRUNCATE`, and `DELETE` or `UPDATE` without
 a top-level `WHERE`. Statements inside `DO` blocks and function bodies are
@@ -29,7 +38,7 @@ DELETE FROM app.notes WHERE archived;
 ```
 "#;
 
-pub(super) fn destructive(ctx: &Context, e: &mut Emitter) {
+fn check(ctx: &Context, e: &mut Emitter) {
     let help_drop = "make sure the data is not needed (or copied elsewhere first), then add `-- trm-ci: ignore=migrations/destructive <why>` above it";
     for m in all_sql_files(ctx) {
         for s in &m.statements {

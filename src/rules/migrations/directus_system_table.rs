@@ -1,8 +1,17 @@
-//! `migrations/directus-system-table`: its doc (`trm-ci explain migrations/directus-system-table`) and its check.
+//! `migrations/directus-system-table`: the rule (id, severity, summary), its doc (`trm-ci explain migrations/directus-system-table`) and its check.
 
 use super::*;
 
-pub(super) const DIRECTUS_SYSTEM_TABLE: &str = r#"## What it does
+pub const RULE: Rule = Rule {
+    id: "migrations/directus-system-table",
+    severity: Severity::Warning,
+    summary: "a migration statement reads, writes, alters or references one of Directus's own system tables",
+    doc: DOC,
+    needs_base: false,
+    check,
+};
+
+const DOC: &str = r#"## What it does
 Reports a migration statement that uses one of Directus's own system tables
 as a table: the target of CREATE / ALTER / DROP / TRUNCATE / INSERT / UPDATE
 / DELETE / MERGE / COPY, the table of CREATE INDEX / TRIGGER / POLICY … ON,
@@ -38,11 +47,11 @@ ALTER TABLE app.audit ADD COLUMN directus_user_id uuid;
 "#;
 
 /// Whether `n` is one of Directus's own tables (in `public`).
-pub(super) fn is_directus_table(s: &Statement, n: &TableName) -> bool {
+fn is_directus_table(s: &Statement, n: &TableName) -> bool {
     in_public(s, n) && SYSTEM_COLLECTIONS.binary_search(&n.name.as_str()).is_ok()
 }
 
-pub(super) fn directus_system_table(ctx: &Context, e: &mut Emitter) {
+fn check(ctx: &Context, e: &mut Emitter) {
     for m in all_sql_files(ctx) {
         for s in &m.statements {
             for r in s.tables.iter().filter(|r| r.role != TableRole::Other && is_directus_table(s, &r.table)) {

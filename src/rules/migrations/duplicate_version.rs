@@ -1,8 +1,17 @@
-//! `migrations/duplicate-version`: its doc (`trm-ci explain migrations/duplicate-version`) and its check.
+//! `migrations/duplicate-version`: the rule (id, severity, summary), its doc (`trm-ci explain migrations/duplicate-version`) and its check.
 
 use super::*;
 
-pub(super) const DUPLICATE_VERSION: &str = r#"## What it does
+pub const RULE: Rule = Rule {
+    id: "migrations/duplicate-version",
+    severity: Severity::Error,
+    summary: "two migrations share a version number",
+    doc: DOC,
+    needs_base: false,
+    check,
+};
+
+const DOC: &str = r#"## What it does
 Reports two or more migrations with the same number (`0004_a.sql` and
 `0004_b.sql`) in the same directory. `db-init/` and `db-post/` are
 numbered on their own: `db-init/0001_x.sql` and `db-post/0001_y.sql` do not
@@ -28,13 +37,13 @@ db-init/0005_add_invoices.sql
 ```
 "#;
 
-pub(super) fn duplicate_version(ctx: &Context, e: &mut Emitter) {
+fn check(ctx: &Context, e: &mut Emitter) {
     for set in ctx.head.migration_sets() {
         duplicate_version_in(&set, e);
     }
 }
 
-pub(super) fn duplicate_version_in(set: &MigrationSet, e: &mut Emitter) {
+fn duplicate_version_in(set: &MigrationSet, e: &mut Emitter) {
     let mut by_version: BTreeMap<u64, Vec<&Migration>> = BTreeMap::new();
     for m in set_sql(set) {
         if let Some(v) = m.version {

@@ -1,8 +1,17 @@
-//! `migrations/edited-after-merge`: its doc (`trm-ci explain migrations/edited-after-merge`) and its check.
+//! `migrations/edited-after-merge`: the rule (id, severity, summary), its doc (`trm-ci explain migrations/edited-after-merge`) and its check.
 
 use super::*;
 
-pub(super) const EDITED_AFTER_MERGE: &str = r#"## What it does
+pub const RULE: Rule = Rule {
+    id: "migrations/edited-after-merge",
+    severity: Severity::Error,
+    summary: "a migration that is on the base was changed",
+    doc: DOC,
+    needs_base: true,
+    check,
+};
+
+const DOC: &str = r#"## What it does
 Compares with the base: reports a migration whose bytes differ from the
 base's version of the same file, at the first line that differs.
 Severity: error.
@@ -26,7 +35,7 @@ ALTER TABLE app.notes ADD COLUMN body text;
 ```
 "#;
 
-pub(super) fn edited_after_merge(ctx: &Context, e: &mut Emitter) {
+fn check(ctx: &Context, e: &mut Emitter) {
     let Some(base) = ctx.base else { return };
     for m in all_sql_files(ctx) {
         let (Some(head_file), Some(base_file)) = (ctx.head.files.get(&m.path), base.files.get(&m.path)) else { continue };

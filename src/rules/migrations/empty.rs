@@ -1,8 +1,17 @@
-//! `migrations/empty`: its doc (`trm-ci explain migrations/empty`) and its check.
+//! `migrations/empty`: the rule (id, severity, summary), its doc (`trm-ci explain migrations/empty`) and its check.
 
 use super::*;
 
-pub(super) const EMPTY: &str = r#"## What it does
+pub const RULE: Rule = Rule {
+    id: "migrations/empty",
+    severity: Severity::Warning,
+    summary: "a migration contains no SQL statement",
+    doc: DOC,
+    needs_base: false,
+    check,
+};
+
+const DOC: &str = r#"## What it does
 Reports a `.sql` migration that contains no SQL statement: empty, only
 whitespace, comments or psql meta-commands. Severity: warning.
 
@@ -22,7 +31,7 @@ CREATE TABLE app.tags (id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY, name 
 ```
 "#;
 
-pub(super) fn empty(ctx: &Context, e: &mut Emitter) {
+fn check(ctx: &Context, e: &mut Emitter) {
     for m in all_sql_files(ctx) {
         if !m.readable || !m.errors.is_empty() || m.sql_statements().next().is_some() {
             continue;

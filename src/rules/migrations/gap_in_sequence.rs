@@ -1,8 +1,17 @@
-//! `migrations/gap-in-sequence`: its doc (`trm-ci explain migrations/gap-in-sequence`) and its check.
+//! `migrations/gap-in-sequence`: the rule (id, severity, summary), its doc (`trm-ci explain migrations/gap-in-sequence`) and its check.
 
 use super::*;
 
-pub(super) const GAP_IN_SEQUENCE: &str = r#"## What it does
+pub const RULE: Rule = Rule {
+    id: "migrations/gap-in-sequence",
+    severity: Severity::Warning,
+    summary: "migration numbers are not contiguous from 0001",
+    doc: DOC,
+    needs_base: false,
+    check,
+};
+
+const DOC: &str = r#"## What it does
 Reports migration numbers that are not contiguous from 0001: a number
 skipped, or a sequence that starts elsewhere. Each directory (`db-init/`,
 `db-post/`) starts at 0001 on its own. Severity: warning (the runner
@@ -28,13 +37,13 @@ db-init/0003_orders.sql
 ```
 "#;
 
-pub(super) fn gap_in_sequence(ctx: &Context, e: &mut Emitter) {
+fn check(ctx: &Context, e: &mut Emitter) {
     for set in ctx.head.migration_sets() {
         gap_in_sequence_in(&set, e);
     }
 }
 
-pub(super) fn gap_in_sequence_in(set: &MigrationSet, e: &mut Emitter) {
+fn gap_in_sequence_in(set: &MigrationSet, e: &mut Emitter) {
     let mut files: Vec<(&Migration, u64)> = set_sql(set).filter_map(|m| m.version.map(|v| (m, v))).collect();
     files.sort_by_key(|(m, v)| (*v, m.file_name.clone()));
     let mut expected = 1u64;

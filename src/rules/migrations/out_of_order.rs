@@ -1,8 +1,17 @@
-//! `migrations/out-of-order`: its doc (`trm-ci explain migrations/out-of-order`) and its check.
+//! `migrations/out-of-order`: the rule (id, severity, summary), its doc (`trm-ci explain migrations/out-of-order`) and its check.
 
 use super::*;
 
-pub(super) const OUT_OF_ORDER: &str = r#"## What it does
+pub const RULE: Rule = Rule {
+    id: "migrations/out-of-order",
+    severity: Severity::Error,
+    summary: "a migration added since the base is numbered at or below one already on the base",
+    doc: DOC,
+    needs_base: true,
+    check,
+};
+
+const DOC: &str = r#"## What it does
 Compares with the base: reports a migration added since the base whose
 number is not above every number already on the base in the same directory
 (`db-init/` and `db-post/` each on their own). Severity: error.
@@ -20,14 +29,14 @@ Base has `0001`…`0005`; the branch adds `db-init/0004_add_tags.sql`.
 Renumber it above the base: `db-init/0006_add_tags.sql`.
 "#;
 
-pub(super) fn out_of_order(ctx: &Context, e: &mut Emitter) {
+fn check(ctx: &Context, e: &mut Emitter) {
     let Some(base) = ctx.base else { return };
     for set in ctx.head.migration_sets() {
         out_of_order_in(&set, &same_set(base, set.step), e);
     }
 }
 
-pub(super) fn out_of_order_in(set: &MigrationSet, base: &MigrationSet, e: &mut Emitter) {
+fn out_of_order_in(set: &MigrationSet, base: &MigrationSet, e: &mut Emitter) {
     let base_paths: HashMap<&str, ()> = base.files.iter().map(|m| (m.path.as_str(), ())).collect();
     let Some((base_max, base_max_file)) =
         base.files.iter().filter(|m| m.is_sql).filter_map(|m| m.version.map(|v| (v, m.file_name.as_str()))).max()

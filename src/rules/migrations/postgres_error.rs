@@ -1,6 +1,19 @@
-//! `migrations/postgres-error`: its doc (`trm-ci explain migrations/postgres-error`) and its check.
+//! `migrations/postgres-error`: the rule (id, severity, summary), its doc (`trm-ci explain migrations/postgres-error`) and its check.
 
-pub(super) const POSTGRES_ERROR: &str = r#"## What it does
+use super::*;
+
+pub const RULE: Rule = Rule {
+    id: "migrations/postgres-error",
+    severity: Severity::Error,
+    summary: "PostgreSQL rejected a migration when `--postgres URL` replayed them",
+    doc: DOC,
+    needs_base: false,
+    // Reported by `crate::pgreplay` (only with `--postgres`): the server's
+    // own error, mapped to file:line. Nothing to check without a server.
+    check: |_, _| {},
+};
+
+const DOC: &str = r#"## What it does
 Only with `trm-ci lint --postgres URL`: every migration is replayed, in
 order, on that PostgreSQL server inside one transaction that is rolled back,
 and each error PostgreSQL reports is a finding at the file and line psql

@@ -1,8 +1,17 @@
-//! `migrations/references-snapshot-table`: its doc (`trm-ci explain migrations/references-snapshot-table`) and its check.
+//! `migrations/references-snapshot-table`: the rule (id, severity, summary), its doc (`trm-ci explain migrations/references-snapshot-table`) and its check.
 
 use super::*;
 
-pub(super) const REFERENCES_SNAPSHOT_TABLE: &str = r#"## What it does
+pub const RULE: Rule = Rule {
+    id: "migrations/references-snapshot-table",
+    severity: Severity::Error,
+    summary: "a db-init statement uses a table that the snapshot creates, which does not exist yet when db-init runs",
+    doc: DOC,
+    needs_base: false,
+    check,
+};
+
+const DOC: &str = r#"## What it does
 Reports a statement in `db-init/` that uses a table the schema snapshot
 creates (a collection with a table, in `public`): ALTER / DROP / TRUNCATE it,
 CREATE INDEX / TRIGGER / POLICY / RULE … ON it, a view or a query reading
@@ -50,7 +59,7 @@ A column Directus should manage (`legacy_code`) belongs in the snapshot
 instead: add the field in Directus and export the snapshot again.
 "#;
 
-pub(super) fn references_snapshot_table(ctx: &Context, e: &mut Emitter) {
+fn check(ctx: &Context, e: &mut Emitter) {
     let Some((snap_path, tables)) = snapshot_tables(ctx) else { return };
     // db-init only (db-post runs after the schema step), in the runner's order.
     let mut files: Vec<&Migration> = sql_files(ctx).collect();

@@ -1,8 +1,17 @@
-//! `migrations/removed-after-merge`: its doc (`trm-ci explain migrations/removed-after-merge`) and its check.
+//! `migrations/removed-after-merge`: the rule (id, severity, summary), its doc (`trm-ci explain migrations/removed-after-merge`) and its check.
 
 use super::*;
 
-pub(super) const REMOVED_AFTER_MERGE: &str = r#"## What it does
+pub const RULE: Rule = Rule {
+    id: "migrations/removed-after-merge",
+    severity: Severity::Error,
+    summary: "a migration that is on the base was removed or renamed",
+    doc: DOC,
+    needs_base: true,
+    check,
+};
+
+const DOC: &str = r#"## What it does
 Compares with the base: reports a migration that is on the base but is gone
 now, or was renamed (same bytes under another name). Severity: error.
 
@@ -20,7 +29,7 @@ Restore the file under its old name. To undo what it did, add a new
 migration that reverses it.
 "#;
 
-pub(super) fn removed_after_merge(ctx: &Context, e: &mut Emitter) {
+fn check(ctx: &Context, e: &mut Emitter) {
     let Some(base) = ctx.base else { return };
     for m in base.all_migrations().filter(|m| m.is_sql) {
         if ctx.head.files.get(&m.path).is_some() {

@@ -1,8 +1,17 @@
-//! `migrations/snapshot-collision`: its doc (`trm-ci explain migrations/snapshot-collision`) and its check.
+//! `migrations/snapshot-collision`: the rule (id, severity, summary), its doc (`trm-ci explain migrations/snapshot-collision`) and its check.
 
 use super::*;
 
-pub(super) const SNAPSHOT_COLLISION: &str = r#"## What it does
+pub const RULE: Rule = Rule {
+    id: "migrations/snapshot-collision",
+    severity: Severity::Error,
+    summary: "a migration creates a table that the snapshot defines as a collection",
+    doc: DOC,
+    needs_base: false,
+    check,
+};
+
+const DOC: &str = r#"## What it does
 Reports a migration that creates a table (or view, materialized view,
 foreign table) in `public` whose name is a collection with a table in the
 schema snapshot. Severity: error.
@@ -29,7 +38,7 @@ CREATE TABLE app.order_audit (id bigint PRIMARY KEY);
 ```
 "#;
 
-pub(super) fn snapshot_collision(ctx: &Context, e: &mut Emitter) {
+fn check(ctx: &Context, e: &mut Emitter) {
     let Some((snap_path, tables)) = snapshot_tables(ctx) else { return };
     for m in sql_files(ctx) {
         for s in &m.statements {

@@ -1,8 +1,17 @@
-//! `migrations/syntax-error`: its doc (`trm-ci explain migrations/syntax-error`) and its check.
+//! `migrations/syntax-error`: the rule (id, severity, summary), its doc (`trm-ci explain migrations/syntax-error`) and its check.
 
 use super::*;
 
-pub(super) const SYNTAX_ERROR: &str = r#"## What it does
+pub const RULE: Rule = Rule {
+    id: "migrations/syntax-error",
+    severity: Severity::Error,
+    summary: "a migration has a certain syntax error (unterminated quote or comment, unknown command, unbalanced parentheses)",
+    doc: DOC,
+    needs_base: false,
+    check,
+};
+
+const DOC: &str = r#"## What it does
 Reports a syntax error that is certain without a server: an unterminated
 string, quoted identifier, comment or dollar quote; unbalanced parentheses;
 a statement whose first keyword is not a SQL command (`CREAT TABLE`), or
@@ -29,7 +38,7 @@ CREATE TABLE app.tags (id bigint PRIMARY KEY);
 ```
 "#;
 
-pub(super) fn syntax_error(ctx: &Context, e: &mut Emitter) {
+fn check(ctx: &Context, e: &mut Emitter) {
     for m in all_sql_files(ctx) {
         for err in &m.errors {
             e.emit(&m.path, Some(err.span), err.message.clone(), err.help.clone());

@@ -1,8 +1,17 @@
-//! `migrations/transaction-control`: its doc (`trm-ci explain migrations/transaction-control`) and its check.
+//! `migrations/transaction-control`: the rule (id, severity, summary), its doc (`trm-ci explain migrations/transaction-control`) and its check.
 
 use super::*;
 
-pub(super) const TRANSACTION_CONTROL: &str = r#"## What it does
+pub const RULE: Rule = Rule {
+    id: "migrations/transaction-control",
+    severity: Severity::Error,
+    summary: "BEGIN / COMMIT / ROLLBACK in a migration, in a DO block, or run by a CALLed procedure: the runner owns the transaction",
+    doc: DOC,
+    needs_base: false,
+    check,
+};
+
+const DOC: &str = r#"## What it does
 Reports BEGIN, START TRANSACTION, COMMIT, END, ROLLBACK, ABORT and the
 two-phase PREPARE TRANSACTION / COMMIT PREPARED / ROLLBACK PREPARED in a
 migration; COMMIT and ROLLBACK inside the PL/pgSQL body of a `DO` block; and
@@ -46,7 +55,7 @@ The runner commits the file, and its ledger row, when every statement has
 succeeded.
 "#;
 
-pub(super) fn transaction_control(ctx: &Context, e: &mut Emitter) {
+fn check(ctx: &Context, e: &mut Emitter) {
     let refusal = "PostgreSQL refuses it inside the transaction the runner wraps each file in (`invalid transaction termination`)";
     // Procedures whose body commits or rolls back, by name: (file, line, command).
     let mut committing: Vec<(&TableName, &str, u32, &str)> = Vec::new();

@@ -1,8 +1,17 @@
-//! `scripts/boot-order`: its doc (`trm-ci explain scripts/boot-order`) and its check.
+//! `scripts/boot-order`: the rule (id, severity, summary), its doc (`trm-ci explain scripts/boot-order`) and its check.
 
 use super::*;
 
-pub(super) const BOOT_ORDER: &str = r#"## What it does
+pub const RULE: Rule = Rule {
+    id: "scripts/boot-order",
+    severity: Severity::Error,
+    summary: "the entrypoint does not run db-init, then schema apply, then db-post (when there is one), then `exec` the Directus start",
+    doc: DOC,
+    needs_base: false,
+    check,
+};
+
+const DOC: &str = r#"## What it does
 Checks that the entrypoint runs the boot steps in this order: the db-init
 runner (a command whose program, or a `*.sh` it runs, is named after
 `db-init` or the configured migrations directory), then the schema apply
@@ -43,7 +52,7 @@ exec node /directus/cli.js start
 ```
 "#;
 
-pub(super) fn step_name(k: BootStepKind) -> &'static str {
+fn step_name(k: BootStepKind) -> &'static str {
     match k {
         BootStepKind::DbInit => "db-init",
         BootStepKind::SchemaApply => "the schema apply",
@@ -52,7 +61,7 @@ pub(super) fn step_name(k: BootStepKind) -> &'static str {
     }
 }
 
-pub(super) fn boot_order(ctx: &Context, e: &mut Emitter) {
+fn check(ctx: &Context, e: &mut Emitter) {
     let Some((s, src, _)) = checked(ctx).into_iter().find(|(_, _, is_entry)| *is_entry) else { return };
     let migrations = norm(&ctx.head.paths.migrations);
     let marker = migrations.rsplit('/').next().unwrap_or(migrations);
@@ -128,7 +137,7 @@ pub(super) fn boot_order(ctx: &Context, e: &mut Emitter) {
     }
 }
 
-pub(super) fn capitalise(s: &str) -> String {
+fn capitalise(s: &str) -> String {
     let mut c = s.chars();
     match c.next() {
         Some(f) => f.to_uppercase().collect::<String>() + c.as_str(),

@@ -17,43 +17,11 @@ mod strict_mode;
 mod not_executable;
 mod boot_order;
 
-use strict_mode::*;
-use not_executable::*;
-use boot_order::*;
-
 pub const RULES: &[Rule] = &[
-    Rule {
-        id: "scripts/strict-mode",
-        severity: Severity::Error,
-        summary: "a script does not start with `set -euo pipefail`",
-        doc: STRICT_MODE,
-        needs_base: false,
-        check: strict_mode,
-    },
-    Rule {
-        id: "scripts/not-executable",
-        severity: Severity::Error,
-        summary: "a script's git mode is not 100755",
-        doc: NOT_EXECUTABLE,
-        needs_base: false,
-        check: not_executable,
-    },
-    Rule {
-        id: "scripts/boot-order",
-        severity: Severity::Error,
-        summary: "the entrypoint does not run db-init, then schema apply, then db-post (when there is one), then `exec` the Directus start",
-        doc: BOOT_ORDER,
-        needs_base: false,
-        check: boot_order,
-    },
-    Rule {
-        id: "scripts/gnu-only",
-        severity: Severity::Error,
-        summary: "a script copied into the image uses a GNU-only option or construct that busybox on Alpine rejects or mis-reads",
-        doc: gnu_only::DOC,
-        needs_base: false,
-        check: gnu_only::check,
-    },
+    strict_mode::RULE,
+    not_executable::RULE,
+    boot_order::RULE,
+    gnu_only::RULE,
 ];
 
 fn norm(p: &str) -> &str {
@@ -113,7 +81,7 @@ mod tests {
         let head = Project::parse(files, &cfg.paths);
         let ctx = Context { head: &head, base: None, config: &cfg };
         let mut e = Emitter::default();
-        boot_order(&ctx, &mut e);
+        (boot_order::RULE.check)(&ctx, &mut e);
         e.out.into_iter().map(|r| r.message).collect()
     }
 

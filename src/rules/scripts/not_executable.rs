@@ -1,8 +1,17 @@
-//! `scripts/not-executable`: its doc (`trm-ci explain scripts/not-executable`) and its check.
+//! `scripts/not-executable`: the rule (id, severity, summary), its doc (`trm-ci explain scripts/not-executable`) and its check.
 
 use super::*;
 
-pub(super) const NOT_EXECUTABLE: &str = r#"## What it does
+pub const RULE: Rule = Rule {
+    id: "scripts/not-executable",
+    severity: Severity::Error,
+    summary: "a script's git mode is not 100755",
+    doc: DOC,
+    needs_base: false,
+    check,
+};
+
+const DOC: &str = r#"## What it does
 Checks that the entrypoint and every script with a `#!` line under the
 scripts directory are executable: git mode `100755`. In the work tree that
 is the file system's exec bit; with `--staged`, the mode in the index (what
@@ -30,7 +39,7 @@ $ git ls-files -s scripts/apply-db-init.sh
 ```
 "#;
 
-pub(super) fn not_executable(ctx: &Context, e: &mut Emitter) {
+fn check(ctx: &Context, e: &mut Emitter) {
     for (s, src, _) in checked(ctx) {
         let Some(mode) = src.mode else { continue };
         if mode & 0o170000 == 0o120000 {

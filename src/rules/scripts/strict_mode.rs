@@ -1,8 +1,17 @@
-//! `scripts/strict-mode`: its doc (`trm-ci explain scripts/strict-mode`) and its check.
+//! `scripts/strict-mode`: the rule (id, severity, summary), its doc (`trm-ci explain scripts/strict-mode`) and its check.
 
 use super::*;
 
-pub(super) const STRICT_MODE: &str = r#"## What it does
+pub const RULE: Rule = Rule {
+    id: "scripts/strict-mode",
+    severity: Severity::Error,
+    summary: "a script does not start with `set -euo pipefail`",
+    doc: DOC,
+    needs_base: false,
+    check,
+};
+
+const DOC: &str = r#"## What it does
 Checks that each script turns on `set -euo pipefail` before it does
 anything: only the shebang, comments, blank lines and other `set`/`shopt`
 lines may come first. Any spelling counts (`set -e -u -o pipefail`,
@@ -36,7 +45,7 @@ dir=${TRM_DB_INIT_DIR:-/directus/db-init}
 ```
 "#;
 
-pub(super) fn strict_mode(ctx: &Context, e: &mut Emitter) {
+fn check(ctx: &Context, e: &mut Emitter) {
     let help = "put `set -euo pipefail` right after the shebang, before any other command";
     for (s, src, _) in checked(ctx) {
         match s.strict_mode() {

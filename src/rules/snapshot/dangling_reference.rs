@@ -1,8 +1,17 @@
-//! `snapshot/dangling-reference`: its doc (`trm-ci explain snapshot/dangling-reference`) and its check.
+//! `snapshot/dangling-reference`: the rule (id, severity, summary), its doc (`trm-ci explain snapshot/dangling-reference`) and its check.
 
 use super::*;
 
-pub(super) const DANGLING_REFERENCE: &str = r#"## What it does
+pub const RULE: Rule = Rule {
+    id: "snapshot/dangling-reference",
+    severity: Severity::Error,
+    summary: "a field or relation names a collection or field that the snapshot does not define",
+    doc: DOC,
+    needs_base: false,
+    check,
+};
+
+const DOC: &str = r#"## What it does
 Reports a name in the snapshot that points at nothing: a field of a
 collection that is not defined; a field's `meta.group` or
 `schema.foreign_key_table`/`foreign_key_column`; a relation's `collection`,
@@ -31,7 +40,7 @@ Define the target (or remove the reference), then regenerate the snapshot
 from a Directus instance so that collections, fields and relations agree.
 "#;
 
-pub(super) fn dangling_reference(ctx: &Context, e: &mut Emitter) {
+fn check(ctx: &Context, e: &mut Emitter) {
     let Some(s) = head(ctx) else { return };
     if s.root().is_none() {
         return;

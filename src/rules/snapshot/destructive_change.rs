@@ -1,8 +1,17 @@
-//! `snapshot/destructive-change`: its doc (`trm-ci explain snapshot/destructive-change`) and its check.
+//! `snapshot/destructive-change`: the rule (id, severity, summary), its doc (`trm-ci explain snapshot/destructive-change`) and its check.
 
 use super::*;
 
-pub(super) const DESTRUCTIVE_CHANGE: &str = r#"## What it does
+pub const RULE: Rule = Rule {
+    id: "snapshot/destructive-change",
+    severity: Severity::Error,
+    summary: "against the base, a collection, field or relation is removed or a field's type changed",
+    doc: DOC,
+    needs_base: true,
+    check,
+};
+
+const DOC: &str = r#"## What it does
 Compares the snapshot with the one on the base branch and reports, one
 finding each: a collection that is gone (its fields and relations are not
 listed again), a field that is gone, a relation that is gone, and a field
@@ -29,7 +38,7 @@ say so in the pull request, and let this one change through by setting
 request.
 "#;
 
-pub(super) fn destructive_change(ctx: &Context, e: &mut Emitter) {
+fn check(ctx: &Context, e: &mut Emitter) {
     let (Some(h), Some(b)) = (head(ctx), ctx.base.and_then(|b| b.snapshot.as_deref())) else { return };
     // With an unreadable side, everything would look removed.
     let (Some(h_root), Some(_)) = (h.root(), b.root()) else { return };

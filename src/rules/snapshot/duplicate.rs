@@ -1,8 +1,17 @@
-//! `snapshot/duplicate`: its doc (`trm-ci explain snapshot/duplicate`) and its check.
+//! `snapshot/duplicate`: the rule (id, severity, summary), its doc (`trm-ci explain snapshot/duplicate`) and its check.
 
 use super::*;
 
-pub(super) const DUPLICATE: &str = r#"## What it does
+pub const RULE: Rule = Rule {
+    id: "snapshot/duplicate",
+    severity: Severity::Error,
+    summary: "a collection, field or relation is defined twice in the snapshot",
+    doc: DOC,
+    needs_base: false,
+    check,
+};
+
+const DOC: &str = r#"## What it does
 Reports a collection (same `collection:`), a field (same `collection` and
 `field`) or a relation (same `collection` and `field`) that appears twice in
 the snapshot, at the second occurrence. Severity: error.
@@ -30,7 +39,7 @@ Keep one entry: regenerate the snapshot after resolving the merge in a
 Directus instance.
 "#;
 
-pub(super) fn duplicate(ctx: &Context, e: &mut Emitter) {
+fn check(ctx: &Context, e: &mut Emitter) {
     let Some(s) = head(ctx) else { return };
     let help = "keep one entry (merge conflicts resolved by keeping both sides cause this); regenerate the snapshot";
     let mut seen: HashMap<&str, u32> = HashMap::new();

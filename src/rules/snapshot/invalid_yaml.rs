@@ -1,8 +1,17 @@
-//! `snapshot/invalid-yaml`: its doc (`trm-ci explain snapshot/invalid-yaml`) and its check.
+//! `snapshot/invalid-yaml`: the rule (id, severity, summary), its doc (`trm-ci explain snapshot/invalid-yaml`) and its check.
 
 use super::*;
 
-pub(super) const INVALID_YAML: &str = r#"## What it does
+pub const RULE: Rule = Rule {
+    id: "snapshot/invalid-yaml",
+    severity: Severity::Error,
+    summary: "the snapshot is not one well-formed YAML document (syntax, duplicate keys, aliases, tags)",
+    doc: DOC,
+    needs_base: false,
+    check,
+};
+
+const DOC: &str = r#"## What it does
 Reports a snapshot that Directus cannot load as one YAML document: a syntax
 error (at its line and column), a duplicate key in a mapping, more than one
 document, an unknown tag, an alias that expands without bound or refers to
@@ -29,7 +38,7 @@ database that has the intended schema, instead of editing it by hand; fix the
 reported line if you must edit.
 "#;
 
-pub(super) fn invalid_yaml(ctx: &Context, e: &mut Emitter) {
+fn check(ctx: &Context, e: &mut Emitter) {
     let Some(s) = head(ctx) else { return };
     let Some(src) = ctx.head.files.get(&s.path) else { return };
     if src.text().is_err() {

@@ -18,72 +18,16 @@ mod duplicate;
 mod dangling_reference;
 mod destructive_change;
 
-use invalid_yaml::*;
 pub use schema::{display_path, is_semver, validator, MAX_SCHEMA_FINDINGS};
-use schema::*;
-use version_mismatch::*;
-use vendor::*;
-use duplicate::*;
-use dangling_reference::*;
-use destructive_change::*;
 
 pub const RULES: &[Rule] = &[
-    Rule {
-        id: "snapshot/invalid-yaml",
-        severity: Severity::Error,
-        summary: "the snapshot is not one well-formed YAML document (syntax, duplicate keys, aliases, tags)",
-        doc: INVALID_YAML,
-        needs_base: false,
-        check: invalid_yaml,
-    },
-    Rule {
-        id: "snapshot/schema",
-        severity: Severity::Error,
-        summary: "the snapshot violates the Directus 11 snapshot JSON Schema (schemas/directus-snapshot.schema.json)",
-        doc: SCHEMA,
-        needs_base: false,
-        check: schema,
-    },
-    Rule {
-        id: "snapshot/version-mismatch",
-        severity: Severity::Error,
-        summary: "the snapshot's `directus:` version differs from the Dockerfile's directus/directus pin",
-        doc: VERSION_MISMATCH,
-        needs_base: false,
-        check: version_mismatch,
-    },
-    Rule {
-        id: "snapshot/vendor",
-        severity: Severity::Error,
-        summary: "the snapshot's `vendor:` is not `postgres`",
-        doc: VENDOR,
-        needs_base: false,
-        check: vendor,
-    },
-    Rule {
-        id: "snapshot/duplicate",
-        severity: Severity::Error,
-        summary: "a collection, field or relation is defined twice in the snapshot",
-        doc: DUPLICATE,
-        needs_base: false,
-        check: duplicate,
-    },
-    Rule {
-        id: "snapshot/dangling-reference",
-        severity: Severity::Error,
-        summary: "a field or relation names a collection or field that the snapshot does not define",
-        doc: DANGLING_REFERENCE,
-        needs_base: false,
-        check: dangling_reference,
-    },
-    Rule {
-        id: "snapshot/destructive-change",
-        severity: Severity::Error,
-        summary: "against the base, a collection, field or relation is removed or a field's type changed",
-        doc: DESTRUCTIVE_CHANGE,
-        needs_base: true,
-        check: destructive_change,
-    },
+    invalid_yaml::RULE,
+    schema::RULE,
+    version_mismatch::RULE,
+    vendor::RULE,
+    duplicate::RULE,
+    dangling_reference::RULE,
+    destructive_change::RULE,
 ];
 
 /// The collections Directus 11.17.4 creates itself (`@directus/system-data`):

@@ -1,8 +1,17 @@
-//! `snapshot/schema`: its doc (`trm-ci explain snapshot/schema`) and its check.
+//! `snapshot/schema`: the rule (id, severity, summary), its doc (`trm-ci explain snapshot/schema`) and its check.
 
 use super::*;
 
-pub(super) const SCHEMA: &str = r#"## What it does
+pub const RULE: Rule = Rule {
+    id: "snapshot/schema",
+    severity: Severity::Error,
+    summary: "the snapshot violates the Directus 11 snapshot JSON Schema (schemas/directus-snapshot.schema.json)",
+    doc: DOC,
+    needs_base: false,
+    check,
+};
+
+const DOC: &str = r#"## What it does
 Validates the snapshot against the JSON Schema of the Directus 11 snapshot
 format that trm-ci ships (`schemas/directus-snapshot.schema.json`) and reports
 every violation at the line of the offending key or value, with its path
@@ -109,7 +118,7 @@ pub fn display_path(pointer: &str) -> String {
 }
 
 /// A short rendering of a JSON value for messages.
-pub(super) fn short(v: &serde_json::Value) -> String {
+fn short(v: &serde_json::Value) -> String {
     let s = v.to_string();
     if s.chars().count() > 60 {
         format!("{}…", s.chars().take(60).collect::<String>())
@@ -119,7 +128,7 @@ pub(super) fn short(v: &serde_json::Value) -> String {
 }
 
 /// One schema violation, in words.
-pub(super) fn describe(err: &jsonschema::ValidationError) -> String {
+fn describe(err: &jsonschema::ValidationError) -> String {
     use jsonschema::error::ValidationErrorKind as K;
     match err.kind() {
         K::Required { property } => match property.as_str() {
@@ -157,7 +166,7 @@ pub(super) fn describe(err: &jsonschema::ValidationError) -> String {
     }
 }
 
-pub(super) fn schema(ctx: &Context, e: &mut Emitter) {
+fn check(ctx: &Context, e: &mut Emitter) {
     let Some(s) = head(ctx) else { return };
     let Some(root) = s.root() else { return };
     let Some(v) = validator() else {
@@ -252,7 +261,7 @@ pub(super) fn schema(ctx: &Context, e: &mut Emitter) {
 /// alone looks like what Directus writes for a folder or a many-to-any
 /// relation: a collection without `schema` that has column fields, and a
 /// relation without `schema` whose many-side column has a foreign key.
-pub(super) fn tables_and_foreign_keys(s: &Snapshot, e: &mut Emitter) {
+fn tables_and_foreign_keys(s: &Snapshot, e: &mut Emitter) {
     let help = "regenerate the snapshot with `directus schema snapshot --format yaml` rather than editing it by hand";
     let is_column = |f: &crate::model::snapshot::Field| f.r#type.as_ref().is_some_and(|t| !schema_diff::is_alias_type(&t.value));
     for c in s.collections.iter().filter(|c| !c.has_schema) {
@@ -298,7 +307,7 @@ pub(super) fn tables_and_foreign_keys(s: &Snapshot, e: &mut Emitter) {
 
 /// The document's top level as JSON, with every list that is a sequence
 /// replaced by `[]` (its entries are validated one by one).
-pub(super) fn top_level(s: &Snapshot, root: NodeId, lists: &[&str]) -> Option<serde_json::Value> {
+fn top_level(s: &Snapshot, root: NodeId, lists: &[&str]) -> Option<serde_json::Value> {
     let Some(NodeKind::Map(entries)) = s.node(root).map(|n| &n.kind) else { return s.json_of(root) };
     let mut m = serde_json::Map::new();
     for en in entries {
@@ -325,7 +334,7 @@ pub fn is_semver(v: &str) -> bool {
 }
 
 /// ` (collection `x`)` / ` (field `c.f`)` for a pointer into one of the lists.
-pub(super) fn owner(s: &Snapshot, pointer: &str) -> String {
+fn owner(s: &Snapshot, pointer: &str) -> String {
     let mut segs = pointer.split('/').skip(1);
     let (Some(list), Some(i)) = (segs.next(), segs.next().and_then(|i| i.parse::<usize>().ok())) else { return String::new() };
     let Some(root) = s.root() else { return String::new() };
@@ -340,7 +349,7 @@ pub(super) fn owner(s: &Snapshot, pointer: &str) -> String {
 }
 
 /// What `schema apply` does with an entry missing keys at `pointer`.
-pub(super) fn consequence_of_missing(pointer: &str) -> &'static str {
+fn consequence_of_missing(pointer: &str) -> &'static str {
     let segs: Vec<&str> = pointer.split('/').skip(1).collect();
     match segs.as_slice() {
         ["collections", _, "meta"] | ["collections", _] => {
@@ -356,7 +365,7 @@ pub(super) fn consequence_of_missing(pointer: &str) -> &'static str {
 
 /// The names inside `meta` and `schema` must be the item's own: Directus
 /// applies them as written, so a copied block renames or moves the item.
-pub(super) fn consistency(s: &Snapshot, e: &mut Emitter) {
+fn consistency(s: &Snapshot, e: &mut Emitter) {
     let Some(root) = s.root() else { return };
     let help = "copy-pasted entries keep the old names: regenerate the snapshot with `directus schema snapshot`";
     let mut check = |list: &str, own: &[(&str, &[&str])]| {

@@ -1,8 +1,17 @@
-//! `snapshot/vendor`: its doc (`trm-ci explain snapshot/vendor`) and its check.
+//! `snapshot/vendor`: the rule (id, severity, summary), its doc (`trm-ci explain snapshot/vendor`) and its check.
 
 use super::*;
 
-pub(super) const VENDOR: &str = r#"## What it does
+pub const RULE: Rule = Rule {
+    id: "snapshot/vendor",
+    severity: Severity::Error,
+    summary: "the snapshot's `vendor:` is not `postgres`",
+    doc: DOC,
+    needs_base: false,
+    check,
+};
+
+const DOC: &str = r#"## What it does
 Reports a snapshot whose `vendor:` is not `postgres`. Severity: error.
 
 ## Why is this bad?
@@ -23,7 +32,7 @@ Take the snapshot from a Directus running on PostgreSQL (the dev compose
 stack), so it says `vendor: postgres`.
 "#;
 
-pub(super) fn vendor(ctx: &Context, e: &mut Emitter) {
+fn check(ctx: &Context, e: &mut Emitter) {
     let Some(s) = head(ctx) else { return };
     let Some(v) = &s.vendor else { return };
     if v.value != "postgres" {

@@ -1,8 +1,17 @@
-//! `snapshot/version-mismatch`: its doc (`trm-ci explain snapshot/version-mismatch`) and its check.
+//! `snapshot/version-mismatch`: the rule (id, severity, summary), its doc (`trm-ci explain snapshot/version-mismatch`) and its check.
 
 use super::*;
 
-pub(super) const VERSION_MISMATCH: &str = r#"## What it does
+pub const RULE: Rule = Rule {
+    id: "snapshot/version-mismatch",
+    severity: Severity::Error,
+    summary: "the snapshot's `directus:` version differs from the Dockerfile's directus/directus pin",
+    doc: DOC,
+    needs_base: false,
+    check,
+};
+
+const DOC: &str = r#"## What it does
 Compares the snapshot's `directus:` version with the version the Dockerfile
 pins in `FROM directus/directus:X.Y.Z` and reports a difference, at the
 snapshot's `directus:` line. Severity: error.
@@ -31,13 +40,13 @@ change.
 
 /// The directus/directus pin of the Dockerfile (parsed once by its model):
 /// (Dockerfile path, exact X.Y.Z version, span of the tag).
-pub(super) fn dockerfile_pin(ctx: &Context) -> Option<(String, String, Span)> {
+fn dockerfile_pin(ctx: &Context) -> Option<(String, String, Span)> {
     let df = ctx.head.dockerfile.as_ref()?;
     let (version, span) = df.directus_pin()?;
     Some((df.path.clone(), version, span))
 }
 
-pub(super) fn version_mismatch(ctx: &Context, e: &mut Emitter) {
+fn check(ctx: &Context, e: &mut Emitter) {
     let Some(s) = head(ctx) else { return };
     let Some(directus) = &s.directus else { return };
     let Some((df_path, pin, pin_span)) = dockerfile_pin(ctx) else { return };

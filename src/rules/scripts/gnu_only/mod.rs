@@ -35,13 +35,22 @@ use grep::grep;
 use sed::sed;
 use wget::wget;
 use xargs::xargs;
-use crate::finding::Span;
+use crate::finding::{Severity, Span};
 use crate::model::dockerfile::Dockerfile;
 use crate::model::shell::{Command, Script, Word};
-use crate::rules::{Context, Emitter};
+use crate::rules::{Context, Emitter, Rule};
 use crate::source::SourceFile;
 
-pub const DOC: &str = r#"## What it does
+pub const RULE: Rule = Rule {
+    id: "scripts/gnu-only",
+    severity: Severity::Error,
+    summary: "a script copied into the image uses a GNU-only option or construct that busybox on Alpine rejects or mis-reads",
+    doc: DOC,
+    needs_base: false,
+    check,
+};
+
+const DOC: &str = r#"## What it does
 Checks the entrypoint and every `*.sh` under the scripts directory (the
 files copied into the image) for options and constructs that GNU tools
 accept and busybox on Alpine rejects or silently mis-handles, and points at
