@@ -1,52 +1,13 @@
 //! Where the artifacts are, and reading them from the work tree, the git
 //! index (`--staged`) or a base tree (git2). The only module that uses git.
 
-use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use git2::{ObjectType, Oid, Repository, TreeWalkMode, TreeWalkResult};
 
 use crate::boundary::{self, Refusal, Resolved};
 use crate::config::Paths;
-use crate::source::SourceFile;
-
-/// The artifact files of one version of the repository, by repo-relative path.
-#[derive(Debug, Clone, Default)]
-pub struct Artifacts {
-    pub files: BTreeMap<String, SourceFile>,
-}
-
-impl Artifacts {
-    pub fn get(&self, path: &str) -> Option<&SourceFile> {
-        self.files.get(path)
-    }
-
-    /// Files directly inside `dir` (not in subdirectories), sorted by path.
-    pub fn children(&self, dir: &str) -> impl Iterator<Item = &SourceFile> + '_ {
-        let prefix = dir_prefix(dir);
-        let n = prefix.len();
-        self.below(dir).filter(move |f| !f.path[n..].contains('/'))
-    }
-
-    /// Files anywhere below `dir`, sorted by path.
-    pub fn below(&self, dir: &str) -> impl Iterator<Item = &SourceFile> + '_ {
-        let prefix = dir_prefix(dir);
-        self.files.range(prefix.clone()..).take_while(move |(p, _)| p.starts_with(&prefix)).map(|(_, f)| f)
-    }
-
-    fn insert(&mut self, f: SourceFile) {
-        self.files.insert(f.path.clone(), f);
-    }
-}
-
-fn dir_prefix(dir: &str) -> String {
-    let d = dir.trim_end_matches('/');
-    if d.is_empty() || d == "." {
-        String::new()
-    } else {
-        format!("{d}/")
-    }
-}
+use crate::source::{Artifacts, SourceFile};
 
 /// Which configured paths are single files and which are directories.
 fn wanted(paths: &Paths) -> (Vec<&str>, Vec<&str>) {

@@ -134,17 +134,10 @@ pub struct Stage {
 }
 
 impl Results {
-    /// A document holding only the lint stage (its repository and revisions from the report).
-    pub fn from_lint(report: crate::lint::Report) -> Results {
-        Results {
-            // `components()` drops the trailing `/` of a git work dir.
-            repository: report.root.as_ref().map(|r| r.components().collect::<std::path::PathBuf>().display().to_string()),
-            head: report.head.clone(),
-            base: report.base.clone(),
-            base_revision: report.base_revision.clone(),
-            lint: Some(Lint::from(report)),
-            ..Results::default()
-        }
+    /// A document holding only the lint stage (the command adds the
+    /// repository and the revisions the run read).
+    pub fn from_lint(lint: Lint) -> Results {
+        Results { lint: Some(lint), ..Results::default() }
     }
 
     /// Whether `stage` passed; None when it did not run. Lint passes with no error-level finding
@@ -222,6 +215,36 @@ pub struct Omitted {
 }
 
 impl Lint {
+    /// The lint stage of a run: its summary counted from the findings and
+    /// those left out.
+    pub fn new(
+        findings: Vec<Finding>,
+        omitted: Vec<Omitted>,
+        notes: Vec<String>,
+        sources: BTreeMap<String, String>,
+        files_checked: usize,
+    ) -> Lint {
+        let count = |s: Severity| findings.iter().filter(|f| f.severity == s).count();
+        let omitted_count = |s: Severity| omitted.iter().filter(|o| o.severity == s).map(|o| o.count).sum();
+        let summary = LintSummary {
+            errors: count(Severity::Error),
+            warnings: count(Severity::Warning),
+            files_checked,
+            omitted_errors: omitted_count(Severity::Error),
+            omitted_warnings: omitted_count(Severity::Warning),
+        };
+        Lint { summary, findings, omitted, notes, sources }
+    }
+
+    /// 1 when any error-level finding remains (reported or left out), else 0.
+    pub fn exit_code(&self) -> i32 {
+        if self.count(Severity::Error) + self.omitted_count(Severity::Error) > 0 {
+            1
+        } else {
+            0
+        }
+    }
+
     /// The findings of severity `s` that are reported (not those left out).
     pub fn count(&self, s: Severity) -> usize {
         self.findings.iter().filter(|f| f.severity == s).count()
@@ -242,24 +265,6 @@ impl Lint {
     }
 }
 
-impl From<crate::lint::Report> for Lint {
-    fn from(r: crate::lint::Report) -> Lint {
-        let summary = LintSummary {
-            errors: r.count(Severity::Error),
-            warnings: r.count(Severity::Warning),
-            files_checked: r.files_checked,
-            omitted_errors: r.omitted_count(Severity::Error),
-            omitted_warnings: r.omitted_count(Severity::Warning),
-        };
-        let omitted = r
-            .omitted
-            .into_iter()
-            .map(|o| Omitted { rule: o.rule.to_string(), severity: o.severity, file: o.file, count: o.count })
-            .collect();
-        Lint { summary, findings: r.findings, omitted, notes: r.notes, sources: r.sources }
-    }
-}
-
 /// The schema change against the base (`trm-ci diff`'s result, kept in the document).
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 pub struct SchemaChange {
@@ -273,8 +278,8 @@ pub struct SchemaChange {
     pub changes: Vec<crate::model::schema_diff::Change>,
 }
 
-impl From<crate::diff::Report> for SchemaChange {
-    fn from(r: crate::diff::Report) -> SchemaChange {
+impl From<crate::schema_change::Report> for SchemaChange {
+    fn from(r: crate::schema_change::Report) -> SchemaChange {
         SchemaChange { base: r.base, snapshot: r.snapshot, base_missing: r.base_missing, changes: r.diff.changes }
     }
 }

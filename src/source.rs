@@ -2,6 +2,7 @@
 //! line index that turns byte offsets into 1-based line/column spans.
 
 use std::cell::Cell;
+use std::collections::BTreeMap;
 
 use crate::finding::Span;
 
@@ -127,6 +128,45 @@ impl SourceFile {
 
     pub fn line_count(&self) -> usize {
         self.index.line_count()
+    }
+}
+
+/// The artifact files of one version of the repository, by repo-relative path.
+#[derive(Debug, Clone, Default)]
+pub struct Artifacts {
+    pub files: BTreeMap<String, SourceFile>,
+}
+
+impl Artifacts {
+    pub fn get(&self, path: &str) -> Option<&SourceFile> {
+        self.files.get(path)
+    }
+
+    /// Files directly inside `dir` (not in subdirectories), sorted by path.
+    pub fn children(&self, dir: &str) -> impl Iterator<Item = &SourceFile> + '_ {
+        let prefix = dir_prefix(dir);
+        let n = prefix.len();
+        self.below(dir).filter(move |f| !f.path[n..].contains('/'))
+    }
+
+    /// Files anywhere below `dir`, sorted by path.
+    pub fn below(&self, dir: &str) -> impl Iterator<Item = &SourceFile> + '_ {
+        let prefix = dir_prefix(dir);
+        self.files.range(prefix.clone()..).take_while(move |(p, _)| p.starts_with(&prefix)).map(|(_, f)| f)
+    }
+
+    /// Adds `f` under its path.
+    pub fn insert(&mut self, f: SourceFile) {
+        self.files.insert(f.path.clone(), f);
+    }
+}
+
+fn dir_prefix(dir: &str) -> String {
+    let d = dir.trim_end_matches('/');
+    if d.is_empty() || d == "." {
+        String::new()
+    } else {
+        format!("{d}/")
     }
 }
 

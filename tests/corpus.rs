@@ -23,7 +23,7 @@ use std::time::Duration;
 
 use common::copy_tree;
 use trm_ci::finding::Finding;
-use trm_ci::lint;
+use trm_ci::linter;
 
 const CORPUS: &str = "tests/fixtures/snapshots/real-11.17.4-kitchen-sink.yaml";
 
@@ -74,7 +74,7 @@ fn the_corpus_is_a_real_export_at_the_dockerfile_pin() {
 fn the_lint_reports_nothing_on_the_corpus() {
     let tmp = tempfile::tempdir().unwrap();
     deployment_with(tmp.path(), &corpus());
-    let report = lint::run(&lint::Options { repo: tmp.path().to_path_buf(), ..Default::default() }).unwrap();
+    let (report, _) = linter::run(&linter::Options { repo: tmp.path().to_path_buf(), ..Default::default() }).unwrap();
     let shown: Vec<String> = report.findings.iter().map(|f| format!("{}:{} {} {}", f.file, f.line(), f.rule, f.message)).collect();
     assert!(report.findings.is_empty() && report.omitted.is_empty(), "{shown:#?}");
 }
@@ -94,7 +94,7 @@ fn history(tmp: &Path, base: &str, head: &str) -> PathBuf {
 fn destructive(base: &str, head: &str) -> Vec<Finding> {
     let tmp = tempfile::tempdir().unwrap();
     let dir = history(tmp.path(), base, head);
-    let report = lint::run(&lint::Options { repo: dir, base: Some("HEAD".into()), ..Default::default() }).unwrap();
+    let (report, _) = linter::run(&linter::Options { repo: dir, base: Some("HEAD".into()), ..Default::default() }).unwrap();
     report.findings.into_iter().filter(|f| f.rule == "snapshot/destructive-change").collect()
 }
 
@@ -152,7 +152,7 @@ fn destructive_change_reads_the_corpus_against_the_deployment_snapshot() {
 fn schema_diff(base: &str, head: &str) -> trm_ci::model::schema_diff::SchemaDiff {
     let tmp = tempfile::tempdir().unwrap();
     let dir = history(tmp.path(), base, head);
-    let report = trm_ci::diff::run(&trm_ci::diff::Options { repo: dir, base: Some("HEAD".into()) }).expect("trm-ci diff");
+    let report = trm_ci::schema_change::run(&trm_ci::schema_change::Options { repo: dir, base: Some("HEAD".into()) }).expect("trm-ci diff");
     assert!(!report.base_missing);
     report.diff
 }

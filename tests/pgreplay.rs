@@ -12,7 +12,7 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::sync::OnceLock;
 
-use trm_ci::lint;
+use trm_ci::linter;
 
 const PASSWORD: &str = "s3cret-Pw_for-trm";
 
@@ -106,8 +106,8 @@ fn repo(files: &[(&str, &str)]) -> tempfile::TempDir {
 }
 
 fn replay(repo: &Path, url: &str) -> Result<Vec<trm_ci::finding::Finding>, String> {
-    lint::run(&lint::Options { repo: repo.to_path_buf(), postgres: Some(url.to_string()), ..Default::default() })
-        .map(|r| r.findings.into_iter().filter(|f| f.rule == "migrations/postgres-error").collect())
+    linter::run(&linter::Options { repo: repo.to_path_buf(), postgres: Some(url.to_string()), ..Default::default() })
+        .map(|(r, _)| r.findings.into_iter().filter(|f| f.rule == "migrations/postgres-error").collect())
 }
 
 #[test]
@@ -152,7 +152,7 @@ fn pg_an_inline_ignore_silences_a_replay_finding_and_the_config_sets_its_severit
         "0001_tags.sql",
         &format!("-- trm-ci: ignore=migrations/postgres-error txet is created by an extension on the real server\n{failing}"),
     )]);
-    let report = lint::run(&lint::Options { repo: r.path().to_path_buf(), postgres: Some(url.clone()), ..Default::default() }).unwrap();
+    let (report, _) = linter::run(&linter::Options { repo: r.path().to_path_buf(), postgres: Some(url.clone()), ..Default::default() }).unwrap();
     let relevant: Vec<_> =
         report.findings.iter().filter(|f| f.rule == "migrations/postgres-error" || f.rule == "lint/unused-ignore").collect();
     assert!(relevant.is_empty(), "the pragma must silence the replay's finding and count as used: {relevant:#?}");
@@ -295,7 +295,7 @@ fn pg_commit_in_a_do_block_or_a_called_procedure_fails_in_a_transaction() {
     let f = replay(r.path(), &url).unwrap();
     assert_eq!(f.len(), 1, "{f:#?}");
     assert!(f[0].message.contains("invalid transaction termination"), "{}", f[0].message);
-    let lint = lint::run(&lint::Options { repo: r.path().to_path_buf(), ..Default::default() }).unwrap();
+    let (lint, _) = linter::run(&linter::Options { repo: r.path().to_path_buf(), ..Default::default() }).unwrap();
     let tc: Vec<_> = lint.findings.iter().filter(|f| f.rule == "migrations/transaction-control").collect();
     assert_eq!(tc.len(), 1, "{tc:#?}");
     assert_eq!(tc[0].line(), 5);

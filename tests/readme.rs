@@ -60,7 +60,7 @@ fn production_stack(readme: &str) -> String {
 fn compose_findings(compose: &str) -> Vec<String> {
     let tmp = tempfile::tempdir().unwrap();
     std::fs::write(tmp.path().join("compose.dev.yaml"), compose).unwrap();
-    let report = trm_ci::lint::run(&trm_ci::lint::Options { repo: tmp.path().to_path_buf(), ..Default::default() })
+    let (report, _) = trm_ci::linter::run(&trm_ci::linter::Options { repo: tmp.path().to_path_buf(), ..Default::default() })
         .unwrap_or_else(|e| panic!("lint failed: {e}"));
     // compose/local-build is about the dev stack (it must build this Dockerfile); a production
     // stack runs the built image, so only the mount rules apply to it.

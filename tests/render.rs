@@ -9,9 +9,8 @@ use std::collections::BTreeMap;
 
 use serde_json::Value;
 use trm_ci::finding::{Finding, Severity};
-use trm_ci::lint::Report;
 use trm_ci::render::{self, Format};
-use trm_ci::results::Results;
+use trm_ci::results::{Lint, Omitted, Results};
 use trm_ci::source::SourceFile;
 
 const MIGRATION: &str = "-- 0003: drop the old table\nCREATE TABLE café (\n  id int\n);\nDROP TABLE legacy;\nDELETE FROM orders;\n";
@@ -26,6 +25,26 @@ fn span_of(src: &SourceFile, needle: &str) -> trm_ci::finding::Span {
 
 fn finding(rule: &'static str, severity: Severity, file: &str, span: Option<trm_ci::finding::Span>, message: &str, help: &str) -> Finding {
     Finding { rule: rule.into(), severity, file: file.into(), span, message: message.into(), help: help.into() }
+}
+
+/// A lint stage as `linter::run` returns it, made by hand: its summary is
+/// counted from these by [`Lint::new`].
+#[derive(Debug, Clone, Default)]
+struct Report {
+    findings: Vec<Finding>,
+    omitted: Vec<Omitted>,
+    notes: Vec<String>,
+    sources: BTreeMap<String, String>,
+    files_checked: usize,
+}
+
+impl Report {
+    fn lint(self) -> Lint {
+        Lint::new(self.findings, self.omitted, self.notes, self.sources, self.files_checked)
+    }
+    fn exit_code(&self) -> i32 {
+        self.clone().lint().exit_code()
+    }
 }
 
 fn report() -> Report {
@@ -104,13 +123,12 @@ fn report() -> Report {
         notes: vec!["no base to compare with: rules that compare with the base were skipped".into()],
         sources,
         files_checked: 7,
-        ..Default::default()
     }
 }
 
 /// The results document of that report (the lint stage only, as `lint` writes it).
 fn doc() -> Results {
-    Results::from_lint(report())
+    Results::from_lint(report().lint())
 }
 
 #[test]
@@ -132,7 +150,7 @@ fn human_with_colour_has_escapes_and_the_same_text() {
 #[test]
 fn human_for_no_findings_is_the_summary() {
     let r = Report { files_checked: 1, ..Default::default() };
-    assert_eq!(render::render(&Results::from_lint(r), Format::Human, false), "0 errors, 0 warnings in 1 file\n");
+    assert_eq!(render::render(&Results::from_lint(r.lint()), Format::Human, false), "0 errors, 0 warnings in 1 file\n");
 }
 
 #[test]
@@ -249,7 +267,7 @@ fn a_frame_on_a_500_kb_line_is_a_window_around_the_span() {
     assert_eq!(span.line, 2);
     let f = finding("migrations/destructive", Severity::Error, &src.path, Some(span), "the needle", "remove it");
     let r = Report { findings: vec![f], sources: BTreeMap::from([(src.path.clone(), text.clone())]), files_checked: 1, ..Default::default() };
-    let out = render::render(&Results::from_lint(r.clone()), Format::Human, false);
+    let out = render::render(&Results::from_lint(r.clone().lint()), Format::Human, false);
     assert!(out.chars().count() < 1500, "{} characters:\n{}", out.chars().count(), &out[..out.len().min(3000)]);
     assert!(out.contains("NEEDLE_HERE"), "{out}");
     assert!(out.contains("…xxx") && out.contains("yyy…"), "{out}");
@@ -260,7 +278,7 @@ fn a_frame_on_a_500_kb_line_is_a_window_around_the_span() {
     // The long line is a neighbour: it is cut short, the finding's own line is whole.
     let f = finding("migrations/destructive", Severity::Error, &src.path, Some(span_of(&src, "SELECT 1")), "a select", "keep it");
     let r = Report { findings: vec![f], sources: BTreeMap::from([(src.path.clone(), text)]), files_checked: 1, ..Default::default() };
-    let out = render::render(&Results::from_lint(r.clone()), Format::Human, false);
+    let out = render::render(&Results::from_lint(r.clone().lint()), Format::Human, false);
     assert!(out.chars().count() < 1000, "{out}");
     assert!(out.contains("[db-init/0009_blob.sql:3:1]") && out.contains("INSERT INTO app.blob VALUES ('xxx"), "{out}");
 
@@ -269,14 +287,14 @@ fn a_frame_on_a_500_kb_line_is_a_window_around_the_span() {
     let src = SourceFile::new("db-init/0010_wide.sql", text.clone().into_bytes(), None);
     let f = finding("migrations/destructive", Severity::Error, &src.path, Some(src.span(0, text.len() - 1)), "the statement", "fix it");
     let r = Report { findings: vec![f], sources: BTreeMap::from([(src.path.clone(), text)]), files_checked: 1, ..Default::default() };
-    let out = render::render(&Results::from_lint(r), Format::Human, false);
+    let out = render::render(&Results::from_lint(r.lint()), Format::Human, false);
     assert!(out.chars().count() < 1000, "{}", &out[..out.len().min(3000)]);
     assert!(out.contains("[db-init/0010_wide.sql:1:1]"), "{out}");
 }
 
 // ---- the finding cap: findings left out are counted, in every format ----
 
-/// What `lint::run` makes of a rule that reported 100 findings and counted
+/// What `linter::run` makes of a rule that reported 100 findings and counted
 /// 250 more past its cap: 100 findings, one `Omitted`, one note.
 fn capped_report() -> Report {
     let snap = SourceFile::new("snapshots/snapshot.yaml", "collections:\n".repeat(100).into_bytes(), None);
@@ -288,8 +306,8 @@ fn capped_report() -> Report {
         .collect();
     Report {
         findings,
-        omitted: vec![trm_ci::lint::Omitted {
-            rule: "snapshot/schema",
+        omitted: vec![Omitted {
+            rule: "snapshot/schema".into(),
             severity: Severity::Error,
             file: snap.path.clone(),
             count: 250,
@@ -305,23 +323,23 @@ fn capped_report() -> Report {
 fn cap_human_counts_what_was_left_out_and_no_note_is_a_finding() {
     let r = capped_report();
     assert_eq!(r.exit_code(), 1);
-    let out = render::render(&Results::from_lint(r.clone()), Format::Human, false);
+    let out = render::render(&Results::from_lint(r.clone().lint()), Format::Human, false);
     assert!(out.ends_with("100 errors, 0 warnings in 1 file (250 more errors left out)\n"), "{}", &out[out.len() - 200..]);
     assert_eq!(out.matches("snapshot/schema").count(), 100, "one frame per reported finding, none for the count");
     // Only left-out findings: the count still decides the exit code.
     let only = Report { findings: Vec::new(), ..capped_report() };
     assert_eq!(only.exit_code(), 1);
-    assert!(render::render(&Results::from_lint(only.clone()), Format::Human, false).ends_with("0 errors, 0 warnings in 1 file (250 more errors left out)\n"));
+    assert!(render::render(&Results::from_lint(only.clone().lint()), Format::Human, false).ends_with("0 errors, 0 warnings in 1 file (250 more errors left out)\n"));
     let w = Report {
-        omitted: vec![trm_ci::lint::Omitted { severity: Severity::Warning, count: 1, ..capped_report().omitted[0].clone() }],
+        omitted: vec![Omitted { severity: Severity::Warning, count: 1, ..capped_report().omitted[0].clone() }],
         ..capped_report()
     };
-    assert!(render::render(&Results::from_lint(w.clone()), Format::Human, false).ends_with("100 errors, 0 warnings in 1 file (1 more warning left out)\n"));
+    assert!(render::render(&Results::from_lint(w.clone().lint()), Format::Human, false).ends_with("100 errors, 0 warnings in 1 file (1 more warning left out)\n"));
 }
 
 #[test]
 fn cap_json_counts_what_was_left_out() {
-    let v: Value = serde_json::from_str(&render::render(&Results::from_lint(capped_report()), Format::Json, false)).unwrap();
+    let v: Value = serde_json::from_str(&render::render(&Results::from_lint(capped_report().lint()), Format::Json, false)).unwrap();
     assert_eq!(v["summary"]["errors"], 100);
     assert_eq!(v["summary"]["omitted_errors"], 250);
     assert_eq!(v["summary"]["omitted_warnings"], 0);
@@ -333,7 +351,7 @@ fn cap_json_counts_what_was_left_out() {
 
 #[test]
 fn cap_sarif_counts_what_was_left_out_and_stays_valid() {
-    let doc: Value = serde_json::from_str(&render::render(&Results::from_lint(capped_report()), Format::Sarif, false)).unwrap();
+    let doc: Value = serde_json::from_str(&render::render(&Results::from_lint(capped_report().lint()), Format::Sarif, false)).unwrap();
     let run = &doc["runs"][0];
     assert_eq!(run["results"].as_array().unwrap().len(), 100);
     let notes = run["invocations"][0]["toolExecutionNotifications"].as_array().unwrap();
@@ -349,7 +367,7 @@ fn cap_sarif_counts_what_was_left_out_and_stays_valid() {
 
 #[test]
 fn cap_github_counts_what_was_left_out() {
-    let out = render::render(&Results::from_lint(capped_report()), Format::Github, false);
+    let out = render::render(&Results::from_lint(capped_report().lint()), Format::Github, false);
     assert_eq!(out.lines().filter(|l| l.starts_with("::error ")).count(), 100);
     assert!(out.lines().any(|l| l.starts_with("::notice title=trm-ci::") && l.contains("250 more findings")), "{out}");
     assert!(out.ends_with("trm-ci: 100 errors, 0 warnings in 1 file (250 more errors left out)\n"), "{}", &out[out.len() - 200..]);

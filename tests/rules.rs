@@ -11,7 +11,7 @@ use common::copy_tree;
 
 use std::path::{Path, PathBuf};
 
-use trm_ci::lint;
+use trm_ci::linter;
 
 fn fixtures() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/rules")
@@ -48,7 +48,7 @@ pub fn materialise(fixture: &Path) -> (tempfile::TempDir, PathBuf, Option<String
 
 fn findings_of(rule: &str, fixture: &Path) -> Vec<trm_ci::finding::Finding> {
     let (_tmp, repo, base) = materialise(fixture);
-    let report = lint::run(&lint::Options { repo, base, ..Default::default() })
+    let (report, _) = linter::run(&linter::Options { repo, base, ..Default::default() })
         .unwrap_or_else(|e| panic!("{}: lint failed: {e}", fixture.display()));
     report.findings.into_iter().filter(|f| f.rule == rule).collect()
 }

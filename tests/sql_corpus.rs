@@ -190,7 +190,7 @@ fn lint_reports_no_syntax_error_on_the_corpus() {
     for (i, (_, text)) in corpus().iter().enumerate() {
         std::fs::write(dir.join(format!("{:04}_corpus.sql", i + 1)), text).unwrap();
     }
-    let report = trm_ci::lint::run(&trm_ci::lint::Options { repo: tmp.path().to_path_buf(), ..Default::default() }).unwrap();
+    let (report, _) = trm_ci::linter::run(&trm_ci::linter::Options { repo: tmp.path().to_path_buf(), ..Default::default() }).unwrap();
     let syntax: Vec<_> = report.findings.iter().filter(|f| f.rule == "migrations/syntax-error").collect();
     assert!(syntax.is_empty(), "{syntax:#?}");
 }

@@ -7,7 +7,7 @@
 use libfuzzer_sys::fuzz_target;
 use trm_ci::config::Config;
 use trm_ci::model::Project;
-use trm_ci::repo::Artifacts;
+use trm_ci::source::Artifacts;
 use trm_ci::rules::Context;
 use trm_ci::source::SourceFile;
 
@@ -31,5 +31,5 @@ fuzz_target!(|data: &[u8]| {
     let cfg = Config::default();
     let head = Project::parse(files, &cfg.paths);
     let ctx = Context { head: &head, base: None, config: &cfg };
-    let _ = trm_ci::lint::check(&ctx);
+    let _ = trm_ci::linter::check(&ctx);
 });

@@ -37,13 +37,12 @@ pub fn run(args: &CiArgs) -> i32 {
 
     if !args.skip_lint {
         stage("lint");
-        let opts = crate::lint::Options { repo: args.repo.clone(), base: args.base.clone(), ..Default::default() };
+        let opts = crate::linter::Options { repo: args.repo.clone(), base: args.base.clone(), ..Default::default() };
         let started = Instant::now();
-        match crate::lint::run(&opts) {
-            Ok(report) => {
-                let ok = report.exit_code() == 0;
-                let lint = Results::from_lint(report);
-                doc = Results { lint: lint.lint, base: lint.base, base_revision: lint.base_revision, ..doc }.timed(
+        match crate::linter::run(&opts) {
+            Ok((lint, run)) => {
+                let ok = lint.exit_code() == 0;
+                doc = Results { lint: Some(lint), base: run.base, base_revision: run.base_revision, ..doc }.timed(
                     StageName::Lint,
                     ok,
                     started.elapsed(),
@@ -55,7 +54,7 @@ pub fn run(args: &CiArgs) -> i32 {
             }
         }
         // The schema change against the same base, for the reviewer (the lint rules judge it).
-        match crate::diff::run(&crate::diff::Options { repo: args.repo.clone(), base: args.base.clone() }) {
+        match crate::schema_change::run(&crate::schema_change::Options { repo: args.repo.clone(), base: args.base.clone() }) {
             Ok(r) => doc.schema = Some(r.into()),
             Err(e) => println!("[ci] schema change: not compared ({e})"),
         }

@@ -3,7 +3,7 @@
 use std::path::Path;
 
 pub fn install(repo: &Path, force: bool) -> i32 {
-    match crate::hook::install(repo, force) {
+    match crate::git_hook::install(repo, force) {
         Ok(msg) => {
             super::print(&format!("{msg}\n"));
             0

@@ -9,7 +9,7 @@ use crate::render::{self, Format};
 use crate::results::{Results, StageName};
 
 pub fn run(args: LintArgs) -> i32 {
-    let opts = crate::lint::Options {
+    let opts = crate::linter::Options {
         repo: args.repo,
         base: args.base,
         staged: args.staged,
@@ -18,15 +18,22 @@ pub fn run(args: LintArgs) -> i32 {
         postgres: args.postgres,
     };
     let started = Instant::now();
-    let report = match crate::lint::run(&opts) {
+    let (lint, run) = match crate::linter::run(&opts) {
         Ok(r) => r,
         Err(e) => {
             eprintln!("trm-ci lint: {e}");
             return 2;
         }
     };
-    let code = report.exit_code();
-    let doc = Results::from_lint(report).timed(StageName::Lint, code == 0, started.elapsed());
+    let code = lint.exit_code();
+    let doc = Results {
+        repository: Some(run.repository()),
+        head: run.head,
+        base: run.base,
+        base_revision: run.base_revision,
+        ..Results::from_lint(lint)
+    }
+    .timed(StageName::Lint, code == 0, started.elapsed());
     let to_terminal = args.output.is_none() && std::io::stdout().is_terminal();
     let color = to_terminal && std::env::var_os("NO_COLOR").is_none();
     let text = render::render(&doc, args.format, color);

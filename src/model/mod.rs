@@ -31,7 +31,7 @@ use std::sync::Arc;
 
 use crate::config::Paths;
 use crate::finding::Suppression;
-use crate::repo::Artifacts;
+use crate::source::Artifacts;
 
 /// One version of the repository, parsed.
 #[derive(Debug)]

@@ -5,7 +5,7 @@
 
 use serde::Serialize;
 
-use crate::diff::Report;
+use crate::schema_change::Report;
 use crate::model::schema_diff::{Change, Namer};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]

@@ -45,7 +45,7 @@ mod tests {
     use super::*;
     use crate::config::Config;
     use crate::model::Project;
-    use crate::repo::Artifacts;
+    use crate::source::Artifacts;
     use crate::source::SourceFile;
 
     fn findings(config: &str, compose_path: &str, yaml: &str) -> Vec<String> {

@@ -191,7 +191,7 @@ mod tests {
     use super::*;
     use crate::config::Config;
     use crate::model::Project;
-    use crate::repo::Artifacts;
+    use crate::source::Artifacts;
 
     /// Every dockerfile/* finding for this Dockerfile, as "rule line: message".
     fn lint(dockerfile: &str) -> Vec<String> {

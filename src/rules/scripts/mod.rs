@@ -68,7 +68,7 @@ mod tests {
     use super::*;
     use crate::config::Config;
     use crate::model::Project;
-    use crate::repo::Artifacts;
+    use crate::source::Artifacts;
 
     /// scripts/boot-order's messages for this entrypoint, with a db-post/ file or not.
     fn boot(entry: &str, with_post: bool) -> Vec<String> {

@@ -10,6 +10,7 @@ use crate::config::{self, Config};
 use crate::finding::{Finding, Severity};
 use crate::model::Project;
 use crate::repo;
+use crate::results::{Lint, Omitted};
 use crate::rules::{self, Context, Emitter};
 
 #[derive(Debug, Clone, Default)]
@@ -24,59 +25,30 @@ pub struct Options {
     pub postgres: Option<String>,
 }
 
-/// Findings a rule counted past its cap and did not report one by one.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Omitted {
-    pub rule: &'static str,
-    pub severity: Severity,
-    pub file: String,
-    /// How many were left out.
-    pub count: usize,
-}
-
-/// The result of a lint run: findings are data; renderers print them.
-#[derive(Debug, Clone, Default)]
-pub struct Report {
-    pub findings: Vec<Finding>,
-    /// Findings left out by a rule's cap (counted, not in `findings`); each
-    /// also has a note in `notes`.
-    pub omitted: Vec<Omitted>,
-    /// Things the user should know that are not findings (e.g. no base).
-    pub notes: Vec<String>,
-    /// The text of every file that has a finding, for code frames.
-    pub sources: BTreeMap<String, String>,
-    pub files_checked: usize,
-    /// The base revision's description (how it was chosen), when there was one.
-    pub base: Option<String>,
-    /// The repository root the run resolved (None only in hand-made reports).
-    pub root: Option<PathBuf>,
+/// What a run read: the repository root it resolved and the revisions it
+/// compared (the results document's `repository`, `head`, `base` and
+/// `base_revision`).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Revisions {
+    pub root: PathBuf,
     /// The commit HEAD points at, when in git.
     pub head: Option<String>,
+    /// The base revision's description (how it was chosen), when there was one.
+    pub base: Option<String>,
     /// The base commit, when there was one.
     pub base_revision: Option<String>,
 }
 
-impl Report {
-    /// The findings of severity `s` that are reported (not those left out).
-    pub fn count(&self, s: Severity) -> usize {
-        self.findings.iter().filter(|f| f.severity == s).count()
-    }
-    /// The findings of severity `s` left out by a rule's cap.
-    pub fn omitted_count(&self, s: Severity) -> usize {
-        self.omitted.iter().filter(|o| o.severity == s).map(|o| o.count).sum()
-    }
-    /// 1 when any error-level finding remains, else 0.
-    pub fn exit_code(&self) -> i32 {
-        if self.count(Severity::Error) + self.omitted_count(Severity::Error) > 0 {
-            1
-        } else {
-            0
-        }
+impl Revisions {
+    /// The root as the results document's `repository`.
+    pub fn repository(&self) -> String {
+        // `components()` drops the trailing `/` of a git work dir.
+        self.root.components().collect::<PathBuf>().display().to_string()
     }
 }
 
 /// Runs `trm-ci lint`. Err is a usage or environment problem (exit 2).
-pub fn run(opts: &Options) -> Result<Report, String> {
+pub fn run(opts: &Options) -> Result<(Lint, Revisions), String> {
     let root = opts.repo.canonicalize().map_err(|e| format!("{}: {e}", opts.repo.display()))?;
     let git = repo::open(&root);
     // The repository root: the git work tree when there is one, else --repo.
@@ -155,17 +127,8 @@ pub fn run(opts: &Options) -> Result<Report, String> {
             }
         }
     }
-    Ok(Report {
-        findings,
-        omitted,
-        notes,
-        sources,
-        files_checked: head.files.files.len(),
-        base: base_desc,
-        root: Some(root),
-        head: head_revision,
-        base_revision,
-    })
+    let lint = Lint::new(findings, omitted, notes, sources, head.files.files.len());
+    Ok((lint, Revisions { root, head: head_revision, base: base_desc, base_revision }))
 }
 
 /// Runs every enabled rule over the models, then applies the inline ignores.
@@ -191,7 +154,7 @@ pub fn run_rules(ctx: &Context) -> (Vec<Finding>, Vec<Omitted>) {
         }
         let mut e = Emitter::default();
         (rule.check)(ctx, &mut e);
-        omitted.extend(e.omitted.into_iter().map(|(file, count)| Omitted { rule: rule.id, severity, file, count }));
+        omitted.extend(e.omitted.into_iter().map(|(file, count)| Omitted { rule: rule.id.to_string(), severity, file, count }));
         findings.extend(e.out.into_iter().map(|r| Finding {
             rule: rule.id.to_string(),
             severity,
