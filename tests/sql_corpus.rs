@@ -194,3 +194,29 @@ fn lint_reports_no_syntax_error_on_the_corpus() {
     let syntax: Vec<_> = report.findings.iter().filter(|f| f.rule == "migrations/syntax-error").collect();
     assert!(syntax.is_empty(), "{syntax:#?}");
 }
+
+/// An UPDATE whose SET is a 200,000-term operator chain: sqlparser's recursion limit does not
+/// count the chain, and dropping its tree overflowed the stack (exit 134, no location). Run as
+/// the binary, on its own main-thread stack, as a user would.
+#[test]
+fn a_very_long_expression_is_a_finding_not_a_stack_overflow() {
+    let tmp = tempfile::tempdir().unwrap();
+    std::fs::create_dir_all(tmp.path().join("db-init")).unwrap();
+    let sql = format!("UPDATE app.t SET a = {};\n", vec!["'x'"; 200_000].join(" || "));
+    std::fs::write(tmp.path().join("db-init/0001_deep.sql"), sql).unwrap();
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_trm-ci"))
+        .args(["lint", "--format", "json", "--repo"])
+        .arg(tmp.path())
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1), "{}", String::from_utf8_lossy(&out.stderr));
+    let doc: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let destructive: Vec<_> = doc["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|f| f["rule"] == "migrations/destructive" && f["file"] == "db-init/0001_deep.sql")
+        .collect();
+    assert_eq!(destructive.len(), 1, "{destructive:?}");
+    assert_eq!((&destructive[0]["line"], &destructive[0]["column"]), (&serde_json::json!(1), &serde_json::json!(1)));
+}

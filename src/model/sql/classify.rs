@@ -242,7 +242,8 @@ pub(super) fn classify(
     // The AST only where it decides a finding: an unfiltered DELETE/UPDATE
     // (sqlparser's WHERE wins when it parses). Parsing every statement costs
     // ~6x the whole model (measured: tests/sql_corpus.rs, `measure_…`).
-    if matches!(st.kind, Kind::Delete | Kind::Update) && st.has_where == Some(false) {
+    // A statement longer than MAX_AST_TOKENS keeps the tokens' answer.
+    if matches!(st.kind, Kind::Delete | Kind::Update) && st.has_where == Some(false) && toks.len() <= MAX_AST_TOKENS {
         refine_with_ast(&text[start..end], &mut st);
     }
     st
@@ -562,6 +563,14 @@ pub(super) fn levenshtein(a: &str, b: &str) -> usize {
     }
     prev[b.len()]
 }
+
+/// The longest statement (in tokens) handed to sqlparser. Its recursion limit
+/// does not count an operator chain (`SET a = 'x' || 'x' || …` is parsed in a
+/// loop into a left-deep tree), and dropping a tree 200,000 deep overflowed
+/// the stack (exit 134, no location). A tree is never deeper than its
+/// statement has tokens; 10,000 is far below what the stack holds and far
+/// above any DELETE or UPDATE written by hand.
+pub(super) const MAX_AST_TOKENS: usize = 10_000;
 
 /// Runs sqlparser on one statement and takes its answer where it parses.
 pub(super) fn refine_with_ast(sql: &str, st: &mut Statement) {
