@@ -23,7 +23,15 @@
 #   - each pending file runs in ONE transaction together with its ledger row
 #     (ON_ERROR_STOP), in ascending file-name order: a crash leaves no half-applied file;
 #   - refuses to go on, naming the file, when an applied file changed (sha256) or is
-#     missing from the directory.
+#     missing from the directory;
+#   - refuses, before applying anything, a pending file that holds a psql meta-command
+#     (a backslash command psql itself runs: \c, \gexec, \set, \!, \i, \o, \copy, \g,
+#     ...): they can leave the transaction, turn ON_ERROR_STOP off, run shell commands or
+#     read other files. Only \echo, \qecho and \warn (which print) are allowed, and only
+#     without a backquote or another backslash on their line;
+#   - prints "applied" only after reading the file's ledger row back; a file that psql
+#     ran without error but whose row is not there (the file left the runner's
+#     transaction) fails the run.
 #
 # Output, with STEP = db-init or db-post: `[STEP] applying <file>` per pending file,
 # then exactly `[STEP] N applied, M skipped`. On failure: `[STEP] ERROR: <file>: <reason>`
@@ -71,6 +79,88 @@ reason_of() { # reason_of FILE
   local text
   text=$(grep -v -e '^[[:space:]]*$' -e '^psql:.*: NOTICE: ' "$1" | tr '\n' ' ' | sed -e 's/[[:space:]][[:space:]]*/ /g' -e 's/ $//' | cut -c1-400)
   printf '%s' "${text:-psql failed without a message}"
+}
+
+# The psql meta-commands of a SQL file: what psql would run itself rather than send to
+# the server -- a backslash outside quotes, comments and dollar quotes, as psql's lexer
+# (psqlscan.l) reads it; `\;` and `\:` only put `;`/`:` into the query. Prints
+# `LINE:COL: <what>` for the first one that is not allowed and exits 1; silent and 0
+# for a clean file. A '...' string with a backslash right before its closing quote is
+# refused too: where it ends depends on standard_conforming_strings (the file can turn
+# it off), so a meta-command could hide behind it. Busybox awk, byte by byte in slices
+# of 64 KiB (its arrays slow down past that); `trm-ci lint` applies the same list
+# (`migrations/psql-meta-command`).
+meta_commands() { # meta_commands FILE
+  LC_ALL=C awk '
+function load(p) { base = p > 2 ? p - 2 : 0; cn = split(substr(line, base + 1, 65536), c, "") }
+function at(p) { if (p > len) return ""; if (p <= base || p > base + cn) load(p); return c[p - base] }
+function ident(ch) { return ch ~ /[A-Za-z0-9_$]/ || ch > "~" }
+function bad(what) { printf "%d:%d: %s\n", NR, i, what; exit 1 }
+BEGIN { st = 0; prev = " "; prev2 = " " }
+{
+  line = $0; len = length(line); base = 0; cn = 0; i = 1
+  while (i <= len) {
+    ch = at(i)
+    if (st == 0) { # SQL
+      if (ch == "-" && at(i + 1) == "-") break
+      if (ch == "/" && at(i + 1) == "*") { st = 4; depth = 1; i += 2; continue }
+      if (ch == "\047") { st = (prev ~ /[eE]/ && !ident(prev2)) ? 2 : 1; bs = 0; i++; continue }
+      if (ch == "\"") { st = 3; i++; continue }
+      if (ch == "$" && !ident(prev)) {
+        j = i + 1; t = ""
+        while (j <= len && ((d = at(j)) ~ /[A-Za-z_]/ || d > "~" || (t != "" && d ~ /[0-9]/))) { t = t d; j++ }
+        if (at(j) == "$") { st = 5; tag = "$" t "$"; i = j + 1; continue }
+      }
+      if (ch == "\\") {
+        d = at(i + 1)
+        if (d == ";" || d == ":") { prev2 = prev; prev = d; i += 2; continue }
+        name = ""
+        for (j = i + 1; j <= len && (d = at(j)) !~ /[ \t\f\v\r\\]/; j++) name = name d
+        if (name != "echo" && name != "qecho" && name != "warn") bad("psql meta-command \\" name)
+        rest = substr(line, j)
+        if (index(rest, "\\") || index(rest, "`")) bad("psql meta-command \\" name " with a backquote or another backslash on its line")
+        break
+      }
+      prev2 = prev; prev = ch; i++; continue
+    }
+    if (st == 1) { # a plain string: no backslash escapes
+      if (ch == "\\") { bs++; i++; continue }
+      if (ch == "\047") {
+        if (bs % 2 == 1) bad("a backslash right before the closing quote of a string (with standard_conforming_strings off the string goes on)")
+        bs = 0
+        if (at(i + 1) == "\047") { i += 2; continue }
+        st = 0; prev2 = " "; prev = "\047"; i++; continue
+      }
+      bs = 0; i++; continue
+    }
+    if (st == 2) { # E'...'
+      if (ch == "\\") { i += 2; continue }
+      if (ch == "\047") {
+        if (at(i + 1) == "\047") { i += 2; continue }
+        st = 0; prev2 = " "; prev = "\047"
+      }
+      i++; continue
+    }
+    if (st == 3) { # "identifier"
+      if (ch == "\"") { if (at(i + 1) == "\"") { i += 2; continue }; st = 0; prev2 = " "; prev = "\"" }
+      i++; continue
+    }
+    if (st == 4) { # /* comment */, nested
+      if (ch == "/" && at(i + 1) == "*") { depth++; i += 2; continue }
+      if (ch == "*" && at(i + 1) == "/") { if (--depth == 0) { st = 0; prev2 = " "; prev = " " }; i += 2; continue }
+      i++; continue
+    }
+    if (st == 5) { # $tag$ ... $tag$
+      if (ch == "$") {
+        k = length(tag)
+        for (j = 2; j <= k && at(i + j - 1) == substr(tag, j, 1); j++) ;
+        if (j > k) { st = 0; prev2 = " "; prev = " "; i += k; continue }
+      }
+      i++; continue
+    }
+  }
+  prev2 = prev; prev = " "; bs = 0
+}' "$1"
 }
 
 case "${DB_CLIENT:-pg}" in
@@ -208,6 +298,18 @@ for f in "${!applied_sha[@]}"; do
   fi
 done
 
+# Refuse, still before touching anything, a pending file with a psql meta-command.
+# (Only files holding a backslash can have one: the others skip the scan.)
+for f in "${files[@]}"; do
+  [ -z "${applied_sha[$f]:-}" ] || continue
+  grep -qF '\' "$dir/$f" || continue
+  if ! where_what=$(meta_commands "$dir/$f"); then
+    [ -n "$where_what" ] || fail "$f" "could not be checked for psql meta-commands"
+    at=${where_what%%: *}
+    fail "$f" "line ${at%%:*}, column ${at#*:}: ${where_what#*: }: refused, nothing was applied (psql would run it itself, outside the SQL and the runner's transaction; only \\echo, \\qecho and \\warn are allowed)"
+  fi
+done
+
 # --- apply the pending files, one transaction each -------------------------------
 applied=0
 skipped=0
@@ -217,15 +319,25 @@ for f in "${files[@]}"; do
     continue
   fi
   echo "[$step] applying $f"
+  # The ledger row is written only while the runner's transaction is still the one
+  # that began before the file (a COMMIT or ROLLBACK inside it would have ended it).
   if ! (cd "$dir" && psql_ -v file="$key_prefix$f" -v sha="${sha_of[$f]}" >/dev/null 2>"$tmp/err") <<SQL; then
 BEGIN;
+SELECT txid_current() AS trm_txid \\gset
 \\i '$f'
 INSERT INTO trm_db_init.ledger (file, sha256, duration_ms)
-VALUES (:'file', :'sha', (extract(epoch FROM clock_timestamp() - now()) * 1000)::integer);
+SELECT :'file', :'sha', (extract(epoch FROM clock_timestamp() - now()) * 1000)::integer
+WHERE txid_current() = :trm_txid;
 COMMIT;
 SQL
     fail "$f" "$(reason_of "$tmp/err") (rolled back; nothing of this file was applied)"
   fi
+  # Proof: the row, read back in a new session.
+  recorded=$(printf '%s\n' "SELECT count(*) FROM trm_db_init.ledger WHERE file = :'file' AND sha256 = :'sha';" |
+    psql_ -At -v file="$key_prefix$f" -v sha="${sha_of[$f]}" 2>"$tmp/err") ||
+    fail "$f" "psql ran it, but its ledger row could not be read back: $(reason_of "$tmp/err"); check the database before booting again"
+  [ "$recorded" = 1 ] ||
+    fail "$f" "psql ran it without an error, but its ledger row is missing: the file did not run as one transaction with it (a COMMIT or ROLLBACK in it?), so parts of it may be applied; check the database"
   applied=$((applied + 1))
 done
 

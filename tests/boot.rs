@@ -13,8 +13,8 @@
 mod harness;
 
 use harness::{
-    collection_and_its_relations, db_init_copy, db_post_copy, empty_dir, one_field, ping, slot, snapshot_without, Boot, BootConfig,
-    Postgres, COLLECTIONS,
+    collection_and_its_relations, db_init_copy, db_post_copy, empty_dir, one_field, ping, run_sql_step, slot, snapshot_without, Boot,
+    BootConfig, Postgres, COLLECTIONS,
 };
 use std::time::{Duration, Instant};
 
@@ -379,4 +379,122 @@ fn boot_db_post_attaches_the_date_updated_trigger_on_an_existing_database() {
     assert!(pos(&fixed, "[schema] no changes") < pos(&fixed, "[db-post] 0 applied"), "{}", fixed.log());
     assert_eq!(post_ledger(&pg), [("db-post/0001_touch_date_updated.sql".to_string(), 1)]);
     fixed.assert_no_secrets();
+}
+
+// ---------------------------------------------------------------------------------
+// The runner against hostile files: psql meta-commands are refused before anything is
+// applied, and "applied" is said only once the ledger row is read back.
+
+/// How long one run of the runner alone may take before it is killed (it takes about a
+/// second; the bound only keeps a regression from hanging CI).
+const RUNNER: Duration = Duration::from_secs(60);
+
+/// A directory holding `files` (name, text), for the runner.
+fn sql_dir(files: &[(&str, &str)]) -> tempfile::TempDir {
+    let dir = tempfile::Builder::new().prefix("trm-boot-hostile-").tempdir().expect("temp dir");
+    for (name, text) in files {
+        std::fs::write(dir.path().join(name), text).unwrap();
+    }
+    dir
+}
+
+/// The tables of schema `public` of database `directus`.
+fn public_tables(pg: &Postgres) -> Vec<String> {
+    pg.psql("directus", "SELECT tablename FROM pg_tables WHERE schemaname = 'public' ORDER BY 1").lines().map(String::from).collect()
+}
+
+/// Every ledger row (there may be no ledger table yet).
+fn all_ledger_rows(pg: &Postgres) -> Vec<String> {
+    pg.psql("directus", "SELECT file FROM trm_db_init.ledger WHERE to_regclass('trm_db_init.ledger') IS NOT NULL ORDER BY 1")
+        .lines()
+        .map(String::from)
+        .collect()
+}
+
+/// Each file is refused before anything runs: exit 1, the file and the meta-command
+/// named, no `applying` line, no table, no ledger row, nothing written in the working
+/// directory.
+#[test]
+fn boot_runner_refuses_psql_meta_commands_and_applies_nothing() {
+    let pg = Postgres::start();
+    let cases: [(&str, &str, &str); 7] = [
+        (
+            "on_error_stop_off",
+            "CREATE TABLE hostile_a (id int);\n\\set ON_ERROR_STOP off\nSELECT * FROM no_such_table;\nCREATE TABLE hostile_b (id int);\n",
+            "psql meta-command \\set",
+        ),
+        (
+            "gexec_commit",
+            "CREATE TABLE hostile_a (id int);\nSELECT $q$COMMIT$q$ \\gexec\nCREATE TABLE hostile_b (id int);\nSELECT 1/0;\n",
+            "psql meta-command \\gexec",
+        ),
+        ("connect", "CREATE TABLE hostile_a (id int);\n\\c directus\nCREATE TABLE hostile_b (id int);\nSELECT 1/0;\n", "psql meta-command \\c"),
+        ("shell", "CREATE TABLE hostile_a (id int);\n\\! id > pwned.txt\n", "psql meta-command \\!"),
+        ("include", "CREATE TABLE hostile_a (id int);\n\\i /etc/passwd\n", "psql meta-command \\i"),
+        ("echo_backquote", "CREATE TABLE hostile_a (id int);\n\\echo `id > pwned.txt`\n", "with a backquote or another backslash"),
+        (
+            // With standard_conforming_strings off the first string swallows the second's
+            // opening quote, and `\! ...` is outside any string.
+            "scs_off",
+            "SET standard_conforming_strings = off;\nCREATE TABLE hostile_a (x text DEFAULT 'a\\' '\\! id > pwned.txt ');\n",
+            "a backslash right before the closing quote",
+        ),
+    ];
+    for (name, sql, said) in cases {
+        let file = format!("0001_{name}.sql");
+        let dir = sql_dir(&[(&file, sql)]);
+        let cwd = tempfile::tempdir().unwrap();
+        let run = run_sql_step(&pg, "db-init", dir.path(), cwd.path(), RUNNER);
+        assert_eq!(run.code, Some(1), "{name}: {}", run.output);
+        assert!(run.output.contains(&format!("[db-init] ERROR: {file}: line ")), "{name}: {}", run.output);
+        assert!(run.output.contains(said), "{name}: expected {said:?} in\n{}", run.output);
+        assert!(run.output.contains("refused, nothing was applied"), "{name}: {}", run.output);
+        assert!(!run.output.contains("applying"), "{name}: {}", run.output);
+        assert_eq!(public_tables(&pg), Vec::<String>::new(), "{name}: {}", run.output);
+        assert_eq!(all_ledger_rows(&pg), Vec::<String>::new(), "{name}");
+        assert!(!cwd.path().join("pwned.txt").exists(), "{name}: a shell command ran");
+    }
+    // db-post is the same runner.
+    let dir = sql_dir(&[("0001_shell.sql", "SELECT 1;\n\\! id > pwned.txt\n")]);
+    let cwd = tempfile::tempdir().unwrap();
+    let run = run_sql_step(&pg, "db-post", dir.path(), cwd.path(), RUNNER);
+    assert_eq!(run.code, Some(1), "{}", run.output);
+    assert!(run.output.contains("[db-post] ERROR: 0001_shell.sql: line 2, column 1: psql meta-command \\!"), "{}", run.output);
+    assert!(!cwd.path().join("pwned.txt").exists());
+}
+
+/// What is not a meta-command (a backslash in a string, a comment, a dollar quote or an
+/// E'' escape; `\;`) and the allowed printing commands run as usual.
+#[test]
+fn boot_runner_applies_backslashes_that_are_not_meta_commands() {
+    let pg = Postgres::start();
+    let sql = "-- a comment: \\c elsewhere\n/* and \\! here */\n\\echo creating the table\n\
+               CREATE TABLE plain (a text DEFAULT 'C:\\path', b text DEFAULT E'it\\'s', c text DEFAULT $x$ \\gexec $x$);\n\
+               SELECT 1 \\; SELECT 2;\n\\warn done\n";
+    let dir = sql_dir(&[("0001_backslashes.sql", sql)]);
+    let cwd = tempfile::tempdir().unwrap();
+    let run = run_sql_step(&pg, "db-init", dir.path(), cwd.path(), RUNNER);
+    assert_eq!(run.code, Some(0), "{}", run.output);
+    assert!(run.output.contains("[db-init] 1 applied, 0 skipped"), "{}", run.output);
+    assert_eq!(public_tables(&pg), vec!["plain".to_string()]);
+    assert_eq!(all_ledger_rows(&pg), vec!["0001_backslashes.sql".to_string()]);
+}
+
+/// A COMMIT the runner's line check does not see (not at the start of a line) ends its
+/// transaction: psql exits 0, but the ledger row is never written, so the runner fails
+/// instead of saying `1 applied`.
+#[test]
+fn boot_runner_says_applied_only_with_its_ledger_row() {
+    let pg = Postgres::start();
+    let dir = sql_dir(&[("0001_commits.sql", "CREATE TABLE half (id int); COMMIT;\nCREATE TABLE other_half (id int);\n")]);
+    let cwd = tempfile::tempdir().unwrap();
+    let run = run_sql_step(&pg, "db-init", dir.path(), cwd.path(), RUNNER);
+    assert_eq!(run.code, Some(1), "{}", run.output);
+    assert!(
+        run.output.contains("[db-init] ERROR: 0001_commits.sql: psql ran it without an error, but its ledger row is missing"),
+        "{}",
+        run.output
+    );
+    assert!(!run.output.contains("applied, "), "{}", run.output);
+    assert_eq!(all_ledger_rows(&pg), Vec::<String>::new());
 }

@@ -610,3 +610,72 @@ pub fn one_field(collection: &str, field: &str) -> impl Fn(&[&str]) -> bool {
     let name = format!("    field: {field}");
     move |item| item[0] == header && item.get(1) == Some(&name.as_str())
 }
+
+// ---------------------------------------------------------------------------------
+// The SQL runner alone (scripts/apply-db-init.sh), for what it refuses: no Directus.
+
+/// What one run of the SQL runner did.
+pub struct RunnerRun {
+    /// The exit code (None: killed by a signal).
+    pub code: Option<i32>,
+    /// stdout then stderr.
+    pub output: String,
+}
+
+/// Runs `scripts/apply-db-init.sh STEP` on `dir` against `pg`'s database `directus`, on
+/// the image's busybox userland, in `cwd` (so a `\! cmd > file` would land there). Killed
+/// after `timeout`: a run that does not finish in time fails the test, it never hangs it.
+pub fn run_sql_step(pg: &Postgres, step: &str, dir: &Path, cwd: &Path, timeout: Duration) -> RunnerRun {
+    let t = tools();
+    let mut child = Command::new("bash")
+        .arg(repo().join("scripts/apply-db-init.sh"))
+        .arg(step)
+        .current_dir(cwd)
+        .env_clear()
+        .env("PATH", boot_path(&t.busybox_dir))
+        .env("HOME", cwd)
+        .env("LANG", "C.UTF-8")
+        .env("DB_CLIENT", "pg")
+        .env("DB_HOST", "127.0.0.1")
+        .env("DB_PORT", pg.port.to_string())
+        .env("DB_DATABASE", "directus")
+        .env("DB_USER", "postgres")
+        .env("DB_PASSWORD", DB_PASSWORD)
+        .env("DB_INIT_WAIT_SECONDS", "20")
+        .env(if step == "db-post" { "TRM_DB_POST_DIR" } else { "TRM_DB_INIT_DIR" }, dir)
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .process_group(0)
+        .spawn()
+        .expect("spawn bash scripts/apply-db-init.sh");
+    let mut readers = Vec::new();
+    let out: Box<dyn Read + Send> = Box::new(child.stdout.take().unwrap());
+    let err: Box<dyn Read + Send> = Box::new(child.stderr.take().unwrap());
+    for mut stream in [out, err] {
+        readers.push(thread::spawn(move || {
+            let mut s = Vec::new();
+            let _ = stream.read_to_end(&mut s);
+            String::from_utf8_lossy(&s).into_owned()
+        }));
+    }
+    let deadline = Instant::now() + timeout;
+    let status = loop {
+        if let Some(st) = child.try_wait().expect("try_wait") {
+            break Some(st);
+        }
+        if Instant::now() >= deadline {
+            let pgid = child.id() as i32;
+            let _ = Command::new("kill").args(["-KILL", "--", &format!("-{pgid}")]).stderr(Stdio::null()).status();
+            let _ = child.kill();
+            let _ = child.wait();
+            break None;
+        }
+        thread::sleep(Duration::from_millis(20));
+    };
+    let output: String = readers.into_iter().map(|h| h.join().unwrap_or_default()).collect();
+    let Some(status) = status else {
+        panic!("the {step} runner was still running after {timeout:?} and was killed\n{output}");
+    };
+    RunnerRun { code: status.code(), output }
+}
