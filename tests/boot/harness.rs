@@ -348,19 +348,10 @@ impl Boot {
         fs::create_dir_all(workdir.path().join("uploads")).unwrap();
         let port = free_port();
         let mut cmd = Command::new("bash");
-        cmd.arg(repo().join("entrypoint.sh"))
-            .current_dir(workdir.path())
-            .env_clear()
-            .env("PATH", boot_path(&t.busybox_dir))
-            .env("HOME", workdir.path())
-            .env("LANG", "C.UTF-8")
-            // the deployment's variables
-            .env("DB_CLIENT", "pg")
-            .env("DB_HOST", "127.0.0.1")
-            .env("DB_PORT", pg.port.to_string())
-            .env("DB_DATABASE", "directus")
-            .env("DB_USER", "postgres")
-            .env("DB_PASSWORD", DB_PASSWORD)
+        cmd.arg(repo().join("entrypoint.sh")).current_dir(workdir.path());
+        db_env(&mut cmd, pg, &t.busybox_dir, workdir.path());
+        cmd
+            // the deployment's other variables
             .env("KEY", KEY)
             .env("SECRET", SECRET)
             .env("ADMIN_EMAIL", ADMIN_EMAIL)
@@ -622,25 +613,30 @@ pub struct RunnerRun {
     pub output: String,
 }
 
-/// Runs `scripts/apply-db-init.sh STEP` on `dir` against `pg`'s database `directus`, on
-/// the image's busybox userland, in `cwd` (so a `\! cmd > file` would land there). Killed
-/// after `timeout`: a run that does not finish in time fails the test, it never hangs it.
-pub fn run_sql_step(pg: &Postgres, step: &str, dir: &Path, cwd: &Path, timeout: Duration) -> RunnerRun {
-    let t = tools();
-    let mut child = Command::new("bash")
-        .arg(repo().join("scripts/apply-db-init.sh"))
-        .arg(step)
-        .current_dir(cwd)
-        .env_clear()
-        .env("PATH", boot_path(&t.busybox_dir))
-        .env("HOME", cwd)
+/// A clean environment for a boot script: the busybox userland first on PATH, and the
+/// deployment's database variables pointing at `pg`'s database `directus`.
+fn db_env(cmd: &mut Command, pg: &Postgres, busybox_dir: &Path, home: &Path) {
+    cmd.env_clear()
+        .env("PATH", boot_path(busybox_dir))
+        .env("HOME", home)
         .env("LANG", "C.UTF-8")
         .env("DB_CLIENT", "pg")
         .env("DB_HOST", "127.0.0.1")
         .env("DB_PORT", pg.port.to_string())
         .env("DB_DATABASE", "directus")
         .env("DB_USER", "postgres")
-        .env("DB_PASSWORD", DB_PASSWORD)
+        .env("DB_PASSWORD", DB_PASSWORD);
+}
+
+/// Runs `scripts/apply-db-init.sh STEP` on `dir` against `pg`'s database `directus`, on
+/// the image's busybox userland, in `cwd` (so a `\! cmd > file` would land there). Killed
+/// after `timeout`: a run that does not finish in time fails the test, it never hangs it.
+pub fn run_sql_step(pg: &Postgres, step: &str, dir: &Path, cwd: &Path, timeout: Duration) -> RunnerRun {
+    let t = tools();
+    let mut cmd = Command::new("bash");
+    cmd.arg(repo().join("scripts/apply-db-init.sh")).arg(step).current_dir(cwd);
+    db_env(&mut cmd, pg, &t.busybox_dir, cwd);
+    let mut child = cmd
         .env("DB_INIT_WAIT_SECONDS", "20")
         .env(if step == "db-post" { "TRM_DB_POST_DIR" } else { "TRM_DB_INIT_DIR" }, dir)
         .stdin(Stdio::null())
