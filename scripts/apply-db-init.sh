@@ -88,7 +88,8 @@ reason_of() { # reason_of FILE
 # for a clean file. A '...' string with a backslash right before its closing quote is
 # refused too: where it ends depends on standard_conforming_strings (the file can turn
 # it off), so a meta-command could hide behind it. Busybox awk, byte by byte in slices
-# of 64 KiB (its arrays slow down past that); `trm-ci lint` applies the same list
+# of 64 KiB (its arrays slow down past that). The data lines after `COPY ... FROM stdin;`
+# (to the `\.` line) are data, not commands (`\N` is a NULL). `trm-ci lint` applies the same list
 # (`migrations/psql-meta-command`).
 meta_commands() { # meta_commands FILE
   LC_ALL=C awk '
@@ -96,12 +97,17 @@ function load(p) { base = p > 2 ? p - 2 : 0; cn = split(substr(line, base + 1, 6
 function at(p) { if (p > len) return ""; if (p <= base || p > base + cn) load(p); return c[p - base] }
 function ident(ch) { return ch ~ /[A-Za-z0-9_$]/ || ch > "~" }
 function bad(what) { printf "%d:%d: %s\n", NR, i, what; exit 1 }
+function word(x) { if (nw == 0) copy = (x == "copy"); else if (copy && pw == "from" && x == "stdin") copyin = 1; nw++; pw = x }
+function flush() { if (w != "") { word(tolower(w)); w = "" } }
 BEGIN { st = 0; prev = " "; prev2 = " " }
+st == 6 { if ($0 == "\\." || $0 == "\\.\r") st = 0; next } # COPY ... FROM stdin data, to its \. line
 {
   line = $0; len = length(line); base = 0; cn = 0; i = 1
   while (i <= len) {
     ch = at(i)
     if (st == 0) { # SQL
+      if (ident(ch)) { if (length(w) < 8) w = w ch } else flush() # words, for COPY ... FROM stdin
+      if (ch == ";") { if (copyin) pend = 1; nw = 0; copy = 0; copyin = 0; pw = "" }
       if (ch == "-" && at(i + 1) == "-") break
       if (ch == "/" && at(i + 1) == "*") { st = 4; depth = 1; i += 2; continue }
       if (ch == "\047") { st = (prev ~ /[eE]/ && !ident(prev2)) ? 2 : 1; bs = 0; i++; continue }
@@ -159,7 +165,8 @@ BEGIN { st = 0; prev = " "; prev2 = " " }
       i++; continue
     }
   }
-  prev2 = prev; prev = " "; bs = 0
+  flush(); prev2 = prev; prev = " "; bs = 0
+  if (pend) { st = 6; pend = 0 } # the data starts on the next line
 }' "$1"
 }
 

@@ -44,16 +44,30 @@ pub fn replay_with(head: &Project, url: &str, cfg: &Config, psql: &Path) -> Resu
     if files.is_empty() {
         return Ok(Vec::new());
     }
-    // A COMMIT (or a reconnect) inside a migration would end the replay's
-    // transaction and make the rest permanent on the server: refuse.
+    // psql runs meta-commands on this machine (`\\!`, `\\copy … program`,
+    // backquotes run shell commands; `\\o` writes files; `\\set ON_ERROR_STOP
+    // off` would make a failing file look clean; `\\c`, `\\gexec` can end the
+    // transaction): a file with one the runner refuses is not replayed at all.
+    // A COMMIT inside a migration would end the replay's transaction and make
+    // the rest permanent on the server: refused too.
+    let refused: Vec<Finding> = files
+        .iter()
+        .filter_map(|(m, _)| m.refused.first().map(|r| (m, r)))
+        .map(|(m, r)| Finding {
+            rule: RULE.into(),
+            severity,
+            file: m.path.clone(),
+            span: Some(r.span),
+            message: format!("--postgres did not replay the migrations: {}", r.message()),
+            help: format!("{} (migrations/psql-meta-command); the other files were not replayed either, since they run in order", r.help()),
+        })
+        .collect();
+    if !refused.is_empty() {
+        return Ok(refused);
+    }
     for (m, _) in &files {
         for s in &m.statements {
-            let unsafe_what = match &s.kind {
-                Kind::TransactionControl { what } => Some(what.clone()),
-                Kind::Meta { name } if matches!(name.as_str(), "c" | "connect") => Some(format!("\\{name}")),
-                _ => None,
-            };
-            if let Some(what) = unsafe_what {
+            if let Kind::TransactionControl { what } = &s.kind {
                 return Err(format!(
                     "--postgres: not replaying: {}:{} has `{what}`, which would end the replay's transaction and leave changes on the server; fix it first (migrations/transaction-control)",
                     m.path, s.span.line

@@ -471,13 +471,15 @@ fn boot_runner_applies_backslashes_that_are_not_meta_commands() {
     let sql = "-- a comment: \\c elsewhere\n/* and \\! here */\n\\echo creating the table\n\
                CREATE TABLE plain (a text DEFAULT 'C:\\path', b text DEFAULT E'it\\'s', c text DEFAULT $x$ \\gexec $x$);\n\
                SELECT 1 \\; SELECT 2;\n\\warn done\n";
-    let dir = sql_dir(&[("0001_backslashes.sql", sql)]);
+    // COPY … FROM stdin data (as pg_dump writes it): `\N` and `\\` are data, `\.` ends it.
+    let copy = "CREATE TABLE seeded (a int, b text);\nCOPY seeded (a, b) FROM stdin;\n1\t\\N\n2\tC:\\\\x\n\\.\nSELECT 1;\n";
+    let dir = sql_dir(&[("0001_backslashes.sql", sql), ("0002_copy.sql", copy)]);
     let cwd = tempfile::tempdir().unwrap();
     let run = run_sql_step(&pg, "db-init", dir.path(), cwd.path(), RUNNER);
     assert_eq!(run.code, Some(0), "{}", run.output);
-    assert!(run.output.contains("[db-init] 1 applied, 0 skipped"), "{}", run.output);
-    assert_eq!(public_tables(&pg), vec!["plain".to_string()]);
-    assert_eq!(all_ledger_rows(&pg), vec!["0001_backslashes.sql".to_string()]);
+    assert!(run.output.contains("[db-init] 2 applied, 0 skipped"), "{}", run.output);
+    assert_eq!(public_tables(&pg), vec!["plain".to_string(), "seeded".to_string()]);
+    assert_eq!(all_ledger_rows(&pg), vec!["0001_backslashes.sql".to_string(), "0002_copy.sql".to_string()]);
 }
 
 /// A COMMIT the runner's line check does not see (not at the start of a line) ends its

@@ -119,7 +119,7 @@ fn pg_good_migrations_replay_cleanly_and_are_rolled_back() {
             "0002_body.sql",
             "ALTER TABLE app.notes ADD COLUMN body text;\nCREATE FUNCTION app.f() RETURNS int LANGUAGE plpgsql AS $$\nBEGIN\n  RETURN 1;\nEND\n$$;\n",
         ),
-        ("0003_index.sql", "\\set tbl app.notes\nCREATE INDEX notes_body_idx ON :tbl (body);\n"),
+        ("0003_index.sql", "\\echo indexing\nCREATE INDEX notes_body_idx ON app.notes (body);\n"),
     ]);
     let findings = replay(r.path(), &url).unwrap();
     assert!(findings.is_empty(), "{findings:#?}");
@@ -201,6 +201,33 @@ fn pg_commit_in_a_migration_refuses_the_replay() {
     let err = replay(r.path(), &url).unwrap_err();
     assert!(err.contains("db-init/0001_init.sql:2") && err.contains("COMMIT"), "{err}");
     assert_eq!(psql_query(&url, "SELECT coalesce(to_regclass('t')::text, 'none')"), "none", "nothing ran");
+}
+
+/// A pull request's psql meta-commands never run on the machine running lint:
+/// a file with one is not replayed (nothing reaches the server, no shell
+/// command or file write happens), and the result is not clean.
+#[test]
+fn pg_meta_commands_are_never_run_here_and_the_result_is_not_clean() {
+    let url = database("meta");
+    let out = tempfile::tempdir().unwrap();
+    let pwned = out.path().join("pwned");
+    let cases = [
+        format!("\\! touch {}\n", pwned.display()),
+        format!("SELECT 1;\n\\o {}\nSELECT 2;\n", pwned.display()),
+        format!("\\echo `touch {}`\n", pwned.display()),
+        "\\set ON_ERROR_STOP off\nSELECT * FROM no_such_table;\n".to_string(),
+        "CREATE TABLE kept (id int);\nSELECT $q$COMMIT$q$ \\gexec\n".to_string(),
+        format!("\\copy (SELECT 1) TO program 'touch {}'\n", pwned.display()),
+    ];
+    for (i, sql) in cases.iter().enumerate() {
+        let r = repo(&[("0001_init.sql", "CREATE TABLE first (id int);\n"), ("0002_meta.sql", sql)]);
+        let f = replay(r.path(), &url).unwrap_or_else(|e| panic!("case {i}: {e}"));
+        assert_eq!(f.len(), 1, "case {i}: {f:#?}");
+        assert_eq!(f[0].file, "db-init/0002_meta.sql", "case {i}");
+        assert!(f[0].message.contains("did not replay"), "case {i}: {}", f[0].message);
+        assert!(!pwned.exists(), "case {i}: a meta-command ran on this machine");
+        assert_eq!(psql_query(&url, "SELECT coalesce(to_regclass('first')::text, 'none') || coalesce(to_regclass('kept')::text, 'none')"), "nonenone", "case {i}");
+    }
 }
 
 #[test]

@@ -3,6 +3,7 @@
 
 use super::classify::classify;
 use super::lex::{lex, Piece};
+use super::psql_meta::{self, Refused};
 use super::statement::{Kind, SqlError, Statement};
 use crate::finding::{parse_pragma, Suppression};
 use crate::source::SourceFile;
@@ -26,6 +27,9 @@ pub struct Migration {
     /// Certain syntax errors (lexer, parentheses, unknown command).
     pub errors: Vec<SqlError>,
     pub suppressions: Vec<Suppression>,
+    /// What psql would run itself and the image's runner refuses
+    /// (meta-commands other than \echo, \qecho, \warn; see [`psql_meta`]).
+    pub refused: Vec<Refused>,
 }
 
 impl Migration {
@@ -43,6 +47,7 @@ impl Migration {
             statements: Vec::new(),
             errors: Vec::new(),
             suppressions: Vec::new(),
+            refused: Vec::new(),
         };
         let Ok(text) = src.text() else { return m };
         if !is_sql {
@@ -97,6 +102,7 @@ impl Migration {
             }
         }
         m.suppressions = suppressions(src, text, &lexed.line_comments, &m.statements);
+        m.refused = psql_meta::refused(src, text, &lexed);
         m
     }
 

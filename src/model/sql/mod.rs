@@ -29,6 +29,7 @@ mod cursor;
 mod lex;
 mod migration;
 mod plpgsql;
+pub mod psql_meta;
 mod statement;
 mod tables;
 #[cfg(test)]

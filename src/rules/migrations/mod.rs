@@ -22,6 +22,7 @@ mod removed_after_merge;
 mod empty;
 mod syntax_error;
 mod transaction_control;
+mod psql_meta_command;
 mod concurrently_in_transaction;
 mod destructive;
 mod directus_system_table;
@@ -39,6 +40,7 @@ pub const RULES: &[Rule] = &[
     empty::RULE,
     syntax_error::RULE,
     transaction_control::RULE,
+    psql_meta_command::RULE,
     concurrently_in_transaction::RULE,
     destructive::RULE,
     directus_system_table::RULE,
