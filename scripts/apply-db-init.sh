@@ -96,13 +96,15 @@ meta_commands() { # meta_commands FILE
 function load(p) { base = p > 2 ? p - 2 : 0; cn = split(substr(line, base + 1, 65536), c, "") }
 function at(p) { if (p > len) return ""; if (p <= base || p > base + cn) load(p); return c[p - base] }
 function ident(ch) { return ch ~ /[A-Za-z0-9_$]/ || ch > "~" }
-function bad(what) { printf "%d:%d: %s\n", NR, i, what; exit 1 }
+function bad(what) { printf "%d:%d: %s\n", NR, i + off, what; exit 1 }
 function word(x) { if (nw == 0) copy = (x == "copy"); else if (copy && pw == "from" && x == "stdin") copyin = 1; nw++; pw = x }
 function flush() { if (w != "") { word(tolower(w)); w = "" } }
 BEGIN { st = 0; prev = " "; prev2 = " " }
 st == 6 { if ($0 == "\\." || $0 == "\\.\r") st = 0; next } # COPY ... FROM stdin data, to its \. line
 {
-  line = $0; len = length(line); base = 0; cn = 0; i = 1
+  line = $0; off = 0
+  if (NR == 1 && substr(line, 1, 3) == "\357\273\277") { line = substr(line, 4); off = 3 } # psql drops a byte-order mark
+  len = length(line); base = 0; cn = 0; i = 1
   while (i <= len) {
     ch = at(i)
     if (st == 0) { # SQL

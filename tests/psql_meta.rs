@@ -105,6 +105,9 @@ const CASES: &[(&str, bool)] = &[
     ("SELECT 1; /* nested /* \\c */ still */ SELECT 2;\n", false),
     ("SELECT U&'d\\0061t\\+000061';\n", false),
     ("\\echo caf\u{e9}\n", false),
+    // psql drops a byte-order mark: a COPY right after it still has its data.
+    ("\u{feff}COPY s FROM stdin;\n1\t\\N\n\\.\n", false),
+    ("\u{feff}\\! id\n", true),
 ];
 
 #[test]

@@ -64,7 +64,8 @@ pub fn lex(text: &str) -> Lexed {
     let b = text.as_bytes();
     let n = b.len();
     let mut out = Lexed::default();
-    let mut i = 0;
+    // psql drops a UTF-8 byte-order mark at the start of a file (-f and \\i alike).
+    let mut i = if text.starts_with('\u{feff}') { '\u{feff}'.len_utf8() } else { 0 };
     // The statement being collected.
     let mut stmt_first_tok: Option<usize> = None;
     let mut paren: i32 = 0;

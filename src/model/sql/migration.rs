@@ -19,7 +19,8 @@ pub struct Migration {
     pub version: Option<u64>,
     /// The digits of `version` as written (`0007`).
     pub version_text: Option<String>,
-    /// Ends in `.sql`: only these are parsed (the runner applies only these).
+    /// Ends in `.sql` and is not a dot-file: only these are parsed (the runner
+    /// applies only these).
     pub is_sql: bool,
     /// False for unreadable files (binary, not UTF-8, too large): no statements.
     pub readable: bool,
@@ -36,7 +37,8 @@ impl Migration {
     pub fn parse(src: &SourceFile) -> Migration {
         let file_name = src.path.rsplit('/').next().unwrap_or(&src.path).to_string();
         let (version, version_text) = parse_version(&file_name);
-        let is_sql = file_name.ends_with(".sql");
+        // The runner's `*.sql` glob skips dot-files: `.0004_x.sql` is never applied.
+        let is_sql = file_name.ends_with(".sql") && !file_name.starts_with('.');
         let mut m = Migration {
             path: src.path.clone(),
             file_name,

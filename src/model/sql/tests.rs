@@ -246,3 +246,20 @@ fn random_input_never_panics() {
     let m = Migration::parse(&SourceFile::new("db-init/0001_x.sql", vec![0xff, 0xfe, b';'], None));
     assert!(!m.readable && m.statements.is_empty());
 }
+
+/// psql drops a UTF-8 byte-order mark at the start of a file (`-f`, `\i`): so does the lexer.
+#[test]
+fn a_leading_byte_order_mark_is_dropped_as_psql_does() {
+    let sql = "\u{feff}CREATE TABLE a (id int);\nSELECT 1;\n";
+    let m = parse(sql);
+    assert!(m.errors.is_empty(), "{:?}", m.errors);
+    assert_eq!(texts(sql), vec!["CREATE TABLE a (id int);", "SELECT 1;"]);
+    assert_eq!((m.statements[0].span.line, m.statements[0].span.col), (1, 2));
+}
+
+/// The runner's `*.sql` glob skips dot-files: they are not migrations.
+#[test]
+fn a_dot_file_is_not_a_migration() {
+    let m = Migration::parse(&SourceFile::new("db-init/.0002_x.sql", b"SELECT 1;\n".to_vec(), None));
+    assert!(!m.is_sql && m.statements.is_empty());
+}

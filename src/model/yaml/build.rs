@@ -67,7 +67,9 @@ pub(super) struct Builder<'a> {
 impl Builder<'_> {
     /// Byte offset of a marker (line 1-based, column 0-based in chars).
     fn offset(&self, m: &Marker) -> usize {
-        self.src.offset_at(line_of(m), m.col())
+        // The parser reads the text after a byte-order mark (one char on line 1).
+        let bom = usize::from(line_of(m) == 1 && self.text.starts_with('\u{feff}'));
+        self.src.offset_at(line_of(m), m.col() + bom)
     }
 
     /// Where the text of 1-based `line` ends, trailing blanks and `\r`
@@ -99,7 +101,9 @@ impl Builder<'_> {
     }
 
     fn run(&mut self) {
-        let mut parser = Parser::new_from_str(self.text);
+        // js-yaml (Directus's loader) drops a leading byte-order mark; yaml-rust2 would
+        // read it as content.
+        let mut parser = Parser::new_from_str(self.text.strip_prefix('\u{feff}').unwrap_or(self.text));
         loop {
             let (ev, mark) = match parser.next_token() {
                 Ok(x) => x,

@@ -34,11 +34,9 @@ pub(super) struct Fast<'a> {
 type R<T> = Option<T>;
 
 pub(super) fn parse<'a>(src: &'a SourceFile, text: &'a str) -> Option<Fast<'a>> {
-    if text.starts_with('\u{feff}') {
-        return None;
-    }
     let mut lines = Vec::with_capacity(text.len() / 16);
-    let mut start = 0;
+    // A byte-order mark is dropped, as js-yaml (Directus's loader) drops it.
+    let mut start = if text.starts_with('\u{feff}') { '\u{feff}'.len_utf8() } else { 0 };
     let bytes = text.as_bytes();
     while start <= text.len() {
         let nl = memchr(bytes, b'\n', start).unwrap_or(text.len());

@@ -228,3 +228,20 @@ fn merge_keys_and_lookups() {
     let ext = y.extent(&src, y.get(y.root.unwrap(), "base").unwrap()).unwrap();
     assert_eq!((ext.line, ext.end_line), (2, 3));
 }
+
+/// js-yaml (Directus's loader) drops a leading byte-order mark: both parsers
+/// read the same tree as without it, spans on line 1 one column further.
+#[test]
+fn a_leading_byte_order_mark_is_dropped_as_js_yaml_does() {
+    for text in [SMALL, "version: 1\ndirectus: 11.17.4\ncollections: [{collection: a}]\n"] {
+        let plain = parse(&SourceFile::new("s.yaml", text.as_bytes().to_vec(), None), Options::default());
+        let bom_text = format!("\u{feff}{text}");
+        let src = SourceFile::new("s.yaml", bom_text.as_bytes().to_vec(), None);
+        let bom = parse(&src, Options::default());
+        assert!(bom.issues.is_empty(), "{text:?}: {:?}", bom.issues);
+        assert_eq!(bom.nodes.len(), plain.nodes.len(), "{text:?}");
+        let slow = events(&src, &bom_text, Options::default());
+        assert!(slow.issues.is_empty(), "{:?}", slow.issues);
+        assert_eq!(slow.nodes.len(), plain.nodes.len(), "{text:?}");
+    }
+}

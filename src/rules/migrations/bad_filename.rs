@@ -16,7 +16,8 @@ Reports a file in the migrations directory (`db-init/`) or the
 post-schema directory (`db-post/`) whose name is not
 `NNNN_snake_case.sql`: at least four digits, an underscore, lower-case words
 (letters and digits) joined by single underscores, and `.sql`. Files that are
-not `.sql` are reported too, except `README*` and dot-files. Severity: error.
+not `.sql` are reported too, except `README*` and dot-files (the runner skips
+dot-files, `.0004_x.sql` included: they are not migrations). Severity: error.
 
 ## Why is this bad?
 The db-init runner applies `*.sql` files in byte order of their names and
