@@ -2,6 +2,13 @@
 # Container entrypoint: db-init -> Directus bootstrap + schema apply -> db-post -> Directus
 # start. Any failing step ends the container non-zero after a line naming the step.
 #
+# TRM_BOOT_MODE (for N replicas on one database; see the README's production section):
+#   full     (default) the four steps above, each replica in turn (advisory locks)
+#   migrate  db-init -> schema -> db-post, then exit 0 without starting Directus: a
+#            Kubernetes Job, a one-shot Swarm service, a Portainer pre-deploy step
+#   wait     apply nothing: wait until the database has this image's db-init, snapshot
+#            and db-post (applied by the migrate job), then start Directus
+#
 # PID 1 is tini (the Dockerfile's ENTRYPOINT): it forwards `docker stop`'s SIGTERM to
 # this script, reaps zombies and passes the exit status of its child on to Docker.
 #
@@ -57,17 +64,39 @@ step() { # step NAME COMMAND...: runs one boot step, ends the container if it fa
   fi
 }
 
-echo "[entrypoint] step 1/4: db-init (SQL migrations in ${TRM_DB_INIT_DIR:-$TRM_DIRECTUS_DIR/db-init})"
-step db-init "$scripts_dir/apply-db-init.sh"
+mode=${TRM_BOOT_MODE:-full}
+case "$mode" in
+  full | migrate | wait) ;;
+  *)
+    echo "[entrypoint] ERROR: TRM_BOOT_MODE=$mode is not one of full, migrate, wait; not starting Directus" >&2
+    exit 2
+    ;;
+esac
 
-echo "[entrypoint] step 2/4: schema (Directus bootstrap, then apply ${TRM_SNAPSHOT_FILE:-$TRM_DIRECTUS_DIR/snapshots/snapshot.yaml})"
-step schema "$scripts_dir/schema-apply.sh"
+if [ "$mode" != wait ]; then
+  n=4
+  [ "$mode" = full ] || n=3
+  echo "[entrypoint] step 1/$n: db-init (SQL migrations in ${TRM_DB_INIT_DIR:-$TRM_DIRECTUS_DIR/db-init})"
+  step db-init "$scripts_dir/apply-db-init.sh"
 
-echo "[entrypoint] step 3/4: db-post (SQL migrations for the collection tables in ${TRM_DB_POST_DIR:-$TRM_DIRECTUS_DIR/db-post})"
-step db-post "$scripts_dir/apply-db-post.sh"
+  echo "[entrypoint] step 2/$n: schema (Directus bootstrap, then apply ${TRM_SNAPSHOT_FILE:-$TRM_DIRECTUS_DIR/snapshots/snapshot.yaml})"
+  step schema "$scripts_dir/schema-apply.sh"
+
+  echo "[entrypoint] step 3/$n: db-post (SQL migrations for the collection tables in ${TRM_DB_POST_DIR:-$TRM_DIRECTUS_DIR/db-post})"
+  step db-post "$scripts_dir/apply-db-post.sh"
+
+  if [ "$mode" = migrate ]; then
+    echo "[entrypoint] migrate-only: db-init, schema and db-post done; exiting 0 without starting Directus (TRM_BOOT_MODE=migrate)"
+    exit 0
+  fi
+  echo "[entrypoint] step 4/4: start (node cli.js start)"
+else
+  echo "[entrypoint] step 1/2: wait (for the migrate job to apply this image's db-init, snapshot and db-post; TRM_BOOT_MODE=wait)"
+  step wait "$scripts_dir/schema-apply.sh" wait
+  echo "[entrypoint] step 2/2: start (node cli.js start)"
+fi
 
 # Directus replaces this shell: tini's child, not PID 1, so its own SIGTERM handler
 # (terminus: close the server and the pool, "Bye bye!", re-raise) ends it with 143.
-echo "[entrypoint] step 4/4: start (node cli.js start)"
 trap - TERM INT
 exec "$node" "$TRM_DIRECTUS_DIR/cli.js" start

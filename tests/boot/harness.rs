@@ -418,6 +418,14 @@ impl Boot {
         self.status
     }
 
+    /// The exit status when the boot has ended (its output read to the end), else None.
+    #[allow(dead_code)] // tests/replicas.rs
+    pub fn try_exit(&mut self) -> Option<ExitStatus> {
+        let st = self.exited()?;
+        self.join_readers();
+        Some(st)
+    }
+
     /// Waits until a line matches; panics (with the log) on timeout or if the boot ended first.
     pub fn wait_line(&mut self, what: &str, timeout: Duration, pred: impl Fn(&str) -> bool) -> String {
         let deadline = Instant::now() + timeout;
@@ -487,10 +495,18 @@ impl Boot {
         }
     }
 
-    /// Kills the boot's whole process group (bash, psql, node).
+    /// Kills the boot's whole process tree (bash, psql, node), as a container's end
+    /// would: its process group and every descendant. The entrypoint runs each step in
+    /// a process group of its own (job control), so the group alone would leave a
+    /// step's node or psql running.
     pub fn kill(&mut self) {
         let pgid = self.child.id() as i32;
+        let tree = descendants(self.child.id());
         let _ = Command::new("kill").args(["-KILL", "--", &format!("-{pgid}")]).stderr(Stdio::null()).status();
+        if !tree.is_empty() {
+            let pids: Vec<String> = tree.iter().map(|p| p.to_string()).collect();
+            let _ = Command::new("kill").arg("-KILL").arg("--").args(&pids).stderr(Stdio::null()).status();
+        }
         let _ = self.child.kill();
         let _ = self.child.wait();
         self.join_readers();
@@ -512,6 +528,29 @@ impl Drop for Boot {
         }
         self.kill();
     }
+}
+
+/// Every process below `pid` (children, their children, ...), read from /proc.
+fn descendants(pid: u32) -> Vec<u32> {
+    let mut parent_of: Vec<(u32, u32)> = Vec::new();
+    for e in fs::read_dir("/proc").into_iter().flatten().flatten() {
+        let Some(p) = e.file_name().to_str().and_then(|n| n.parse::<u32>().ok()) else { continue };
+        let Ok(stat) = fs::read_to_string(e.path().join("stat")) else { continue };
+        // pid (comm) state ppid ...: the command may contain spaces and parentheses
+        let Some(rest) = stat.rsplit_once(") ").map(|(_, r)| r) else { continue };
+        if let Some(ppid) = rest.split_whitespace().nth(1).and_then(|x| x.parse::<u32>().ok()) {
+            parent_of.push((p, ppid));
+        }
+    }
+    let mut out = Vec::new();
+    let mut todo = vec![pid];
+    while let Some(p) = todo.pop() {
+        for &(child, _) in parent_of.iter().filter(|(_, pp)| *pp == p) {
+            out.push(child);
+            todo.push(child);
+        }
+    }
+    out
 }
 
 /// `GET /server/ping` over a plain TCP connection; the body, or None.
