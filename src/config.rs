@@ -7,6 +7,7 @@
 //! snapshot = "snapshots/snapshot.yaml"
 //! dockerfile = "Dockerfile"
 //! compose = "compose.dev.yaml"
+//! stack = "deploy/stack.yaml"          # optional: the production stack file
 //! entrypoint = "entrypoint.sh"
 //! scripts = "scripts"
 //!
@@ -37,6 +38,9 @@ pub struct Paths {
     pub snapshot: String,
     pub dockerfile: String,
     pub compose: String,
+    /// The production stack file (compose format, `docker stack deploy`):
+    /// optional, linted by the compose rules when it exists.
+    pub stack: String,
     pub entrypoint: String,
     pub scripts: String,
 }
@@ -49,6 +53,7 @@ impl Default for Paths {
             snapshot: "snapshots/snapshot.yaml".into(),
             dockerfile: "Dockerfile".into(),
             compose: "compose.dev.yaml".into(),
+            stack: "deploy/stack.yaml".into(),
             entrypoint: "entrypoint.sh".into(),
             scripts: "scripts".into(),
         }

@@ -12,7 +12,7 @@ use crate::source::{Artifacts, SourceFile};
 /// Which configured paths are single files and which are directories.
 fn wanted(paths: &Paths) -> (Vec<&str>, Vec<&str>) {
     (
-        vec![&paths.snapshot, &paths.dockerfile, &paths.compose, &paths.entrypoint],
+        vec![&paths.snapshot, &paths.dockerfile, &paths.compose, &paths.stack, &paths.entrypoint],
         vec![&paths.migrations, &paths.post_migrations, &paths.scripts],
     )
 }

@@ -1,5 +1,6 @@
-//! compose.dev.yaml: services and their `build`/`image`, `volumes`/`tmpfs`
-//! and `environment` settings with spans.
+//! compose.dev.yaml (and the production stack file): services and their
+//! `build`/`image`, `volumes`/`tmpfs`, `environment` and replica settings
+//! with spans, and the top-level `volumes:` definitions.
 //!
 //! The YAML is read into the shared span-keeping tree
 //! ([`crate::model::yaml`]: iterative, with the same depth and alias budget
@@ -40,6 +41,47 @@ pub struct Service {
     pub env_file: bool,
     /// `working_dir:`, when set.
     pub working_dir: Option<String>,
+    /// `deploy.replicas`, `deploy.mode` or `scale`, when set.
+    pub replicas: Option<Replicas>,
+}
+
+/// How many containers of a service run at once.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Replicas {
+    /// `deploy.replicas` / `scale` (an interpolation's default, `${N:-3}`);
+    /// None when it cannot be known here (`${N}`).
+    pub count: Option<u64>,
+    /// `deploy.mode: global` (one per node) or `global-job`.
+    pub global: bool,
+    /// The setting that says so.
+    pub span: Span,
+}
+
+/// A named volume of the top-level `volumes:`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct VolumeDef {
+    pub name: String,
+    /// `driver:` (None: the engine's `local`).
+    pub driver: Option<String>,
+    /// `driver_opts.type` (`nfs`, `cifs`, ...: the local driver mounting a network share).
+    pub driver_type: Option<String>,
+    /// `external: true`: made outside this file, by whatever driver.
+    pub external: bool,
+    pub span: Span,
+}
+
+impl VolumeDef {
+    /// Every node (and so every replica) sees the same files: a network
+    /// filesystem through the local driver, another driver (a volume plugin),
+    /// or a volume made outside the file (which the lint cannot see).
+    pub fn shared(&self) -> bool {
+        let local = matches!(self.driver.as_deref(), None | Some("local"));
+        let network = self.driver_type.as_deref().is_some_and(|t| {
+            let t = t.to_ascii_lowercase();
+            t.starts_with("nfs") || t == "cifs" || t == "smb" || t == "glusterfs" || t == "ceph" || t.contains('$')
+        });
+        self.external || !local || network
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -76,6 +118,12 @@ pub struct EnvVar {
 }
 
 impl Service {
+    /// More than one container of it runs at once (`deploy.replicas` or
+    /// `scale` above 1, or `deploy.mode: global`).
+    pub fn runs_several(&self) -> bool {
+        self.replicas.as_ref().is_some_and(|r| r.global || r.count.is_some_and(|n| n > 1))
+    }
+
     /// The last setting of `name` in `environment:` (None: not there).
     pub fn env(&self, name: &str) -> Option<&EnvVar> {
         self.environment.iter().rev().find(|v| v.name == name)
@@ -121,6 +169,8 @@ pub struct Compose {
     /// The `services:` key, when present.
     pub services_key: Option<Span>,
     pub services: Vec<Service>,
+    /// The top-level `volumes:`.
+    pub volumes: Vec<VolumeDef>,
 }
 
 impl Compose {
@@ -130,13 +180,38 @@ impl Compose {
             yaml.issues.iter().filter_map(|i| Some(YamlError { message: message(&i.problem)?, span: i.span })).collect();
         errors.sort_by_key(|e| (e.span.line, e.span.col));
         let root_span = yaml.root.and_then(|r| yaml.extent(src, r));
-        let mut c = Compose { path: src.path.clone(), yaml, errors, root_span, services_key: None, services: Vec::new() };
+        let mut c =
+            Compose { path: src.path.clone(), yaml, errors, root_span, services_key: None, services: Vec::new(), volumes: Vec::new() };
         c.read_services(src);
+        c.read_volumes();
         c
     }
 
     pub fn service(&self, name: &str) -> Option<&Service> {
         self.services.iter().find(|s| s.name == name)
+    }
+
+    /// The top-level definition of the named volume `name`.
+    pub fn volume(&self, name: &str) -> Option<&VolumeDef> {
+        self.volumes.iter().find(|v| v.name == name)
+    }
+
+    fn read_volumes(&mut self) {
+        let y = &self.yaml;
+        let Some(root) = y.root else { return };
+        let Some(volumes) = y.lookup(root, "volumes") else { return };
+        let mut out = Vec::new();
+        for v in y.merged_entries(volumes.value) {
+            let text = |id: NodeId, key: &str| y.lookup(id, key).and_then(|e| y.text(e.value)).map(|(s, _)| s.to_string());
+            let driver = text(v.value, "driver").filter(|d| !d.is_empty());
+            let driver_type = y.lookup(v.value, "driver_opts").and_then(|o| text(o.value, "type"));
+            let external = y.lookup(v.value, "external").is_some_and(|e| match y.text(e.value) {
+                Some((t, _)) => t != "false",
+                None => true, // `external: {name: …}` (the old syntax)
+            });
+            out.push(VolumeDef { name: v.key.clone(), driver, driver_type, external, span: v.key_span });
+        }
+        self.volumes = out;
     }
 
     fn read_services(&mut self, src: &SourceFile) {
@@ -167,7 +242,18 @@ impl Compose {
             let environment = read_environment(y, sv);
             let env_file = y.lookup(sv, "env_file").is_some();
             let working_dir = y.lookup(sv, "working_dir").and_then(|e| y.text(e.value)).map(|(s, _)| s.to_string());
-            out.push(Service { name: svc.key.clone(), name_span: svc.key_span, build, image, mounts, environment, env_file, working_dir });
+            let replicas = read_replicas(y, sv);
+            out.push(Service {
+                name: svc.key.clone(),
+                name_span: svc.key_span,
+                build,
+                image,
+                mounts,
+                environment,
+                env_file,
+                working_dir,
+                replicas,
+            });
         }
         self.services = out;
     }
@@ -186,6 +272,27 @@ fn message(p: &Problem) -> Option<String> {
         Problem::ParserFailed => "the YAML parser failed on this file".into(),
         Problem::SecondDocument | Problem::UnknownTag(_) | Problem::ComplexKey => return None,
     })
+}
+
+/// A service's `deploy.replicas`, `deploy.mode` and `scale`.
+fn read_replicas(y: &Yaml, sv: NodeId) -> Option<Replicas> {
+    let count_of = |t: &str| -> Option<u64> {
+        let t = t.trim();
+        // `${N:-3}` / `${N-3}`: the default is what runs when N is unset
+        let t = t.strip_prefix("${").and_then(|r| r.strip_suffix('}')).map_or(t, |inner| {
+            inner.split_once(":-").or_else(|| inner.split_once('-')).map_or("", |(_, d)| d)
+        });
+        t.parse().ok()
+    };
+    let deploy = y.lookup(sv, "deploy").map(|e| e.value);
+    if let Some(mode) = deploy.and_then(|d| y.lookup(d, "mode")).and_then(|e| y.text(e.value)) {
+        if mode.0.starts_with("global") {
+            return Some(Replicas { count: None, global: true, span: mode.1 });
+        }
+    }
+    let setting = deploy.and_then(|d| y.lookup(d, "replicas")).or_else(|| y.lookup(sv, "scale"))?;
+    let (text, span) = y.text(setting.value)?;
+    Some(Replicas { count: count_of(text), global: false, span })
 }
 
 /// A service's `volumes:` and `tmpfs:`.

@@ -47,6 +47,8 @@ pub struct Project {
     pub snapshot: Option<Arc<snapshot::Snapshot>>,
     pub dockerfile: Option<dockerfile::Dockerfile>,
     pub compose: Option<compose::Compose>,
+    /// The production stack file (`[paths] stack`), when the repository has one.
+    pub stack: Option<compose::Compose>,
     /// The entrypoint first (when present), then every `*.sh` below the scripts directory.
     pub scripts: Vec<shell::Script>,
 }
@@ -89,9 +91,10 @@ impl Project {
         });
         let dockerfile = files.get(&paths.dockerfile).map(dockerfile::Dockerfile::parse);
         let compose = files.get(&paths.compose).map(compose::Compose::parse);
+        let stack = files.get(&paths.stack).filter(|_| norm_dir(&paths.stack) != norm_dir(&paths.compose)).map(compose::Compose::parse);
         let mut scripts: Vec<shell::Script> = files.get(&paths.entrypoint).map(shell::Script::parse).into_iter().collect();
         scripts.extend(files.below(&paths.scripts).filter(|f| f.path.ends_with(".sh")).map(shell::Script::parse));
-        Project { paths: paths.clone(), files, migrations, post_migrations, snapshot, dockerfile, compose, scripts }
+        Project { paths: paths.clone(), files, migrations, post_migrations, snapshot, dockerfile, compose, stack, scripts }
     }
 
     /// The SQL steps, in boot order: db-init (before the schema step), then

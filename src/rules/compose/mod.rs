@@ -3,18 +3,24 @@
 
 use super::{Context, Emitter, Rule};
 use crate::finding::Severity;
-use crate::model::compose::{Compose, Mount, MountKind, Service};
+use crate::model::compose::{Compose, Mount, MountKind, Replicas, Service};
 
 mod invalid_yaml;
 mod local_build;
 mod uploads_not_persisted;
 mod extensions_mount_shadows_image;
+mod replicas_without_redis;
+mod replicas_local_uploads;
+mod replicas_per_replica_secret;
 
 pub const RULES: &[Rule] = &[
     invalid_yaml::RULE,
     local_build::RULE,
     uploads_not_persisted::RULE,
     extensions_mount_shadows_image::RULE,
+    replicas_without_redis::RULE,
+    replicas_local_uploads::RULE,
+    replicas_per_replica_secret::RULE,
 ];
 
 fn compose<'a>(ctx: &'a Context) -> Option<&'a Compose> {
@@ -22,6 +28,25 @@ fn compose<'a>(ctx: &'a Context) -> Option<&'a Compose> {
     // Unreadable files are lint/unreadable-file's.
     ctx.head.files.get(&c.path)?.text().ok()?;
     Some(c)
+}
+
+/// The compose files the replica rules read: the dev compose file and the
+/// production stack file, each when it exists, is readable and parses.
+fn compose_files<'a>(ctx: &'a Context) -> Vec<&'a Compose> {
+    [ctx.head.compose.as_ref(), ctx.head.stack.as_ref()]
+        .into_iter()
+        .flatten()
+        .filter(|c| c.errors.is_empty() && ctx.head.files.get(&c.path).is_some_and(|f| f.text().is_ok()))
+        .collect()
+}
+
+/// `3 replicas`, `one replica per node`, for messages.
+fn replicas_text(s: &Service) -> String {
+    match &s.replicas {
+        Some(r) if r.global => "one replica per node (`mode: global`)".into(),
+        Some(Replicas { count: Some(n), .. }) => format!("{n} replicas"),
+        _ => "several replicas".into(),
+    }
 }
 
 /// Joins and normalises repo-relative paths; None when `..` leaves the repository.
@@ -88,6 +113,56 @@ mod tests {
             let f = findings_of(uploads_not_persisted::RULE.check, "", "compose.dev.yaml", y);
             assert!(f.len() == 1 && f[0].contains(want), "{y}: {f:?}");
         }
+    }
+
+    #[test]
+    fn replica_rules_read_replicas_redis_storage_and_secrets() {
+        let stack = "[paths]\nstack = \"deploy/stack.yaml\"\n";
+        let redis = |y: &str| findings_of(replicas_without_redis::RULE.check, stack, "deploy/stack.yaml", y);
+        let uploads = |y: &str| findings_of(replicas_local_uploads::RULE.check, stack, "deploy/stack.yaml", y);
+        let secret = |y: &str| findings_of(replicas_per_replica_secret::RULE.check, stack, "deploy/stack.yaml", y);
+        // one replica (or none said): nothing to say
+        for y in [
+            "services:\n  directus:\n    image: directus/directus:11.17.4\n",
+            "services:\n  directus:\n    image: x\n    deploy:\n      replicas: 1\n",
+            "services:\n  directus:\n    image: x\n    deploy:\n      replicas: ${N}\n",
+        ] {
+            assert_eq!((redis(y), uploads(y), secret(y)), (vec![], vec![], vec![]), "{y}");
+        }
+        // several, in every spelling
+        for (y, n) in [
+            ("services:\n  directus:\n    image: x\n    deploy:\n      replicas: 3\n", "3 replicas"),
+            ("services:\n  directus:\n    image: x\n    deploy:\n      replicas: ${REPLICAS:-4}\n", "4 replicas"),
+            ("services:\n  directus:\n    image: x\n    scale: 2\n", "2 replicas"),
+            ("services:\n  directus:\n    image: x\n    deploy:\n      mode: global\n", "one replica per node"),
+        ] {
+            let f = redis(y);
+            assert!(f.len() == 1 && f[0].contains(n) && f[0].contains("`REDIS`"), "{y}: {f:?}");
+            assert_eq!(secret(y).len(), 2, "{y}");
+        }
+        let env = |extra: &str| {
+            format!("services:\n  directus:\n    image: x\n    deploy:\n      replicas: 2\n    environment:\n      REDIS: redis://r:6379\n      SYNCHRONIZATION_STORE: redis\n      KEY: ${{KEY}}\n      SECRET: ${{SECRET}}\n{extra}")
+        };
+        assert_eq!(redis(&env("")), Vec::<String>::new());
+        assert_eq!(secret(&env("")), Vec::<String>::new());
+        assert!(redis(&env("      RATE_LIMITER_ENABLED: \"true\"\n"))[0].contains("`RATE_LIMITER_STORE: redis`"));
+        assert!(redis(&env("      RATE_LIMITER_ENABLED: \"true\"\n      RATE_LIMITER_STORE: redis\n")).is_empty());
+        assert!(redis("services:\n  directus:\n    image: x\n    scale: 2\n    env_file: .env\n").is_empty(), "env_file: unknowable");
+        // uploads: local volume, bind mount, NFS, a plugin, external, object storage
+        let vol = |mount: &str, volumes: &str| uploads(&(env(&format!("    volumes:\n      - {mount}\n")) + volumes));
+        assert!(vol("uploads:/directus/uploads", "volumes:\n  uploads:\n")[0].contains("`local` driver"));
+        assert!(vol("/srv/uploads:/directus/uploads", "")[0].contains("the host directory `/srv/uploads`"));
+        for ok in [
+            "volumes:\n  uploads:\n    driver_opts:\n      type: nfs4\n",
+            "volumes:\n  uploads:\n    driver: rexray/efs\n",
+            "volumes:\n  uploads:\n    external: true\n",
+        ] {
+            assert_eq!(vol("uploads:/directus/uploads", ok), Vec::<String>::new(), "{ok}");
+        }
+        assert!(uploads(&env("      STORAGE_LOCATIONS: s3\n      STORAGE_S3_DRIVER: s3\n")).is_empty());
+        // per-replica values
+        let f = secret(&env("").replace("${SECRET}", "s-{{.Task.Slot}}"));
+        assert!(f.len() == 1 && f[0].contains("per container"), "{f:?}");
     }
 
     #[test]

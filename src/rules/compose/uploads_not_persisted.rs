@@ -76,7 +76,7 @@ fn known<'a>(s: &'a Service, name: &str) -> Result<Option<&'a str>, ()> {
 
 /// The local storage roots of the service, with the variable that sets
 /// each (None: Directus's default); Err when they cannot be known.
-fn local_roots(s: &Service) -> Result<Vec<(String, Option<String>)>, ()> {
+pub(super) fn local_roots(s: &Service) -> Result<Vec<(String, Option<String>)>, ()> {
     // Variables from files or another config file: not knowable here.
     if s.environment.iter().any(|v| v.name == "CONFIG_PATH" || (v.name.starts_with("STORAGE_") && v.name.ends_with("_FILE"))) {
         return Err(());
