@@ -144,6 +144,7 @@ impl Config {
             ("snapshot", &p.snapshot),
             ("dockerfile", &p.dockerfile),
             ("compose", &p.compose),
+            ("stack", &p.stack),
             ("entrypoint", &p.entrypoint),
             ("scripts", &p.scripts),
         ] {
