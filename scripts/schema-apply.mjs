@@ -20,8 +20,10 @@
 //   - the install is recorded as complete (trm_db_init.install) once the system tables,
 //     Directus's migrations and the first admin exist; a boot that finds Directus
 //     installed but no such record completes it (migrations, the admin from
-//     ADMIN_EMAIL/ADMIN_PASSWORD) or fails naming what is missing. Every boot then
-//     requires a user able to sign in as an administrator.
+//     ADMIN_EMAIL/ADMIN_PASSWORD) or fails naming what is missing. A database with no
+//     user at all is left to Directus's own first-run setup (the admin app's /admin/setup
+//     page creates the first admin while directus_users is empty; a WARNING says so);
+//     a database with users of which none can sign in as an administrator is an error.
 //   - every snapshot applied is recorded (trm_db_init.schema_history: sha256, the image's
 //     revision, the Directus version, when). A snapshot that was applied before and
 //     superseded since is older than the database: it is not applied again (the newer
@@ -359,8 +361,8 @@ async function recordInstall(database, version, note, adminCount) {
 
 const adminFromEnv = () => Boolean(process.env.ADMIN_EMAIL && process.env.ADMIN_PASSWORD);
 
-// The users able to sign in as an administrator: active, with a password or an external
-// auth provider, holding a policy with admin access directly or through their role
+// The users able to sign in as an administrator: active, with a password, a static token
+// or an external auth provider, holding a policy with admin access directly or through their role
 // (or a parent of it: a role inherits its parents' policies).
 const ADMINS_SQL = `
 WITH RECURSIVE admin_roles AS (
@@ -370,13 +372,21 @@ WITH RECURSIVE admin_roles AS (
   SELECT r.id FROM directus_roles r JOIN admin_roles ar ON r.parent = ar.id
 )
 SELECT u.id, u.email FROM directus_users u
- WHERE u.status = 'active' AND (u.password IS NOT NULL OR coalesce(u.provider, 'default') <> 'default')
+ WHERE u.status = 'active'
+   AND (u.password IS NOT NULL OR u.token IS NOT NULL OR coalesce(u.provider, 'default') <> 'default')
    AND (u.role IN (SELECT id FROM admin_roles)
         OR EXISTS (SELECT 1 FROM directus_access a JOIN directus_policies p ON p.id = a.policy
                     WHERE a."user" = u.id AND p.admin_access))`;
 
 async function admins(database) {
   return (await database.raw(ADMINS_SQL)).rows.length;
+}
+
+// No user at all: Directus 11's admin app then shows its first-run setup page
+// (/admin/setup, POST /server/setup), which creates the first administrator; the
+// upstream image boots such a database without ADMIN_EMAIL/ADMIN_PASSWORD.
+async function noUsers(database) {
+  return (await database.raw('SELECT NOT EXISTS (SELECT 1 FROM directus_users) AS none')).rows[0].none;
 }
 
 // A boot that finds Directus installed without the record of a complete install: an
@@ -439,9 +449,15 @@ async function requireAdmin(database, dist) {
     await createFirstAdmin(database, dist);
     if ((await admins(database)) > 0) return;
   }
-  throw Object.assign(new Error('no user can sign in as an administrator on this database (no active user with a password ' +
-    'or an SSO provider holds a policy with admin access). Fix: boot once with ADMIN_EMAIL and ADMIN_PASSWORD set ' +
-    '(an address no user has): the schema step creates that administrator'), { worded: true });
+  if (await noUsers(database)) {
+    // As upstream: not an error. Whoever opens the admin app first becomes the admin.
+    say('WARNING: no user exists yet: the first person to open the admin app (/admin/setup) creates the first ' +
+      'administrator. To create it at boot instead, set ADMIN_EMAIL and ADMIN_PASSWORD');
+    return;
+  }
+  throw Object.assign(new Error('no user can sign in as an administrator on this database (users exist, but no active user ' +
+    'with a password, a static token or an SSO provider holds a policy with admin access). Fix: boot once with ' +
+    'ADMIN_EMAIL and ADMIN_PASSWORD set (an address no user has): the schema step creates that administrator'), { worded: true });
 }
 
 // --- wait mode (TRM_BOOT_MODE=wait) ------------------------------------------------
@@ -517,7 +533,8 @@ async function notReady(database, db, dist, sha, version, mine) {
     }
     say(`this image's snapshot ${short(sha)} is older than the schema applied last (${describeRow(last)}); starting on the newer schema`);
   }
-  if ((await admins(database)) === 0) return 'no user can sign in as an administrator yet';
+  // (no user at all is Directus's first-run setup, as for the migrate job: not a wait)
+  if ((await admins(database)) === 0 && !(await noUsers(database))) return 'no user can sign in as an administrator yet';
   return null;
 }
 

@@ -4,7 +4,8 @@
 //!
 //!   - an install interrupted (the lock holder killed mid-bootstrap, or an install that
 //!     never created its admin) is completed by the next boot, or fails loudly; a
-//!     database nobody can sign in to as an administrator is an error with the fix;
+//!     database with no user is left to Directus's first-run setup page (a WARNING), one
+//!     whose users cannot sign in as an administrator is an error with the fix;
 //!   - a snapshot older than the one applied last is not applied again (kept newer),
 //!     refused when another Directus applied the newer one, applied with the switch;
 //!   - migrate-only mode and replicas that wait for it.
@@ -149,15 +150,43 @@ fn boot_completes_an_install_that_never_created_its_admin() {
     assert_eq!(pg.psql("directus", "SELECT count(*) FROM directus_roles"), "1", "no second administrator role");
 }
 
-/// No user can sign in as an administrator (ADMIN_PASSWORD not set on the first boot):
-/// an error on every boot, naming the fix; with ADMIN_EMAIL/ADMIN_PASSWORD the next
-/// boot creates the admin in the administrator role the install made.
+/// No ADMIN_EMAIL/ADMIN_PASSWORD on the first boot, which the upstream image allows:
+/// Directus serves, a WARNING names its first-run setup page, and that page's request
+/// (`POST /server/setup`, open while `directus_users` is empty) creates the first admin,
+/// as Directus does it. Users of whom none can sign in as an administrator is an error
+/// on every boot, naming the fix; with ADMIN_EMAIL/ADMIN_PASSWORD the next boot creates
+/// that admin.
 #[test]
-fn boot_without_any_admin_fails_on_every_boot_with_the_fix() {
+fn boot_without_admin_env_serves_directus_setup_and_a_locked_out_database_fails_with_the_fix() {
     let _slot = slot();
     let pg = Postgres::start();
     let no_admin = BootConfig { extra_env: env(&[("ADMIN_PASSWORD", "")]), ..BootConfig::default() };
-    for name in ["no-admin", "no-admin-again"] {
+    let mut first = Boot::start("no-admin-env", &pg, &no_admin);
+    first.wait_serving(SERVE);
+    assert_line(
+        &first,
+        |l| l.starts_with("[schema] WARNING: no user exists yet") && l.contains("/admin/setup") && l.contains("ADMIN_EMAIL and ADMIN_PASSWORD"),
+        "[schema] WARNING: no user exists yet ... /admin/setup ... ADMIN_EMAIL and ADMIN_PASSWORD",
+    );
+    assert_line(&first, |l| l.starts_with("[schema] applied: 12 collections created"), "applied");
+    assert_eq!(install_recorded(&pg), "1", "the install is complete: the admin is Directus's setup page's to create");
+    let (code, info) = http(first.port, "GET", "/server/info", None);
+    assert!(code == 200 && info.contains("\"setupCompleted\":false"), "{code} {info}");
+    let owner = r#"{"project_owner":"owner@example.com","password":"setup-page-password-81","first_name":"Ada","last_name":"Owner","project_usage":"personal","org_name":null,"product_updates":false}"#;
+    let (code, body) = http(first.port, "POST", "/server/setup", Some(owner));
+    assert!(code / 100 == 2, "POST /server/setup: {code} {body}");
+    assert_eq!(admins(&pg), "1", "Directus's setup created the first admin");
+    first.kill();
+
+    // the same database booted again without the variables: nothing to say
+    let mut again = Boot::start("after-setup", &pg, &no_admin);
+    again.wait_serving(SERVE);
+    assert!(!again.has_line(|l| l.contains("WARNING: no user")), "{}", again.log());
+    again.kill();
+
+    // locked out: the only admin suspended
+    pg.psql("directus", "UPDATE directus_users SET status = 'suspended'");
+    for name in ["locked-out", "locked-out-again"] {
         let mut boot = Boot::start(name, &pg, &no_admin);
         let st = boot.wait_exit(SERVE);
         assert!(!st.success(), "{}", boot.log());
@@ -168,13 +197,31 @@ fn boot_without_any_admin_fails_on_every_boot_with_the_fix() {
         );
         assert_line(&boot, |l| l == "[entrypoint] ERROR: step 'schema' failed (exit 1); not starting Directus", "the step failed");
     }
-    assert_eq!(install_recorded(&pg), "1", "the install itself is complete: only the admin is missing");
     let mut fixed = Boot::start("admin-from-env", &pg, &BootConfig::default());
     fixed.wait_serving(SERVE);
     assert_line(&fixed, |l| l == "[schema] install: created the first admin (ADMIN_EMAIL)", "created the admin");
     assert_eq!(admins(&pg), "1");
-    assert_eq!(pg.psql("directus", "SELECT count(*) FROM directus_roles"), "1", "the install's administrator role, reused");
+    assert_eq!(pg.psql("directus", &format!("SELECT status FROM directus_users WHERE email = '{ADMIN_EMAIL}'")), "active");
     fixed.assert_no_secrets();
+}
+
+/// One HTTP/1.1 request to 127.0.0.1:port (JSON body), the status and the body.
+fn http(port: u16, method: &str, path: &str, body: Option<&str>) -> (u16, String) {
+    use std::io::{Read, Write};
+    let mut s = std::net::TcpStream::connect(("127.0.0.1", port)).expect("connect");
+    s.set_read_timeout(Some(Duration::from_secs(30))).unwrap();
+    let body = body.unwrap_or("");
+    write!(
+        s,
+        "{method} {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n{body}",
+        body.len()
+    )
+    .unwrap();
+    let mut resp = String::new();
+    s.read_to_string(&mut resp).expect("read the answer");
+    let (head, rest) = resp.split_once("\r\n\r\n").unwrap_or((&resp, ""));
+    let code = head.split_whitespace().nth(1).and_then(|c| c.parse().ok()).unwrap_or(0);
+    (code, rest.to_string())
 }
 
 /// The schema never goes backwards by accident: boot the older snapshot (without
