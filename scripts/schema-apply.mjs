@@ -12,7 +12,10 @@
 //   2. read and validate the snapshot (Directus's Joi schema), and require that it was
 //      written by this Directus version on postgres (the CLI checks neither).
 //   3. plan (the diff `schema apply --dry-run` prints); refuse a plan that deletes a
-//      collection or a field unless TRM_ALLOW_DESTRUCTIVE_SCHEMA=1.
+//      collection or a field unless that deletion is approved in allow-destructive.txt
+//      beside the snapshot (reviewed with the pull request, baked into the image, the
+//      same file `trm-ci lint` reads), or TRM_ALLOW_DESTRUCTIVE_SCHEMA=1 (emergencies:
+//      every deletion, for that boot).
 //   4. apply it (applySnapshot, as `schema apply --yes`), then plan again: a snapshot
 //      that does not converge is an error naming what still differs.
 //
@@ -98,6 +101,27 @@ const snapshotFile = path.resolve(process.env.TRM_SNAPSHOT_FILE || path.join(dir
 const allowDestructive = process.env.TRM_ALLOW_DESTRUCTIVE_SCHEMA === '1';
 const allowRollback = process.env.TRM_ALLOW_SCHEMA_ROLLBACK === '1';
 const revision = (process.env.TRM_IMAGE_REVISION || '').trim().slice(0, 200) || 'unknown';
+const APPROVALS = 'allow-destructive.txt';
+const approvalsFile = path.join(path.dirname(snapshotFile), APPROVALS);
+
+// The approved deletions: one per line, `collection` or `collection.field`, then
+// optionally why; `#` starts a comment. A missing file approves nothing; an unreadable
+// one fails the step (an approval must never be guessed).
+function readApprovals() {
+  let text;
+  try {
+    text = readFileSync(approvalsFile, 'utf8');
+  } catch (err) {
+    if (err?.code === 'ENOENT') return new Set();
+    throw new Error(`cannot read ${approvalsFile}: ${oneLine(err)}`);
+  }
+  const items = new Set();
+  for (const raw of text.split('\n')) {
+    const line = raw.replace(/#.*$/, '').trim();
+    if (line) items.add(line.split(/\s+/)[0]);
+  }
+  return items;
+}
 
 // @directus/api as Node resolves it from the directus package: /directus/node_modules
 // in the image, the hoisted node_modules of an npm install on a host.
@@ -254,11 +278,20 @@ async function main() {
   say(`plan: ${plan.todo}`);
   for (const line of plan.lines) say(`  - ${line}`);
   if (plan.deletes.length > 0) {
-    if (!allowDestructive) {
-      throw new Error(`the snapshot would delete ${plan.deletes.join(', ')}; refusing (data would be lost). ` +
-        'If that is intended, boot once with TRM_ALLOW_DESTRUCTIVE_SCHEMA=1');
+    const words = (ds) => ds.map((d) => `${d.kind} ${d.name}`).join(', ');
+    if (allowDestructive) {
+      say(`WARNING: deleting ${words(plan.deletes)} (TRM_ALLOW_DESTRUCTIVE_SCHEMA=1)`);
+    } else {
+      // Exactly what the reviewer approved: each deletion must be named in the file.
+      const approved = readApprovals();
+      const refused = plan.deletes.filter((d) => !approved.has(d.name));
+      if (refused.length > 0) {
+        throw new Error(`the snapshot would delete ${words(refused)}; refusing (data would be lost). ` +
+          `If that is intended, approve it in the pull request: add ${refused.map((d) => d.name).join(', ')} ` +
+          `to ${APPROVALS} beside the snapshot (one per line); in an emergency, boot once with TRM_ALLOW_DESTRUCTIVE_SCHEMA=1`);
+      }
+      say(`deleting ${words(plan.deletes)} (approved in ${APPROVALS})`);
     }
-    say(`WARNING: deleting ${plan.deletes.join(', ')} (TRM_ALLOW_DESTRUCTIVE_SCHEMA=1)`);
   }
 
   // 4. apply, as `schema apply --yes`, then plan again
@@ -569,12 +602,14 @@ function describe(diff, DiffKind, isNestedMetaUpdate) {
   for (const { collection, diff: d } of diff.collections) {
     const verb = kindOf(d, false);
     add('collections', verb, collection);
-    if (verb === 'Delete') deletes.push(`collection ${collection}`);
+    if (verb === 'Delete') deletes.push({ kind: 'collection', name: collection });
   }
   for (const { collection, field, diff: d } of diff.fields) {
     const verb = kindOf(d, true);
     add('fields', verb, `${collection}.${field}`);
-    if (verb === 'Delete' && !diff.collections.some((c) => c.collection === collection)) deletes.push(`field ${collection}.${field}`);
+    if (verb === 'Delete' && !diff.collections.some((c) => c.collection === collection)) {
+      deletes.push({ kind: 'field', name: `${collection}.${field}` });
+    }
   }
   for (const { collection, field } of diff.systemFields) add('system fields', 'Update', `${collection}.${field}`);
   for (const { collection, field, related_collection, diff: d } of diff.relations) {

@@ -4,7 +4,9 @@
 #   - bootstrap first (system tables on an empty database; the first admin from
 #     ADMIN_EMAIL + ADMIN_PASSWORD when both are set; pending Directus migrations);
 #   - plan (what `directus schema apply --dry-run` prints); a plan that deletes a
-#     collection or a field is refused, naming them, unless TRM_ALLOW_DESTRUCTIVE_SCHEMA=1;
+#     collection or a field is refused, naming them, unless each deletion is listed in
+#     allow-destructive.txt beside the snapshot (the reviewed approvals), or
+#     TRM_ALLOW_DESTRUCTIVE_SCHEMA=1 (every deletion, one boot, emergencies);
 #   - apply, then plan again: anything still differing is an error naming it;
 #   - the snapshot must come from this Directus version on postgres.
 #

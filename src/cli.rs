@@ -19,8 +19,12 @@ pub enum Command {
     /// Check migrations, snapshot, Dockerfile, scripts and compose in one pass.
     /// Exit 0: no error-level finding; 1: at least one; 2: usage or internal error.
     Lint(LintArgs),
-    /// List every rule: id, default severity, summary.
-    Rules,
+    /// List every rule: id, default severity, summary (`--format json`: also whether it
+    /// needs the base, and its documentation).
+    Rules {
+        #[arg(long, value_enum, default_value = "human")]
+        format: RulesFormat,
+    },
     /// Print a rule's documentation: what, why, example, fix.
     Explain {
         /// A rule id, e.g. migrations/destructive
@@ -147,9 +151,20 @@ pub struct LintArgs {
     /// transaction that is rolled back, and report the server's own errors.
     #[arg(long, value_name = "URL")]
     pub postgres: Option<String>,
+    /// The lowest finding severity that makes the exit code 1 (`never`: always 0 unless a usage
+    /// or environment error, exit 2).
+    #[arg(long, value_enum, default_value = "error")]
+    pub fail_on: LintFailOn,
     /// Report findings only in these files or directories (cross-file rules still see everything).
     #[arg(value_name = "PATH")]
     pub paths: Vec<String>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum LintFailOn {
+    Error,
+    Warning,
+    Never,
 }
 
 #[derive(Debug, clap::Args)]
@@ -166,6 +181,12 @@ pub struct DiffArgs {
     pub format: crate::render::schema_diff::DiffFormat,
 }
 
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum RulesFormat {
+    Human,
+    Json,
+}
+
 #[derive(Debug, Subcommand)]
 pub enum HookCommand {
     /// Write .git/hooks/pre-commit running `trm-ci lint --staged`.
@@ -175,6 +196,11 @@ pub enum HookCommand {
         /// Replace an existing pre-commit hook.
         #[arg(long)]
         force: bool,
+    },
+    /// Remove the hook `install` wrote (restoring the one it replaced, if any).
+    Uninstall {
+        #[arg(long, default_value = ".")]
+        repo: PathBuf,
     },
 }
 

@@ -60,6 +60,22 @@ impl Default for Paths {
     }
 }
 
+impl Paths {
+    /// `allow-destructive.txt` in the snapshot's directory: the destructive
+    /// schema changes a branch approves (see `model::approvals`); it goes into
+    /// the image with the snapshot.
+    pub fn approvals(&self) -> String {
+        let s = self.snapshot.trim_start_matches("./");
+        match s.rfind('/') {
+            Some(i) => format!("{}/{APPROVALS_FILE}", &s[..i]),
+            None => APPROVALS_FILE.to_string(),
+        }
+    }
+}
+
+/// The approvals file's name (the schema step reads it beside the snapshot).
+pub const APPROVALS_FILE: &str = "allow-destructive.txt";
+
 /// A rule's configured level.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
 #[serde(rename_all = "lowercase")]
@@ -165,13 +181,19 @@ impl Config {
     /// points at the key: `file:line:col: ...` (`line:col: ...` for text
     /// parsed without a file).
     pub fn check_rule_ids(&self, known: impl Fn(&str) -> bool) -> Result<(), String> {
+        self.check_rule_ids_suggesting(known, |_| String::new())
+    }
+
+    /// [`Config::check_rule_ids`], the error ending with `suggest(id)` (a
+    /// "did you mean" clause, or empty).
+    pub fn check_rule_ids_suggesting(&self, known: impl Fn(&str) -> bool, suggest: impl Fn(&str) -> String) -> Result<(), String> {
         let Some(id) = self.rules.keys().find(|id| !known(id)) else { return Ok(()) };
         let (line, col) = self.rule_key_offset(id).map(|o| LineIndex::new(&self.text).line_col(&self.text, o)).unwrap_or((1, 1));
         let at = match &self.file {
             Some(f) => format!("{f}:{line}:{col}"),
             None => format!("{line}:{col}"),
         };
-        Err(format!("{at}: [rules] names unknown rule `{id}` (see `trm-ci rules` for the catalog)"))
+        Err(format!("{at}: [rules] names unknown rule `{id}`{} (see `trm-ci rules` for the catalog)", suggest(id)))
     }
 
     /// The byte offset of `id`'s key in `[rules]` (the text parsed once

@@ -1,6 +1,6 @@
 //! `trm-ci hook install`: writes the git pre-commit hook that runs
 //! `trm-ci lint --staged` (the files as they will be committed, not as they
-//! are in the work tree).
+//! are in the work tree); `trm-ci hook uninstall` removes it again.
 //!
 //! The hook goes where git looks for it: `core.hooksPath` when set (relative
 //! to the work tree root, as git reads it), else `<git common dir>/hooks`.
@@ -86,6 +86,32 @@ pub fn install(repo: &Path, force: bool) -> Result<String, String> {
         msg.push_str(&format!(" (the previous hook is kept as {})", b.display()));
     }
     Ok(msg)
+}
+
+/// Removes the hook `install` wrote, putting back the hook it replaced
+/// (`pre-commit.trm-ci-backup`) when there is one. A hook trm-ci did not write
+/// is left alone (Err). Ok: what was done, for the user.
+pub fn uninstall(repo: &Path) -> Result<String, String> {
+    let git = crate::repo::open(repo).ok_or_else(|| format!("{} is not inside a git repository", repo.display()))?;
+    let dir = hooks_dir(&git)?;
+    let hook = dir.join("pre-commit");
+    let backup = dir.join("pre-commit.trm-ci-backup");
+    match std::fs::read(&hook) {
+        Ok(old) if String::from_utf8_lossy(&old).contains(MARKER) => {}
+        Ok(_) => {
+            return Err(format!("{} was not written by trm-ci; left as it is", hook.display()));
+        }
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            return Ok(format!("no trm-ci pre-commit hook in {}: nothing to remove", dir.display()));
+        }
+        Err(e) => return Err(format!("cannot read {}: {e}", hook.display())),
+    }
+    std::fs::remove_file(&hook).map_err(|e| format!("cannot remove {}: {e}", hook.display()))?;
+    if backup.is_file() {
+        std::fs::rename(&backup, &hook).map_err(|e| format!("cannot restore {}: {e}", backup.display()))?;
+        return Ok(format!("removed the trm-ci hook; restored the previous one as {}", hook.display()));
+    }
+    Ok(format!("removed {}", hook.display()))
 }
 
 /// Where git runs hooks from for this repository.

@@ -60,7 +60,7 @@ pub fn run(opts: &Options) -> Result<(Lint, Revisions), String> {
         Some(p) => Config::load(p, true)?,
         None => Config::load(&root.join(config::FILE_NAME), false)?,
     };
-    cfg.check_rule_ids(|id| rules::find(id).is_some())?;
+    cfg.check_rule_ids_suggesting(|id| rules::find(id).is_some(), rules::did_you_mean)?;
     let paths = &cfg.paths;
 
     let head_files = if opts.staged {
@@ -92,6 +92,13 @@ pub fn run(opts: &Options) -> Result<(Lint, Revisions), String> {
     let base = base_files.map(|f| Project::parse_reusing(f, paths, Some(&head)));
     let ctx = Context { head: &head, base: base.as_ref(), config: &cfg };
     let (mut findings, mut omitted) = run_rules(&ctx);
+    // Destructive schema changes allow-destructive.txt approves: notes, not findings.
+    if ctx.config.severity("snapshot/destructive-change", Severity::Error).is_some() {
+        for a in rules::snapshot::approved(&ctx) {
+            let why = a.reason.as_deref().map(|r| format!(": {r}")).unwrap_or_default();
+            notes.push(format!("approved: {} ({}:{}{why})", a.change, a.file, a.line));
+        }
+    }
     if let Some(url) = &opts.postgres {
         // The replay's findings are findings like the others: the pragmas
         // above a failing statement apply to them too.
@@ -198,7 +205,10 @@ pub fn apply_ignores(head: &Project, config: &Config, mut findings: Vec<Finding>
             let message = if unknown.is_empty() {
                 format!("`trm-ci: ignore={}` silences nothing here", s.rules.join(","))
             } else {
-                format!("`trm-ci: ignore=` names unknown rule {}", unknown.iter().map(|u| format!("`{u}`")).collect::<Vec<_>>().join(", "))
+                format!(
+                    "`trm-ci: ignore=` names unknown rule {}",
+                    unknown.iter().map(|u| format!("`{u}`{}", rules::did_you_mean(u))).collect::<Vec<_>>().join(", ")
+                )
             };
             findings.push(Finding {
                 rule: "lint/unused-ignore".into(),

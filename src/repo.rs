@@ -9,10 +9,18 @@ use crate::boundary::{self, Refusal, Resolved};
 use crate::config::Paths;
 use crate::source::{Artifacts, SourceFile};
 
-/// Which configured paths are single files and which are directories.
-fn wanted(paths: &Paths) -> (Vec<&str>, Vec<&str>) {
+/// Which configured paths are single files and which are directories (the
+/// approvals of destructive schema changes live beside the snapshot).
+fn wanted(paths: &Paths) -> (Vec<String>, Vec<&str>) {
     (
-        vec![&paths.snapshot, &paths.dockerfile, &paths.compose, &paths.stack, &paths.entrypoint],
+        vec![
+            paths.snapshot.clone(),
+            paths.approvals(),
+            paths.dockerfile.clone(),
+            paths.compose.clone(),
+            paths.stack.clone(),
+            paths.entrypoint.clone(),
+        ],
         vec![&paths.migrations, &paths.post_migrations, &paths.scripts],
     )
 }
@@ -32,7 +40,7 @@ pub fn from_worktree(root: &Path, paths: &Paths) -> Result<Artifacts, String> {
     let mut out = Artifacts::default();
     let (files, dirs) = wanted(paths);
     for f in files {
-        let rel = normalize(f);
+        let rel = normalize(&f);
         match boundary::resolve(&root, &rel) {
             Resolved::File(p) => out.insert(read_fs(&p, rel)?),
             Resolved::Refused(r) => out.insert(SourceFile::refused(rel, r)),

@@ -333,6 +333,54 @@ fn boot_refuses_a_snapshot_that_deletes_a_collection_with_rows() {
     assert_eq!(pg.psql("directus", "SELECT count(*) FROM countries"), "2");
 }
 
+/// 7b. Approved deletions (`allow-destructive.txt` beside the snapshot, as `COPY
+///     snapshots/` puts it in the image): the schema step deletes exactly what is approved
+///     and refuses any other deletion, naming it; the rows of a refused boot are intact.
+#[test]
+fn boot_deletes_exactly_the_approved_fields() {
+    let _slot = slot();
+    let pg = Postgres::start();
+    let mut first = Boot::start("approved-first", &pg, &BootConfig::default());
+    first.wait_line("[entrypoint] step 4/4", SERVE, |l| l.starts_with("[entrypoint] step 4/4"));
+    first.kill();
+    pg.psql(
+        "directus",
+        "INSERT INTO customers (id, first_name, last_name, email, phone) VALUES (gen_random_uuid(), 'Ada', 'Lovelace', 'ada@example.com', '+44 1')",
+    );
+
+    // The snapshot drops customers.phone and customers.last_name; only phone is approved.
+    let tmp = tempfile::tempdir().unwrap();
+    let snapshot = tmp.path().join("snapshot.yaml");
+    let (phone, last) = (one_field("customers", "phone"), one_field("customers", "last_name"));
+    snapshot_without(&snapshot, |item| phone(item) || last(item));
+    let approvals = tmp.path().join("allow-destructive.txt");
+    std::fs::write(&approvals, "# reviewed in the pull request\ncustomers.phone   moved to the contacts table\n").unwrap();
+    let cfg = BootConfig { snapshot: snapshot.clone(), ..BootConfig::default() };
+    let mut refused = Boot::start("approved-partly", &pg, &cfg);
+    let status = refused.wait_exit(STEP);
+    assert!(!status.success(), "{}", refused.log());
+    assert!(
+        refused.has_line(|l| l.starts_with("[schema] ERROR: the snapshot would delete field customers.last_name; refusing")
+            && l.contains("add customers.last_name to allow-destructive.txt")),
+        "{}",
+        refused.log()
+    );
+    let columns = "SELECT string_agg(column_name, ',' ORDER BY column_name) FROM information_schema.columns \
+                   WHERE table_name = 'customers' AND column_name IN ('phone', 'last_name')";
+    assert_eq!(pg.psql("directus", columns), "last_name,phone", "nothing was deleted");
+    drop(refused);
+
+    // Both approved: exactly those two are deleted; the row stays.
+    std::fs::write(&approvals, "customers.phone   moved to contacts\ncustomers.last_name  merged into first_name\n").unwrap();
+    let mut approved = Boot::start("approved-all", &pg, &cfg);
+    approved.wait_serving(SERVE);
+    assert_line(&approved, "[schema] deleting field customers.last_name, field customers.phone (approved in allow-destructive.txt)");
+    assert_line(&approved, "[schema] applied: 2 fields deleted");
+    assert_no_line(&approved, "[schema] WARNING");
+    assert_eq!(pg.psql("directus", columns), "");
+    assert_eq!(pg.psql("directus", "SELECT count(*) FROM customers"), "1");
+}
+
 /// 8. The post-schema step on a database booted before db-post/ existed (db-init and
 ///    schema done, ledger rows as the older runner wrote them): the next boot applies
 ///    db-post/ after the schema step; a failing db-post file stops the boot naming it,

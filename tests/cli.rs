@@ -914,3 +914,133 @@ fn hostile_fifos_and_devices_never_block() {
     assert_eq!(code(&out), 2, "{}", stderr(&out));
     assert!(stderr(&out).contains("trm-ci.toml: a symbolic link to `/dev/zero`, outside the repository: not read"), "{}", stderr(&out));
 }
+
+// ---- issue 18: one classification of type changes, approvals, CLI edges ------
+
+/// `diff` and `snapshot/destructive-change` read one classification: string → text
+/// (varchar → text) keeps every value, so neither calls it destructive; string → integer
+/// both do. (Before, diff said "string → text" and the rule errored on it.)
+#[test]
+fn diff_and_lint_agree_on_type_changes() {
+    let base = snapshot(&[("customers", true)], &[("customers", "name", "string", true), ("customers", "phone", "string", true)], &[]);
+    let head = snapshot(&[("customers", true)], &[("customers", "name", "text", true), ("customers", "phone", "integer", true)], &[]);
+    let (_t, repo) = diff_repo(&base, &head);
+    let out = trm(&repo, &["diff", "--format", "json"]);
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).expect("JSON");
+    let destructive = |f: &str| v["changes"].as_array().unwrap().iter().find(|c| c["field"] == f).unwrap()["destructive"].as_bool();
+    assert_eq!((destructive("name"), destructive("phone")), (Some(false), Some(true)), "{v}");
+    write(&repo.join("trm-ci.toml"), config_only(&["snapshot/destructive-change"]));
+    let out = trm(&repo, &["lint", "--format", "line"]);
+    let text = stdout(&out);
+    assert_eq!(code(&out), 1, "{text}");
+    assert!(text.contains("`customers.phone` changes type from `string` (line "), "{text}");
+    assert!(!text.contains("customers.name"), "string → text is not destructive:\n{text}");
+}
+
+/// A destructive change approved in snapshots/allow-destructive.txt is listed as approved, not
+/// an error; an unapproved one stays an error; an approval that matches nothing is reported.
+#[test]
+fn approved_destructive_changes_are_notes_and_unmatched_approvals_are_reported() {
+    let base = snapshot(&[("customers", true)], &[("customers", "phone", "string", true), ("customers", "fax", "string", true)], &[]);
+    let head = snapshot(&[("customers", true)], &[], &[]);
+    let (_t, repo) = diff_repo(&base, &head);
+    write(&repo.join("trm-ci.toml"), config_only(&["snapshot/destructive-change", "snapshot/unmatched-approval"]));
+    write(&repo.join("snapshots/allow-destructive.txt"), "# reviewed\ncustomers.phone  moved to contacts\n");
+    let out = trm(&repo, &["lint", "--format", "line"]);
+    let text = stdout(&out);
+    assert_eq!(code(&out), 1, "customers.fax is not approved:\n{text}");
+    assert!(text.contains("field `customers.fax`") && !text.contains("field `customers.phone`"), "{text}");
+    assert!(stderr(&trm(&repo, &["lint"])).contains("approved: customers: field phone removed"), "the approved change is a note");
+
+    write(&repo.join("snapshots/allow-destructive.txt"), "customers.phone  moved to contacts\ncustomers.fax\ncustomers.emial  typo\n");
+    let out = trm(&repo, &["lint", "--format", "line"]);
+    let text = stdout(&out);
+    assert_eq!(code(&out), 0, "both approved; the typo is a warning:\n{text}");
+    assert!(
+        text.contains("snapshots/allow-destructive.txt:3:1: warning [snapshot/unmatched-approval] `customers.emial` approves nothing"),
+        "{text}"
+    );
+}
+
+#[test]
+fn hook_uninstall_removes_only_our_hook_and_restores_the_previous_one() {
+    let (_t, repo) = tmp_repo();
+    git(&repo, &["init", "-q"]);
+    let hook = repo.join(".git/hooks/pre-commit");
+    assert_eq!(code(&trm(&repo, &["hook", "install"])), 0);
+    let out = trm(&repo, &["hook", "uninstall"]);
+    assert_eq!(code(&out), 0, "{}", stderr(&out));
+    assert!(!hook.exists());
+    // Nothing to remove is fine.
+    assert_eq!(code(&trm(&repo, &["hook", "uninstall"])), 0);
+    // A foreign hook replaced with --force comes back.
+    std::fs::write(&hook, "#!/bin/sh\necho mine\n").unwrap();
+    assert_eq!(code(&trm(&repo, &["hook", "install", "--force"])), 0);
+    assert_eq!(code(&trm(&repo, &["hook", "uninstall"])), 0);
+    assert_eq!(std::fs::read_to_string(&hook).unwrap(), "#!/bin/sh\necho mine\n");
+    // A foreign hook is never removed.
+    let out = trm(&repo, &["hook", "uninstall"]);
+    assert_eq!(code(&out), 2);
+    assert!(hook.exists());
+}
+
+#[test]
+fn rules_as_json_and_did_you_mean_for_unknown_ids() {
+    let (_t, dir) = tmp_repo();
+    let out = trm(&dir, &["rules", "--format", "json"]);
+    assert_eq!(code(&out), 0);
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).expect("JSON");
+    assert_eq!(v["rules"].as_array().unwrap().len(), trm_ci::rules::all().len());
+    let d = v["rules"].as_array().unwrap().iter().find(|r| r["id"] == "migrations/destructive").unwrap();
+    assert_eq!((d["severity"].as_str(), d["needs_base"].as_bool()), (Some("error"), Some(false)));
+    assert!(d["doc"].as_str().unwrap().contains("## What it does"));
+
+    let out = trm(&dir, &["explain", "migrations/destructve"]);
+    assert_eq!(code(&out), 2);
+    assert!(stderr(&out).contains("(did you mean `migrations/destructive`?)"), "{}", stderr(&out));
+    write(&dir.join("trm-ci.toml"), "[rules]\n\"migration/bad-filename\" = \"off\"\n");
+    let out = trm(&dir, &["lint"]);
+    assert_eq!(code(&out), 2);
+    assert!(stderr(&out).contains("(did you mean `migrations/bad-filename`?)"), "{}", stderr(&out));
+    std::fs::remove_file(dir.join("trm-ci.toml")).unwrap();
+    write(&dir.join("db-init/0001_x.sql"), "-- trm-ci: ignore=migrations/destructiv gone\nDROP TABLE app.x;\n");
+    let out = trm(&dir, &["lint", "--format", "line"]);
+    assert!(stdout(&out).contains("names unknown rule `migrations/destructiv` (did you mean `migrations/destructive`?)"), "{}", stdout(&out));
+}
+
+#[test]
+fn fail_on_chooses_the_exit_code_and_line_is_one_line_per_finding() {
+    let (_t, repo) = unreadable_repo(false);
+    let mut cfg = config_only(&["lint/unreadable-file"]);
+    cfg.push_str("\"lint/unreadable-file\" = \"warning\"\n");
+    write(&repo.join("trm-ci.toml"), cfg);
+    assert_eq!(code(&trm(&repo, &["lint"])), 0);
+    assert_eq!(code(&trm(&repo, &["lint", "--fail-on", "warning"])), 1);
+    let (_t2, dirty) = unreadable_repo(false);
+    assert_eq!(code(&trm(&dirty, &["lint", "--fail-on", "never"])), 0);
+    assert_eq!(code(&trm(&dirty, &["lint", "--fail-on", "error"])), 1);
+    let out = trm(&dirty, &["lint", "--format", "line"]);
+    let first = stdout(&out).lines().next().unwrap_or_default().to_string();
+    assert!(first.starts_with("db-init/0002_blob.sql:1:1: error [lint/unreadable-file] cannot read"), "{first}");
+}
+
+/// Help lines that misled: bad-filename suggested `9999_…` (then gap-in-sequence fired); with
+/// `[paths] migrations = "sql"` missing-copy suggested `COPY sql/ /directus/sql/`, where the runner
+/// does not read.
+#[test]
+fn help_lines_name_the_next_number_and_where_the_runner_reads() {
+    let (_t, repo) = tmp_repo();
+    write(&repo.join("sql/0001_init.sql"), "SELECT 1;\n");
+    write(&repo.join("sql/0002_more.sql"), "SELECT 1;\n");
+    write(&repo.join("sql/add audit log.sql"), "SELECT 1;\n");
+    write(&repo.join("Dockerfile"), "FROM directus/directus:11.17.4\nUSER node\n");
+    let mut cfg = String::from("[paths]\nmigrations = \"sql\"\n\n");
+    cfg.push_str(&config_only(&["migrations/bad-filename", "dockerfile/missing-copy"]));
+    write(&repo.join("trm-ci.toml"), cfg);
+    let out = trm(&repo, &["lint", "--format", "json"]);
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).expect("JSON");
+    let helps: Vec<String> = v["findings"].as_array().unwrap().iter().map(|f| f["help"].as_str().unwrap().to_string()).collect();
+    assert!(helps.iter().any(|h| h.contains("`0003_add_audit_log.sql`")), "{helps:#?}");
+    assert!(helps.iter().any(|h| h.contains("COPY --chown=node:node sql/ /directus/db-init/")), "{helps:#?}");
+    assert!(!helps.iter().any(|h| h.contains("9999") || h.contains("/directus/sql/")), "{helps:#?}");
+}

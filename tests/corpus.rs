@@ -118,7 +118,12 @@ fn destructive_change_reads_the_corpus_against_the_deployment_snapshot() {
     for field in ["products.sku", "products.description", "products.active", "products.date_created", "products.date_updated"] {
         assert_eq!(mentioning(&found, field).len(), 1, "field {field}:\n{all}");
     }
-    assert_eq!(found.len(), 11 + 7 + 2, "11 collections, 7 fields, 2 relations:\n{all}");
+    // And products.price narrows: numeric(12,2) in the deployment, numeric(10,2) in the
+    // corpus (a value of 10^8 or more makes the boot fail).
+    let price = mentioning(&found, "products.price");
+    assert_eq!(price.len(), 1, "{all}");
+    assert!(price[0].message.contains("narrows numeric(12,2) to numeric(10,2)"), "{}", price[0].message);
+    assert_eq!(found.len(), 11 + 7 + 2 + 1, "11 collections, 7 fields, 2 relations, 1 narrowing:\n{all}");
     assert!(mentioning(&found, "products").is_empty(), "products stays:\n{all}");
 
     // The other way: the corpus's 16 other collections go, three of them folders (no
@@ -194,7 +199,9 @@ fn diff_reads_the_corpus_against_the_deployment_snapshot() {
     // removed with those fields are listed, but dropping a constraint loses no rows.
     let relations_removed = d.changes.iter().filter(|c| matches!(c.what, What::RelationRemoved { .. })).count();
     assert_eq!(relations_removed, 2);
-    assert_eq!(d.destructive(), 11 + 7, "{:#?}", d.destructive_first());
+    // And products.price narrows (numeric(12,2) -> numeric(10,2)): destructive here as in the rule.
+    assert!(d.changes.iter().any(|c| c.collection == "products" && c.field.as_deref() == Some("price") && c.destructive));
+    assert_eq!(d.destructive(), 11 + 7 + 1, "{:#?}", d.destructive_first());
 
     // Corpus -> deployment: the folders go without dropping a table.
     let d = schema_diff(&kitchen, &deployment);

@@ -4,7 +4,8 @@
 use std::io::IsTerminal;
 use std::time::Instant;
 
-use crate::cli::LintArgs;
+use crate::cli::{LintArgs, LintFailOn};
+use crate::finding::Severity;
 use crate::render::{self, Format};
 use crate::results::{Results, StageName};
 
@@ -25,7 +26,19 @@ pub fn run(args: LintArgs) -> i32 {
             return 2;
         }
     };
-    let code = lint.exit_code();
+    let code = match args.fail_on {
+        LintFailOn::Error => lint.exit_code(),
+        LintFailOn::Warning => {
+            let warnings = lint.count(Severity::Warning) + lint.omitted_count(Severity::Warning);
+            if lint.exit_code() == 1 || warnings > 0 {
+                1
+            } else {
+                0
+            }
+        }
+        LintFailOn::Never => 0,
+    };
+    let ok = lint.exit_code() == 0;
     let doc = Results {
         repository: Some(run.repository()),
         head: run.head,
@@ -33,7 +46,7 @@ pub fn run(args: LintArgs) -> i32 {
         base_revision: run.base_revision,
         ..Results::from_lint(lint)
     }
-    .timed(StageName::Lint, code == 0, started.elapsed());
+    .timed(StageName::Lint, ok, started.elapsed());
     let to_terminal = args.output.is_none() && std::io::stdout().is_terminal();
     let color = to_terminal && std::env::var_os("NO_COLOR").is_none();
     let text = render::render(&doc, args.format, color);

@@ -22,10 +22,11 @@ use crate::results::Results;
 pub fn run(cli: Cli) -> i32 {
     match cli.command {
         Command::Lint(args) => lint::run(args),
-        Command::Rules => rules::list(),
+        Command::Rules { format } => rules::list(format),
         Command::Explain { rule } => rules::explain(&rule),
         Command::Diff(args) => diff::run(args),
         Command::Hook(HookCommand::Install { repo, force }) => hook::install(&repo, force),
+        Command::Hook(HookCommand::Uninstall { repo }) => hook::uninstall(&repo),
         Command::Build(args) => build::run(&args),
         Command::Smoke(args) => smoke::run(&args),
         Command::Ci(args) => ci::run(&args),

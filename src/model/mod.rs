@@ -2,10 +2,13 @@
 //! Models are built once per version of the repository (head, and base when
 //! there is one); every rule reads them, none re-parses.
 
+pub mod approvals;
+pub mod column_type;
 pub mod compose;
 pub mod dockerfile;
 pub mod schema_diff;
 pub mod shell;
+pub mod sql_ddl;
 pub mod snapshot;
 pub mod sql;
 pub mod yaml;
@@ -51,6 +54,8 @@ pub struct Project {
     pub stack: Option<compose::Compose>,
     /// The entrypoint first (when present), then every `*.sh` below the scripts directory.
     pub scripts: Vec<shell::Script>,
+    /// `allow-destructive.txt` beside the snapshot, when there is one.
+    pub approvals: Option<approvals::Approvals>,
 }
 
 impl Project {
@@ -94,7 +99,8 @@ impl Project {
         let stack = files.get(&paths.stack).filter(|_| norm_dir(&paths.stack) != norm_dir(&paths.compose)).map(compose::Compose::parse);
         let mut scripts: Vec<shell::Script> = files.get(&paths.entrypoint).map(shell::Script::parse).into_iter().collect();
         scripts.extend(files.below(&paths.scripts).filter(|f| f.path.ends_with(".sh")).map(shell::Script::parse));
-        Project { paths: paths.clone(), files, migrations, post_migrations, snapshot, dockerfile, compose, stack, scripts }
+        let approvals = files.get(&paths.approvals()).map(approvals::Approvals::parse);
+        Project { paths: paths.clone(), files, migrations, post_migrations, snapshot, dockerfile, compose, stack, scripts, approvals }
     }
 
     /// The SQL steps, in boot order: db-init (before the schema step), then

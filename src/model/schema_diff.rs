@@ -18,6 +18,7 @@ use std::collections::{HashMap, HashSet};
 
 use serde::{Deserialize, Serialize};
 
+use crate::model::column_type::{self, ColumnType, Verdict};
 use crate::model::snapshot::{NodeId, Snapshot, Value};
 
 /// The changes, in snapshot order: collections, then fields, then relations
@@ -86,7 +87,21 @@ pub enum What {
         r#type: Option<String>,
         column: bool,
     },
-    TypeChanged { from: String, to: String },
+    /// The Directus type, or the column under it, changed. `from_column` /
+    /// `to_column`: the PostgreSQL column type (`varchar(32)`), when known;
+    /// `loss`: what PostgreSQL's
+    /// conversion does to existing values when it can fail or lose data
+    /// (None: every value converts; src/model/column_type.rs decides).
+    TypeChanged {
+        from: String,
+        to: String,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        from_column: Option<String>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        to_column: Option<String>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        loss: Option<String>,
+    },
     NullableChanged { from: bool, to: bool },
     DefaultChanged { from: serde_json::Value, to: serde_json::Value },
     UniqueChanged { from: bool, to: bool },
@@ -105,22 +120,41 @@ pub fn is_alias_type(t: &str) -> bool {
     matches!(t, "alias" | "o2m" | "m2m" | "m2a" | "o2a" | "files" | "translations")
 }
 
-/// Type changes PostgreSQL makes without losing or refusing a value
-/// (`ALTER COLUMN … TYPE` widens them).
-fn is_widening(from: &str, to: &str) -> bool {
-    matches!(
-        (from, to),
-        ("integer", "bigInteger")
-            | ("integer", "decimal")
-            | ("bigInteger", "decimal")
-            | ("string", "text")
-            | ("uuid", "string")
-            | ("uuid", "text")
-            | ("hash", "text")
-            | ("csv", "text")
-            | ("date", "dateTime")
-            | ("date", "timestamp")
-    )
+/// A field's column type: from its `schema` when the snapshot says
+/// (`data_type`, `max_length`, `numeric_precision`, `numeric_scale`), else
+/// the column Directus creates for its type.
+fn column_type(s: &Snapshot, schema: Option<NodeId>, r#type: Option<&str>) -> Option<ColumnType> {
+    let number = |key: &str| match s.scalar(s.get(schema?, key)?)? {
+        Value::Int(i) if i >= 0 => Some(i as u64),
+        _ => None,
+    };
+    text(s, schema, "data_type")
+        .and_then(|d| ColumnType::from_schema(&d, number("max_length"), number("numeric_precision"), number("numeric_scale")))
+        .or_else(|| ColumnType::of_directus_type(r#type?))
+}
+
+/// The [`What::TypeChanged`] of a field whose Directus type or column type
+/// differs, None when neither does.
+fn type_change(from: &str, from_col: Option<ColumnType>, to: &str, to_col: Option<ColumnType>) -> Option<What> {
+    if from == to && (from_col.is_none() || to_col.is_none() || from_col == to_col) {
+        return None;
+    }
+    let loss = match (&from_col, &to_col) {
+        _ if is_alias_type(from) || is_alias_type(to) => None,
+        (Some(a), Some(b)) => match column_type::classify(a, b) {
+            Verdict::Destructive(why) => Some(why),
+            Verdict::Same | Verdict::Safe => None,
+        },
+        // A column type trm-ci does not know (geometry, a custom data_type).
+        _ => Some("existing values may not convert".to_string()),
+    };
+    Some(What::TypeChanged {
+        from: from.to_string(),
+        to: to.to_string(),
+        from_column: from_col.map(|c| c.sql()),
+        to_column: to_col.map(|c| c.sql()),
+        loss,
+    })
 }
 
 /// One field as the diff reads it.
@@ -131,6 +165,8 @@ struct FieldFacts {
     /// Its `schema` mapping (None for alias fields).
     schema: Option<NodeId>,
     auto_increment_pk: bool,
+    /// Its column's type (None: alias, or unknown).
+    column_type: Option<ColumnType>,
 }
 
 /// One relation as the diff reads it.
@@ -195,7 +231,8 @@ fn fields(s: &Snapshot) -> HashMap<(&str, &str), FieldFacts> {
             None => schema.is_some(),
         };
         let auto_increment_pk = flag(s, schema, "is_primary_key") == Some(true) && flag(s, schema, "has_auto_increment") == Some(true);
-        out.insert(key, FieldFacts { r#type, column, line: f.field.span.line, schema, auto_increment_pk });
+        let column_type = if column { column_type(s, schema, r#type.as_deref()) } else { None };
+        out.insert(key, FieldFacts { r#type, column, line: f.field.span.line, schema, auto_increment_pk, column_type });
     }
     out
 }
@@ -274,8 +311,10 @@ pub fn diff(base: &Snapshot, head: &Snapshot) -> SchemaDiff {
         let at = (Some(key.0), Some(key.1), Some(b.line), Some(h.line));
         let mut push = |what: What| changes.push(change(at.0.unwrap(), at.1, what, at.2, at.3));
         if let (Some(bt), Some(ht)) = (&b.r#type, &h.r#type) {
-            if bt != ht {
-                push(What::TypeChanged { from: bt.clone(), to: ht.clone() });
+            // Directus compares no schema for an auto-increment primary key.
+            let cols = if b.auto_increment_pk { (None, None) } else { (b.column_type.clone(), h.column_type.clone()) };
+            if let Some(what) = type_change(bt, cols.0, ht, cols.1) {
+                push(what);
             }
         }
         // Directus compares no schema for an auto-increment primary key,
@@ -361,15 +400,18 @@ fn assess(what: &What, collection: &str, field: &str, n: Namer) -> (bool, Option
         What::CollectionAdded { .. } => (false, None),
         What::FieldRemoved { column: true, .. } => (true, Some(format!("drops column {field} and its data"))),
         What::FieldRemoved { column: false, .. } | What::FieldAdded { .. } => (false, None),
-        What::TypeChanged { from, to } => {
+        What::TypeChanged { from, to, loss, .. } => {
             if is_alias_type(from) && !is_alias_type(to) {
                 (false, Some("Directus deletes the field and creates it again".into()))
             } else if is_alias_type(to) && !is_alias_type(from) {
                 (true, Some(format!("drops column {field} and its data: Directus deletes the field and creates it again")))
-            } else if is_alias_type(from) || is_widening(from, to) {
+            } else if is_alias_type(from) {
                 (false, None)
             } else {
-                (true, Some("existing values may not convert".into()))
+                match loss {
+                    Some(why) => (true, Some(why.clone())),
+                    None => (false, None),
+                }
             }
         }
         What::NullableChanged { from: true, to: false } => (false, Some("fails if an existing row holds NULL".into())),
@@ -438,7 +480,9 @@ impl Change {
                 format!("{c}: field {f} removed ({}, no column)", r#type.as_deref().map(n).unwrap_or_else(|| "alias".into()))
             }
             What::FieldRemoved { column: true, .. } => format!("{c}: field {f} removed"),
-            What::TypeChanged { from, to } => format!("{cf}: type {} → {}", n(from), n(to)),
+            What::TypeChanged { from, to, from_column, to_column, .. } => {
+                format!("{cf}: type {} → {}", type_words(from, from_column, from == to, n), type_words(to, to_column, from == to, n))
+            }
             What::NullableChanged { from, to } => {
                 let w = |b: &bool| if *b { "nullable" } else { "not null" };
                 format!("{cf}: {} → {}", w(from), w(to))
@@ -458,6 +502,16 @@ impl Change {
     /// is this with names as they are).
     pub fn reason_with(&self, n: Namer) -> Option<String> {
         assess(&self.what, &self.collection, self.field.as_deref().unwrap_or(""), n).1
+    }
+}
+
+/// A Directus type in a sentence, with its column when that says more
+/// (`string (varchar(32))`; always when the Directus type did not change).
+pub fn type_words(t: &str, column: &Option<String>, always: bool, n: Namer) -> String {
+    let default = ColumnType::of_directus_type(t).map(|c| c.sql());
+    match column {
+        Some(c) if always || default.as_ref() != Some(c) => format!("{} ({})", n(t), n(c)),
+        _ => n(t),
     }
 }
 
@@ -634,7 +688,7 @@ mod tests {
                 "customers.id2: no longer unique",
             ]
         );
-        assert!(matches!(&d.changes[0].what, What::TypeChanged { from, to } if from == "string" && to == "integer"));
+        assert!(matches!(&d.changes[0].what, What::TypeChanged { from, to, .. } if from == "string" && to == "integer"));
     }
 
     #[test]

@@ -5,6 +5,7 @@ pub mod docker;
 pub mod github;
 pub mod human;
 pub mod json;
+pub mod line;
 pub mod markdown;
 pub mod sarif;
 pub mod schema_diff;
@@ -18,6 +19,8 @@ pub enum Format {
     Json,
     Sarif,
     Github,
+    /// One line per finding: `file:line:col: severity [rule] message`.
+    Line,
 }
 
 /// Renders the document; `color` only matters for `human`.
@@ -27,5 +30,6 @@ pub fn render(doc: &Results, format: Format, color: bool) -> String {
         Format::Json => json::render(doc),
         Format::Sarif => sarif::render(doc),
         Format::Github => github::render(doc),
+        Format::Line => line::render(doc),
     }
 }

@@ -201,7 +201,7 @@ mod tests {
         let r = report(vec![
             change("notes", Some("body"), What::FieldAdded { r#type: Some("text".into()), column: true, nullable: Some(true) }, false),
             change("@admins <img src=x>", None, What::CollectionRemoved { table: true, fields: 0 }, true),
-            change("a|b`c", Some("d*e_"), What::TypeChanged { from: "string".into(), to: "integer".into() }, true),
+            change("a|b`c", Some("d*e_"), What::TypeChanged { from: "string".into(), to: "integer".into(), from_column: None, to_column: None, loss: Some("existing values may not convert".into()) }, true),
         ]);
         let md = render(&r, DiffFormat::Markdown);
         let lines: Vec<&str> = md.lines().filter(|l| l.starts_with("- ")).collect();
@@ -225,7 +225,7 @@ mod tests {
     fn human_is_one_line_per_change_and_says_when_there_is_none() {
         let r = report(vec![
             change("orders", Some("note"), What::FieldAdded { r#type: Some("text".into()), column: true, nullable: Some(true) }, false),
-            change("customers", Some("phone"), What::TypeChanged { from: "string".into(), to: "integer".into() }, true),
+            change("customers", Some("phone"), What::TypeChanged { from: "string".into(), to: "integer".into(), from_column: None, to_column: None, loss: Some("existing values may not convert".into()) }, true),
         ]);
         assert_eq!(
             render(&r, DiffFormat::Human),
@@ -236,7 +236,7 @@ mod tests {
 
     #[test]
     fn json_is_versioned_and_carries_the_text() {
-        let r = report(vec![change("customers", Some("phone"), What::TypeChanged { from: "string".into(), to: "integer".into() }, true)]);
+        let r = report(vec![change("customers", Some("phone"), What::TypeChanged { from: "string".into(), to: "integer".into(), from_column: None, to_column: None, loss: Some("existing values may not convert".into()) }, true)]);
         let v: serde_json::Value = serde_json::from_str(&render(&r, DiffFormat::Json)).unwrap();
         assert_eq!(v["version"], 1);
         assert_eq!(v["summary"]["destructive"], 1);

@@ -27,6 +27,9 @@ pub fn change_words(changes: &[Change]) -> Vec<String> {
             What::CollectionRemoved { .. } => (1, "collection", "removed"),
             What::FieldAdded { .. } => (2, "field", "added"),
             What::FieldRemoved { .. } => (3, "field", "removed"),
+            // The one classification of type changes (src/model/column_type.rs): a
+            // change every value survives is a widening, any other a retype.
+            What::TypeChanged { .. } if !c.destructive => (4, "field", "widened"),
             What::TypeChanged { .. } => (4, "field", "retyped"),
             What::NullableChanged { .. } | What::DefaultChanged { .. } | What::UniqueChanged { .. } => (5, "field", "changed"),
             What::RelationAdded { .. } => (6, "relation", "added"),

@@ -109,6 +109,27 @@ pub fn find(id: &str) -> Option<&'static Rule> {
     all().iter().find(|r| r.id == id)
 }
 
+/// The known rule id closest to an unknown `id`, as a clause for an error
+/// message (` (did you mean `migrations/destructive`?)`), or empty when none
+/// is close (Jaro-Winkler ≥ 0.85, or the same name in another area).
+pub fn did_you_mean(id: &str) -> String {
+    let name = |i: &str| i.rsplit('/').next().unwrap_or(i).to_string();
+    let best = all()
+        .iter()
+        .map(|r| {
+            let mut score = strsim::jaro_winkler(id, r.id);
+            if name(id) == name(r.id) {
+                score = score.max(0.9);
+            }
+            (score, r.id)
+        })
+        .max_by(|a, b| a.0.total_cmp(&b.0));
+    match best {
+        Some((score, best)) if score >= 0.85 => format!(" (did you mean `{best}`?)"),
+        _ => String::new(),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -130,5 +151,13 @@ mod tests {
             }
             assert!(!r.summary.is_empty(), "{}", r.id);
         }
+    }
+
+    #[test]
+    fn did_you_mean_names_the_closest_rule() {
+        assert_eq!(did_you_mean("migrations/destructve"), " (did you mean `migrations/destructive`?)");
+        assert_eq!(did_you_mean("migration/bad-filename"), " (did you mean `migrations/bad-filename`?)");
+        assert_eq!(did_you_mean("snapshot/bad-filename"), " (did you mean `migrations/bad-filename`?)");
+        assert_eq!(did_you_mean("zzz"), "");
     }
 }

@@ -86,33 +86,36 @@ fn basename(p: &str) -> &str {
 /// copies it: a repository without it needs no COPY of it.
 fn copy_steps(ctx: &Context, instructions: &[&Instruction]) -> Vec<CopyStep> {
     let paths = &ctx.head.paths;
-    let dir = |p: &str| {
+    // The destination is where the boot reads (entrypoint.sh and scripts/ use fixed
+    // paths under /directus), whatever the repository calls the source: with
+    // `[paths] migrations = "sql"` the COPY is still `sql/ /directus/db-init/`.
+    let dir = |p: &str, dest: &str| {
         let n = norm(p);
-        CopyStep { label: format!("{n}/"), dest: format!("/directus/{}/", basename(&n)), sources: vec![n] }
+        CopyStep { label: format!("{n}/"), dest: dest.to_string(), sources: vec![n] }
     };
     let entry = norm(&paths.entrypoint);
     let snapshot = norm(&paths.snapshot);
     let snap_dir = snapshot.rsplit_once('/').map(|(d, _)| d.to_string());
     let snapshots = match snap_dir {
         Some(dd) if !dd.is_empty() => {
-            CopyStep { label: format!("{dd}/"), dest: format!("/directus/{}/", basename(&dd)), sources: vec![dd, snapshot] }
+            CopyStep { label: format!("{dd}/"), dest: "/directus/snapshots/".into(), sources: vec![dd, snapshot] }
         }
-        _ => CopyStep { label: snapshot.clone(), dest: format!("/directus/{}", basename(&snapshot)), sources: vec![snapshot] },
+        _ => CopyStep { label: snapshot.clone(), dest: "/directus/snapshots/snapshot.yaml".into(), sources: vec![snapshot] },
     };
     let mut steps = vec![
-        dir(&paths.scripts),
-        CopyStep { label: entry.clone(), dest: format!("/directus/{}", basename(&entry)), sources: vec![entry] },
-        dir(&paths.migrations),
+        dir(&paths.scripts, "/directus/scripts/"),
+        CopyStep { label: entry.clone(), dest: "/directus/entrypoint.sh".into(), sources: vec![entry] },
+        dir(&paths.migrations, "/directus/db-init/"),
         snapshots,
     ];
-    let post = dir(&paths.post_migrations);
+    let post = dir(&paths.post_migrations, "/directus/db-post/");
     if norm(&paths.post_migrations) != norm(&paths.migrations)
         && (ctx.head.has_post_migrations()
             || instructions.iter().any(|i| !copy_step_indices(i, std::slice::from_ref(&post)).is_empty()))
     {
         steps.push(post);
     }
-    steps.push(dir("extensions"));
+    steps.push(dir("extensions", "/directus/extensions/"));
     steps
 }
 

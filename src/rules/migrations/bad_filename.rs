@@ -40,12 +40,15 @@ fn check(ctx: &Context, e: &mut Emitter) {
 
 fn bad_filename_in(set: &MigrationSet, e: &mut Emitter) {
     let dir = set.dir;
+    // A name without a number gets the next one of the sequence (never a
+    // made-up 9999, which `gap-in-sequence` would report next).
+    let next = set.files.iter().filter(|m| well_formed_name(&m.file_name)).filter_map(|m| m.version).max().unwrap_or(0) + 1;
     for m in set.files {
         let name = m.file_name.as_str();
         if is_note(name) || well_formed_name(name) {
             continue;
         }
-        let suggestion = suggest_name(m);
+        let suggestion = suggest_name(m, next);
         if !name.ends_with(".sql") {
             e.emit(
                 &m.path,
@@ -64,9 +67,9 @@ fn bad_filename_in(set: &MigrationSet, e: &mut Emitter) {
     }
 }
 
-/// A well-formed name close to the file's: its number (or 9999) padded to
+/// A well-formed name close to the file's: its number (or `next`) padded to
 /// four digits, its words in snake case.
-fn suggest_name(m: &Migration) -> String {
+fn suggest_name(m: &Migration, next: u64) -> String {
     let name = m.file_name.as_str();
     let stem = name.split('.').next().unwrap_or(name);
     let digits: String = stem.chars().take_while(char::is_ascii_digit).collect();
@@ -89,6 +92,6 @@ fn suggest_name(m: &Migration) -> String {
     }
     let words = words.trim_matches('_');
     let words = if words.is_empty() { "migration" } else { words };
-    let number: u64 = digits.parse().unwrap_or(9999);
+    let number: u64 = digits.parse().unwrap_or(next);
     format!("{number:04}_{words}.sql")
 }

@@ -76,6 +76,16 @@ fn same_set<'a>(p: &'a Project, step: SqlStep) -> MigrationSet<'a> {
 }
 
 /// Which step applies `m` ("db-init" or "db-post").
+/// The directory of the step `m` belongs to, as configured (`db-init`, `db-post`).
+fn dir_of<'a>(ctx: &'a Context, m: &Migration) -> &'a str {
+    let [init, post] = ctx.head.migration_sets();
+    if !post.dir.is_empty() && m.path.starts_with(post.dir) && m.path[post.dir.len()..].starts_with('/') {
+        post.dir
+    } else {
+        init.dir
+    }
+}
+
 fn step_of(ctx: &Context, m: &Migration) -> &'static str {
     let post = ctx.head.migration_sets()[1];
     if !post.dir.is_empty() && m.path.starts_with(post.dir) && m.path[post.dir.len()..].starts_with('/') {

@@ -17,8 +17,11 @@ mod vendor;
 mod duplicate;
 mod dangling_reference;
 mod destructive_change;
+mod unmatched_approval;
 
 pub use schema::{display_path, is_semver, validator, MAX_SCHEMA_FINDINGS};
+
+pub use destructive_change::approved;
 
 pub const RULES: &[Rule] = &[
     invalid_yaml::RULE,
@@ -28,6 +31,7 @@ pub const RULES: &[Rule] = &[
     duplicate::RULE,
     dangling_reference::RULE,
     destructive_change::RULE,
+    unmatched_approval::RULE,
 ];
 
 /// The collections Directus 11.17.4 creates itself (`@directus/system-data`):
