@@ -501,7 +501,8 @@ impl Change {
     /// The reason in words with names written by `n` (the stored `reason`
     /// is this with names as they are).
     pub fn reason_with(&self, n: Namer) -> Option<String> {
-        assess(&self.what, &self.collection, self.field.as_deref().unwrap_or(""), n).1
+        // A document written before `loss` existed keeps its reason in `reason`.
+        assess(&self.what, &self.collection, self.field.as_deref().unwrap_or(""), n).1.or_else(|| self.reason.clone())
     }
 }
 
