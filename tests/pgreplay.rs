@@ -350,3 +350,112 @@ fn pg_db_init_cannot_alter_a_table_the_schema_step_creates_later() {
     let r = repo(&[("0001_legacy.sql", "ALTER TABLE IF EXISTS public.customers ADD COLUMN legacy_code text;\n")]);
     assert!(replay(r.path(), &url).unwrap().is_empty(), "IF EXISTS: a notice, nothing done");
 }
+
+/// psql that may fail: (success, stdout + stderr), for the server's own words.
+fn psql_try(url: &str, sql: &str) -> (bool, String) {
+    let (u, pw) = trm_ci::pgreplay::split_password(url);
+    let out = Command::new("psql")
+        .args(["-X", "-q", "-At", "-v", "ON_ERROR_STOP=1", "-d", &u, "-c", sql])
+        .env("PGPASSWORD", pw.unwrap_or_default())
+        .output()
+        .expect("psql");
+    (out.status.success(), format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr)))
+}
+
+/// The live-database rules (`migrations/not-null-without-default`, `column-type-change`,
+/// `constraint-not-valid`, `index-not-concurrent`, `set-not-null`, `volatile-default`) say what
+/// PostgreSQL does to a table that holds rows: each claim checked on a real server (the locks a
+/// statement holds from pg_locks inside its transaction, a rewrite from the relfilenode), and the
+/// same statements linted as a migration report each rule.
+#[test]
+fn pg_live_database_rules_say_what_postgres_does() {
+    let url = database("live");
+    psql_query(
+        &url,
+        "CREATE SCHEMA app; CREATE TABLE app.authors (id int PRIMARY KEY); INSERT INTO app.authors VALUES (1);
+         CREATE TABLE app.notes (id int PRIMARY KEY, author int, status varchar(20), body text);
+         INSERT INTO app.notes SELECT g, 1, 'draft', 'x' FROM generate_series(1, 100) g;",
+    );
+    let node = || psql_query(&url, "SELECT relfilenode FROM pg_class WHERE oid = 'app.notes'::regclass");
+    // The lock modes `stmt` holds on `table` until its transaction ends.
+    let locks = |stmt: &str, table: &str| {
+        psql_query(
+            &url,
+            &format!(
+                "BEGIN; {stmt}; SELECT string_agg(mode, ',' ORDER BY mode) FROM pg_locks WHERE relation = '{table}'::regclass AND pid = pg_backend_pid(); ROLLBACK;"
+            ),
+        )
+    };
+
+    // not-null-without-default: fails on a table with rows; with a default it does not.
+    let (ok, out) = psql_try(&url, "ALTER TABLE app.notes ADD COLUMN note text NOT NULL");
+    assert!(!ok && out.contains("contains null values"), "{out}");
+    let (ok, out) = psql_try(&url, "BEGIN; ALTER TABLE app.notes ADD COLUMN note text NOT NULL DEFAULT ''; ROLLBACK;");
+    assert!(ok, "{out}");
+
+    // column-type-change: ACCESS EXCLUSIVE, and a rewrite (int -> bigint).
+    assert!(locks("ALTER TABLE app.notes ALTER COLUMN status TYPE varchar(8)", "app.notes").contains("AccessExclusiveLock"));
+    let before = node();
+    psql_query(&url, "ALTER TABLE app.notes ALTER COLUMN author TYPE bigint");
+    assert_ne!(node(), before, "ALTER COLUMN … TYPE bigint rewrote the table");
+
+    // constraint-not-valid: a CHECK takes ACCESS EXCLUSIVE, a foreign key SHARE ROW EXCLUSIVE on
+    // both tables; VALIDATE CONSTRAINT only SHARE UPDATE EXCLUSIVE.
+    assert!(locks("ALTER TABLE app.notes ADD CONSTRAINT notes_len CHECK (length(body) < 100)", "app.notes").contains("AccessExclusiveLock"));
+    let fk = "ALTER TABLE app.notes ADD CONSTRAINT notes_author_fk FOREIGN KEY (author) REFERENCES app.authors (id)";
+    assert!(locks(fk, "app.notes").contains("ShareRowExclusiveLock"));
+    assert!(locks(fk, "app.authors").contains("ShareRowExclusiveLock"));
+    psql_query(&url, &format!("{fk} NOT VALID"));
+    // (plus ACCESS SHARE for its scan): neither blocks writes
+    let v = locks("ALTER TABLE app.notes VALIDATE CONSTRAINT notes_author_fk", "app.notes");
+    assert!(v.contains("ShareUpdateExclusiveLock") && v.split(',').all(|m| m == "ShareUpdateExclusiveLock" || m == "AccessShareLock"), "{v}");
+
+    // index-not-concurrent: a plain CREATE INDEX holds SHARE (blocks writes, not reads); CONCURRENTLY
+    // cannot run in the runner's transaction.
+    assert_eq!(locks("CREATE INDEX notes_status_idx ON app.notes (status)", "app.notes"), "ShareLock");
+    let (ok, out) = psql_try(&url, "BEGIN; CREATE INDEX CONCURRENTLY notes_status_idx ON app.notes (status); COMMIT;");
+    assert!(!ok && out.contains("cannot run inside a transaction block"), "{out}");
+
+    // set-not-null: ACCESS EXCLUSIVE and a scan ("verifying table"), unless a validated CHECK proves it.
+    let debug = |stmt: &str| psql_try(&url, &format!("SET client_min_messages = debug1; BEGIN; {stmt}; ROLLBACK;")).1;
+    assert!(locks("ALTER TABLE app.notes ALTER COLUMN body SET NOT NULL", "app.notes").contains("AccessExclusiveLock"));
+    assert!(debug("ALTER TABLE app.notes ALTER COLUMN body SET NOT NULL").contains("verifying table \"notes\""));
+    psql_query(&url, "ALTER TABLE app.notes ADD CONSTRAINT notes_body_nn CHECK (body IS NOT NULL) NOT VALID");
+    psql_query(&url, "ALTER TABLE app.notes VALIDATE CONSTRAINT notes_body_nn");
+    let proven = debug("ALTER TABLE app.notes ALTER COLUMN body SET NOT NULL");
+    assert!(proven.contains("are sufficient to prove that it does not contain nulls") && !proven.contains("verifying table"), "{proven}");
+
+    // volatile-default: a volatile default rewrites the table, a stable one does not.
+    let before = node();
+    psql_query(&url, "ALTER TABLE app.notes ADD COLUMN created timestamptz DEFAULT now()");
+    assert_eq!(node(), before, "a stable default is stored once, no rewrite");
+    psql_query(&url, "ALTER TABLE app.notes ADD COLUMN token uuid DEFAULT gen_random_uuid()");
+    assert_ne!(node(), before, "a volatile default rewrote the table");
+
+    // The same statements as a migration: each rule reports its statement.
+    let sql = "ALTER TABLE app.notes ADD COLUMN note text NOT NULL;
+ALTER TABLE app.notes ALTER COLUMN status TYPE varchar(8);
+ALTER TABLE app.notes ADD CONSTRAINT notes_len CHECK (length(body) < 100);
+CREATE INDEX notes_status_idx ON app.notes (status);
+ALTER TABLE app.notes ALTER COLUMN body SET NOT NULL;
+ALTER TABLE app.notes ADD COLUMN token uuid DEFAULT gen_random_uuid();
+";
+    let r = repo(&[("0001_live.sql", sql)]);
+    let (report, _) = linter::run(&linter::Options { repo: r.path().to_path_buf(), ..Default::default() }).unwrap();
+    let lines: Vec<(String, u32)> = report
+        .findings
+        .iter()
+        .filter(|f| !f.rule.starts_with("lint/") && f.rule != "migrations/gap-in-sequence")
+        .map(|f| (f.rule.clone(), f.span.map(|s| s.line).unwrap_or(0)))
+        .collect();
+    for (rule, line) in [
+        ("migrations/not-null-without-default", 1),
+        ("migrations/column-type-change", 2),
+        ("migrations/constraint-not-valid", 3),
+        ("migrations/index-not-concurrent", 4),
+        ("migrations/set-not-null", 5),
+        ("migrations/volatile-default", 6),
+    ] {
+        assert!(lines.contains(&(rule.to_string(), line)), "{rule} at line {line}: {lines:?}");
+    }
+}

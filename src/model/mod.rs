@@ -8,7 +8,6 @@ pub mod compose;
 pub mod dockerfile;
 pub mod schema_diff;
 pub mod shell;
-pub mod sql_ddl;
 pub mod snapshot;
 pub mod sql;
 pub mod yaml;
@@ -135,7 +134,7 @@ impl Project {
 }
 
 /// Which SQL step of the boot a migrations directory feeds.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum SqlStep {
     /// `db-init/`: before the schema step.
     DbInit,

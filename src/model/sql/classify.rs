@@ -56,6 +56,7 @@ pub(super) fn classify(
         calls: Vec::new(),
         search_path_changed: false,
         sets_search_path: None,
+        ddl: None,
     };
     let Some(first) = toks.first() else { return st };
     let head = |k: usize| {

@@ -86,11 +86,15 @@ impl Migration {
                         calls: Vec::new(),
                         search_path_changed: false,
                         sets_search_path: None,
+                        ddl: None,
                     });
                 }
                 Piece::Sql { start, end, tokens } => {
                     let toks = &lexed.tokens[tokens.clone()];
-                    let st = classify(src, text, *start, *end, toks, &mut m.errors, lexed.error.is_some());
+                    let mut st = classify(src, text, *start, *end, toks, &mut m.errors, lexed.error.is_some());
+                    if matches!(st.kind, Kind::AlterTable | Kind::CreateIndex) {
+                        st.ddl = super::ddl::analyze(src, text, toks);
+                    }
                     m.statements.push(st);
                 }
             }

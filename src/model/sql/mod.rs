@@ -26,6 +26,7 @@
 
 mod classify;
 mod cursor;
+pub mod ddl;
 mod lex;
 mod migration;
 mod plpgsql;

@@ -171,6 +171,9 @@ pub struct Statement {
     /// This statement sets the search path: Some(true) away from `public`,
     /// Some(false) back to it (`public`, `"$user", public`, DEFAULT, RESET).
     pub(super) sets_search_path: Option<bool>,
+    /// ALTER TABLE / CREATE INDEX: what it does to a table that may hold rows
+    /// ([`super::ddl`]), for the live-database rules.
+    pub ddl: Option<super::ddl::Ddl>,
 }
 
 impl Statement {

@@ -10,6 +10,7 @@ use std::collections::{BTreeMap, HashMap, HashSet};
 use super::snapshot::SYSTEM_COLLECTIONS;
 use super::{Context, Emitter, Rule};
 use crate::finding::Severity;
+use crate::model::sql::ddl::{Action, ConstraintKind, Ddl};
 use crate::model::sql::{well_formed_name, Kind, Migration, Statement, TableName, TableRole};
 use crate::model::{MigrationSet, Project, SqlStep};
 
@@ -29,6 +30,13 @@ mod directus_system_table;
 mod snapshot_collision;
 mod references_snapshot_table;
 mod postgres_error;
+mod not_null_without_default;
+mod column_type_change;
+mod constraint_not_valid;
+mod index_not_concurrent;
+mod set_not_null;
+mod volatile_default;
+mod alters_snapshot_schema;
 
 pub const RULES: &[Rule] = &[
     bad_filename::RULE,
@@ -47,6 +55,13 @@ pub const RULES: &[Rule] = &[
     snapshot_collision::RULE,
     references_snapshot_table::RULE,
     postgres_error::RULE,
+    not_null_without_default::RULE,
+    column_type_change::RULE,
+    constraint_not_valid::RULE,
+    index_not_concurrent::RULE,
+    set_not_null::RULE,
+    volatile_default::RULE,
+    alters_snapshot_schema::RULE,
 ];
 
 /// Files in the migrations directory that are notes, not migrations.
@@ -109,3 +124,47 @@ fn snapshot_tables<'a>(ctx: &Context<'a>) -> Option<(&'a str, HashSet<&'a str>)>
     (!tables.is_empty()).then_some((snap.path.as_str(), tables))
 }
 
+/// A statement with DDL facts (ALTER TABLE, CREATE INDEX), in the runner's order.
+struct DdlStatement<'a> {
+    m: &'a Migration,
+    s: &'a Statement,
+    ddl: &'a Ddl,
+    step: SqlStep,
+    /// The table it alters or indexes.
+    table: &'a TableName,
+    /// An earlier statement of the same file created that table: it is empty
+    /// and no other session sees it before the file commits.
+    fresh: bool,
+}
+
+/// Every ALTER TABLE / CREATE INDEX of both SQL steps.
+fn ddl_statements<'a>(ctx: &Context<'a>) -> Vec<DdlStatement<'a>> {
+    let mut out = Vec::new();
+    for set in ctx.head.migration_sets() {
+        for m in set.files.iter().filter(|m| m.is_sql) {
+            let mut created: Vec<&TableName> = Vec::new();
+            for s in &m.statements {
+                created.extend(s.tables.iter().filter(|r| r.role == TableRole::Create).map(|r| &r.table));
+                let Some(ddl) = s.ddl.as_ref() else { continue };
+                let table = match ddl {
+                    Ddl::AlterTable { .. } => s.tables.iter().find(|r| r.role == TableRole::Alter),
+                    Ddl::CreateIndex { .. } => s.tables.iter().find(|r| r.role == TableRole::On),
+                };
+                let Some(table) = table.map(|r| &r.table) else { continue };
+                let same = |t: &&TableName| t.name == table.name && (t.schema == table.schema || t.schema.as_deref().unwrap_or("public") == table.schema.as_deref().unwrap_or("public"));
+                let fresh = created.iter().any(|t| same(t));
+                out.push(DdlStatement { m: &**m, s, ddl, step: set.step, table, fresh });
+            }
+        }
+    }
+    out
+}
+
+/// The snapshot collection whose table `t` is (in `public`), when there is one.
+fn snapshot_table<'a>(ctx: &Context<'a>, t: &TableName) -> Option<&'a crate::model::snapshot::Collection> {
+    let snap = ctx.head.snapshot.as_deref()?;
+    if !t.in_public() {
+        return None;
+    }
+    snap.collections.iter().find(|c| c.is_table() && c.name == t.name)
+}

@@ -7,7 +7,7 @@
 use crate::finding::Span;
 use crate::source::SourceFile;
 
-use super::sql::{TokKind, Token};
+use super::{TokKind, Token};
 
 /// The DDL facts of one statement.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -38,8 +38,15 @@ pub enum Action {
     AlterType { column: String, span: Span },
     /// `ALTER [COLUMN] c SET NOT NULL`.
     SetNotNull { column: String, span: Span },
-    /// `ALTER [COLUMN] c DROP NOT NULL | SET DEFAULT … | DROP DEFAULT | …`.
-    AlterColumnOther { column: String, span: Span },
+    /// `ALTER [COLUMN] c DROP NOT NULL | SET DEFAULT … | DROP DEFAULT | SET STATISTICS … | …`.
+    AlterColumnOther {
+        column: String,
+        span: Span,
+        /// `DROP NOT NULL`, `SET DEFAULT …` or `DROP DEFAULT`: what Directus's
+        /// field schema records (`is_nullable`, `default_value`); not storage,
+        /// statistics or options.
+        nullable_or_default: bool,
+    },
     /// `DROP [COLUMN] [IF EXISTS] c`.
     DropColumn { column: String, span: Span },
     /// `RENAME [COLUMN] c TO d`.
@@ -229,7 +236,9 @@ fn action(src: &SourceFile, c: &Cur, a: usize, b: usize) -> Action {
         if c.is(i, "set") && c.is(i + 1, "not") && c.is(i + 2, "null") {
             return Action::SetNotNull { column, span: sp };
         }
-        return Action::AlterColumnOther { column, span: sp };
+        let nullable_or_default = (c.is(i, "drop") && c.is(i + 1, "not") && c.is(i + 2, "null"))
+            || ((c.is(i, "set") || c.is(i, "drop")) && c.is(i + 1, "default"));
+        return Action::AlterColumnOther { column, span: sp, nullable_or_default };
     }
     if c.is(i, "drop") {
         i += 1;
@@ -399,8 +408,11 @@ mod tests {
         assert!(matches!(&a[4], Action::AlterType { column, .. } if column == "status"));
         assert!(matches!(&a[5], Action::SetNotNull { column, .. } if column == "Status"));
         assert!(matches!(&a[6], Action::AlterType { column, .. } if column == "x"));
-        assert!(matches!(&a[7], Action::AlterColumnOther { column, .. } if column == "y"));
+        assert!(matches!(&a[7], Action::AlterColumnOther { column, nullable_or_default: true, .. } if column == "y"));
         assert!(matches!(&a[8], Action::DropConstraint { name, .. } if name == "old"));
+        let b = actions("ALTER TABLE o ALTER COLUMN a SET STATISTICS 500, ALTER b SET STORAGE EXTERNAL, ALTER c DROP NOT NULL, ALTER d SET DEFAULT 1;");
+        let flags: Vec<bool> = b.iter().map(|x| matches!(x, Action::AlterColumnOther { nullable_or_default: true, .. })).collect();
+        assert_eq!(flags, [false, false, true, true]);
     }
 
     #[test]
