@@ -52,6 +52,24 @@ pub struct Finding {
     pub help: String,
 }
 
+/// A finding's message and help line are cut to this many characters in the
+/// results document (so in every output): one finding quoting a 70 KB line
+/// cannot push the others out of a PR comment.
+pub const MAX_TEXT_CHARS: usize = 1000;
+
+impl Finding {
+    /// Cuts the message and the help line to [`MAX_TEXT_CHARS`].
+    pub fn bound_text(&mut self) {
+        for s in [&mut self.message, &mut self.help] {
+            if let Some((cut, _)) = s.char_indices().nth(MAX_TEXT_CHARS) {
+                let rest = s[cut..].chars().count();
+                s.truncate(cut);
+                s.push_str(&format!("… ({rest} more characters)"));
+            }
+        }
+    }
+}
+
 /// A [`Finding`] as the results document writes it.
 #[derive(Serialize, Deserialize)]
 struct FindingRecord {

@@ -105,6 +105,9 @@ pub fn run(opts: &Options) -> Result<(Lint, Revisions), String> {
         findings.extend(crate::pgreplay::replay(&head, url, &cfg)?);
     }
     let mut findings = apply_ignores(&head, &cfg, findings);
+    for f in &mut findings {
+        f.bound_text();
+    }
 
     if !opts.only.is_empty() {
         // (path, path + "/"): a file itself, or anything below a directory.
@@ -161,6 +164,7 @@ pub fn run_rules(ctx: &Context) -> (Vec<Finding>, Vec<Omitted>) {
         }
         let mut e = Emitter::default();
         (rule.check)(ctx, &mut e);
+        e.close();
         omitted.extend(e.omitted.into_iter().map(|(file, count)| Omitted { rule: rule.id.to_string(), severity, file, count }));
         findings.extend(e.out.into_iter().map(|r| Finding {
             rule: rule.id.to_string(),

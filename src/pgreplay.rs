@@ -189,7 +189,7 @@ fn parse_errors(stderr: &str, files: &[(&Migration, &SourceFile)]) -> Vec<Replay
             }
             i += 1;
         }
-        let mut span = locate(m, src, psql_line, hint_line.as_ref());
+        let mut span = locate(src, psql_line, hint_line.as_ref());
         // A run-time error in a DO block: CONTEXT names the line in its body.
         if hint_line.is_none() {
             if let Some(n) = detail.iter().find_map(|d| do_block_line(d)) {
@@ -214,7 +214,9 @@ fn parse_errors(stderr: &str, files: &[(&Migration, &SourceFile)]) -> Vec<Replay
 /// The span of the error: psql's line is where the failing statement ended;
 /// the server's `LINE n:` counts from the statement's first line, and the
 /// caret gives the column (checked against the file's text).
-fn locate(m: &Migration, src: &SourceFile, psql_line: u32, hint: Option<&(u32, String, usize)>) -> Option<Span> {
+fn locate(src: &SourceFile, psql_line: u32, hint: Option<&(u32, String, usize)>) -> Option<Span> {
+    // Every statement (the lint's model keeps only those the rules read).
+    let m = &Migration::parse_all(src);
     let stmt = m
         .statements
         .iter()

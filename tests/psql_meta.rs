@@ -65,7 +65,7 @@ fn runner(bb: &Path, file: &Path) -> Option<(u32, u32)> {
 fn lint(path: &Path) -> Option<(u32, u32)> {
     let bytes = std::fs::read(path).unwrap();
     let ascii = bytes.is_ascii();
-    let m = Migration::parse(&SourceFile::new("db-init/0001_x.sql", bytes, None));
+    let m = Migration::parse_all(&SourceFile::new("db-init/0001_x.sql", bytes, None));
     m.refused.first().map(|r| (r.span.line, if ascii { r.span.col } else { 0 }))
 }
 

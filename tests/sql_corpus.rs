@@ -26,7 +26,7 @@ fn corpus() -> Vec<(String, String)> {
 }
 
 fn parse(name: &str, text: &str) -> Migration {
-    Migration::parse(&SourceFile::new(format!("db-init/{name}"), text.as_bytes().to_vec(), None))
+    Migration::parse_all(&SourceFile::new(format!("db-init/{name}"), text.as_bytes().to_vec(), None))
 }
 
 /// `-- expect: N sql, M meta` on the first line.

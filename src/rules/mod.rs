@@ -64,17 +64,41 @@ pub struct Raw {
     pub help: String,
 }
 
+/// A rule reports at most this many findings in one file; the engine counts
+/// the rest (a note says how many were left out). A generated or hostile
+/// migration of a million `UPDATE t SET …;` is 500 findings and a count,
+/// not a million code frames.
+pub const MAX_PER_FILE: usize = 500;
+
 #[derive(Default)]
 pub struct Emitter {
     pub(crate) out: Vec<Raw>,
     /// Findings a rule counted but did not report (past its cap), by file.
     pub(crate) omitted: Vec<(String, usize)>,
+    /// Findings reported so far, and past [`MAX_PER_FILE`], by file.
+    per_file: std::collections::HashMap<String, (usize, usize)>,
 }
 
 impl Emitter {
     /// Reports one problem at `span` of `file` (None: the whole file).
     pub fn emit(&mut self, file: &str, span: Option<Span>, message: impl Into<String>, help: impl Into<String>) {
+        let n = match self.per_file.get_mut(file) {
+            Some(n) => n,
+            None => self.per_file.entry(file.to_string()).or_default(),
+        };
+        if n.0 >= MAX_PER_FILE {
+            n.1 += 1;
+            return;
+        }
+        n.0 += 1;
         self.out.push(Raw { file: file.to_string(), span, message: message.into(), help: help.into() });
+    }
+
+    /// The findings past [`MAX_PER_FILE`] join the rule's own counts.
+    pub(crate) fn close(&mut self) {
+        let mut past: Vec<(String, usize)> = self.per_file.drain().filter(|(_, n)| n.1 > 0).map(|(f, n)| (f, n.1)).collect();
+        past.sort();
+        self.omitted.extend(past);
     }
 
     /// Counts `n` more problems in `file` that are not reported one by one

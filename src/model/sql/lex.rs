@@ -59,8 +59,18 @@ pub(super) fn is_ident_char(b: u8) -> bool {
 
 /// Splits `text` into statements. Never panics; offsets are always on char
 /// boundaries (every split point is an ASCII byte or the end).
-#[allow(unused_assignments)]
 pub fn lex(text: &str) -> Lexed {
+    lex_each(text, true, &mut |_, _| {})
+}
+
+/// Splits `text` into statements and hands each piece to `on` as soon as it
+/// is complete, with the tokens so far (a `Piece::Sql`'s range indexes
+/// them). With `keep` false, the pieces are not collected and a statement's
+/// tokens are dropped once `on` has seen it: memory stays with one
+/// statement's tokens, not the file's. A meta-command inside an open
+/// statement comes before that statement.
+#[allow(unused_assignments)]
+pub fn lex_each(text: &str, keep: bool, on: &mut dyn FnMut(&Lexed, &Piece)) -> Lexed {
     let b = text.as_bytes();
     let n = b.len();
     let mut out = Lexed::default();
@@ -77,7 +87,8 @@ pub fn lex(text: &str) -> Lexed {
         ($end:expr) => {
             if let Some(first) = stmt_first_tok.take() {
                 let start = out.tokens[first].start;
-                out.pieces.push(Piece::Sql { start, end: $end, tokens: first..out.tokens.len() });
+                let piece = Piece::Sql { start, end: $end, tokens: first..out.tokens.len() };
+                emit(&mut out, keep, on, piece);
             }
             paren = 0;
             begin_depth = 0;
@@ -132,7 +143,7 @@ pub fn lex(text: &str) -> Lexed {
             if stmt_first_tok.is_some() && (name.starts_with('g') || name == "crosstabview" || name == ";") {
                 close_stmt!(i);
             }
-            out.pieces.push(Piece::Meta { start: i, end, name_end });
+            emit(&mut out, keep, on, Piece::Meta { start: i, end, name_end });
             let copy_in = name == "copy" && text[i..end].to_ascii_lowercase().split_whitespace().collect::<Vec<_>>().windows(2).any(|w| w == ["from", "stdin"] || w == ["from", "pstdin"]);
             i = if copy_in { skip_copy_data(b, end) } else { end };
             continue;
@@ -143,14 +154,14 @@ pub fn lex(text: &str) -> Lexed {
             b'\'' => {
                 match scan_quoted(b, i + 1, b'\'', false) {
                     Some(e) => i = e,
-                    None => return fail(out, tok_start, "unterminated string literal ('…')", stmt_first_tok, n),
+                    None => return fail(out, tok_start, "unterminated string literal ('…')", stmt_first_tok, n, keep, on),
                 }
                 kind = TokKind::Str;
             }
             b'"' => {
                 match scan_quoted(b, i + 1, b'"', false) {
                     Some(e) => i = e,
-                    None => return fail(out, tok_start, "unterminated quoted identifier (\"…\")", stmt_first_tok, n),
+                    None => return fail(out, tok_start, "unterminated quoted identifier (\"…\")", stmt_first_tok, n, keep, on),
                 }
                 kind = TokKind::QuotedIdent;
             }
@@ -167,7 +178,7 @@ pub fn lex(text: &str) -> Lexed {
                         Some(k) => i = tag_end + k + tag.len(),
                         None => {
                             let msg = format!("unterminated dollar-quoted string (no closing {})", String::from_utf8_lossy(tag));
-                            return fail(out, tok_start, &msg, stmt_first_tok, n);
+                            return fail(out, tok_start, &msg, stmt_first_tok, n, keep, on);
                         }
                     }
                     kind = TokKind::Dollar;
@@ -184,7 +195,7 @@ pub fn lex(text: &str) -> Lexed {
                 let q = b[i + 1];
                 match scan_quoted(b, i + 2, q, false) {
                     Some(e) => i = e,
-                    None => return fail(out, tok_start, "unterminated psql variable (:'…')", stmt_first_tok, n),
+                    None => return fail(out, tok_start, "unterminated psql variable (:'…')", stmt_first_tok, n, keep, on),
                 }
                 kind = TokKind::Var;
             }
@@ -214,20 +225,20 @@ pub fn lex(text: &str) -> Lexed {
                 if (c == b'e' || c == b'E') && next == Some(b'\'') {
                     match scan_quoted(b, i + 2, b'\'', true) {
                         Some(e) => i = e,
-                        None => return fail(out, tok_start, "unterminated string literal (E'…')", stmt_first_tok, n),
+                        None => return fail(out, tok_start, "unterminated string literal (E'…')", stmt_first_tok, n, keep, on),
                     }
                     kind = TokKind::Str;
                 } else if matches!(c, b'b' | b'B' | b'x' | b'X' | b'n' | b'N') && next == Some(b'\'') {
                     match scan_quoted(b, i + 2, b'\'', false) {
                         Some(e) => i = e,
-                        None => return fail(out, tok_start, "unterminated string literal", stmt_first_tok, n),
+                        None => return fail(out, tok_start, "unterminated string literal", stmt_first_tok, n, keep, on),
                     }
                     kind = TokKind::Str;
                 } else if (c == b'u' || c == b'U') && next == Some(b'&') && matches!(b.get(i + 2), Some(b'\'') | Some(b'"')) {
                     let q = b[i + 2];
                     match scan_quoted(b, i + 3, q, false) {
                         Some(e) => i = e,
-                        None => return fail(out, tok_start, "unterminated Unicode-escaped literal (U&…)", stmt_first_tok, n),
+                        None => return fail(out, tok_start, "unterminated Unicode-escaped literal (U&…)", stmt_first_tok, n, keep, on),
                     }
                     kind = if q == b'"' { TokKind::QuotedIdent } else { TokKind::Str };
                 } else {
@@ -320,15 +331,26 @@ pub(super) fn last_token_end(out: &Lexed, first: Option<usize>) -> usize {
     }
 }
 
-pub(super) fn fail(mut out: Lexed, at: usize, msg: &str, first: Option<usize>, n: usize) -> Lexed {
+#[allow(clippy::too_many_arguments)]
+pub(super) fn fail(mut out: Lexed, at: usize, msg: &str, first: Option<usize>, n: usize, keep: bool, on: &mut dyn FnMut(&Lexed, &Piece)) -> Lexed {
     out.error = Some((at, msg.to_string()));
     let start = match first {
         Some(f) => out.tokens[f].start,
         None => at,
     };
     let tokens = first.unwrap_or(out.tokens.len())..out.tokens.len();
-    out.pieces.push(Piece::Sql { start, end: n, tokens });
+    emit(&mut out, keep, on, Piece::Sql { start, end: n, tokens });
     out
+}
+
+/// Hands a finished piece to `on`; keeps it, or drops a statement's tokens.
+fn emit(out: &mut Lexed, keep: bool, on: &mut dyn FnMut(&Lexed, &Piece), piece: Piece) {
+    on(out, &piece);
+    if keep {
+        out.pieces.push(piece);
+    } else if matches!(piece, Piece::Sql { .. }) {
+        out.tokens.clear();
+    }
 }
 
 /// Scans a quoted run starting after the opening quote; a doubled quote is an

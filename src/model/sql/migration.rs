@@ -2,7 +2,7 @@
 //! classified) and its inline-ignore pragmas.
 
 use super::classify::classify;
-use super::lex::{lex, Piece};
+use super::lex::{lex_each, Piece};
 use super::psql_meta::{self, Refused};
 use super::statement::{Kind, SqlError, Statement};
 use crate::finding::{parse_pragma, Suppression};
@@ -24,7 +24,13 @@ pub struct Migration {
     pub is_sql: bool,
     /// False for unreadable files (binary, not UTF-8, too large): no statements.
     pub readable: bool,
+    /// The statements a rule reads, in file order: every statement except
+    /// plain ones ([`Statement::matters`]), which are only counted in
+    /// `plain_statements` (a 16 MB file of INSERTs into `app.*` keeps none).
+    /// [`Migration::parse_all`] keeps them all.
     pub statements: Vec<Statement>,
+    /// SQL statements not kept in `statements` because no rule reads them.
+    pub plain_statements: usize,
     /// Certain syntax errors (lexer, parentheses, unknown command).
     pub errors: Vec<SqlError>,
     pub suppressions: Vec<Suppression>,
@@ -34,7 +40,18 @@ pub struct Migration {
 }
 
 impl Migration {
+    /// Parses a file, keeping the statements the rules read.
     pub fn parse(src: &SourceFile) -> Migration {
+        Self::parse_keeping(src, false)
+    }
+
+    /// Parses a file, keeping every statement (the replay's error location,
+    /// tests).
+    pub fn parse_all(src: &SourceFile) -> Migration {
+        Self::parse_keeping(src, true)
+    }
+
+    fn parse_keeping(src: &SourceFile, keep_all: bool) -> Migration {
         let file_name = src.path.rsplit('/').next().unwrap_or(&src.path).to_string();
         let (version, version_text) = parse_version(&file_name);
         // The runner's `*.sql` glob skips dot-files: `.0004_x.sql` is never applied.
@@ -47,6 +64,7 @@ impl Migration {
             is_sql,
             readable: src.text().is_ok(),
             statements: Vec::new(),
+            plain_statements: 0,
             errors: Vec::new(),
             suppressions: Vec::new(),
             refused: Vec::new(),
@@ -55,51 +73,56 @@ impl Migration {
         if !is_sql {
             return m;
         }
-        let lexed = lex(text);
-        if let Some((at, msg)) = &lexed.error {
-            let end = text[*at..].find('\n').map(|k| at + k).unwrap_or(text.len());
-            m.errors.push(SqlError {
-                message: msg.clone(),
-                help: "close it: everything from here to the end of the file is swallowed by it".into(),
-                span: src.span(*at, end),
-            });
-        }
-        for p in &lexed.pieces {
-            match p {
-                Piece::Meta { start, end, name_end } => {
-                    let name = text[start + 1..*name_end].to_string();
-                    let span = src.span(*start, *end);
-                    m.statements.push(Statement {
-                        start: *start,
-                        end: *end,
-                        span,
-                        head_span: src.span(*start, *name_end),
-                        kind: Kind::Meta { name },
-                        concurrently: None,
-                        has_where: None,
-                        dropped_columns: Vec::new(),
-                        creates: Vec::new(),
-                        targets: Vec::new(),
-                        tables: Vec::new(),
-                        body_transaction_control: Vec::new(),
-                        procedure: None,
-                        calls: Vec::new(),
-                        search_path_changed: false,
-                        sets_search_path: None,
-                        ddl: None,
-                    });
-                }
+        // Statements are classified as the lexer finishes each, and only the
+        // statement being lexed keeps its tokens: memory follows what is kept.
+        let mut refused = Vec::new();
+        // Where the statements around an inline-ignore pragma are (kept or
+        // not): a pragma applies to the statement that starts after it.
+        let mut bounds: Vec<Bounds> = Vec::new();
+        let (mut seen_comments, mut record_next) = (0, false);
+        let lexed = lex_each(text, false, &mut |lexed, p| {
+            psql_meta::refused_in(src, text, &lexed.tokens, p, &mut refused);
+            let st = match p {
+                Piece::Meta { start, end, name_end } => meta_statement(src, text, *start, *end, *name_end),
                 Piece::Sql { start, end, tokens } => {
                     let toks = &lexed.tokens[tokens.clone()];
                     let mut st = classify(src, text, *start, *end, toks, &mut m.errors, lexed.error.is_some());
                     if matches!(st.kind, Kind::AlterTable | Kind::CreateIndex) {
                         st.ddl = super::ddl::analyze(src, text, toks);
                     }
-                    m.statements.push(st);
+                    st
                 }
+            };
+            let pragma = lexed.line_comments[seen_comments..].iter().any(|&(s, e)| parse_pragma(&text[s + 2..e]).is_some());
+            seen_comments = lexed.line_comments.len();
+            if pragma || record_next {
+                bounds.push(Bounds { start: st.start, line: st.span.line, end_line: st.span.end_line });
             }
+            record_next = pragma;
+            if keep_all || st.matters() {
+                m.statements.push(st);
+            } else {
+                m.plain_statements += 1;
+            }
+        });
+        if let Some((at, msg)) = &lexed.error {
+            let end = text[*at..].find('\n').map(|k| at + k).unwrap_or(text.len());
+            m.errors.insert(
+                0,
+                SqlError {
+                    message: msg.clone(),
+                    help: "close it: everything from here to the end of the file is swallowed by it".into(),
+                    span: src.span(*at, end),
+                },
+            );
         }
+        refused.sort_by_key(|r| (r.span.line, r.span.col));
+        m.refused = refused;
+        let pragmas: Vec<(usize, usize)> =
+            lexed.line_comments.iter().copied().filter(|&(s, e)| parse_pragma(&text[s + 2..e]).is_some()).collect();
         m.statements.sort_by_key(|s| s.start);
+        m.statements.shrink_to_fit();
+        bounds.sort_by_key(|b| b.start);
         let mut changed = false;
         for st in &mut m.statements {
             st.search_path_changed = changed;
@@ -107,14 +130,18 @@ impl Migration {
                 changed = away;
             }
         }
-        m.suppressions = suppressions(src, text, &lexed.line_comments, &m.statements);
-        m.refused = psql_meta::refused(src, text, &lexed);
+        m.suppressions = suppressions(src, text, &pragmas, &bounds);
         m
     }
 
-    /// The statements that are SQL (not psql meta-commands).
+    /// The kept statements that are SQL (not psql meta-commands).
     pub fn sql_statements(&self) -> impl Iterator<Item = &Statement> {
         self.statements.iter().filter(|s| !s.is_meta())
+    }
+
+    /// Whether the file has a SQL statement (kept or only counted).
+    pub fn has_sql(&self) -> bool {
+        self.plain_statements > 0 || self.sql_statements().next().is_some()
     }
 }
 
@@ -142,7 +169,37 @@ pub fn well_formed_name(name: &str) -> bool {
         && rest.split('_').all(|w| !w.is_empty() && w.bytes().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit()))
 }
 
-pub(super) fn suppressions(src: &SourceFile, text: &str, comments: &[(usize, usize)], stmts: &[Statement]) -> Vec<Suppression> {
+/// A meta-command as a statement of its own.
+fn meta_statement(src: &SourceFile, text: &str, start: usize, end: usize, name_end: usize) -> Statement {
+    Statement {
+        start,
+        end,
+        span: src.span(start, end),
+        head_span: src.span(start, name_end),
+        kind: Kind::Meta { name: text[start + 1..name_end].to_string() },
+        concurrently: None,
+        has_where: None,
+        dropped_columns: Vec::new(),
+        creates: Vec::new(),
+        targets: Vec::new(),
+        tables: Vec::new(),
+        body_transaction_control: Vec::new(),
+        procedure: None,
+        calls: Vec::new(),
+        search_path_changed: false,
+        sets_search_path: None,
+        ddl: None,
+    }
+}
+
+/// Where a statement is: its first byte and its lines.
+pub(super) struct Bounds {
+    start: usize,
+    line: u32,
+    end_line: u32,
+}
+
+pub(super) fn suppressions(src: &SourceFile, text: &str, comments: &[(usize, usize)], stmts: &[Bounds]) -> Vec<Suppression> {
     let mut out = Vec::new();
     for &(start, end) in comments {
         let body = &text[start + 2..end];
@@ -152,7 +209,7 @@ pub(super) fn suppressions(src: &SourceFile, text: &str, comments: &[(usize, usi
         // The next statement that starts after the pragma.
         let next = stmts.get(stmts.partition_point(|s| s.start < end));
         let (first_line, last_line) = match next {
-            Some(s) => (s.span.line, s.span.end_line),
+            Some(s) => (s.line, s.end_line),
             None => (span.line, span.line),
         };
         out.push(Suppression { file: src.path.clone(), span, rules, reason, first_line, last_line });

@@ -36,6 +36,6 @@ mod tables;
 #[cfg(test)]
 mod tests;
 
-pub use lex::{lex, Lexed, Piece, TokKind, Token};
+pub use lex::{lex, lex_each, Lexed, Piece, TokKind, Token};
 pub use migration::{well_formed_name, Migration};
 pub use statement::{Kind, SqlError, Statement, TableName, TableRef, TableRole};

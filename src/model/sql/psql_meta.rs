@@ -8,7 +8,7 @@
 //! with `standard_conforming_strings` off (a file can turn it off) that
 //! quote does not close it and what follows could be a meta-command.
 
-use super::lex::{Lexed, Piece, TokKind};
+use super::lex::{Piece, TokKind, Token};
 use crate::finding::Span;
 use crate::source::SourceFile;
 
@@ -34,51 +34,52 @@ pub enum Refusal {
     BackslashQuote,
 }
 
-/// The refused constructs of one lexed file, in file order.
-pub(super) fn refused(src: &SourceFile, text: &str, lexed: &Lexed) -> Vec<Refused> {
-    let mut out = Vec::new();
-    for p in &lexed.pieces {
-        let Piece::Meta { start, end, name_end } = *p else { continue };
-        let name = &text[start + 1..name_end];
-        // `\;` and `\:` put a `;` or `:` into the query (psqlscan.l): not commands.
-        if name.starts_with(';') || name.starts_with(':') {
-            continue;
+/// Adds the refused constructs of one piece (a meta-command, or a
+/// statement's strings, `tokens` being the lexer's tokens so far) to `out`;
+/// the caller sorts them into file order.
+pub(super) fn refused_in(src: &SourceFile, text: &str, tokens: &[Token], piece: &Piece, out: &mut Vec<Refused>) {
+    match *piece {
+        Piece::Meta { start, end, name_end } => {
+            let name = &text[start + 1..name_end];
+            // `\;` and `\:` put a `;` or `:` into the query (psqlscan.l): not commands.
+            if name.starts_with(';') || name.starts_with(':') {
+                return;
+            }
+            let head = src.span(start, name_end.max(start + 1));
+            if !ALLOWED.contains(&name) {
+                out.push(Refused { span: head, what: Refusal::Command { name: name.to_string() } });
+            } else if text[name_end..end].contains(['`', '\\']) {
+                out.push(Refused { span: head, what: Refusal::ShellOrSecond { name: name.to_string() } });
+            }
         }
-        let head = src.span(start, name_end.max(start + 1));
-        if !ALLOWED.contains(&name) {
-            out.push(Refused { span: head, what: Refusal::Command { name: name.to_string() } });
-        } else if text[name_end..end].contains(['`', '\\']) {
-            out.push(Refused { span: head, what: Refusal::ShellOrSecond { name: name.to_string() } });
-        }
-    }
-    let b = text.as_bytes();
-    for t in &lexed.tokens {
-        if t.kind != TokKind::Str {
-            continue;
-        }
-        // E'…' strings take backslash escapes in every setting.
-        let Some(open) = b[t.start..t.end].iter().position(|&c| c == b'\'') else { continue };
-        if open > 0 && b[t.start..t.start + open].eq_ignore_ascii_case(b"e") {
-            continue;
-        }
-        let body = t.start + open + 1;
-        let mut run = 0usize;
-        for i in body..t.end {
-            match b[i] {
-                b'\\' => run += 1,
-                b'\'' => {
-                    if run % 2 == 1 {
-                        out.push(Refused { span: src.span(i, i + 1), what: Refusal::BackslashQuote });
-                        break;
-                    }
-                    run = 0;
+        Piece::Sql { tokens: ref range, .. } => {
+            let b = text.as_bytes();
+            for t in &tokens[range.clone()] {
+                if t.kind != TokKind::Str {
+                    continue;
                 }
-                _ => run = 0,
+                // E'…' strings take backslash escapes in every setting.
+                let Some(open) = b[t.start..t.end].iter().position(|&c| c == b'\'') else { continue };
+                if open > 0 && b[t.start..t.start + open].eq_ignore_ascii_case(b"e") {
+                    continue;
+                }
+                let mut run = 0usize;
+                for i in t.start + open + 1..t.end {
+                    match b[i] {
+                        b'\\' => run += 1,
+                        b'\'' => {
+                            if run % 2 == 1 {
+                                out.push(Refused { span: src.span(i, i + 1), what: Refusal::BackslashQuote });
+                                break;
+                            }
+                            run = 0;
+                        }
+                        _ => run = 0,
+                    }
+                }
             }
         }
     }
-    out.sort_by_key(|r| (r.span.line, r.span.col));
-    out
 }
 
 impl Refused {

@@ -180,4 +180,27 @@ impl Statement {
     pub fn is_meta(&self) -> bool {
         matches!(self.kind, Kind::Meta { .. })
     }
+
+    /// Whether a rule can read anything in it. Not: a query, an INSERT or
+    /// another command naming no table in `public` (or unqualified), an
+    /// UPDATE or DELETE with a WHERE likewise, with no fact the rules read
+    /// (CONCURRENTLY, dropped columns, COMMIT in a body, a CALL, a procedure,
+    /// a search path change). Those are counted, not kept: the memory of a
+    /// huge migration follows what its findings need.
+    pub fn matters(&self) -> bool {
+        let plain_kind = match self.kind {
+            Kind::Select | Kind::Insert | Kind::Other { .. } | Kind::Savepoint => self.targets.is_empty(),
+            Kind::Update | Kind::Delete => self.has_where == Some(true),
+            _ => false,
+        };
+        !plain_kind
+            || self.tables.iter().any(|r| r.table.in_public())
+            || !self.creates.is_empty()
+            || !self.dropped_columns.is_empty()
+            || self.concurrently.is_some()
+            || !self.body_transaction_control.is_empty()
+            || self.procedure.is_some()
+            || !self.calls.is_empty()
+            || self.sets_search_path.is_some()
+    }
 }

@@ -3,7 +3,7 @@ use super::*;
 use crate::source::SourceFile;
 
 fn parse(sql: &str) -> Migration {
-    Migration::parse(&SourceFile::new("db-init/0001_x.sql", sql.as_bytes().to_vec(), None))
+    Migration::parse_all(&SourceFile::new("db-init/0001_x.sql", sql.as_bytes().to_vec(), None))
 }
 
 fn texts(sql: &str) -> Vec<String> {
@@ -243,7 +243,7 @@ fn random_input_never_panics() {
         }
     }
     // Raw non-UTF-8 bytes: the model is empty, no panic.
-    let m = Migration::parse(&SourceFile::new("db-init/0001_x.sql", vec![0xff, 0xfe, b';'], None));
+    let m = Migration::parse_all(&SourceFile::new("db-init/0001_x.sql", vec![0xff, 0xfe, b';'], None));
     assert!(!m.readable && m.statements.is_empty());
 }
 
@@ -260,6 +260,6 @@ fn a_leading_byte_order_mark_is_dropped_as_psql_does() {
 /// The runner's `*.sql` glob skips dot-files: they are not migrations.
 #[test]
 fn a_dot_file_is_not_a_migration() {
-    let m = Migration::parse(&SourceFile::new("db-init/.0002_x.sql", b"SELECT 1;\n".to_vec(), None));
+    let m = Migration::parse_all(&SourceFile::new("db-init/.0002_x.sql", b"SELECT 1;\n".to_vec(), None));
     assert!(!m.is_sql && m.statements.is_empty());
 }

@@ -33,7 +33,7 @@ CREATE TABLE app.tags (id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY, name 
 
 fn check(ctx: &Context, e: &mut Emitter) {
     for m in all_sql_files(ctx) {
-        if !m.readable || !m.errors.is_empty() || m.sql_statements().next().is_some() {
+        if !m.readable || !m.errors.is_empty() || m.has_sql() {
             continue;
         }
         let only_meta = !m.statements.is_empty();
