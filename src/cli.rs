@@ -178,7 +178,7 @@ pub struct DiffArgs {
     pub base: Option<String>,
     /// Output format.
     #[arg(long, value_enum, default_value = "human")]
-    pub format: crate::render::schema_diff::DiffFormat,
+    pub format: crate::render::schema_report::DiffFormat,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -237,6 +237,11 @@ pub struct BuildArgs {
     pub pull: crate::docker::PullPolicy,
 }
 
+/// The default of `smoke --boot-timeout` (seconds), which `ci` runs with.
+pub const BOOT_TIMEOUT_S: u64 = 180;
+/// The default of `smoke --fault-timeout` (seconds), which `ci` runs with.
+pub const FAULT_TIMEOUT_S: u64 = 90;
+
 /// Arguments of `trm-ci smoke`.
 #[derive(Debug, Clone, clap::Args)]
 pub struct SmokeArgs {
@@ -278,10 +283,10 @@ pub struct SmokeArgs {
     #[arg(long)]
     pub base_image: Option<String>,
     /// Seconds a boot may take to become healthy before the scenario fails.
-    #[arg(long, default_value_t = 180)]
+    #[arg(long, default_value_t = BOOT_TIMEOUT_S)]
     pub boot_timeout: u64,
     /// Seconds a container may take to exit after Postgres is killed under it.
-    #[arg(long, default_value_t = 90)]
+    #[arg(long, default_value_t = FAULT_TIMEOUT_S)]
     pub fault_timeout: u64,
     /// The upgrade drill: build REF's image from its tree (cached by the tree's hash), boot it on
     /// a fresh database, seed rows through the REST API, then boot --image on that database and

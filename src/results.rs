@@ -469,7 +469,7 @@ pub struct Upgrade {
     pub migrations_applied: Vec<String>,
     /// The snapshot changes from base to head (SchemaDiff), counted in words: `3 fields added`.
     /// Words, kept for version-1 readers: the command layer fills it from [`Upgrade::changes`]
-    /// with the renderer's wording (src/render/upgrade.rs); the drill leaves it empty.
+    /// with the renderer's wording (src/render/upgrade_drill.rs); the drill leaves it empty.
     #[serde(default)]
     pub schema_changes: Vec<String>,
     /// The snapshot changes from base to head (SchemaDiff), in snapshot order: the data
@@ -495,7 +495,7 @@ pub struct Upgrade {
     /// The one-line summary, e.g. `upgrade from main: 2 migrations applied, 3 fields added; 480
     /// rows seeded, 480 preserved, 0 lost; rollback refused: would delete field projects.budget`.
     /// Words, kept for version-1 readers: the command layer fills it with the renderer's wording
-    /// (src/render/upgrade.rs); the drill leaves it empty.
+    /// (src/render/upgrade_drill.rs); the drill leaves it empty.
     #[serde(default)]
     pub summary: String,
     /// With `--keep`: the command that removes what was left.

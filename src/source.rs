@@ -327,11 +327,15 @@ fn decode(bytes: &[u8]) -> Result<String, Unreadable> {
     }
 }
 
-/// A text for an error message: trimmed, at most 300 characters (then `…`).
-pub fn excerpt(text: &str) -> String {
+/// How much of a text an error message quotes ([`excerpt`]).
+pub const EXCERPT_CHARS: usize = 300;
+
+/// A text for a message: trimmed; when longer than `max` characters, its first `max`
+/// characters then `…`. Error messages quote [`EXCERPT_CHARS`].
+pub fn excerpt(text: &str, max: usize) -> String {
     let t = text.trim();
-    if t.chars().count() > 300 {
-        format!("{}…", t.chars().take(300).collect::<String>())
+    if t.chars().count() > max {
+        format!("{}…", t.chars().take(max).collect::<String>())
     } else {
         t.to_string()
     }

@@ -4,44 +4,17 @@
 //! Postgres image (TRM_POSTGRES_IMAGE, exported by .ci/test) is missing. They run one at a time:
 //! the machine has two cores and every test boots Directus.
 
+mod common;
+
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
-use std::sync::Mutex;
 
-static SERIAL: Mutex<()> = Mutex::new(());
+use common::{bin, lock, pg_image, repo_root, run, text};
 
 const TAG: &str = "trm-directus:smoke-test";
 
-fn bin() -> &'static str {
-    env!("CARGO_BIN_EXE_trm-ci")
-}
-
-fn repo_root() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-}
-
 fn fixtures() -> PathBuf {
     repo_root().join("tests/fixtures/smoke")
-}
-
-fn pg_image() -> String {
-    std::env::var("TRM_POSTGRES_IMAGE").unwrap_or_else(|_| {
-        panic!("TRM_POSTGRES_IMAGE is not set: it must name the local Postgres image (bash .ci/test builds and exports it)")
-    })
-}
-
-fn lock() -> std::sync::MutexGuard<'static, ()> {
-    SERIAL.lock().unwrap_or_else(|e| e.into_inner())
-}
-
-fn run(args: &[&str]) -> Output {
-    let out = Command::new(bin()).args(args).output().expect("running trm-ci");
-    eprintln!("$ trm-ci {}\n--- stdout\n{}--- stderr\n{}", args.join(" "), text(&out.stdout), text(&out.stderr));
-    out
-}
-
-fn text(b: &[u8]) -> String {
-    String::from_utf8_lossy(b).into_owned()
 }
 
 fn build(repo: &Path, tag: &str, extra: &[&str]) -> Output {
@@ -70,11 +43,7 @@ fn build_project_image() {
 /// A temp copy of what the image is built from.
 fn temp_repo() -> tempfile::TempDir {
     let dir = tempfile::tempdir().expect("tempdir");
-    for entry in ["Dockerfile", ".dockerignore", "entrypoint.sh", "scripts", "db-init", "snapshots", "db-post", "extensions"] {
-        let src = repo_root().join(entry);
-        let st = Command::new("cp").arg("-a").arg(&src).arg(dir.path()).status().expect("cp");
-        assert!(st.success(), "copying {}", src.display());
-    }
+    common::copy_deployment(dir.path());
     dir
 }
 

@@ -8,42 +8,13 @@
 
 mod common;
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::{Command, Output};
-use std::sync::Mutex;
 
-static SERIAL: Mutex<()> = Mutex::new(());
+use common::{lock, pg_image, repo_root, run, text};
 
 /// Rows per collection: enough to hit every relation and unique column, few enough to be quick.
 const ROWS: &str = "12";
-
-fn bin() -> &'static str {
-    env!("CARGO_BIN_EXE_trm-ci")
-}
-
-fn repo_root() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-}
-
-fn pg_image() -> String {
-    std::env::var("TRM_POSTGRES_IMAGE").unwrap_or_else(|_| {
-        panic!("TRM_POSTGRES_IMAGE is not set: it must name the local Postgres image (bash .ci/test builds and exports it)")
-    })
-}
-
-fn lock() -> std::sync::MutexGuard<'static, ()> {
-    SERIAL.lock().unwrap_or_else(|e| e.into_inner())
-}
-
-fn text(b: &[u8]) -> String {
-    String::from_utf8_lossy(b).into_owned()
-}
-
-fn run(args: &[&str]) -> Output {
-    let out = Command::new(bin()).args(args).output().expect("running trm-ci");
-    eprintln!("$ trm-ci {}\n--- stdout\n{}--- stderr\n{}", args.join(" "), text(&out.stdout), text(&out.stderr));
-    out
-}
 
 /// A two-commit history: the deployment's files (commit `base`), then `change` applied to them
 /// (commit `head`); the work tree is the head.
@@ -54,14 +25,7 @@ fn history(change: impl FnOnce(&Path)) -> tempfile::TempDir {
 /// [`history`] with `base_change` applied to the deployment's files before the base commit.
 fn history_with(base_change: impl FnOnce(&Path), change: impl FnOnce(&Path)) -> tempfile::TempDir {
     let dir = tempfile::tempdir().expect("tempdir");
-    for entry in ["Dockerfile", ".dockerignore", "entrypoint.sh", "scripts", "db-init", "snapshots", "db-post", "extensions"] {
-        let from = repo_root().join(entry);
-        if from.is_dir() {
-            common::copy_tree(&from, &dir.path().join(entry));
-        } else {
-            std::fs::copy(&from, dir.path().join(entry)).unwrap();
-        }
-    }
+    common::copy_deployment(dir.path());
     base_change(dir.path());
     common::init_and_commit_all(dir.path(), "base");
     change(dir.path());

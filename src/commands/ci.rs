@@ -7,200 +7,203 @@
 use std::io::Write as _;
 use std::time::{Duration, Instant};
 
-use crate::cli::CiArgs;
-use crate::config::{self, Config};
-use crate::docker::smoke::Outcome;
-use crate::docker::{self, BuildOptions, SmokeOptions};
+use super::stages::{self, Settings};
+use crate::cli::{self, CiArgs};
+use crate::docker::{self, BuildOptions, Unfinished};
 use crate::progress::Progress;
 use crate::render::markdown;
 use crate::results::{Build, Results, Scenario, Smoke, StageName, Upgrade, Verdict};
-use crate::upgrade;
 
 pub fn run(args: &CiArgs) -> i32 {
-    let max_size = match docker::parse_size(&args.max_size) {
-        Ok(m) => m,
-        Err(e) => {
-            eprintln!("trm-ci ci: --max-size: {e}");
-            return 2;
-        }
-    };
-    let max_added_size = match docker::parse_size(&args.max_added_size) {
-        Ok(m) => m,
-        Err(e) => {
-            eprintln!("trm-ci ci: --max-added-size: {e}");
-            return 2;
-        }
-    };
+    match ci(args) {
+        Ok(code) | Err(code) => code,
+    }
+}
+
+/// The stages in order; `Err` is an early exit code (2 usage or environment, 130 interrupted).
+fn ci(args: &CiArgs) -> Result<i32, i32> {
+    let build_opts = build_options(args).map_err(|e| {
+        eprintln!("trm-ci ci: {e}");
+        2
+    })?;
     let progress = Progress::stdout();
     let (repository, head) = super::repository(&args.repo);
     let mut doc = Results { repository, head, ..Results::default() };
-
     if !args.skip_lint {
         stage("lint");
-        let opts = crate::linter::Options { repo: args.repo.clone(), base: args.base.clone(), ..Default::default() };
-        let started = Instant::now();
-        match crate::linter::run(&opts) {
-            Ok((lint, run)) => {
-                let ok = lint.exit_code() == 0;
-                doc = Results { lint: Some(lint), base: run.base, base_revision: run.base_revision, ..doc }.timed(
-                    StageName::Lint,
-                    ok,
-                    started.elapsed(),
-                );
-            }
-            Err(e) => {
-                eprintln!("trm-ci ci: lint: {e}");
-                return 2;
-            }
-        }
-        // The schema change against the same base, for the reviewer (the lint rules judge it).
-        match crate::schema_change::run(&crate::schema_change::Options { repo: args.repo.clone(), base: args.base.clone() }) {
-            Ok(r) => doc.schema = Some(r.into()),
-            Err(e) => println!("[ci] schema change: not compared ({e})"),
-        }
+        lint(args, &mut doc)?;
     }
-
     let mut build_failed = false;
     if !args.skip_build {
         stage("build");
-        let opts = BuildOptions {
-            repo: args.repo.clone(),
-            tag: args.tag.clone(),
-            max_size,
-            max_added_size,
-            dockerfile: "Dockerfile".into(),
-            no_cache: false,
-            pull: args.pull,
-        };
-        let started = Instant::now();
-        let build = match docker::build(&opts, &progress) {
-            Ok(b) => b,
-            // The engine did not answer: the stage failed, and says why.
-            Err(e) => Build { ok: false, tag: args.tag.clone(), max_size, max_added_size, error: Some(e), ..Build::default() },
-        };
-        build_failed = !build.ok;
-        let ok = build.ok;
-        doc.build = Some(build);
-        doc = doc.timed(StageName::Build, ok, started.elapsed());
+        build_failed = !build(args, &build_opts, &progress, &mut doc);
     }
-
+    // The container stages' settings: loaded once, when the first of them runs.
+    let mut settings = None;
     if !args.skip_smoke {
         if build_failed {
             println!("[ci] smoke: skipped (the build failed)");
         } else {
             stage("smoke");
-            let paths = match Config::load(&args.repo.join(config::FILE_NAME), false) {
-                Ok(c) => c.paths,
-                Err(e) => {
-                    eprintln!("trm-ci ci: {e}");
-                    return 2;
-                }
-            };
-            let opts = SmokeOptions {
-                repo: args.repo.clone(),
-                paths,
-                image: args.tag.clone(),
-                postgres_image: args.postgres_image.clone(),
-                keep: false,
-                only: Vec::new(),
-                baseline: false,
-                base_image: None,
-                boot_timeout: Duration::from_secs(180),
-                fault_timeout: Duration::from_secs(90),
-                pull: args.pull,
-                // The image it just built is the one judged; with --skip-build, an existing
-                // image must be this tree's.
-                check_tree: args.skip_build,
-            };
-            let started = Instant::now();
-            let unusable = |why: String| Smoke {
-                ok: false,
-                image: args.tag.clone(),
-                postgres_image: args.postgres_image.clone(),
-                scenarios: vec![Scenario { name: "setup".into(), ok: false, failure: Some(why), ..Scenario::default() }],
-                ..Smoke::default()
-            };
-            let smoke = match docker::smoke(&opts, &progress) {
-                Err(e) => unusable(e),
-                Ok(r) => {
-                    for p in &r.cleanup_problems {
-                        eprintln!("[smoke] cleanup: {p}");
-                    }
-                    match r.outcome {
-                        Outcome::Done(s) => s,
-                        Outcome::Environment(m) | Outcome::Unfit(m) => unusable(m),
-                        Outcome::Interrupted => return 130,
-                    }
-                }
-            };
-            let ok = smoke.ok;
-            doc.smoke = Some(smoke);
-            doc = doc.timed(StageName::Smoke, ok, started.elapsed());
+            smoke(args, load(&mut settings, args)?, &progress, &mut doc)?;
         }
     }
-
     if let Some((from, label)) = upgrade_from(args, &doc) {
         if build_failed {
             println!("[ci] upgrade: skipped (the build failed)");
         } else {
             stage("upgrade");
-            let paths = match Config::load(&args.repo.join(config::FILE_NAME), false) {
-                Ok(c) => c.paths,
-                Err(e) => {
-                    eprintln!("trm-ci ci: {e}");
-                    return 2;
-                }
-            };
-            let opts = upgrade::Options {
-                repo: args.repo.clone(),
-                paths,
-                from,
-                label,
-                image: args.tag.clone(),
-                postgres_image: args.postgres_image.clone(),
-                seed_rows: args.seed_rows,
-                allow_destructive: args.allow_destructive,
-                keep: false,
-                boot_timeout: Duration::from_secs(180),
-                pull: args.pull,
-                check_tree: args.skip_build,
-            };
-            let started = Instant::now();
-            let unusable = |why: String| Upgrade {
-                from: opts.label.clone(),
-                to_image: Some(args.tag.clone()),
-                steps: vec![Scenario { name: "setup".into(), ok: false, failure: Some(why), ..Scenario::default() }],
-                ..Upgrade::default()
-            };
-            let mut u = match upgrade::run(&opts, &progress) {
-                Err(e) => unusable(e),
-                Ok(r) => {
-                    for p in &r.cleanup_problems {
-                        eprintln!("[drill] cleanup: {p}");
-                    }
-                    match r.outcome {
-                        upgrade::Outcome::Done(u) => u,
-                        upgrade::Outcome::Environment(m) => unusable(m),
-                        upgrade::Outcome::Interrupted => return 130,
-                    }
-                }
-            };
-            crate::render::upgrade::fill_words(&mut u);
-            let ok = u.ok;
-            doc.upgrade = Some(u);
-            doc = doc.timed(StageName::Upgrade, ok, started.elapsed());
+            drill(args, load(&mut settings, args)?, from, label, &progress, &mut doc)?;
         }
     }
+    Ok(report(args, &doc))
+}
 
-    super::print(&crate::render::human::render(&doc, false));
+/// The build's options: `--max-size` and `--max-added-size` read.
+fn build_options(args: &CiArgs) -> Result<BuildOptions, String> {
+    Ok(BuildOptions {
+        repo: args.repo.clone(),
+        tag: args.tag.clone(),
+        max_size: docker::parse_size(&args.max_size).map_err(|e| format!("--max-size: {e}"))?,
+        max_added_size: docker::parse_size(&args.max_added_size).map_err(|e| format!("--max-added-size: {e}"))?,
+        dockerfile: "Dockerfile".into(),
+        no_cache: false,
+        pull: args.pull,
+    })
+}
+
+/// The smoke and drill settings of `ci` (smoke's default timeouts, nothing kept), loaded into
+/// `slot` the first time.
+fn load<'s>(slot: &'s mut Option<Settings>, args: &CiArgs) -> Result<&'s Settings, i32> {
+    let settings = match slot.take() {
+        Some(s) => s,
+        None => Settings {
+            repo: args.repo.clone(),
+            paths: stages::paths(&args.repo).map_err(|e| {
+                eprintln!("trm-ci ci: {e}");
+                2
+            })?,
+            image: args.tag.clone(),
+            postgres_image: args.postgres_image.clone(),
+            keep: false,
+            boot_timeout: Duration::from_secs(cli::BOOT_TIMEOUT_S),
+            fault_timeout: Duration::from_secs(cli::FAULT_TIMEOUT_S),
+            seed_rows: args.seed_rows,
+            allow_destructive: args.allow_destructive,
+            pull: args.pull,
+            // The image it just built is the one judged; with --skip-build, an existing image
+            // must be this tree's.
+            check_tree: args.skip_build,
+        },
+    };
+    Ok(slot.insert(settings))
+}
+
+/// Lint, and the schema change against the same base, for the reviewer (the lint rules judge it).
+fn lint(args: &CiArgs, doc: &mut Results) -> Result<(), i32> {
+    let opts = crate::linter::Options { repo: args.repo.clone(), base: args.base.clone(), ..Default::default() };
+    let started = Instant::now();
+    match crate::linter::run(&opts) {
+        Ok((lint, run)) => {
+            let ok = lint.exit_code() == 0;
+            let d = std::mem::take(doc);
+            *doc = Results { lint: Some(lint), base: run.base, base_revision: run.base_revision, ..d }.timed(
+                StageName::Lint,
+                ok,
+                started.elapsed(),
+            );
+        }
+        Err(e) => {
+            eprintln!("trm-ci ci: lint: {e}");
+            return Err(2);
+        }
+    }
+    // The schema change against the same base, for the reviewer (the lint rules judge it).
+    match crate::schema_change::run(&crate::schema_change::Options { repo: args.repo.clone(), base: args.base.clone() }) {
+        Ok(r) => doc.schema = Some(r.into()),
+        Err(e) => println!("[ci] schema change: not compared ({e})"),
+    }
+    Ok(())
+}
+
+/// Builds; whether the build passed. The engine not answering is a failed build saying why.
+fn build(args: &CiArgs, opts: &BuildOptions, progress: &Progress, doc: &mut Results) -> bool {
+    let started = Instant::now();
+    let build = match docker::build(opts, progress) {
+        Ok(b) => b,
+        Err(e) => Build {
+            ok: false,
+            tag: args.tag.clone(),
+            max_size: opts.max_size,
+            max_added_size: opts.max_added_size,
+            error: Some(e),
+            ..Build::default()
+        },
+    };
+    let ok = build.ok;
+    doc.build = Some(build);
+    record(doc, StageName::Build, ok, started);
+    ok
+}
+
+/// Smoke; a smoke that could not run is a failed stage with one `setup` scenario saying why.
+fn smoke(args: &CiArgs, settings: &Settings, progress: &Progress, doc: &mut Results) -> Result<(), i32> {
+    let started = Instant::now();
+    let smoke = match stages::smoke(&settings.smoke(Vec::new(), false, None), progress).outcome {
+        Ok(s) => s,
+        Err(Unfinished::Interrupted) => return Err(130),
+        Err(Unfinished::Environment(why) | Unfinished::Unfit(why)) => Smoke {
+            ok: false,
+            image: args.tag.clone(),
+            postgres_image: args.postgres_image.clone(),
+            scenarios: vec![setup_failed(why)],
+            ..Smoke::default()
+        },
+    };
+    let ok = smoke.ok;
+    doc.smoke = Some(smoke);
+    record(doc, StageName::Smoke, ok, started);
+    Ok(())
+}
+
+/// The upgrade drill; one that could not run is a failed stage with one `setup` step saying why.
+fn drill(args: &CiArgs, settings: &Settings, from: String, label: String, progress: &Progress, doc: &mut Results) -> Result<(), i32> {
+    let opts = settings.drill(from, label);
+    let started = Instant::now();
+    let u = match stages::drill(&opts, progress).outcome {
+        Ok(u) => u,
+        Err(Unfinished::Interrupted) => return Err(130),
+        Err(Unfinished::Environment(why) | Unfinished::Unfit(why)) => {
+            let mut u = Upgrade { from: opts.label.clone(), to_image: Some(args.tag.clone()), steps: vec![setup_failed(why)], ..Upgrade::default() };
+            crate::render::upgrade_drill::fill_words(&mut u);
+            u
+        }
+    };
+    let ok = u.ok;
+    doc.upgrade = Some(u);
+    record(doc, StageName::Upgrade, ok, started);
+    Ok(())
+}
+
+fn setup_failed(why: String) -> Scenario {
+    Scenario { name: "setup".into(), ok: false, failure: Some(why), ..Scenario::default() }
+}
+
+fn record(doc: &mut Results, name: StageName, ok: bool, started: Instant) {
+    *doc = std::mem::take(doc).timed(name, ok, started.elapsed());
+}
+
+/// Prints the document and the verdict, writes `--json` and the step outputs, posts with
+/// `--post`; the exit code.
+fn report(args: &CiArgs, doc: &Results) -> i32 {
+    super::print(&crate::render::human::render(doc, false));
     let fail_on = super::post::severity(args.fail_on);
     let verdict = doc.verdict(fail_on);
-    let line = markdown::verdict_line(&doc, fail_on);
-    println!("[ci] {line}");
+    println!("[ci] {}", markdown::verdict_line(doc, fail_on));
 
     let results_path = match &args.json {
         Some(path) => {
-            if let Err(e) = super::write_json(path, &doc) {
+            if let Err(e) = super::write_json(path, doc) {
                 eprintln!("trm-ci ci: {e}");
                 return 2;
             }
@@ -226,7 +229,7 @@ pub fn run(args: &CiArgs) -> i32 {
     let mut code = if verdict == Verdict::Pass { 0 } else { 1 };
     if args.post {
         match crate::github::Env::from_process() {
-            Ok(env) => code = code.max(super::post::publish(&env, &doc, fail_on)),
+            Ok(env) => code = code.max(super::post::publish(&env, doc, fail_on)),
             Err(e) => {
                 eprintln!("trm-ci ci --post: {e}");
                 code = 2;

@@ -4,13 +4,14 @@
 //! commands goes through [`crate::progress::Progress`].
 
 mod build;
+mod catalog;
 mod ci;
 mod diff;
 mod hook;
 mod lint;
 mod post;
-mod rules;
 mod smoke;
+mod stages;
 
 use std::io::Write;
 use std::path::Path;
@@ -22,8 +23,8 @@ use crate::results::Results;
 pub fn run(cli: Cli) -> i32 {
     match cli.command {
         Command::Lint(args) => lint::run(args),
-        Command::Rules { format } => rules::list(format),
-        Command::Explain { rule } => rules::explain(&rule),
+        Command::Rules { format } => catalog::list(format),
+        Command::Explain { rule } => catalog::explain(&rule),
         Command::Diff(args) => diff::run(args),
         Command::Hook(HookCommand::Install { repo, force }) => hook::install(&repo, force),
         Command::Hook(HookCommand::Uninstall { repo }) => hook::uninstall(&repo),

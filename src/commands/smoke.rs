@@ -6,10 +6,10 @@
 
 use std::time::{Duration, Instant};
 
+use super::stages::{self, Settings};
 use crate::cli::SmokeArgs;
-use crate::config::{self, Config};
-use crate::docker::smoke::{Kind, Outcome};
-use crate::docker::{self, SmokeOptions};
+use crate::docker::scenarios::Kind;
+use crate::docker::SmokeOptions;
 use crate::progress::Progress;
 use crate::results::{Results, StageName};
 use crate::upgrade;
@@ -22,13 +22,14 @@ pub fn run(args: &SmokeArgs) -> i32 {
             return 2;
         }
     };
+    let progress = Progress::stdout();
     let started = Instant::now();
     let (repository, head) = super::repository(&args.repo);
     let mut doc = Results { repository, head, ..Results::default() };
     let mut code = 0;
     if args.build {
         let dockerfile = opts.as_ref().map(|o| o.paths.dockerfile.clone()).or_else(|| drill.as_ref().map(|d| d.paths.dockerfile.clone()));
-        match build_first(args, dockerfile.unwrap_or_else(|| "Dockerfile".into())) {
+        match build_first(args, dockerfile.unwrap_or_else(|| "Dockerfile".into()), &progress) {
             Ok(report) => {
                 let ok = report.ok;
                 doc.build = Some(report);
@@ -52,78 +53,32 @@ pub fn run(args: &SmokeArgs) -> i32 {
         }
     }
     if let Some(opts) = opts {
-        let run = match docker::smoke(&opts, &Progress::stdout()) {
+        let (report, keep_line) = match stages::report(stages::smoke(&opts, &progress), "smoke") {
             Ok(r) => r,
-            Err(line) => {
-                eprintln!("{line}");
-                return 2;
-            }
+            Err(code) => return code,
         };
-        for p in &run.cleanup_problems {
-            eprintln!("[smoke] cleanup: {p}");
-        }
-        let keep_line = keep_line("smoke", run.kept.as_deref());
-        match run.outcome {
-            Outcome::Done(report) => {
-                let ok = report.ok;
-                doc.smoke = Some(report);
-                doc = doc.timed(StageName::Smoke, ok, started.elapsed());
-                super::print(&crate::render::human::render(&doc, false));
-                super::print(&keep_line);
-                if !ok {
-                    code = 1;
-                }
-            }
-            Outcome::Interrupted => {
-                super::print(&keep_line);
-                return 130;
-            }
-            Outcome::Environment(msg) => {
-                super::print(&keep_line);
-                eprintln!("{msg}");
-                return 2;
-            }
-            Outcome::Unfit(msg) => {
-                super::print(&keep_line);
-                eprintln!("{msg}");
-                return 1;
-            }
+        let ok = report.ok;
+        doc.smoke = Some(report);
+        doc = doc.timed(StageName::Smoke, ok, started.elapsed());
+        super::print(&crate::render::human::render(&doc, false));
+        super::print(&keep_line);
+        if !ok {
+            code = 1;
         }
     }
     if let Some(drill) = drill {
         let started = Instant::now();
-        let run = match upgrade::run(&drill, &Progress::stdout()) {
+        let (u, keep_line) = match stages::report(stages::drill(&drill, &progress), "drill") {
             Ok(r) => r,
-            Err(line) => {
-                eprintln!("{line}");
-                return 2;
-            }
+            Err(code) => return code,
         };
-        for p in &run.cleanup_problems {
-            eprintln!("[drill] cleanup: {p}");
-        }
-        let keep_line = keep_line("drill", run.kept.as_deref());
-        match run.outcome {
-            upgrade::Outcome::Done(mut u) => {
-                crate::render::upgrade::fill_words(&mut u);
-                let ok = u.ok;
-                super::print(&crate::render::upgrade::render(&u));
-                super::print(&keep_line);
-                doc.upgrade = Some(u);
-                doc = doc.timed(StageName::Upgrade, ok, started.elapsed());
-                if !ok {
-                    code = 1;
-                }
-            }
-            upgrade::Outcome::Interrupted => {
-                super::print(&keep_line);
-                return 130;
-            }
-            upgrade::Outcome::Environment(msg) => {
-                super::print(&keep_line);
-                eprintln!("{msg}");
-                return 2;
-            }
+        let ok = u.ok;
+        super::print(&crate::render::upgrade_drill::render(&u));
+        super::print(&keep_line);
+        doc.upgrade = Some(u);
+        doc = doc.timed(StageName::Upgrade, ok, started.elapsed());
+        if !ok {
+            code = 1;
         }
     }
     if let Some(path) = &args.json {
@@ -136,27 +91,20 @@ pub fn run(args: &SmokeArgs) -> i32 {
 }
 
 /// `--build`: the image of `--repo`'s tree, as `trm-ci build --tag IMAGE` with its defaults.
-fn build_first(args: &SmokeArgs, dockerfile: String) -> Result<crate::results::Build, String> {
+fn build_first(args: &SmokeArgs, dockerfile: String, progress: &Progress) -> Result<crate::results::Build, String> {
     // build's own defaults, read from its argument definitions.
     let cli = <crate::cli::Cli as clap::Parser>::try_parse_from(["trm-ci", "build"]).map_err(|e| e.to_string())?;
     let crate::cli::Command::Build(defaults) = cli.command else { return Err("trm-ci smoke --build: no build defaults".into()) };
-    let opts = docker::BuildOptions {
+    let opts = crate::docker::BuildOptions {
         repo: args.repo.clone(),
         tag: args.image.clone(),
-        max_size: docker::parse_size(&defaults.max_size)?,
-        max_added_size: docker::parse_size(&defaults.max_added_size)?,
+        max_size: crate::docker::parse_size(&defaults.max_size)?,
+        max_added_size: crate::docker::parse_size(&defaults.max_added_size)?,
         dockerfile,
         no_cache: false,
         pull: args.pull,
     };
-    docker::build(&opts, &Progress::stdout())
-}
-
-fn keep_line(what: &str, kept: Option<&str>) -> String {
-    match kept {
-        Some(cmd) if !cmd.is_empty() => format!("[{what}] --keep: left for debugging; remove with:\n  {cmd}\n"),
-        _ => String::new(),
-    }
+    crate::docker::build(&opts, progress)
 }
 
 /// The options for `args`: the scenarios named by `--only` (None: `--only upgrade`, no scenario),
@@ -184,42 +132,28 @@ fn options(args: &SmokeArgs) -> Result<(Option<SmokeOptions>, Option<upgrade::Op
     if args.seed_rows == 0 {
         return Err("--seed-rows must be at least 1".into());
     }
-    let cfg = Config::load(&args.repo.join(config::FILE_NAME), false)?;
-    let drill = args.upgrade_from.as_ref().map(|from| upgrade::Options {
+    let settings = Settings {
         repo: args.repo.clone(),
-        paths: cfg.paths.clone(),
-        from: from.clone(),
-        label: from.clone(),
-        image: args.image.clone(),
-        postgres_image: args.postgres_image.clone(),
-        seed_rows: args.seed_rows,
-        allow_destructive: args.allow_destructive,
-        keep: args.keep,
-        boot_timeout: Duration::from_secs(args.boot_timeout),
-        pull: args.pull,
-        check_tree: true,
-    });
-    let smoke = (!upgrade_only || !only.is_empty()).then(|| SmokeOptions {
-        repo: args.repo.clone(),
-        paths: cfg.paths,
+        paths: stages::paths(&args.repo)?,
         image: args.image.clone(),
         postgres_image: args.postgres_image.clone(),
         keep: args.keep,
-        only,
-        baseline: args.baseline,
-        base_image: args.base_image.clone(),
         boot_timeout: Duration::from_secs(args.boot_timeout),
         fault_timeout: Duration::from_secs(args.fault_timeout),
+        seed_rows: args.seed_rows,
+        allow_destructive: args.allow_destructive,
         pull: args.pull,
         check_tree: true,
-    });
+    };
+    let drill = args.upgrade_from.as_ref().map(|from| settings.drill(from.clone(), from.clone()));
+    let smoke = (!upgrade_only || !only.is_empty()).then(|| settings.smoke(only, args.baseline, args.base_image.clone()));
     Ok((smoke, drill))
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::docker::smoke::Expectations;
+    use crate::docker::scenarios::Expectations;
     use clap::Parser;
 
     fn write(path: &std::path::Path, text: &str) {

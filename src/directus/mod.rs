@@ -12,6 +12,7 @@ use std::time::Duration;
 use serde_json::Value;
 
 use crate::http_client::{self, Response};
+use crate::source::{excerpt, EXCERPT_CHARS};
 
 /// How long one write may take: a batch of a hundred items, with Directus writing an
 /// activity and a revision row for each, takes well under a second here.
@@ -161,13 +162,13 @@ fn answer(what: &str, r: &Response) -> Result<Value, String> {
         return match v {
             Some(v) => Ok(v),
             None if r.body.trim().is_empty() => Ok(Value::Null),
-            None => Err(format!("{what} answered {} with a body that is not JSON: {}", r.status, crate::source::excerpt(&r.body))),
+            None => Err(format!("{what} answered {} with a body that is not JSON: {}", r.status, excerpt(&r.body, EXCERPT_CHARS))),
         };
     }
     let message = v
         .as_ref()
         .and_then(|v| v["errors"][0]["message"].as_str().map(str::to_string))
-        .unwrap_or_else(|| crate::source::excerpt(&r.body));
+        .unwrap_or_else(|| excerpt(&r.body, EXCERPT_CHARS));
     Err(format!("{what} answered {}: {message}", r.status))
 }
 

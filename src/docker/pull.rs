@@ -271,7 +271,7 @@ impl Reason {
 /// The one failure message.
 fn failure(image: &str, registry: &str, reason: Reason, engine: &str) -> String {
     let engine = engine.trim();
-    let engine = crate::source::excerpt(engine.lines().next().unwrap_or(""));
+    let engine = crate::source::excerpt(engine.lines().next().unwrap_or(""), crate::source::EXCERPT_CHARS);
     format!("pulling {image} from {registry} failed: {}; the engine said: {engine}", reason.words())
 }
 

@@ -9,6 +9,7 @@
 
 use super::engine::{is_not_found, random_hex, short_err};
 use crate::http_client as http;
+use crate::source::excerpt;
 use crate::results::StepStart;
 use bollard::models::{ContainerCreateBody, ExecConfig, HealthConfig, HostConfig, NetworkCreateRequest, PortBinding};
 use bollard::query_parameters::{
@@ -40,10 +41,34 @@ pub struct StopOutcome {
     pub shutdown_line_seen: bool,
 }
 
+/// How a `docker stop` ended, judged from its [`StopOutcome`] ([`StopOutcome::judge`]): the one
+/// judgement the smoke's stop scenario and the drill's stops share.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum StopEnd {
+    /// Status 0 or 143 (SIGTERM) within the time allowed: the container stopped by itself.
+    InTime,
+    /// Status 0 or 143, but later than the time allowed.
+    Slow,
+    /// Status 137: the engine had to SIGKILL it at its timeout (the signal was ignored).
+    Killed,
+    /// Any other status.
+    Status(i64),
+}
+
 impl StopOutcome {
     /// Directus shut itself down: status 0 or 143 and its shutdown line logged.
     pub fn graceful(&self) -> bool {
         matches!(self.exit_code, 0 | 143) && self.shutdown_line_seen
+    }
+
+    /// How the stop ended, allowing it `limit_s` seconds.
+    pub fn judge(&self, limit_s: f64) -> StopEnd {
+        match self.exit_code {
+            0 | 143 if self.seconds <= limit_s => StopEnd::InTime,
+            0 | 143 => StopEnd::Slow,
+            137 => StopEnd::Killed,
+            c => StopEnd::Status(c),
+        }
     }
 }
 
@@ -53,15 +78,9 @@ pub fn is_step_marker(l: &str, step: &str) -> bool {
     l.contains("[entrypoint]") && l.contains(step) && !l.contains("ERROR")
 }
 
-/// A log line shortened for a one-line check.
-pub fn clip(l: &str) -> String {
-    let l = l.trim();
-    if l.chars().count() > 220 {
-        format!("{}…", l.chars().take(219).collect::<String>())
-    } else {
-        l.to_string()
-    }
-}
+/// How much of a log line a one-line check quotes ([`crate::source::excerpt`]): 219
+/// characters, then `…`.
+pub const LOG_LINE_CHARS: usize = 219;
 
 /// Seconds, rounded to a tenth.
 pub fn secs(d: Duration) -> f64 {
@@ -135,14 +154,33 @@ impl Tracker {
     }
 }
 
-/// How a guarded run ended.
+/// Why a guarded stage (smoke, the upgrade drill) has no report.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Unfinished {
+    /// Ctrl-C or SIGTERM.
+    Interrupted,
+    /// The engine, an image, a revision or the repository is not usable (exit 2).
+    Environment(String),
+    /// The image cannot be tested at all (no HEALTHCHECK; exit 1).
+    Unfit(String),
+}
+
+/// How a guarded stage ended: the one outcome type of smoke and the upgrade drill.
+#[derive(Debug)]
 pub struct Guarded<T> {
-    /// None when Ctrl-C or SIGTERM interrupted the work.
-    pub outcome: Option<T>,
+    /// The stage's report (each scenario or step passed or failed), or why there is none.
+    pub outcome: Result<T, Unfinished>,
     /// With `keep`: the command that removes what was left (empty when nothing was created).
     pub kept: Option<String>,
     /// Things cleanup could not remove (each says how to remove it by hand).
     pub cleanup_problems: Vec<String>,
+}
+
+impl<T> Guarded<T> {
+    /// A stage that could not start (no engine, unreadable inputs): nothing was created.
+    pub fn unusable(why: String) -> Guarded<T> {
+        Guarded { outcome: Err(Unfinished::Environment(why)), kept: None, cleanup_problems: Vec::new() }
+    }
 }
 
 /// Runs `work` with a fresh tracker; on its end, on Ctrl-C or on SIGTERM removes everything it
@@ -154,17 +192,17 @@ pub async fn guarded<T, Fut>(
     on_interrupt: impl FnOnce(),
 ) -> Guarded<T>
 where
-    Fut: std::future::Future<Output = T>,
+    Fut: std::future::Future<Output = Result<T, Unfinished>>,
 {
     let tracker = Tracker::default();
     let outcome = {
         let w = work(tracker.clone());
         tokio::select! {
-            r = w => Some(r),
-            _ = interrupt() => None,
+            r = w => r,
+            _ = interrupt() => Err(Unfinished::Interrupted),
         }
     };
-    if outcome.is_none() {
+    if matches!(outcome, Err(Unfinished::Interrupted)) {
         on_interrupt();
     }
     if keep {
@@ -659,7 +697,7 @@ impl Stack {
                         b.failure = Some(format!(
                             "the container exited with code {} after {took:.1} s before it became healthy{}",
                             st.exit_code.unwrap_or(-1),
-                            cause.map(|c| format!(": {}", clip(c))).unwrap_or_default()
+                            cause.map(|c| format!(": {}", excerpt(c, LOG_LINE_CHARS))).unwrap_or_default()
                         ));
                         break;
                     }

@@ -332,9 +332,10 @@ fn classify(r: &Reply) -> Class {
 /// GitHub's `{"message": …}`, or the start of the body.
 fn github_message(r: &Reply) -> String {
     if let Some(m) = r.json().as_ref().and_then(|v| v.get("message")).and_then(Value::as_str) {
-        return m.chars().take(300).collect();
+        return crate::source::excerpt(m, crate::source::EXCERPT_CHARS);
     }
-    r.body.trim().chars().take(200).filter(|c| !c.is_control()).collect()
+    let body: String = r.body.chars().filter(|c| !c.is_control()).collect();
+    crate::source::excerpt(&body, 200)
 }
 
 /// `<https://…?page=2>; rel="next", <…>; rel="last"` → the next URL.

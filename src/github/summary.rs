@@ -6,7 +6,7 @@ use std::io::Write as _;
 use std::path::Path;
 
 use crate::finding::{Finding, Severity};
-use crate::render::github::{escape_data, escape_property};
+use crate::render::workflow_commands::{escape_data, escape_property};
 use crate::render::markdown;
 use crate::results::Results;
 

@@ -40,13 +40,13 @@ pub fn render(doc: &Results, color: bool) -> String {
         out.push_str(&lint(l, color));
     }
     if let Some(b) = &doc.build {
-        out.push_str(&super::docker::build(b));
+        out.push_str(&super::container::build(b));
     }
     if let Some(s) = &doc.smoke {
-        out.push_str(&super::docker::smoke(s));
+        out.push_str(&super::container::smoke(s));
     }
     if let Some(u) = &doc.upgrade {
-        out.push_str(&super::upgrade::render(u));
+        out.push_str(&super::upgrade_drill::render(u));
     }
     out
 }

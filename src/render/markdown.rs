@@ -199,7 +199,7 @@ fn render_with(doc: &Results, fail_on: Severity, links: &Links, order: &[&Findin
             let mut sorted: Vec<_> = sc.changes.iter().filter(|c| c.destructive).collect();
             sorted.extend(sc.changes.iter().filter(|c| !c.destructive));
             for c in sorted.iter().take(SCHEMA_LINES) {
-                let line = crate::render::schema_diff::markdown_line(c);
+                let line = crate::render::schema_report::markdown_line(c);
                 if c.destructive {
                     let _ = writeln!(out, "- ⚠️ **destructive:** {line}");
                 } else {

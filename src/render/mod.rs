@@ -1,15 +1,15 @@
 //! Renderers: each output format is its own function of the same results document
 //! ([`crate::results::Results`]); a new format is one more file here.
 
-pub mod docker;
-pub mod github;
+pub mod container;
 pub mod human;
 pub mod json;
 pub mod line;
 pub mod markdown;
 pub mod sarif;
-pub mod schema_diff;
-pub mod upgrade;
+pub mod schema_report;
+pub mod upgrade_drill;
+pub mod workflow_commands;
 
 use crate::results::Results;
 
@@ -29,7 +29,7 @@ pub fn render(doc: &Results, format: Format, color: bool) -> String {
         Format::Human => human::render(doc, color),
         Format::Json => json::render(doc),
         Format::Sarif => sarif::render(doc),
-        Format::Github => github::render(doc),
+        Format::Github => workflow_commands::render(doc),
         Format::Line => line::render(doc),
     }
 }

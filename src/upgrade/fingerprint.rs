@@ -11,7 +11,7 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use crate::docker::stack::Stack;
 use crate::results::{DroppedColumn, TableRows, UpgradeRows};
-use crate::source::excerpt;
+use crate::source::{excerpt, EXCERPT_CHARS};
 
 /// What the database holds in the tables that matter, at one moment.
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -62,8 +62,8 @@ async fn catalog(stack: &Stack, pg: &str) -> Result<(BTreeMap<String, Vec<String
 
 async fn query_json(stack: &Stack, pg: &str, sql: &str) -> Result<serde_json::Value, String> {
     match stack.psql(pg, "directus", sql).await? {
-        (0, out) => serde_json::from_str(out.trim()).map_err(|e| format!("psql answered {:?}: {e}", excerpt(&out))),
-        (code, out) => Err(format!("psql exited {code}: {}", excerpt(&out))),
+        (0, out) => serde_json::from_str(out.trim()).map_err(|e| format!("psql answered {:?}: {e}", excerpt(&out, EXCERPT_CHARS))),
+        (code, out) => Err(format!("psql exited {code}: {}", excerpt(&out, EXCERPT_CHARS))),
     }
 }
 
@@ -107,10 +107,10 @@ pub async fn take(stack: &Stack, pg: &str, tables: &BTreeMap<String, Vec<String>
     }
     let out = match stack.psql(pg, "directus", &parts.join(" union all ")).await? {
         (0, out) => out,
-        (code, out) => return Err(format!("reading the rows: psql exited {code}: {}", excerpt(&out))),
+        (code, out) => return Err(format!("reading the rows: psql exited {code}: {}", excerpt(&out, EXCERPT_CHARS))),
     };
     for line in out.lines().filter(|l| !l.trim().is_empty()) {
-        let v: serde_json::Value = serde_json::from_str(line).map_err(|e| format!("psql answered {:?}: {e}", excerpt(line)))?;
+        let v: serde_json::Value = serde_json::from_str(line).map_err(|e| format!("psql answered {:?}: {e}", excerpt(line, EXCERPT_CHARS)))?;
         let table = v["table"].as_str().unwrap_or_default().to_string();
         let cols = columns.get(&table).cloned().unwrap_or_default();
         let entry = Table {

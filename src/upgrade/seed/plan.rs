@@ -1,104 +1,14 @@
-//! Seeding for the upgrade drill: fill every table collection of a snapshot with rows through
-//! Directus's REST API, so that the PR's image boots on a database full of data.
-//!
-//! [`plan`] is pure and deterministic: from the snapshot alone it decides, per collection, the
-//! rows to insert (values generated from each field's type and constraints as Directus 11.17.4
-//! models them), the order (a collection after the ones it points at), and what cannot be
-//! seeded and why. [`apply`] sends the plan as batched requests and returns the keys Directus
-//! gave each row.
-//!
-//! What the values follow (read from Directus 11.17.4's `@directus/constants` TYPES, its
-//! PayloadService specials and its payload validation):
-//! - `string`/`text`/`hash` fit `schema.max_length` (slug-like `field-name-7`, so the common
-//!   `^[a-z0-9]+(-[a-z0-9]+)*$` validations pass); `integer`/`bigInteger`/`float`;
-//!   `decimal` as a string within `numeric_precision`/`numeric_scale`; `boolean`; `date`
-//!   (`2024-01-08`), `time`, `dateTime` (no zone), `timestamp` (UTC); `uuid`; `json`;
-//!   `csv` (an array, Directus joins it); `geometry*` as GeoJSON.
-//! - `meta.options.choices` (select-dropdown, radio, checkboxes, ...): one of the choices'
-//!   values (an array of one for the multiple-choice interfaces, whose types are json/csv).
-//! - `schema.is_unique` (and the primary key): distinct values; when the column cannot hold
-//!   that many distinct values (a unique boolean, a `varchar(1)`), fewer rows, with the reason.
-//! - Fields Directus fills itself are left out: `date-created`, `date-updated`,
-//!   `user-created`, `user-updated`, `role-created`, `role-updated`, generated columns,
-//!   auto-increment keys. Alias fields (o2m, m2m, m2a, files, translations, presentation,
-//!   groups) have no column: the junction's or child's many-to-one fields carry them.
-//! - Many-to-one fields point at seeded rows of the related collection ([`Cell::Ref`]); a
-//!   many-to-any field at rows of its allowed collections, with the collection's name in its
-//!   `one_collection_field`. References to a collection's own rows, and references that
-//!   close a cycle between collections, are set after every insert ([`SeedCollection::deferred`]).
-//! - Relations to system collections (`directus_users`, `directus_files`, ...) and to
-//!   collections that are not seeded are left null; when such a field may not be null, the
-//!   collection is not seeded, with the reason ([`SeedPlan::skipped`]).
+//! The seeding plan: from the snapshot alone, per table collection the rows to insert (values
+//! from src/upgrade/seed/values.rs), the order (a collection after the ones it points at),
+//! the references deferred until every insert is done, and what cannot be seeded and why.
 
 use std::collections::{BTreeMap, BTreeSet};
-use std::time::Instant;
 
 use serde_json::{json, Value};
-use sha2::{Digest, Sha256};
 
-use crate::directus::Client;
+use super::values::{capacity, is_alias_type, value, writable};
+use super::{Cell, SeedCollection, SeedPlan, Skipped};
 use crate::model::snapshot::Snapshot;
-
-/// What to insert, in insertion order (a collection after the collections it points at).
-#[derive(Debug, Clone, PartialEq)]
-pub struct SeedPlan {
-    pub collections: Vec<SeedCollection>,
-    /// Table collections that get no rows, and fields that stay null, with the reason.
-    pub skipped: Vec<Skipped>,
-}
-
-#[derive(Debug, Clone, PartialEq)]
-pub struct SeedCollection {
-    pub collection: String,
-    pub primary_key: String,
-    pub singleton: bool,
-    /// field -> value per row; the primary key is omitted when the database generates it.
-    /// Every row of a collection has the same fields (Directus processes a batch by the
-    /// first item's fields).
-    pub rows: Vec<Vec<(String, Cell)>>,
-    /// (row, field, value) set by an update after every insert: self references and the
-    /// references that close a cycle between collections.
-    pub deferred: Vec<(usize, String, Cell)>,
-}
-
-#[derive(Debug, Clone, PartialEq)]
-pub enum Cell {
-    Value(Value),
-    /// The primary key Directus gave row `row` of `collection`.
-    Ref { collection: String, row: usize },
-}
-
-/// A collection (field: None) that is not seeded, or a field that stays null or gets fewer
-/// distinct values than rows asked.
-#[derive(Debug, Clone, PartialEq)]
-pub struct Skipped {
-    pub collection: String,
-    pub field: Option<String>,
-    pub reason: String,
-}
-
-impl SeedPlan {
-    /// How many rows the plan inserts.
-    pub fn rows(&self) -> usize {
-        self.collections.iter().map(|c| c.rows.len()).sum()
-    }
-
-    pub fn collection(&self, name: &str) -> Option<&SeedCollection> {
-        self.collections.iter().find(|c| c.collection == name)
-    }
-}
-
-/// What [`apply`] did: per collection the primary keys of its rows in plan order, the
-/// number of rows inserted, and the time it took.
-#[derive(Debug, Clone, PartialEq)]
-pub struct Seeded {
-    pub keys: BTreeMap<String, Vec<Value>>,
-    pub rows: usize,
-    pub seconds: f64,
-}
-
-/// Items per request: one request per collection per this many rows.
-pub const BATCH: usize = 100;
 
 // ---------------------------------------------------------------------------------------
 // The snapshot as the planner reads it.
@@ -108,34 +18,34 @@ struct Col {
     singleton: bool,
 }
 
-struct Fld<'a> {
-    name: String,
-    ty: String,
-    schema: &'a Value,
-    meta: &'a Value,
+pub(super) struct Fld<'a> {
+    pub name: String,
+    pub ty: String,
+    pub schema: &'a Value,
+    pub meta: &'a Value,
 }
 
 impl Fld<'_> {
-    fn special(&self, s: &str) -> bool {
+    pub(super) fn special(&self, s: &str) -> bool {
         self.meta["special"].as_array().is_some_and(|a| a.iter().any(|v| v == s))
             || self.meta["special"].as_str().is_some_and(|v| v.split(',').any(|x| x.trim() == s))
     }
-    fn nullable(&self) -> bool {
+    pub(super) fn nullable(&self) -> bool {
         self.schema["is_nullable"] != false && self.meta["required"] != true
     }
-    fn has_default(&self) -> bool {
+    pub(super) fn has_default(&self) -> bool {
         !self.schema["default_value"].is_null()
     }
-    fn unique(&self) -> bool {
+    pub(super) fn unique(&self) -> bool {
         self.schema["is_unique"] == true || self.schema["is_primary_key"] == true
     }
-    fn primary(&self) -> bool {
+    pub(super) fn primary(&self) -> bool {
         self.schema["is_primary_key"] == true
     }
-    fn max_length(&self) -> Option<usize> {
+    pub(super) fn max_length(&self) -> Option<usize> {
         self.schema["max_length"].as_u64().map(|n| n as usize)
     }
-    fn choices(&self) -> Vec<Value> {
+    pub(super) fn choices(&self) -> Vec<Value> {
         self.meta["options"]["choices"]
             .as_array()
             .map(|a| a.iter().filter_map(|c| c.get("value").cloned().filter(|v| !v.is_null())).collect())
@@ -171,12 +81,10 @@ struct Draft<'a> {
 /// singleton). Pure: the same snapshot gives the same plan.
 pub fn plan(snapshot: &Snapshot, rows_per_collection: usize) -> SeedPlan {
     let doc = snapshot.json().unwrap_or(Value::Null);
-    let mut skipped = Vec::new();
     let none = Vec::new();
     let collections = doc["collections"].as_array().unwrap_or(&none);
     let fields = doc["fields"].as_array().unwrap_or(&none);
     let relations = doc["relations"].as_array().unwrap_or(&none);
-
     let tables: Vec<Col> = collections
         .iter()
         .filter(|c| c["schema"].is_object())
@@ -184,8 +92,6 @@ pub fn plan(snapshot: &Snapshot, rows_per_collection: usize) -> SeedPlan {
             Some(Col { name: c["collection"].as_str()?.to_string(), singleton: c["meta"]["singleton"] == true })
         })
         .collect();
-    let is_table = |n: &str| tables.iter().any(|t| t.name == n);
-
     // (collection, field) -> the relation whose "many" side it is.
     let mut rel: BTreeMap<(String, String), &Value> = BTreeMap::new();
     for r in relations {
@@ -194,8 +100,34 @@ pub fn plan(snapshot: &Snapshot, rows_per_collection: usize) -> SeedPlan {
         }
     }
 
-    let mut drafts: Vec<Draft> = Vec::new();
-    for t in &tables {
+    let mut skipped = Vec::new();
+    let snap = Tables { tables: &tables, fields, rel: &rel };
+    let mut drafts: Vec<Draft> = tables.iter().filter_map(|t| snap.draft(t, rows_per_collection, &mut skipped)).collect();
+    drop_unseeded_references(&mut drafts, &mut skipped);
+    let (order, deferred_fields) = insert_order(&drafts, &mut skipped);
+    let rows_of: BTreeMap<String, usize> = order.iter().map(|&i| (drafts[i].name.clone(), drafts[i].rows)).collect();
+    drop_unplaced_references(&mut drafts, &order, &rows_of, &mut skipped);
+    let collections = order.iter().map(|&i| rows(&drafts[i], &deferred_fields, &rows_of)).collect();
+    SeedPlan { collections, skipped }
+}
+
+/// The snapshot's table collections, fields and relations, as the planner reads them.
+struct Tables<'a> {
+    tables: &'a [Col],
+    fields: &'a [Value],
+    /// (collection, field) -> the relation whose "many" side it is.
+    rel: &'a BTreeMap<(String, String), &'a Value>,
+}
+
+impl<'a> Tables<'a> {
+    fn is_table(&self, n: &str) -> bool {
+        self.tables.iter().any(|t| t.name == n)
+    }
+
+    /// What table `t` gets, column by column (None: not seeded, the reason in `skipped`).
+    fn draft(&self, t: &Col, rows_per_collection: usize, skipped: &mut Vec<Skipped>) -> Option<Draft<'a>> {
+        let (fields, rel) = (self.fields, self.rel);
+        let is_table = |n: &str| self.is_table(n);
         let flds: Vec<Fld> = fields
             .iter()
             .filter(|f| f["collection"] == t.name.as_str())
@@ -205,7 +137,7 @@ pub fn plan(snapshot: &Snapshot, rows_per_collection: usize) -> SeedPlan {
             .collect();
         let Some(pk) = flds.iter().find(|f| f.primary()).map(|f| f.name.clone()) else {
             skipped.push(Skipped { collection: t.name.clone(), field: None, reason: "no field of it is the primary key in the snapshot".into() });
-            continue;
+            return None;
         };
         // The collection fields of its many-to-any relations are filled with those relations.
         let m2a_collection_fields: BTreeSet<String> = flds
@@ -246,9 +178,9 @@ pub fn plan(snapshot: &Snapshot, rows_per_collection: usize) -> SeedPlan {
             };
             if let Some(related) = related {
                 if related.starts_with("directus_") {
-                    leave_null(format!("points at the system collection `{related}`, which the drill does not seed"), &mut skipped, &mut impossible);
+                    leave_null(format!("points at the system collection `{related}`, which the drill does not seed"), skipped, &mut impossible);
                 } else if !is_table(&related) {
-                    leave_null(format!("points at `{related}`, which is not a table collection of the snapshot"), &mut skipped, &mut impossible);
+                    leave_null(format!("points at `{related}`, which is not a table collection of the snapshot"), skipped, &mut impossible);
                 } else {
                     columns.push((f, Fill::M2o { related }));
                 }
@@ -264,18 +196,18 @@ pub fn plan(snapshot: &Snapshot, rows_per_collection: usize) -> SeedPlan {
                         let collection_field = cf.to_string();
                         columns.push((f, Fill::M2a { allowed, collection_field }));
                     }
-                    _ => leave_null("is a many-to-any field without allowed table collections".into(), &mut skipped, &mut impossible),
+                    _ => leave_null("is a many-to-any field without allowed table collections".into(), skipped, &mut impossible),
                 }
                 continue;
             }
             match writable(&f) {
                 Ok(()) => columns.push((f, Fill::Gen)),
-                Err(why) => leave_null(why, &mut skipped, &mut impossible),
+                Err(why) => leave_null(why, skipped, &mut impossible),
             }
         }
         if let Some(why) = impossible {
             skipped.push(Skipped { collection: t.name.clone(), field: None, reason: why });
-            continue;
+            return None;
         }
         let wanted = if t.singleton { 1 } else { rows_per_collection };
         let mut rows = wanted;
@@ -294,13 +226,15 @@ pub fn plan(snapshot: &Snapshot, rows_per_collection: usize) -> SeedPlan {
         }
         if rows == 0 && wanted > 0 {
             skipped.push(Skipped { collection: t.name.clone(), field: None, reason: "a unique field can hold no value".into() });
-            continue;
+            return None;
         }
-        drafts.push(Draft { name: t.name.clone(), singleton: t.singleton, primary_key: pk, columns, rows });
+        Some(Draft { name: t.name.clone(), singleton: t.singleton, primary_key: pk, columns, rows })
     }
+}
 
-    // A collection whose required reference points at one that is not seeded is not seeded
-    // either (to a fixpoint); an optional one stays null.
+/// A collection whose required reference points at one that is not seeded is not seeded
+/// either (to a fixpoint); an optional one stays null.
+fn drop_unseeded_references(drafts: &mut Vec<Draft>, skipped: &mut Vec<Skipped>) {
     loop {
         let seeded: BTreeSet<String> = drafts.iter().map(|d| d.name.clone()).collect();
         let mut dropped = None;
@@ -343,12 +277,14 @@ pub fn plan(snapshot: &Snapshot, rows_per_collection: usize) -> SeedPlan {
             None => break,
         }
     }
+}
 
-    // Order: a collection after the ones its references point at. References to itself, and
-    // optional references that close a cycle, are deferred; a cycle of required references
-    // cannot be inserted.
+/// The insert order: a collection after the ones its references point at. References to
+/// itself, and optional references that close a cycle, are deferred (returned); a cycle of
+/// required references cannot be inserted (its collections go to `skipped`).
+fn insert_order(drafts: &[Draft], skipped: &mut Vec<Skipped>) -> (Vec<usize>, BTreeSet<(String, String)>) {
     let mut deferred_fields: BTreeSet<(String, String)> = BTreeSet::new();
-    for d in &drafts {
+    for d in drafts {
         for (f, fill) in &d.columns {
             let to_self = match fill {
                 Fill::M2o { related } => *related == d.name,
@@ -416,11 +352,13 @@ pub fn plan(snapshot: &Snapshot, rows_per_collection: usize) -> SeedPlan {
             }
         }
     }
+    (order, deferred_fields)
+}
 
-    let rows_of: BTreeMap<String, usize> = order.iter().map(|&i| (drafts[i].name.clone(), drafts[i].rows)).collect();
-    // An optional reference deferred to break a cycle may point at a collection that a cycle
-    // of required references left out: it stays null.
-    for &i in &order {
+/// An optional reference deferred to break a cycle may point at a collection that a cycle of
+/// required references left out: it stays null.
+fn drop_unplaced_references(drafts: &mut [Draft], order: &[usize], rows_of: &BTreeMap<String, usize>, skipped: &mut Vec<Skipped>) {
+    for &i in order {
         let d = &mut drafts[i];
         let mut keep = Vec::new();
         for (f, fill) in std::mem::take(&mut d.columns) {
@@ -443,338 +381,49 @@ pub fn plan(snapshot: &Snapshot, rows_per_collection: usize) -> SeedPlan {
         }
         d.columns = keep;
     }
-    let mut out = Vec::new();
-    for &i in &order {
-        let d = &drafts[i];
-        let mut rows: Vec<Vec<(String, Cell)>> = vec![Vec::new(); d.rows];
-        let mut deferred = Vec::new();
-        for (f, fill) in &d.columns {
-            let later = deferred_fields.contains(&(d.name.clone(), f.name.clone()));
-            for (r, row) in rows.iter_mut().enumerate() {
-                match fill {
-                    Fill::Gen => row.push((f.name.clone(), Cell::Value(value(&d.name, f, r)))),
-                    Fill::M2o { related } => {
-                        let n = rows_of[related];
-                        // A reference to the collection's own rows: a tree (row r under row
-                        // (r-1)/2), the first row at the root.
-                        let target = if *related == d.name { if r == 0 { None } else { Some((r - 1) / 2) } } else { Some(r % n) };
-                        match (target, later) {
-                            (Some(t), false) => row.push((f.name.clone(), Cell::Ref { collection: related.clone(), row: t })),
-                            (Some(t), true) => deferred.push((r, f.name.clone(), Cell::Ref { collection: related.clone(), row: t })),
-                            (None, _) => {}
-                        }
+}
+
+/// The rows of draft `d`: each column's values, references to the rows of the collections
+/// inserted before it; deferred references apart.
+fn rows(d: &Draft, deferred_fields: &BTreeSet<(String, String)>, rows_of: &BTreeMap<String, usize>) -> SeedCollection {
+    let mut rows: Vec<Vec<(String, Cell)>> = vec![Vec::new(); d.rows];
+    let mut deferred = Vec::new();
+    for (f, fill) in &d.columns {
+        let later = deferred_fields.contains(&(d.name.clone(), f.name.clone()));
+        for (r, row) in rows.iter_mut().enumerate() {
+            match fill {
+                Fill::Gen => row.push((f.name.clone(), Cell::Value(value(&d.name, f, r)))),
+                Fill::M2o { related } => {
+                    let n = rows_of[related];
+                    // A reference to the collection's own rows: a tree (row r under row
+                    // (r-1)/2), the first row at the root.
+                    let target = if *related == d.name { if r == 0 { None } else { Some((r - 1) / 2) } } else { Some(r % n) };
+                    match (target, later) {
+                        (Some(t), false) => row.push((f.name.clone(), Cell::Ref { collection: related.clone(), row: t })),
+                        (Some(t), true) => deferred.push((r, f.name.clone(), Cell::Ref { collection: related.clone(), row: t })),
+                        (None, _) => {}
                     }
-                    Fill::M2a { allowed, collection_field } => {
-                        let target = &allowed[r % allowed.len()];
-                        let t = if *target == d.name { r.saturating_sub(1) } else { r % rows_of[target] };
-                        let cells = [
-                            (collection_field.clone(), Cell::Value(json!(target))),
-                            (f.name.clone(), Cell::Ref { collection: target.clone(), row: t }),
-                        ];
-                        for (name, cell) in cells {
-                            if later {
-                                deferred.push((r, name, cell));
-                            } else {
-                                row.push((name, cell));
-                            }
+                }
+                Fill::M2a { allowed, collection_field } => {
+                    let target = &allowed[r % allowed.len()];
+                    let t = if *target == d.name { r.saturating_sub(1) } else { r % rows_of[target] };
+                    let cells = [
+                        (collection_field.clone(), Cell::Value(json!(target))),
+                        (f.name.clone(), Cell::Ref { collection: target.clone(), row: t }),
+                    ];
+                    for (name, cell) in cells {
+                        if later {
+                            deferred.push((r, name, cell));
+                        } else {
+                            row.push((name, cell));
                         }
                     }
                 }
             }
         }
-        deferred.sort_by(|a, b| a.0.cmp(&b.0));
-        out.push(SeedCollection { collection: d.name.clone(), primary_key: d.primary_key.clone(), singleton: d.singleton, rows, deferred });
     }
-    SeedPlan { collections: out, skipped }
-}
-
-/// Directus's alias types (no column): the relational ones of `@directus/constants`.
-fn is_alias_type(ty: &str) -> bool {
-    matches!(ty, "alias" | "o2m" | "m2m" | "m2a" | "o2a" | "files" | "translations")
-}
-
-/// Whether the drill can write field `f` through the REST API, or why not.
-fn writable(f: &Fld) -> Result<(), String> {
-    match f.ty.as_str() {
-        "string" | "text" | "hash" | "integer" | "bigInteger" | "float" | "decimal" | "boolean" | "date" | "time" | "dateTime"
-        | "timestamp" | "uuid" | "json" | "csv" => Ok(()),
-        t if t == "geometry" || t.starts_with("geometry.") => Ok(()),
-        "binary" => Err("has type binary, which the REST API does not write".into()),
-        "unknown" => Err(format!(
-            "has a column type Directus does not model (`{}`)",
-            f.schema["data_type"].as_str().unwrap_or("unknown")
-        )),
-        t => Err(format!("has type `{t}`, which the drill does not know")),
-    }
-}
-
-/// How many distinct values a unique field can take.
-fn capacity(f: &Fld) -> usize {
-    let choices = f.choices();
-    if !choices.is_empty() {
-        return choices.len();
-    }
-    match f.ty.as_str() {
-        "boolean" => 2,
-        "string" | "hash" | "text" => match f.max_length() {
-            // base-36 counters of up to `n` characters
-            Some(n) if n < 4 => (1..=n).map(|k| 36usize.pow(k as u32)).sum(),
-            _ => usize::MAX,
-        },
-        "decimal" => {
-            let p = f.schema["numeric_precision"].as_u64().unwrap_or(10).min(18) as u32;
-            10usize.pow(p) - 1
-        }
-        "integer" => match f.schema["numeric_precision"].as_u64() {
-            Some(16) => i16::MAX as usize,
-            _ => i32::MAX as usize,
-        },
-        _ => usize::MAX,
-    }
-}
-
-/// The value of field `f` in row `r` of `collection`.
-fn value(collection: &str, f: &Fld, r: usize) -> Value {
-    let n = r + 1;
-    let choices = f.choices();
-    if !choices.is_empty() {
-        let c = choices[r % choices.len()].clone();
-        return if matches!(f.ty.as_str(), "json" | "csv") { json!([c]) } else { c };
-    }
-    match f.ty.as_str() {
-        "string" | "hash" => json!(text(&slug(&f.name), r, f.max_length())),
-        "text" => {
-            if f.unique() || f.max_length().is_some() {
-                json!(text(&slug(&f.name), r, f.max_length()))
-            } else {
-                json!(format!("{} {n}: grüße, naïve café ✓", f.name))
-            }
-        }
-        "integer" => {
-            if f.unique() {
-                json!(n)
-            } else {
-                json!((r * 7) % 1000 + 1)
-            }
-        }
-        "bigInteger" => json!(10_000_000_000u64 + r as u64),
-        "float" => json!(n as f64 + 0.25),
-        "decimal" => json!(decimal(f, r)),
-        "boolean" => json!(r % 2 == 0),
-        "date" => json!(date(r as i64)),
-        "time" => {
-            let s = (8 * 3600 + r * 61) % 86_400;
-            json!(format!("{:02}:{:02}:{:02}", s / 3600, s / 60 % 60, s % 60))
-        }
-        "dateTime" => json!(date_time(r as i64, false)),
-        "timestamp" => json!(date_time(r as i64, true)),
-        "uuid" => json!(uuid(collection, &f.name, r)),
-        "json" => json!({"seed": n, "label": format!("{}-{n}", slug(&f.name))}),
-        "csv" => json!([format!("{}-{n}", slug(&f.name)), "seed"]),
-        t if t == "geometry" || t.starts_with("geometry.") => geometry(t.strip_prefix("geometry.").unwrap_or("Point"), r),
-        _ => Value::Null,
-    }
-}
-
-/// A field name as a slug (`seo_title` -> `seo-title`): lower-case letters, digits, hyphens.
-fn slug(name: &str) -> String {
-    let mut s = String::new();
-    for c in name.chars() {
-        if c.is_ascii_alphanumeric() {
-            s.push(c.to_ascii_lowercase());
-        } else if !s.is_empty() && !s.ends_with('-') {
-            s.push('-');
-        }
-    }
-    let s = s.trim_end_matches('-').to_string();
-    if s.is_empty() {
-        "value".into()
-    } else {
-        s
-    }
-}
-
-/// `base-n` (row n = r + 1), or when it does not fit `max`, a shorter prefix, or a bare
-/// base-36 counter; distinct for distinct rows either way.
-fn text(base: &str, r: usize, max: Option<usize>) -> String {
-    let full = format!("{base}-{}", r + 1);
-    let Some(max) = max else { return full };
-    if full.len() <= max {
-        return full;
-    }
-    let counter = base36(r, max);
-    if counter.len() + 2 > max {
-        return counter;
-    }
-    // A strict prefix of `base`: then no shortened value equals a full one (`base-k`).
-    let keep = (max - counter.len() - 1).min(base.len().saturating_sub(1));
-    let prefix = base[..keep].trim_end_matches('-');
-    if prefix.is_empty() {
-        counter
-    } else {
-        format!("{prefix}-{counter}")
-    }
-}
-
-/// Row `r` as a base-36 counter (`0`-`9`, `a`-`z`) where shorter strings come first: with
-/// at most `max` characters there are 36 + 36² + ... distinct ones.
-fn base36(mut r: usize, max: usize) -> String {
-    const DIGITS: &[u8] = b"0123456789abcdefghijklmnopqrstuvwxyz";
-    let mut len = 1;
-    let mut block = 36usize;
-    while r >= block && len < max.max(1) {
-        r -= block;
-        len += 1;
-        block = block.saturating_mul(36);
-    }
-    let mut out = vec![b'0'; len];
-    for i in (0..len).rev() {
-        out[i] = DIGITS[r % 36];
-        r /= 36;
-    }
-    String::from_utf8(out).unwrap_or_default()
-}
-
-/// A decimal within `numeric_precision` digits, `numeric_scale` of them after the point
-/// (Directus's default decimal is (10, 5)); distinct per row.
-fn decimal(f: &Fld, r: usize) -> String {
-    let p = f.schema["numeric_precision"].as_u64().unwrap_or(10).clamp(1, 18) as u32;
-    let s = f.schema["numeric_scale"].as_u64().unwrap_or(5).min(p as u64) as u32;
-    let whole_digits = p - s;
-    let n = r as u64 + 1;
-    // (r + 1) as the whole part with a fraction when it fits, else in units of the last digit
-    let units: u64 = if whole_digits > 0 && n < 10u64.pow(whole_digits) {
-        n * 10u64.pow(s) + (r as u64 * 37) % 10u64.pow(s)
-    } else {
-        n % 10u64.pow(p)
-    };
-    if s == 0 {
-        return units.to_string();
-    }
-    let scale = 10u64.pow(s);
-    format!("{}.{:0width$}", units / scale, units % scale, width = s as usize)
-}
-
-/// 2024-01-01 plus `days`, as `YYYY-MM-DD`.
-fn date(days: i64) -> String {
-    // days since 1970-01-01 to a civil date (Howard Hinnant's algorithm)
-    let z = 19_723 + days + 719_468; // 2024-01-01 is day 19723
-    let era = z.div_euclid(146_097);
-    let doe = z - era * 146_097;
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let d = doy - (153 * mp + 2) / 5 + 1;
-    let m = if mp < 10 { mp + 3 } else { mp - 9 };
-    let y = yoe + era * 400 + if m <= 2 { 1 } else { 0 };
-    format!("{y:04}-{m:02}-{d:02}")
-}
-
-fn date_time(r: i64, utc: bool) -> String {
-    let secs = 8 * 3600 + r * 3_661;
-    let (days, s) = (secs / 86_400, secs % 86_400);
-    let t = format!("{}T{:02}:{:02}:{:02}", date(days), s / 3600, s / 60 % 60, s % 60);
-    if utc {
-        format!("{t}.000Z")
-    } else {
-        t
-    }
-}
-
-/// A deterministic version-4-shaped UUID for (collection, field, row).
-fn uuid(collection: &str, field: &str, r: usize) -> String {
-    let h = Sha256::digest(format!("trm-ci seed {collection}.{field} {r}").as_bytes());
-    let mut b = [0u8; 16];
-    b.copy_from_slice(&h[..16]);
-    b[6] = (b[6] & 0x0f) | 0x40;
-    b[8] = (b[8] & 0x3f) | 0x80;
-    let x: String = b.iter().map(|v| format!("{v:02x}")).collect();
-    format!("{}-{}-{}-{}-{}", &x[0..8], &x[8..12], &x[12..16], &x[16..20], &x[20..32])
-}
-
-/// GeoJSON of `kind` (Directus's geometry subtypes) near (13.4, 52.5), moved per row.
-fn geometry(kind: &str, r: usize) -> Value {
-    let x = 13.4 + (r % 100) as f64 * 0.001;
-    let y = 52.5 + (r % 100) as f64 * 0.001;
-    let line = json!([[x, y], [x + 0.01, y + 0.01]]);
-    let ring = json!([[[x, y], [x + 0.01, y], [x + 0.01, y + 0.01], [x, y]]]);
-    match kind {
-        "LineString" => json!({"type": "LineString", "coordinates": line}),
-        "Polygon" => json!({"type": "Polygon", "coordinates": ring}),
-        "MultiPoint" => json!({"type": "MultiPoint", "coordinates": [[x, y], [x + 0.01, y]]}),
-        "MultiLineString" => json!({"type": "MultiLineString", "coordinates": [line]}),
-        "MultiPolygon" => json!({"type": "MultiPolygon", "coordinates": [ring]}),
-        _ => json!({"type": "Point", "coordinates": [x, y]}),
-    }
-}
-
-// ---------------------------------------------------------------------------------------
-// Applying a plan.
-
-/// Inserts `plan` through `client`: collection by collection in plan order, [`BATCH`] rows
-/// per request (a singleton with one `PATCH /items/<c>`), each [`Cell::Ref`] replaced by the
-/// key Directus returned for that row; then the deferred references, one batch update per
-/// collection. The first error stops it, naming the collection and Directus's message.
-pub async fn apply(client: &Client, plan: &SeedPlan) -> Result<Seeded, String> {
-    let started = Instant::now();
-    let mut keys: BTreeMap<String, Vec<Value>> = BTreeMap::new();
-    let mut rows = 0;
-    for c in &plan.collections {
-        let items: Vec<Value> = c.rows.iter().map(|row| item(row, &keys)).collect::<Result<_, _>>().map_err(|e| format!("seeding `{}`: {e}", c.collection))?;
-        let mut got = Vec::with_capacity(items.len());
-        if c.singleton {
-            for it in &items {
-                got.push(client.upsert_singleton(&c.collection, &c.primary_key, it).await.map_err(|e| format!("seeding `{}`: {e}", c.collection))?);
-            }
-        } else {
-            for batch in items.chunks(BATCH) {
-                let k = client.create_items(&c.collection, &c.primary_key, batch).await.map_err(|e| format!("seeding `{}`: {e}", c.collection))?;
-                got.extend(k);
-            }
-        }
-        rows += got.len();
-        keys.insert(c.collection.clone(), got);
-    }
-    for c in plan.collections.iter().filter(|c| !c.deferred.is_empty()) {
-        let mut by_row: BTreeMap<usize, Vec<(String, Cell)>> = BTreeMap::new();
-        for (r, field, cell) in &c.deferred {
-            by_row.entry(*r).or_default().push((field.clone(), cell.clone()));
-        }
-        let own = &keys[&c.collection];
-        let err = |e: String| format!("seeding `{}` (references set after the inserts): {e}", c.collection);
-        let mut updates = Vec::new();
-        for (r, cells) in &by_row {
-            let mut it = item(cells, &keys).map_err(err)?;
-            let key = own.get(*r).ok_or_else(|| err(format!("row {r} was not inserted")))?;
-            if c.singleton {
-                client.upsert_singleton(&c.collection, &c.primary_key, &it).await.map_err(err)?;
-                continue;
-            }
-            it[&c.primary_key] = key.clone();
-            updates.push(it);
-        }
-        for batch in updates.chunks(BATCH) {
-            client.update_items(&c.collection, &c.primary_key, batch).await.map_err(err)?;
-        }
-    }
-    Ok(Seeded { keys, rows, seconds: started.elapsed().as_secs_f64() })
-}
-
-/// A row as a JSON item, its references replaced by the keys already inserted.
-fn item(cells: &[(String, Cell)], keys: &BTreeMap<String, Vec<Value>>) -> Result<Value, String> {
-    let mut m = serde_json::Map::new();
-    for (field, cell) in cells {
-        let v = match cell {
-            Cell::Value(v) => v.clone(),
-            Cell::Ref { collection, row } => keys
-                .get(collection)
-                .and_then(|k| k.get(*row))
-                .cloned()
-                .ok_or_else(|| format!("field `{field}` points at row {row} of `{collection}`, which was not inserted before it"))?,
-        };
-        m.insert(field.clone(), v);
-    }
-    Ok(Value::Object(m))
+    deferred.sort_by(|a, b| a.0.cmp(&b.0));
+    SeedCollection { collection: d.name.clone(), primary_key: d.primary_key.clone(), singleton: d.singleton, rows, deferred }
 }
 
 #[cfg(test)]
@@ -925,27 +574,6 @@ mod tests {
     fn the_same_snapshot_gives_the_same_plan() {
         let s = fixture("tests/fixtures/snapshots/real-11.17.4-kitchen-sink.yaml");
         assert_eq!(plan(&s, 30), plan(&s, 30));
-    }
-
-    #[test]
-    fn strings_fit_their_length_and_stay_distinct() {
-        for max in 1..8 {
-            let n = if max == 1 { 36 } else { 500 };
-            let all: BTreeSet<String> = (0..n).map(|r| text("permalink", r, Some(max))).collect();
-            assert_eq!(all.len(), n, "max {max}");
-            assert!(all.iter().all(|s| s.len() <= max), "max {max}: {all:?}");
-        }
-        // full values (`ab-11`) and shortened ones never meet
-        let mixed: BTreeSet<String> = (0..2000).map(|r| text("ab", r, Some(5))).collect();
-        assert_eq!(mixed.len(), 2000);
-        assert!(mixed.contains("ab-11") && mixed.iter().all(|s| s.len() <= 5));
-        assert_eq!(text("slug", 6, Some(128)), "slug-7");
-        assert_eq!(text("seo-title", 0, Some(6)), "seo-0");
-        assert_eq!(slug("seo_title"), "seo-title");
-        assert_eq!(slug("__"), "value");
-        assert_eq!(base36(35, 2), "z");
-        assert_eq!(base36(36, 2), "00");
-        assert_eq!(base36(36 + 36 * 36 - 1, 2), "zz");
     }
 
     #[test]
@@ -1144,3 +772,4 @@ mod tests {
         assert!(p.skipped[0].reason.contains("primary key"));
     }
 }
+

@@ -9,7 +9,7 @@
 
 use super::{Ctx, Kind, Recorder, Scenario, Shared};
 use crate::docker::engine::short_err;
-use crate::docker::stack::{clip, is_step_marker, TAIL};
+use crate::docker::stack::{self, is_step_marker, TAIL};
 use bollard::query_parameters::UploadToContainerOptionsBuilder;
 use std::time::{Duration, Instant};
 
@@ -149,7 +149,7 @@ async fn fault(ctx: &Ctx, mut r: Recorder, pg: &str, app: &str, step: &str) -> S
     let tail = logs.tail(10);
     let want = format!("[{step}] ERROR");
     match tail.iter().find(|l| l.contains(&want)) {
-        Some(l) => r.pass(format!("its last log lines name the step: `{}`", clip(l))),
+        Some(l) => r.pass(format!("its last log lines name the step: `{}`", crate::source::excerpt(l, stack::LOG_LINE_CHARS))),
         None => r.fail(format!("its last 10 log lines have no `{want}` line naming the step")),
     }
     r.finish(logs.tail(TAIL))

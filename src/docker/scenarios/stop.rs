@@ -4,7 +4,7 @@
 //! afterwards must be healthy. The stop time is the scenario's `stop_seconds`.
 
 use super::{Ctx, Kind, Recorder, Scenario, Shared};
-use crate::docker::stack::{self, SHUTDOWN_LINE, TAIL};
+use crate::docker::stack::{self, StopEnd, SHUTDOWN_LINE, TAIL};
 use std::time::Duration;
 
 /// A deployer's redeploy must not wait longer (the engine's default stop timeout).
@@ -28,16 +28,16 @@ pub async fn run(ctx: &Ctx, shared: &mut Shared) -> Scenario {
     };
     let (code, took) = (out.exit_code, out.seconds);
     r.set_stop_seconds(took);
-    match code {
-        0 | 143 if took <= STOP_LIMIT_S => {
+    match out.judge(STOP_LIMIT_S) {
+        StopEnd::InTime => {
             r.pass(format!("docker stop (engine default timeout) ended the container in {took:.1} s with status {code}"))
         }
-        0 | 143 => r.fail(format!("docker stop took {took:.1} s (status {code}); a graceful stop ends within {STOP_LIMIT_S:.0} s")),
-        137 => r.fail(format!(
+        StopEnd::Slow => r.fail(format!("docker stop took {took:.1} s (status {code}); a graceful stop ends within {STOP_LIMIT_S:.0} s")),
+        StopEnd::Killed => r.fail(format!(
             "docker stop took {took:.1} s and ended in SIGKILL (status 137): Directus ignored SIGTERM (is it PID 1? the image needs an init \
              such as tini as its ENTRYPOINT)"
         )),
-        c => r.fail(format!("docker stop ended the container with status {c} after {took:.1} s, expected 0 or 143")),
+        StopEnd::Status(c) => r.fail(format!("docker stop ended the container with status {c} after {took:.1} s, expected 0 or 143")),
     }
     if out.shutdown_line_seen {
         r.pass(format!("the logs show Directus's own shutdown (`{SHUTDOWN_LINE}`)"));

@@ -4,8 +4,8 @@
 //!
 //! Adding a scenario: a module beside these with `async fn run(ctx: &Ctx, shared: &mut Shared) ->
 //! Scenario`, a variant in [`Kind`] (its name and place in [`Kind::ALL`], which is the run order),
-//! and its arm in [`run_one`]. A scenario records typed [`Check`]s through [`Recorder`] and never
-//! prints.
+//! and its arm in [`run_one`]. A scenario records typed [`Check`]s through [`Recorder`]
+//! (src/docker/recorder.rs) and never prints; each finished one goes to the caller's callback.
 //!
 //! Kills are deterministic: the scenario follows the container's log stream and kills Postgres
 //! when the step's marker line appears (see [`faults`]).
@@ -20,14 +20,15 @@ mod warm;
 
 use super::engine::{is_not_found, random_hex, short_err};
 use crate::units::fmt_size;
-use super::stack::{self, Stack, StackOptions, Tracker};
+use super::stack::{self, Guarded, Stack, StackOptions, Tracker, Unfinished};
 use crate::config::Paths;
 use crate::progress::Progress;
+pub use super::recorder::Recorder;
 pub use crate::results::{Baseline, Check, Scenario, Smoke};
 use bollard::models::HealthConfig;
 use bollard::Docker;
 use std::path::{Path, PathBuf};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 const HEALTH_INTERVAL_S: i64 = 1;
 
@@ -124,56 +125,10 @@ pub struct Options {
     pub check_tree: bool,
 }
 
-/// Builds one [`Scenario`]: checks in order, then [`Recorder::finish`].
-pub struct Recorder {
-    s: Scenario,
-    started: Instant,
-}
-
 impl Recorder {
+    /// A smoke scenario of `kind`, timed from now.
     pub fn new(kind: Kind) -> Recorder {
-        Recorder { s: Scenario { name: kind.name().into(), ..Default::default() }, started: Instant::now() }
-    }
-    pub fn pass(&mut self, detail: impl Into<String>) {
-        self.s.checks.push(Check::Pass(detail.into()));
-    }
-    pub fn fail(&mut self, detail: impl Into<String>) {
-        self.s.checks.push(Check::Fail(detail.into()));
-    }
-    pub fn note(&mut self, detail: impl Into<String>) {
-        self.s.checks.push(Check::Note(detail.into()));
-    }
-    /// The step start times of a boot (nothing when it printed no step line).
-    pub fn steps(&mut self, b: &stack::Boot) {
-        let steps = b.step_starts();
-        if !steps.is_empty() {
-            self.s.checks.push(Check::Steps(steps));
-        }
-    }
-    /// How long `docker stop` took (the stop scenario).
-    pub fn set_stop_seconds(&mut self, seconds: f64) {
-        self.s.stop_seconds = Some(seconds);
-    }
-    pub fn times(&mut self, b: &stack::Boot) {
-        self.s.time_to_healthy = b.healthy;
-        self.s.time_to_pong = b.pong;
-    }
-    /// Ends the scenario: it passed when no check failed; `tail` is kept only when it failed.
-    pub fn finish(mut self, tail: Vec<String>) -> Scenario {
-        self.s.seconds = stack::secs(self.started.elapsed());
-        let fails: Vec<&str> =
-            self.s.checks.iter().filter_map(|c| if let Check::Fail(d) = c { Some(d.as_str()) } else { None }).collect();
-        if !fails.is_empty() {
-            self.s.failure = Some(fails.join("; "));
-            self.s.log_tail = tail;
-        }
-        self.s.ok = self.s.failure.is_none();
-        self.s
-    }
-    /// Ends the scenario with one failure (it could not be run).
-    pub fn abort(mut self, why: impl Into<String>, tail: Vec<String>) -> Scenario {
-        self.fail(why);
-        self.finish(tail)
+        Recorder::named(kind.name())
     }
 }
 
@@ -221,7 +176,7 @@ impl Expectations {
         let snap = snap_file.text().map_err(|why| format!("reading {}: {}", paths.snapshot, why.describe()))?.to_string();
         let snapshot_collections = snapshot_collections(&paths.snapshot, &snap)?;
         let dockerfile_base =
-            files.get(&crate::repo::normalize(&paths.dockerfile)).and_then(|f| f.text().ok()).and_then(super::build::base_image);
+            files.get(&crate::repo::normalize(&paths.dockerfile)).and_then(|f| f.text().ok()).and_then(super::builder::base_image);
         Ok(Expectations {
             migrations_dir: paths.migrations.trim_end_matches('/').to_string(),
             db_init_files,
@@ -303,50 +258,22 @@ fn snapshot_collections(path: &str, text: &str) -> Result<Vec<String>, String> {
     Ok(names)
 }
 
-/// How a smoke run ended.
-#[derive(Debug)]
-pub enum Outcome {
-    /// Every selected scenario ran (each passed or failed).
-    Done(Smoke),
-    /// Ctrl-C or SIGTERM.
-    Interrupted,
-    /// The engine, an image or the repository is not usable (exit 2).
-    Environment(String),
-    /// The image cannot be smoke-tested at all (no HEALTHCHECK; exit 1).
-    Unfit(String),
-}
-
-/// A finished smoke run: the outcome and what became of what it created.
-#[derive(Debug)]
-pub struct Run {
-    pub outcome: Outcome,
-    /// With `--keep`: the command that removes what was left (empty when nothing was created).
-    pub kept: Option<String>,
-    /// What cleanup could not remove, each saying how to remove it by hand.
-    pub cleanup_problems: Vec<String>,
-}
-
-/// Runs smoke: the stack, the selected scenarios, cleanup. Progress goes to `progress`; the
-/// result is returned, not printed.
-pub async fn run(docker: Docker, opts: &Options, progress: &Progress) -> Run {
+/// Runs smoke: the stack, the selected scenarios, cleanup. Progress goes to `progress`, each
+/// finished scenario to `on_scenario`; the report is returned, never printed.
+pub async fn run(docker: Docker, opts: &Options, progress: &Progress, on_scenario: &mut dyn FnMut(&Scenario)) -> Guarded<Smoke> {
     let run_id = random_hex(4);
     let keep = opts.keep;
-    let g = stack::guarded(
+    let mut g = stack::guarded(
         &docker,
         keep,
-        |tracker| prepare_and_run(docker.clone(), opts.clone(), run_id.clone(), tracker, progress),
+        |tracker| prepare_and_run(docker.clone(), opts.clone(), run_id.clone(), tracker, progress, on_scenario),
         || progress.warn(&format!("\n[smoke] interrupted (Ctrl-C){}", if keep { "" } else { ": cleaning up" })),
     )
     .await;
-    let outcome = match g.outcome {
-        None => Outcome::Interrupted,
-        Some(Err(o)) => o,
-        Some(Ok(mut report)) => {
-            report.kept = g.kept.clone();
-            Outcome::Done(report)
-        }
-    };
-    Run { outcome, kept: g.kept, cleanup_problems: g.cleanup_problems }
+    if let Ok(report) = &mut g.outcome {
+        report.kept = g.kept.clone();
+    }
+    g
 }
 
 async fn prepare_and_run(
@@ -355,8 +282,9 @@ async fn prepare_and_run(
     run: String,
     tracker: Tracker,
     progress: &Progress,
-) -> Result<Smoke, Outcome> {
-    let env_err = |m: String| Outcome::Environment(format!("trm-ci smoke: {m}"));
+    on_scenario: &mut dyn FnMut(&Scenario),
+) -> Result<Smoke, Unfinished> {
+    let env_err = |m: String| Unfinished::Environment(format!("trm-ci smoke: {m}"));
     // The image of the tree: built by `trm-ci build` here (never pulled), from the context
     // smoke judges; Postgres is pulled when the engine lacks it (--pull).
     let image = match docker.inspect_image(&opts.image).await {
@@ -376,7 +304,7 @@ async fn prepare_and_run(
     super::pull::ensure(&docker, &opts.postgres_image, opts.pull, progress).await.map_err(env_err)?;
     let cfg = image.config.clone().unwrap_or_default();
     let Some(image_health) = cfg.healthcheck.clone().filter(|h| h.test.as_ref().is_some_and(|t| !t.is_empty() && t[0] != "NONE")) else {
-        return Err(Outcome::Unfit(format!(
+        return Err(Unfinished::Unfit(format!(
             "trm-ci smoke: FAIL: the image {} has no HEALTHCHECK; the Dockerfile must declare one",
             opts.image
         )));
@@ -447,7 +375,7 @@ async fn prepare_and_run(
             shared.app_running = false;
         }
         let s = run_one(kind, &ctx, &mut shared).await;
-        progress.line(crate::render::docker::scenario(&s).trim_end_matches('\n'));
+        on_scenario(&s);
         report.scenarios.push(s);
     }
     if let Some(b) = base_for_baseline {

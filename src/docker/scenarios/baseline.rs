@@ -60,7 +60,7 @@ pub async fn run(ctx: &Ctx, pg: &str, base: &str, progress: &Progress) -> Baseli
 }
 
 /// Fills in the project image's cold and warm times and the ratios against the plain boot
-/// (render::docker::smoke shows them).
+/// (render::container::smoke shows them).
 pub fn compare(mut b: Baseline, scenarios: &[Scenario]) -> Baseline {
     let find = |n: &str| scenarios.iter().find(|s| s.name == n);
     b.cold_pong = find("cold").and_then(|s| s.time_to_pong);
