@@ -261,3 +261,61 @@ fn the_scanner_reads_the_code_after_a_test_module_and_skips_only_its_braces() {
     assert_eq!(referenced(&code).into_iter().collect::<Vec<_>>(), vec!["a", "d", "e"]);
     assert_eq!(files, vec!["more".to_string()]);
 }
+
+/// The module (`src/<name>.rs` or `src/<name>/`) a source file belongs to, and its text.
+fn modules() -> Vec<(String, std::path::PathBuf, String)> {
+    let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
+    let mut files = Vec::new();
+    sources(&src, &mut files);
+    files.sort();
+    files
+        .into_iter()
+        .map(|f| {
+            let rel = f.strip_prefix(&src).unwrap().to_path_buf();
+            let module = rel.components().next().unwrap().as_os_str().to_string_lossy().trim_end_matches(".rs").to_string();
+            let text = std::fs::read_to_string(&f).unwrap();
+            (module, rel, text)
+        })
+        .collect()
+}
+
+/// The stages (src/docker/, src/upgrade/) hand data and callbacks back: they never reach the
+/// renderers or the command layer (README, Layout). Whole files, tests included.
+#[test]
+fn the_stages_import_neither_render_nor_commands() {
+    let mut wrong = Vec::new();
+    for (module, rel, text) in modules() {
+        if module != "docker" && module != "upgrade" {
+            continue;
+        }
+        for dep in referenced(&text) {
+            if dep == "render" || dep == "commands" {
+                wrong.push(format!("src/{}: crate::{dep}", rel.display()));
+            }
+        }
+    }
+    assert!(wrong.is_empty(), "a stage imports the renderers or the command layer:\n{}", wrong.join("\n"));
+}
+
+/// What writes to standard output or standard error, or ends the process.
+const PRINTS: [&str; 8] = ["println!", "print!(", "eprintln!", "eprint!(", "process::exit", "io::stdout", "io::stderr", "dbg!"];
+
+/// Only the command layer (src/commands/) prints and picks exit codes. The two exceptions: the
+/// progress sink (src/progress.rs, which the stages write their progress to) and the binary's
+/// entry (src/main.rs: clap's own usage message). Whole files, tests included.
+#[test]
+fn only_the_command_layer_prints_or_exits() {
+    let mut wrong = Vec::new();
+    for (module, rel, text) in modules() {
+        if module == "commands" || module == "progress" || module == "main" {
+            continue;
+        }
+        for (n, line) in text.lines().enumerate() {
+            let code = line.split("//").next().unwrap_or("");
+            if let Some(p) = PRINTS.iter().find(|p| code.contains(**p)) {
+                wrong.push(format!("src/{}:{}: {p}", rel.display(), n + 1));
+            }
+        }
+    }
+    assert!(wrong.is_empty(), "printing or exiting outside src/commands/:\n{}", wrong.join("\n"));
+}
