@@ -302,6 +302,8 @@ def main():
     ap.add_argument("--collections", type=int, default=200)
     ap.add_argument("--sizes", default="250,500,1000,2000", help="migration counts for the scaling table ('' skips it)")
     ap.add_argument("--keep", help="generate into this directory and keep it")
+    ap.add_argument("--big", default="plain,public-insert",
+                    help="huge-migration cases, 5 files of 16 MB each ('' skips them): plain, public-insert, no-where")
     args = ap.parse_args()
 
     trm = os.path.abspath(args.bin)
@@ -414,9 +416,45 @@ def main():
                     ss_res = sum((yv - (icpt + slope * x)) ** 2 for x, yv in zip(xs, ys))
                     r2 = 1 - ss_res / ss_tot if ss_tot else 1.0
                     print(f"  linear fit ({label}): {ms(icpt)} + {slope * 1e6:.1f} us per migration, r^2 = {r2:.4f}")
+        big(trm, tmp, [c for c in args.big.split(",") if c.strip()])
     finally:
         if not args.keep:
             shutil.rmtree(tmp, ignore_errors=True)
+
+
+# Five migrations of 16 MB each (just under the per-file cap), issue 17's bound:
+# what memory and time grow with. `plain`: statements no rule reads (SELECT 1;,
+# INSERT INTO app.items, UPDATE app.items ... WHERE), counted, not kept. `public-insert`:
+# INSERT INTO a public table, every statement kept (references-snapshot-table reads it).
+# `no-where`: UPDATE without WHERE, every statement a finding (500 shown per file).
+BIG = {
+    "plain": ["SELECT 1;\n", "INSERT INTO app.items (id, name) VALUES (1, 'x');\n",
+              "UPDATE app.items SET name = 'y' WHERE id = 2;\n", "SELECT 1;\n", "SELECT 1;\n"],
+    "public-insert": ["INSERT INTO items (id, name) VALUES (1, 'x');\n"] * 5,
+    "no-where": ["UPDATE items SET name = 'y';\n"] * 5,
+}
+
+
+def big(trm, tmp, cases):
+    if not cases:
+        return
+    print("huge migrations: 5 files of 16 MB (one run each, human output)")
+    for case in cases:
+        repo = os.path.join(tmp, f"big-{case}")
+        os.makedirs(os.path.join(repo, "db-init"), exist_ok=True)
+        with open(os.path.join(repo, "Dockerfile"), "w") as f:
+            f.write(f"FROM directus/directus:{dockerfile_pin()}\n")
+        stmts = 0
+        for i, line in enumerate(BIG[case]):
+            n = (16 * 1024 * 1024 - 1024) // len(line)
+            stmts += n
+            with open(os.path.join(repo, "db-init", f"{i + 1:04d}_big.sql"), "w") as f:
+                f.write(line * n)
+        w, c, r = run_once([trm, "lint", "--repo", repo], repo)
+        print(f"  {case:<14} {stmts:>9} statements: {w:6.2f} s wall, CPU {c:6.2f} s, peak RSS {r:7.1f} MiB"
+              f"  (goal: < 5 s, < 500 MiB)")
+        shutil.rmtree(repo, ignore_errors=True)
+    print()
 
 
 if __name__ == "__main__":

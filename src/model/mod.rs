@@ -73,12 +73,27 @@ impl Project {
         let reusable: std::collections::HashMap<&str, &Arc<sql::Migration>> = other
             .map(|o| o.migrations.iter().chain(&o.post_migrations).map(|m| (m.path.as_str(), m)).collect())
             .unwrap_or_default();
+        let snapshot = files.get(&paths.snapshot).map(|f| match other.and_then(|o| o.snapshot.as_ref()) {
+            Some(s) if same(&f.path) && s.path == f.path => Arc::clone(s),
+            _ => Arc::new(snapshot::Snapshot::parse(f)),
+        });
+        // The tables the table rules judge: Directus's own and the snapshot's.
+        // A statement naming only other tables (and nothing else a rule reads)
+        // is counted, not kept; so another snapshot means other kept statements,
+        // and the other version's models are reused only with the same snapshot.
+        let watched_names: std::collections::HashSet<&str> =
+            snapshot.iter().flat_map(|s| s.collections.iter().filter(|c| c.is_table()).map(|c| c.name.as_str())).collect();
+        let watched = |name: &str| name.starts_with("directus_") || watched_names.contains(name);
+        let same_snapshot = match other {
+            Some(o) => o.files.get(&paths.snapshot).map(|f| &f.bytes) == files.get(&paths.snapshot).map(|f| &f.bytes),
+            None => false,
+        };
         let parse_dir = |dir: &str| -> Vec<Arc<sql::Migration>> {
             files
                 .children(dir)
                 .map(|f| match reusable.get(f.path.as_str()) {
-                    Some(m) if same(&f.path) => Arc::clone(m),
-                    _ => Arc::new(sql::Migration::parse(f)),
+                    Some(m) if same_snapshot && same(&f.path) => Arc::clone(m),
+                    _ => Arc::new(sql::Migration::parse(f, &watched)),
                 })
                 .collect()
         };
@@ -89,10 +104,6 @@ impl Project {
         } else {
             parse_dir(&paths.post_migrations)
         };
-        let snapshot = files.get(&paths.snapshot).map(|f| match other.and_then(|o| o.snapshot.as_ref()) {
-            Some(s) if same(&f.path) && s.path == f.path => Arc::clone(s),
-            _ => Arc::new(snapshot::Snapshot::parse(f)),
-        });
         let dockerfile = files.get(&paths.dockerfile).map(dockerfile::Dockerfile::parse);
         let compose = files.get(&paths.compose).map(compose::Compose::parse);
         let stack = files.get(&paths.stack).filter(|_| norm_dir(&paths.stack) != norm_dir(&paths.compose)).map(compose::Compose::parse);

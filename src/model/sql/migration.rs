@@ -40,18 +40,20 @@ pub struct Migration {
 }
 
 impl Migration {
-    /// Parses a file, keeping the statements the rules read.
-    pub fn parse(src: &SourceFile) -> Migration {
-        Self::parse_keeping(src, false)
+    /// Parses a file, keeping the statements the rules read; a statement
+    /// that names tables in `public` is one of them when `watched` says so of
+    /// one of its tables (see [`Statement::matters`]).
+    pub fn parse(src: &SourceFile, watched: &dyn Fn(&str) -> bool) -> Migration {
+        Self::parse_keeping(src, Some(watched))
     }
 
     /// Parses a file, keeping every statement (the replay's error location,
     /// tests).
     pub fn parse_all(src: &SourceFile) -> Migration {
-        Self::parse_keeping(src, true)
+        Self::parse_keeping(src, None)
     }
 
-    fn parse_keeping(src: &SourceFile, keep_all: bool) -> Migration {
+    fn parse_keeping(src: &SourceFile, watched: Option<&dyn Fn(&str) -> bool>) -> Migration {
         let file_name = src.path.rsplit('/').next().unwrap_or(&src.path).to_string();
         let (version, version_text) = parse_version(&file_name);
         // The runner's `*.sql` glob skips dot-files: `.0004_x.sql` is never applied.
@@ -99,7 +101,7 @@ impl Migration {
                 bounds.push(Bounds { start: st.start, line: st.span.line, end_line: st.span.end_line });
             }
             record_next = pragma;
-            if keep_all || st.matters() {
+            if watched.is_none_or(|w| st.matters(w)) {
                 m.statements.push(st);
             } else {
                 m.plain_statements += 1;

@@ -182,19 +182,22 @@ impl Statement {
     }
 
     /// Whether a rule can read anything in it. Not: a query, an INSERT or
-    /// another command naming no table in `public` (or unqualified), an
-    /// UPDATE or DELETE with a WHERE likewise, with no fact the rules read
-    /// (CONCURRENTLY, dropped columns, COMMIT in a body, a CALL, a procedure,
-    /// a search path change). Those are counted, not kept: the memory of a
-    /// huge migration follows what its findings need.
-    pub fn matters(&self) -> bool {
+    /// another command naming no table in `public` (or unqualified) that is
+    /// `watched` (the project watches Directus's `directus_*` tables and the
+    /// snapshot's: the only ones the table rules judge), an UPDATE or DELETE
+    /// with a WHERE likewise, with no fact the rules read (CONCURRENTLY,
+    /// dropped columns, COMMIT in a body, a CALL, a procedure, a search path
+    /// change, DDL). Those are counted, not kept: the memory of a huge
+    /// migration follows what its findings need.
+    pub fn matters(&self, watched: &dyn Fn(&str) -> bool) -> bool {
         let plain_kind = match self.kind {
             Kind::Select | Kind::Insert | Kind::Other { .. } | Kind::Savepoint => self.targets.is_empty(),
             Kind::Update | Kind::Delete => self.has_where == Some(true),
             _ => false,
         };
         !plain_kind
-            || self.tables.iter().any(|r| r.table.in_public())
+            || self.tables.iter().any(|r| r.table.in_public() && watched(&r.table.name))
+            || self.ddl.is_some()
             || !self.creates.is_empty()
             || !self.dropped_columns.is_empty()
             || self.concurrently.is_some()
