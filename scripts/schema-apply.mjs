@@ -3,7 +3,9 @@
 // Run by scripts/schema-apply.sh; see there for the contract. It uses Directus's own
 // internals (@directus/api/dist, the same functions `directus bootstrap` and
 // `directus schema apply` call), resolved from TRM_DIRECTUS_DIR, so it always runs the
-// Directus version of the image.
+// Directus version of the image. Supported and tested: 11.16.1, 11.17.4, 12.4.1 (read
+// from each version's own `cli/commands/bootstrap` and `cli/commands/schema/apply.js`);
+// what differs between them is looked up where that version keeps it (see `layout`).
 //
 //   1. bootstrap: on an empty database install the system tables, run Directus's
 //      migrations and create the first admin (ADMIN_EMAIL / ADMIN_PASSWORD when both
@@ -17,7 +19,10 @@
 //      same file `trm-ci lint` reads), or TRM_ALLOW_DESTRUCTIVE_SCHEMA=1 (emergencies:
 //      every deletion, for that boot).
 //   4. apply it (applySnapshot, as `schema apply --yes`), then plan again: a snapshot
-//      that does not converge is an error naming what still differs.
+//      that does not converge is an error naming what still differs. From 12.2 the CLI
+//      initialises Directus's licence manager first (LICENSE_KEY; without one, the Core
+//      tier); so does this step, and it refuses, before applying anything, a snapshot
+//      with more collections than the licence allows (Core: 25), naming the limit.
 //
 // Around that, for many replicas on one database (all under the same lock):
 //   - the install is recorded as complete (trm_db_init.install) once the system tables,
@@ -147,17 +152,46 @@ async function directusTypes(dist, apiRequire) {
   }
 }
 
+// `a` >= `b` for X.Y.Z versions (a pre-release counts as its X.Y.Z).
+function atLeast(a, b) {
+  const [x, y] = [a, b].map((v) => String(v).split(/[-+]/)[0].split('.').map(Number));
+  for (let i = 0; i < 3; i++) if ((x[i] || 0) !== (y[i] || 0)) return (x[i] || 0) > (y[i] || 0);
+  return true;
+}
+
+// Where this Directus version keeps what the step uses, and what its own CLI does
+// beyond the snapshot utilities (read from @directus/api 35.2.0 = 11.17.4, 36.0.2 =
+// 12.0, 38.0.0 = 12.2, 39.2.1 = 12.4.1):
+//   - the snapshot utilities (get-snapshot, get-snapshot-diff, apply-snapshot,
+//     validate-snapshot, apply-diff) are in dist/utils/ up to 12.1, dist/utils/schema/
+//     from 12.2;
+//   - `bootstrap` creates the entitlement manager on an install from 12.0
+//     (license/entitlements/manager.js);
+//   - `schema apply` awaits getLicenseManager().initialize() before applySnapshot from
+//     12.2 (license/manager.js): LICENSE_KEY is activated or refreshed, else the Core
+//     tier's limits are loaded.
+function layout(apiDir, version) {
+  const has = (p) => existsSync(path.join(apiDir, 'dist', p));
+  const utils = has('utils/schema/get-snapshot.js') ? 'utils/schema' : 'utils';
+  return {
+    utils,
+    entitlementsOnInstall: atLeast(version, '12.0.0') && has('license/entitlements/manager.js'),
+    licenseBeforeApply: atLeast(version, '12.2.0') && has('license/manager.js'),
+  };
+}
+
 // What both modes load: Directus's database module, the snapshot (read, validated,
 // hashed) and the version of this Directus.
 async function load() {
   const apiDir = findApi();
   const dist = (p) => import(pathToFileURL(path.join(apiDir, 'dist', p)).href);
   const apiRequire = createRequire(path.join(apiDir, 'package.json'));
+  const { version } = await import(pathToFileURL(path.join(directusDir, 'version.js')).href);
+  const at = layout(apiDir, version);
   const [db, { validateSnapshot }, yaml] = await Promise.all([
-    dist('database/index.js'), dist('utils/validate-snapshot.js'),
+    dist('database/index.js'), dist(`${at.utils}/validate-snapshot.js`),
     import(pathToFileURL(apiRequire.resolve('js-yaml')).href),
   ]);
-  const { version } = await import(pathToFileURL(path.join(directusDir, 'version.js')).href);
 
   // The snapshot first: a missing or invalid file fails before touching the database.
   let snapshot, bytes;
@@ -181,7 +215,7 @@ async function load() {
   const database = db.default();
   if (db.getDatabaseClient(database) !== 'postgres') throw new Error('DB_CLIENT must be pg (PostgreSQL)');
   if (snapshot.vendor !== 'postgres') throw new Error(`the snapshot is for vendor ${snapshot.vendor}, this database is postgres`);
-  return { apiDir, dist, apiRequire, db, version, snapshot, sha, database };
+  return { apiDir, dist, apiRequire, db, version, at, snapshot, sha, database };
 }
 
 async function connect(database) {
@@ -196,10 +230,10 @@ async function connect(database) {
 
 async function main() {
   const ctx = await load();
-  const { dist, apiRequire, db, version, snapshot, sha, database } = ctx;
+  const { dist, apiRequire, db, version, at, snapshot, sha, database } = ctx;
   const [migrations, { getSnapshot }, { getSnapshotDiff }, { applySnapshot }, { isNestedMetaUpdate }, types] = await Promise.all([
-    dist('database/migrations/run.js'), dist('utils/get-snapshot.js'), dist('utils/get-snapshot-diff.js'),
-    dist('utils/apply-snapshot.js'), dist('utils/apply-diff.js'), directusTypes(dist, apiRequire),
+    dist('database/migrations/run.js'), dist(`${at.utils}/get-snapshot.js`), dist(`${at.utils}/get-snapshot-diff.js`),
+    dist(`${at.utils}/apply-snapshot.js`), dist(`${at.utils}/apply-diff.js`), directusTypes(dist, apiRequire),
   ]);
   const { DiffKind } = types;
   await connect(database);
@@ -240,6 +274,7 @@ async function main() {
     await database.transaction((trx) => seeds.default(trx));
     await migrations.default(database, 'latest');
     const schema = await getSchema();
+    if (at.entitlementsOnInstall) (await dist('license/entitlements/manager.js')).getEntitlementManager();
     await createAdmin(schema);
     const e = env.useEnv();
     const settings = new SettingsService({ schema });
@@ -295,7 +330,19 @@ async function main() {
   }
 
   // 4. apply, as `schema apply --yes`, then plan again
-  await applySnapshot(snapshot, { current, diff, database });
+  if (at.licenseBeforeApply) await licence(dist, apiRequire, snapshot);
+  try {
+    await applySnapshot(snapshot, { current, diff, database });
+  } catch (err) {
+    // applySnapshot runs in one transaction: a refused collection leaves nothing behind.
+    if (err?.code === 'LIMIT_EXCEEDED') {
+      const category = err?.extensions?.category ?? 'collections';
+      throw Object.assign(new Error(`Directus refused the snapshot: ${category} limit exceeded (${await limitText(dist, category)}); ` +
+        'nothing was applied (one transaction). Set LICENSE_KEY to a licence that allows them, or mark collections ' +
+        '`status: inactive` in Directus'), { worded: true });
+    }
+    throw err;
+  }
   const after = getSnapshotDiff(await getSnapshot({ database }), snapshot);
   if (!isEmpty(after)) {
     const still = describe(after, DiffKind, isNestedMetaUpdate);
@@ -304,6 +351,57 @@ async function main() {
   await recordSnapshot(database, sha, version, age, `applied: ${plan.summary}`, true);
   await release(database, lockConn);
   return `applied: ${plan.summary}`;
+}
+
+// As the CLI's `schema apply` from 12.2: initialise the licence manager (activate or
+// refresh LICENSE_KEY / LICENSE_TOKEN, else the Core tier), then check the snapshot's
+// collections against the licence's limit, counted as Directus counts them
+// (license/entitlements/lib/collections.js: not a folder, not a system collection,
+// tracked, `meta.status` active, not in DB_EXCLUDE_TABLES), before anything is written.
+async function licence(dist, apiRequire, snapshot) {
+  const [{ getLicenseManager }, { getEntitlementManager }, env] = await Promise.all([
+    dist('license/manager.js'), dist('license/entitlements/manager.js'),
+    import(pathToFileURL(apiRequire.resolve('@directus/env')).href),
+  ]);
+  // Directus's manager ends the process itself (after a `fatal` log line) when
+  // LICENSE_KEY or LICENSE_TOKEN cannot be validated; turn that into our error line.
+  const exit = process.exit;
+  process.exit = (code) => {
+    throw Object.assign(new Error(`Directus's licence manager could not validate LICENSE_KEY / LICENSE_TOKEN (it exits ${code}; its log lines above say why)`),
+      { worded: true });
+  };
+  try {
+    await getLicenseManager().initialize();
+  } finally {
+    process.exit = exit;
+  }
+  const limit = getEntitlementManager().getEntitlementLimit('collections');
+  if (limit === -1) return;
+  const excluded = env.useEnv().DB_EXCLUDE_TABLES ?? [];
+  const counted = (snapshot.collections ?? []).filter((c) => c?.schema && c?.meta && (c.meta.status ?? 'active') === 'active' &&
+    !String(c.collection).startsWith('directus_') && !excluded.includes(c.collection));
+  if (counted.length > limit) {
+    throw Object.assign(new Error(`the snapshot has ${counted.length} collections that count against the licence, ` +
+      `${await limitText(dist, 'collections')}; Directus would refuse collection number ${limit + 1} ` +
+      `(${counted[limit].collection}). Nothing was applied. Set LICENSE_KEY to a licence that allows ${counted.length} ` +
+      'collections (Directus without LICENSE_KEY runs the Core tier), or reduce the snapshot'), { worded: true });
+  }
+}
+
+// "the Core tier (no LICENSE_KEY) allows 25" / "the licence (LICENSE_KEY) allows N"
+async function limitText(dist, category) {
+  try {
+    const [{ getLicenseManager }, { getEntitlementManager }] = await Promise.all([
+      dist('license/manager.js'), dist('license/entitlements/manager.js'),
+    ]);
+    const limit = getEntitlementManager().getEntitlementLimit(category);
+    const source = getLicenseManager().getSource();
+    return source === null
+      ? `the Core tier (Directus without LICENSE_KEY) allows ${limit}`
+      : `the licence (LICENSE_KEY, from ${source}) allows ${limit}`;
+  } catch {
+    return 'see the licence';
+  }
 }
 
 // The ledger schema's two tables of the schema step (the SQL runner owns trm_db_init.ledger).
