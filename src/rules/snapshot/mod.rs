@@ -18,10 +18,12 @@ mod duplicate;
 mod dangling_reference;
 mod destructive_change;
 mod unmatched_approval;
+mod core_tier_limit;
 
-pub use schema::{display_path, is_semver, validator, MAX_SCHEMA_FINDINGS};
+pub use schema::{display_path, is_semver, validator, validator_for, Grammar, MAX_SCHEMA_FINDINGS};
 
 pub use destructive_change::approved;
+pub use core_tier_limit::{counted_collections, CORE_TIER_COLLECTIONS};
 
 pub const RULES: &[Rule] = &[
     invalid_yaml::RULE,
@@ -32,6 +34,7 @@ pub const RULES: &[Rule] = &[
     dangling_reference::RULE,
     destructive_change::RULE,
     unmatched_approval::RULE,
+    core_tier_limit::RULE,
 ];
 
 /// The collections Directus 11.17.4 creates itself (`@directus/system-data`):
@@ -93,8 +96,19 @@ mod tests {
     }
 
     #[test]
-    fn the_schema_compiles() {
+    fn the_schemas_compile() {
         assert!(validator().is_some());
+        assert!(validator_for(Grammar::V12).is_some());
+    }
+
+    #[test]
+    fn the_grammar_follows_the_major_line() {
+        assert_eq!(Grammar::of_version("11.17.4"), Grammar::V11);
+        assert_eq!(Grammar::of_version("11.16.1"), Grammar::V11);
+        assert_eq!(Grammar::of_version("12.4.1"), Grammar::V12);
+        assert_eq!(Grammar::of_version("12.0.0-rc.1"), Grammar::V12);
+        assert_eq!(Grammar::of_version("13.0.0"), Grammar::V12);
+        assert_eq!(Grammar::of_version("latest"), Grammar::V11);
     }
 
     #[test]

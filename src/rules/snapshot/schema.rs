@@ -1,32 +1,41 @@
 //! `snapshot/schema`: the rule (id, severity, summary), its doc (`trm-ci explain snapshot/schema`) and its check.
 
 use super::*;
+use super::version_mismatch::dockerfile_pin;
 
 pub const RULE: Rule = Rule {
     id: "snapshot/schema",
     severity: Severity::Error,
-    summary: "the snapshot violates the Directus 11 snapshot JSON Schema (schemas/directus-snapshot.schema.json)",
+    summary: "the snapshot violates the snapshot JSON Schema of the pinned Directus line (schemas/directus-snapshot.schema.json, -12.schema.json)",
     doc: DOC,
     needs_base: false,
     check,
 };
 
 const DOC: &str = r#"## What it does
-Validates the snapshot against the JSON Schema of the Directus 11 snapshot
-format that trm-ci ships (`schemas/directus-snapshot.schema.json`) and reports
-every violation at the line of the offending key or value, with its path
-(e.g. `collections[3].meta`). It also checks that a collection's, field's or
-relation's `meta`/`schema` name the item they belong to. Severity: error.
+Validates the snapshot against the JSON Schema of the snapshot format of the
+pinned Directus line that trm-ci ships, and reports every violation at the
+line of the offending key or value, with its path (e.g.
+`collections[3].meta`). The line is the Dockerfile's `FROM
+directus/directus:X.Y.Z` (without a Dockerfile: the snapshot's `directus:`):
+- 11.x: `schemas/directus-snapshot.schema.json` (read from 11.17.4);
+- 12.x and later: `schemas/directus-snapshot-12.schema.json` (read from
+  12.4.1): `version` may also be 2 (a partial snapshot from the REST API),
+  and a collection's `meta` has two more keys, `status` (`active` or
+  `inactive`) and `autosave_revision_interval`.
+It also checks that a collection's, field's or relation's `meta`/`schema`
+name the item they belong to. Severity: error.
 
-The schema follows what Directus 11.17.4's `directus schema snapshot` writes
-(its writer `get-snapshot.js` and sanitisers `sanitize-schema.js`): `schema`
-is absent for a folder collection (a group with no table), an alias field
-(divider, notice, one-to-many, …) and a relation without a foreign key
-(many-to-any). Those are valid. Directus's own Joi check requires only
-`version` and `directus`; trm-ci requires more only where a missing key makes
-`schema apply` delete something:
-- a collection's `meta` and its 20 keys (a missing one: the collection is
-  deleted and its table dropped);
+Each schema follows what that line's `directus schema snapshot` writes (its
+writer `get-snapshot.js` and sanitisers `sanitize-schema.js`), checked
+against a real export of every structural kind: `schema` is absent for a
+folder collection (a group with no table), an alias field (divider, notice,
+one-to-many, …) and a relation without a foreign key (many-to-any). Those are
+valid. Directus's own Joi check requires only `version` and `directus`;
+trm-ci requires more only where a missing key makes `schema apply` delete
+something:
+- a collection's `meta` and its 20 keys (22 on 12.x) (a missing one: the
+  collection is deleted and its table dropped);
 - a field's `type`, `meta` and, for a column, `schema` with its 16 keys (the
   field is deleted with its column); a field's `meta.*` keys are optional (a
   missing one is an update, not a deletion);
@@ -85,15 +94,72 @@ collections:
 /// the rest are counted (`Emitter::omit`) and the count is shown in every format.
 pub const MAX_SCHEMA_FINDINGS: usize = 100;
 
-/// The compiled JSON Schema, built once per process.
+/// The snapshot grammars trm-ci ships, one per Directus major line. Each is
+/// written from that line's code and checked against a real export
+/// (tests/fixtures/snapshots/real-<version>-kitchen-sink.yaml).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Grammar {
+    /// Directus 11.x (read from 11.17.4): `version: 1`, 20 collection `meta` keys.
+    V11,
+    /// Directus 12.x (read from 12.4.1): `version: 1|2`, collection `meta` also
+    /// has `status` and `autosave_revision_interval`.
+    V12,
+}
+
+impl Grammar {
+    /// The grammar of a Directus version's line: 12 and later read as 12 (the
+    /// newest line trm-ci knows), anything else (or unreadable) as 11.
+    pub fn of_version(version: &str) -> Grammar {
+        match version.split('.').next().and_then(|m| m.parse::<u32>().ok()) {
+            Some(m) if m >= 12 => Grammar::V12,
+            _ => Grammar::V11,
+        }
+    }
+
+    /// The schema file, as named in messages and the README.
+    pub fn file(self) -> &'static str {
+        match self {
+            Grammar::V11 => "schemas/directus-snapshot.schema.json",
+            Grammar::V12 => "schemas/directus-snapshot-12.schema.json",
+        }
+    }
+
+    pub fn line(self) -> &'static str {
+        match self {
+            Grammar::V11 => "11.x",
+            Grammar::V12 => "12.x",
+        }
+    }
+}
+
+/// The compiled JSON Schema of Directus 11.x, built once per process.
 pub fn validator() -> Option<&'static jsonschema::Validator> {
-    static V: OnceLock<Option<jsonschema::Validator>> = OnceLock::new();
-    V.get_or_init(|| {
-        let schema: serde_json::Value =
-            serde_json::from_str(include_str!("../../../schemas/directus-snapshot.schema.json")).ok()?;
+    validator_for(Grammar::V11)
+}
+
+/// The compiled JSON Schema of a line, built once per process.
+pub fn validator_for(grammar: Grammar) -> Option<&'static jsonschema::Validator> {
+    static V11: OnceLock<Option<jsonschema::Validator>> = OnceLock::new();
+    static V12: OnceLock<Option<jsonschema::Validator>> = OnceLock::new();
+    let (cell, text) = match grammar {
+        Grammar::V11 => (&V11, include_str!("../../../schemas/directus-snapshot.schema.json")),
+        Grammar::V12 => (&V12, include_str!("../../../schemas/directus-snapshot-12.schema.json")),
+    };
+    cell.get_or_init(|| {
+        let schema: serde_json::Value = serde_json::from_str(text).ok()?;
         jsonschema::validator_for(&schema).ok()
     })
     .as_ref()
+}
+
+/// The grammar `snapshot/schema` applies: the line of the Dockerfile's pin,
+/// else of the snapshot's own `directus:` (no Dockerfile), else 11.x.
+fn grammar_of(ctx: &Context, s: &Snapshot) -> Grammar {
+    match (dockerfile_pin(ctx), &s.directus) {
+        (Some((_, pin, _)), _) => Grammar::of_version(&pin),
+        (None, Some(d)) => Grammar::of_version(&d.value),
+        (None, None) => Grammar::V11,
+    }
 }
 
 /// `/collections/3/meta` → `collections[3].meta`; the root is `(root)`.
@@ -128,7 +194,7 @@ fn short(v: &serde_json::Value) -> String {
 }
 
 /// One schema violation, in words.
-fn describe(err: &jsonschema::ValidationError) -> String {
+fn describe(err: &jsonschema::ValidationError, grammar: Grammar) -> String {
     use jsonschema::error::ValidationErrorKind as K;
     match err.kind() {
         K::Required { property } => match property.as_str() {
@@ -141,7 +207,7 @@ fn describe(err: &jsonschema::ValidationError) -> String {
         K::Enum { options } => {
             let all: Vec<String> = options.as_array().map(|a| a.iter().map(|o| o.to_string()).collect()).unwrap_or_default();
             let opts = if all.len() > 8 {
-                format!("{}, … ({} allowed values, see schemas/directus-snapshot.schema.json)", all[..6].join(", "), all.len())
+                format!("{}, … ({} allowed values, see {})", all[..6].join(", "), all.len(), grammar.file())
             } else {
                 all.join(", ")
             };
@@ -169,8 +235,9 @@ fn describe(err: &jsonschema::ValidationError) -> String {
 fn check(ctx: &Context, e: &mut Emitter) {
     let Some(s) = head(ctx) else { return };
     let Some(root) = s.root() else { return };
-    let Some(v) = validator() else {
-        e.emit(&s.path, None, "trm-ci's bundled snapshot JSON Schema does not compile", "report this as a trm-ci bug");
+    let grammar = grammar_of(ctx, s);
+    let Some(v) = validator_for(grammar) else {
+        e.emit(&s.path, None, format!("trm-ci's bundled snapshot JSON Schema ({}) does not compile", grammar.file()), "report this as a trm-ci bug");
         return;
     };
     let help = "regenerate the snapshot with `directus schema snapshot --format yaml` rather than editing it by hand; \
@@ -189,11 +256,11 @@ fn check(ctx: &Context, e: &mut Emitter) {
         }
         jsonschema::error::ValidationErrorKind::AdditionalProperties { unexpected } => {
             let span = unexpected.first().and_then(|k| s.key_span_at(&pointer, k)).or_else(|| s.span_at(&pointer));
-            others.push((pointer, span, describe(err)));
+            others.push((pointer, span, describe(err, grammar)));
         }
         _ => {
             let span = s.span_at(&pointer);
-            others.push((pointer, span, describe(err)));
+            others.push((pointer, span, describe(err, grammar)));
         }
     };
     let mut all: Vec<(Option<Span>, String)> = Vec::new();

@@ -40,7 +40,7 @@ change.
 
 /// The directus/directus pin of the Dockerfile (parsed once by its model):
 /// (Dockerfile path, exact X.Y.Z version, span of the tag).
-fn dockerfile_pin(ctx: &Context) -> Option<(String, String, Span)> {
+pub(super) fn dockerfile_pin(ctx: &Context) -> Option<(String, String, Span)> {
     let df = ctx.head.dockerfile.as_ref()?;
     let (version, span) = df.directus_pin()?;
     Some((df.path.clone(), version, span))
