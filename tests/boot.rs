@@ -13,8 +13,8 @@
 mod harness;
 
 use harness::{
-    collection_and_its_relations, db_init_copy, db_post_copy, empty_dir, one_field, ping, run_sql_step, slot, snapshot_without, Boot,
-    BootConfig, Postgres, COLLECTIONS,
+    collection_and_its_relations, db_init_copy, db_post_copy, empty_dir, next_major, one_field, ping, repo, run_sql_step, slot,
+    snapshot_without, Boot, BootConfig, Postgres, COLLECTIONS,
 };
 use std::time::{Duration, Instant};
 
@@ -547,4 +547,143 @@ fn boot_runner_says_applied_only_with_its_ledger_row() {
     );
     assert!(!run.output.contains("applied, "), "{}", run.output);
     assert_eq!(all_ledger_rows(&pg), Vec::<String>::new());
+}
+
+// ---------------------------------------------------------------------------------
+// Directus 12 (the next major, 12.4.1 from npm under TRM_DIRECTUS_NEXT_HOME): the same
+// scripts, with the deployment's snapshot exported by a real 12.4.1
+// (`.ci/dev/make-snapshot.sh` on it). The deployment's pin stays 11.17.4.
+
+/// The deployment's 12 collections as a real Directus 12.4.1 exports them.
+const SNAPSHOT_12: &str = "tests/fixtures/snapshots/real-12.4.1-deployment.yaml";
+
+fn on_directus_12(snapshot: std::path::PathBuf) -> BootConfig {
+    BootConfig { snapshot, directus: Some(next_major()), ..BootConfig::default() }
+}
+
+/// 9. Directus 12.4.1: a fresh database boots (db-init, bootstrap with the entitlement
+///    manager, the licence manager before the apply, db-post), then the same database
+///    again: `no changes`.
+#[test]
+fn boot_directus_12_fresh_then_warm() {
+    let _slot = slot();
+    let pg = Postgres::start();
+    let cfg = on_directus_12(repo().join(SNAPSHOT_12));
+    let version = cfg.directus.as_ref().map(|d| d.version.clone()).unwrap_or_default();
+    let mut fresh = Boot::start("fresh-12", &pg, &cfg);
+    let secs = fresh.wait_serving(SERVE);
+    eprintln!("[boot-test] fresh on Directus {version}: serving after {secs:.1}s");
+    assert_line(&fresh, "[db-init] 3 applied, 0 skipped");
+    assert!(fresh.has_line(|l| l.starts_with("[schema] applied: 12 collections created")), "{}", fresh.log());
+    assert_line(&fresh, "[db-post] 1 applied, 0 skipped");
+    let list = sql_list(&COLLECTIONS);
+    // Directus 12's own columns exist and the snapshot's collections are active
+    let active = pg.psql("directus", &format!("SELECT count(*) FROM directus_collections WHERE status = 'active' AND collection IN ({list})"));
+    assert_eq!(active, "12", "directus_collections rows (status active) for the 12 collections");
+    let tables = pg.psql(
+        "directus",
+        &format!("SELECT count(*) FROM information_schema.tables WHERE table_schema = 'public' AND table_name IN ({list})"),
+    );
+    assert_eq!(tables, "12");
+    let latest = pg.psql("directus", "SELECT max(version) FROM directus_migrations");
+    assert!(latest.starts_with("20260909A"), "Directus 12.4.1's last migration ran: {latest}");
+    assert_eq!(touched_tables(&pg), DATE_UPDATED_TABLES);
+    fresh.assert_no_secrets();
+    fresh.kill();
+
+    let mut warm = Boot::start("warm-12", &pg, &cfg);
+    let secs = warm.wait_serving(SERVE);
+    eprintln!("[boot-test] warm on Directus {version}: serving after {secs:.1}s");
+    assert_line(&warm, "[db-init] 0 applied, 3 skipped");
+    assert_line(&warm, "[schema] no changes");
+    assert_line(&warm, "[db-post] 0 applied, 1 skipped");
+    assert_no_line(&warm, "[schema] applied");
+    warm.assert_no_secrets();
+}
+
+/// A 12.4.1 snapshot with `extra` copies of the `countries` collection (its fields
+/// included, renamed core_01, core_02, …), as a real export of them would read.
+fn snapshot_12_with_copies(out: &std::path::Path, extra: usize) {
+    let text = std::fs::read_to_string(repo().join(SNAPSHOT_12)).expect("read the 12.4.1 snapshot");
+    let mut sections: Vec<(String, Vec<Vec<String>>)> = Vec::new(); // (header line, items)
+    let mut head: Vec<String> = Vec::new();
+    for line in text.lines() {
+        if !line.starts_with(' ') && !line.starts_with('-') {
+            if line.ends_with(':') && matches!(line, "collections:" | "fields:" | "systemFields:" | "relations:") {
+                sections.push((line.to_string(), Vec::new()));
+            } else if sections.is_empty() {
+                head.push(line.to_string());
+            } else {
+                sections.push((line.to_string(), Vec::new()));
+            }
+            continue;
+        }
+        let Some((_, items)) = sections.last_mut() else { panic!("unexpected line {line:?}") };
+        if line.starts_with("  - ") {
+            items.push(vec![line.to_string()]);
+        } else {
+            items.last_mut().expect("item").push(line.to_string());
+        }
+    }
+    let mut outtext = head.join("\n") + "\n";
+    for (header, items) in &sections {
+        outtext.push_str(header);
+        outtext.push('\n');
+        let mut copies = Vec::new();
+        for item in items {
+            let is_countries = item[0] == "  - collection: countries";
+            let related = item.iter().any(|l| l.trim() == "related_collection: countries");
+            if is_countries && !related && (header == "collections:" || header == "fields:") {
+                for n in 1..=extra {
+                    let name = format!("core_{n:02}");
+                    copies.push(
+                        item.iter()
+                            .map(|l| l.replace(": countries", &format!(": {name}")).replace("countries_", &format!("{name}_")))
+                            .collect::<Vec<_>>(),
+                    );
+                }
+            }
+            for l in item {
+                outtext.push_str(l);
+                outtext.push('\n');
+            }
+        }
+        for c in copies {
+            for l in c {
+                outtext.push_str(&l);
+                outtext.push('\n');
+            }
+        }
+    }
+    std::fs::write(out, outtext).expect("write the snapshot");
+}
+
+/// 10. Directus 12.4.1 without LICENSE_KEY runs the Core tier (25 collections): a
+///     30-collection snapshot fails the schema step naming the limit and LICENSE_KEY,
+///     and nothing of the snapshot is applied.
+#[test]
+fn boot_directus_12_core_tier_refuses_30_collections_and_applies_nothing() {
+    let _slot = slot();
+    let pg = Postgres::start();
+    let tmp = tempfile::tempdir().unwrap();
+    let snapshot = tmp.path().join("snapshot-30-collections.yaml");
+    snapshot_12_with_copies(&snapshot, 18);
+    let mut boot = Boot::start("core-tier-12", &pg, &on_directus_12(snapshot));
+    let st = boot.wait_exit(STEP + SERVE);
+    assert!(!st.success(), "a 30-collection snapshot must stop the boot on the Core tier\n{}", boot.log());
+    let error = boot.wait_line("[schema] ERROR", STEP, |l| l.starts_with("[schema] ERROR: "));
+    for needle in ["30 collections", "allows 25", "LICENSE_KEY", "Nothing was applied"] {
+        assert!(error.contains(needle), "the error must name {needle:?}: {error}\n{}", boot.log());
+    }
+    assert_line(&boot, "[entrypoint] ERROR: step 'schema' failed (exit 1); not starting Directus");
+    assert_no_line(&boot, "[entrypoint] step 3/4");
+    // nothing of the snapshot: no table, no Directus row, for any of the 30
+    let tables = pg.psql(
+        "directus",
+        "SELECT count(*) FROM information_schema.tables WHERE table_schema = 'public' AND table_name NOT LIKE 'directus\\_%'",
+    );
+    assert_eq!(tables, "0", "no collection table may exist after the refused schema step");
+    let rows = pg.psql("directus", "SELECT count(*) FROM directus_collections");
+    assert_eq!(rows, "0", "no directus_collections row may exist after the refused schema step");
+    boot.assert_no_secrets();
 }

@@ -12,6 +12,12 @@
 //! - `boot_kitchen_sink_*` (heavy: run under `flock /tmp/trm-heavy.lock`, deselect with
 //!   `--skip boot_`): the schema step applies it to an empty database, then reports
 //!   `no changes` on the second run.
+//!
+//! `tests/fixtures/snapshots/real-12.4.1-kitchen-sink.yaml` is the same model exported by a
+//! real Directus 12.4.1 (the same command with TRM_DIRECTUS_HOME on a 12.4.1 install): the
+//! lint reports nothing on it under a 12.4.1 pin (the 12.x grammar), and on a native 12.4.1
+//! the schema step applies it, `GET /license` counts its collections exactly as
+//! `snapshot/core-tier-limit` does, and a second run reports `no changes`.
 
 mod common;
 #[path = "boot/harness.rs"]
@@ -26,6 +32,7 @@ use trm_ci::finding::Finding;
 use trm_ci::linter;
 
 const CORPUS: &str = "tests/fixtures/snapshots/real-11.17.4-kitchen-sink.yaml";
+const CORPUS_12: &str = "tests/fixtures/snapshots/real-12.4.1-kitchen-sink.yaml";
 
 fn root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
@@ -240,5 +247,111 @@ fn boot_kitchen_sink_corpus_applies_then_reports_no_changes() {
 
     let mut second = harness::Boot::start("kitchen-sink-second", &pg, &cfg);
     let line = second.wait_line("[schema] <result>", step, result);
+    assert_eq!(line, "[schema] no changes", "{}", second.log());
+}
+
+// ---------------------------------------------------------------------------------
+// The same model, exported by a real Directus 12.4.1.
+
+fn corpus_12() -> String {
+    std::fs::read_to_string(root().join(CORPUS_12)).expect("the 12.4.1 corpus")
+}
+
+/// [`deployment_with`], with the Dockerfile pinned to `pin`.
+fn deployment_pinned(dir: &Path, snapshot: &str, pin: &str) {
+    deployment_with(dir, snapshot);
+    let d = std::fs::read_to_string(dir.join("Dockerfile")).unwrap();
+    let line = d.lines().find(|l| l.starts_with("FROM directus/directus:")).expect("the FROM line").to_string();
+    std::fs::write(dir.join("Dockerfile"), d.replace(&line, &format!("FROM directus/directus:{pin}"))).unwrap();
+}
+
+#[test]
+fn the_12_corpus_is_a_real_12_4_1_export_in_the_12_format() {
+    let text = corpus_12();
+    assert!(text.contains("\ndirectus: 12.4.1\n"), "exported by 12.4.1");
+    assert!(text.starts_with("version: 1\n"), "the CLI writes version 1");
+    // what 12.x adds: two collection meta keys, and more indexed system fields
+    assert!(text.contains("      status: active\n") && text.contains("      autosave_revision_interval: null\n"));
+    assert!(text.contains("collection: directus_oauth_"), "the 12.x system field indexes");
+    assert!(text.contains("  - collection: website\n    meta:"), "a folder");
+    assert!(text.contains("    related_collection: null\n"), "a many-to-any relation");
+}
+
+#[test]
+fn the_lint_reports_nothing_on_the_12_corpus_under_a_12_pin() {
+    let tmp = tempfile::tempdir().unwrap();
+    deployment_pinned(tmp.path(), &corpus_12(), "12.4.1");
+    let (report, _) = linter::run(&linter::Options { repo: tmp.path().to_path_buf(), ..Default::default() }).unwrap();
+    let shown: Vec<String> = report.findings.iter().map(|f| format!("{}:{} {} {}", f.file, f.line(), f.rule, f.message)).collect();
+    assert!(report.findings.is_empty() && report.omitted.is_empty(), "{shown:#?}");
+}
+
+/// Each line's grammar is its own: an 11.17.4 export under a 12.4.1 pin lacks the two keys
+/// 12.x requires in every collection's meta (besides the version mismatch), and a 12.4.1
+/// export under the 11.17.4 pin has two keys 11.x does not know.
+#[test]
+fn each_line_is_checked_with_its_own_grammar() {
+    let schema_findings = |snapshot: &str, pin: &str| {
+        let tmp = tempfile::tempdir().unwrap();
+        deployment_pinned(tmp.path(), snapshot, pin);
+        let (report, _) = linter::run(&linter::Options { repo: tmp.path().to_path_buf(), ..Default::default() }).unwrap();
+        report.findings.into_iter().filter(|f| f.rule == "snapshot/schema").map(|f| f.message).collect::<Vec<_>>()
+    };
+    let on_12 = schema_findings(&corpus(), "12.4.1");
+    assert!(!on_12.is_empty() && on_12.iter().all(|m| m.contains("`status`") && m.contains("`autosave_revision_interval`")), "{on_12:#?}");
+    let on_11 = schema_findings(&corpus_12(), "11.17.4");
+    assert!(!on_11.is_empty() && on_11.iter().all(|m| m.contains("unknown keys `autosave_revision_interval`, `status`")), "{on_11:#?}");
+}
+
+/// On a native Directus 12.4.1 (TRM_DIRECTUS_NEXT_HOME): the schema step applies the 12.4.1
+/// corpus with one collection marked inactive, Directus's own `GET /license` counts the
+/// collections exactly as `snapshot/core-tier-limit` does (folders out, junction and
+/// translation tables in, the inactive one out), and a second run reports `no changes`.
+#[test]
+fn boot_kitchen_sink_12_applies_is_counted_as_directus_counts_then_no_changes() {
+    let _slot = harness::slot();
+    let directus = harness::next_major();
+    let pg = harness::Postgres::start();
+    let tmp = tempfile::tempdir().unwrap();
+    let path = tmp.path().join("kitchen-sink-12-one-inactive.yaml");
+    let text = corpus_12();
+    let marker = "  - collection: tags\n    meta:\n";
+    let at = text.find(marker).expect("the corpus has a tags collection");
+    let status = at + text[at..].find("      status: active\n").expect("tags has a status");
+    let text = format!("{}      status: inactive\n{}", &text[..status], &text[status + "      status: active\n".len()..]);
+    std::fs::write(&path, &text).unwrap();
+    let snap = trm_ci::model::snapshot::Snapshot::parse(&trm_ci::source::SourceFile::new("k.yaml", text.clone().into_bytes(), None));
+    let counted: Vec<String> = trm_ci::rules::snapshot::counted_collections(&snap).iter().map(|c| c.name.clone()).collect();
+    assert!(!counted.contains(&"tags".to_string()) && counted.contains(&"articles_tags".to_string()), "{counted:?}");
+
+    let no_post = harness::empty_dir();
+    let cfg = harness::BootConfig {
+        snapshot: path,
+        db_post_dir: no_post.path().to_path_buf(),
+        directus: Some(directus),
+        ..harness::BootConfig::default()
+    };
+    let mut first = harness::Boot::start("kitchen-sink-12-first", &pg, &cfg);
+    first.wait_serving(Duration::from_secs(300));
+    assert!(first.has_line(|l| l.starts_with("[schema] applied: 17 collections created")), "{}", first.log());
+    let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+    let license = rt.block_on(async {
+        let client = trm_ci::directus::Client::login(first.port, harness::ADMIN_EMAIL, harness::ADMIN_PASSWORD).await?;
+        client.get("/license").await
+    });
+    let data = license.unwrap_or_else(|e| panic!("GET /license: {e}\n{}", first.log()));
+    let license = &data;
+    eprintln!(
+        "[boot-test] Directus 12.4.1 GET /license: name {}, collections {} of {}; trm-ci counts {}: {counted:?}",
+        data["name"], data["usage"]["collections"], data["entitlements"]["collections"], counted.len()
+    );
+    assert_eq!(data["name"], "Core", "{license:#}");
+    assert_eq!(data["usage"]["collections"].as_u64(), Some(counted.len() as u64), "{license:#}");
+    first.kill();
+
+    let mut second = harness::Boot::start("kitchen-sink-12-second", &pg, &cfg);
+    let line = second.wait_line("[schema] <result>", Duration::from_secs(240), |l| {
+        l == "[schema] no changes" || l.starts_with("[schema] applied: ") || l.starts_with("[schema] ERROR")
+    });
     assert_eq!(line, "[schema] no changes", "{}", second.log());
 }

