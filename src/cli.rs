@@ -21,10 +21,7 @@ pub enum Command {
     Lint(LintArgs),
     /// List every rule: id, default severity, summary (`--format json`: also whether it
     /// needs the base, and its documentation).
-    Rules {
-        #[arg(long, value_enum, default_value = "human")]
-        format: RulesFormat,
-    },
+    Rules(RulesArgs),
     /// Print a rule's documentation: what, why, example, fix.
     Explain {
         /// A rule id, e.g. migrations/destructive
@@ -56,6 +53,10 @@ pub struct CiArgs {
     /// The git revision the base-dependent rules compare with (as for `lint`).
     #[arg(long)]
     pub base: Option<String>,
+    /// The configuration file (default: trm-ci.toml at the repository root, if present): the
+    /// lint's rules and the paths smoke and the drill read their expectations from.
+    #[arg(long, value_name = "FILE")]
+    pub config: Option<PathBuf>,
     /// Do not run the lint stage.
     #[arg(long)]
     pub skip_lint: bool,
@@ -165,6 +166,16 @@ pub enum LintFailOn {
     Error,
     Warning,
     Never,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct RulesArgs {
+    #[arg(long, value_enum, default_value = "human")]
+    pub format: RulesFormat,
+    /// Instead of listing: write each rule's documentation (what `explain` prints) to
+    /// DIR/<area>/<name>.md and the catalog to DIR/README.md (the repository's docs/rules).
+    #[arg(long, value_name = "DIR")]
+    pub write_docs: Option<PathBuf>,
 }
 
 #[derive(Debug, clap::Args)]

@@ -118,3 +118,35 @@ fn ci_records_the_schema_change_and_the_comment_shows_it_destructive_first() {
     let line = body.lines().find(|l| l.contains(&format!("`{field}`"))).unwrap_or_else(|| panic!("{body}"));
     assert!(line.starts_with("- ⚠️ **destructive:** "), "{line}");
 }
+
+/// `ci --config FILE` is the lint's `--config` (and the paths smoke and the drill read): a config
+/// naming a snapshot that is not there makes the lint stage fail on it; a missing or bad config
+/// file is a usage error naming it.
+#[test]
+fn ci_takes_a_config_file() {
+    let t = tempfile::tempdir().unwrap();
+    let run = |config: &std::path::Path| {
+        let out = bin()
+            .args(["ci", "--repo", root(), "--skip-build", "--skip-smoke", "--skip-upgrade", "--config"])
+            .arg(config)
+            .output()
+            .unwrap();
+        (out.status.code(), format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr)))
+    };
+    let moved = t.path().join("moved.toml");
+    std::fs::write(&moved, "[paths]\nsnapshot = \"elsewhere/snapshot.yaml\"\n").unwrap();
+    let (code, log) = run(&moved);
+    assert_eq!(code, Some(1), "{log}");
+    assert!(log.contains("lint/missing-artifact") && log.contains("elsewhere/snapshot.yaml"), "{log}");
+
+    let missing = t.path().join("missing.toml");
+    let (code, log) = run(&missing);
+    assert_eq!(code, Some(2), "{log}");
+    assert!(log.contains("missing.toml"), "{log}");
+
+    let bad = t.path().join("bad.toml");
+    std::fs::write(&bad, "[rules]\n\"migrations/no-such-rule\" = \"off\"\n").unwrap();
+    let (code, log) = run(&bad);
+    assert_eq!(code, Some(2), "{log}");
+    assert!(log.contains("bad.toml:2:1"), "{log}");
+}

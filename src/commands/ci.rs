@@ -9,6 +9,7 @@ use std::time::{Duration, Instant};
 
 use super::stages::{self, Settings};
 use crate::cli::{self, CiArgs};
+use crate::config::{self, Config};
 use crate::docker::{self, BuildOptions, Unfinished};
 use crate::progress::Progress;
 use crate::render::markdown;
@@ -28,7 +29,7 @@ fn ci(args: &CiArgs) -> Result<i32, i32> {
     })?;
     let progress = Progress::stdout();
     let (repository, head) = super::repository(&args.repo);
-    let mut doc = Results { repository, head, ..Results::default() };
+    let mut doc = Results { tool: super::tool(), repository, head, ..Results::default() };
     if !args.skip_lint {
         stage("lint");
         lint(args, &mut doc)?;
@@ -79,7 +80,7 @@ fn load<'s>(slot: &'s mut Option<Settings>, args: &CiArgs) -> Result<&'s Setting
         Some(s) => s,
         None => Settings {
             repo: args.repo.clone(),
-            paths: stages::paths(&args.repo).map_err(|e| {
+            paths: load_config(args).map(|c| c.paths).map_err(|e| {
                 eprintln!("trm-ci ci: {e}");
                 2
             })?,
@@ -101,7 +102,12 @@ fn load<'s>(slot: &'s mut Option<Settings>, args: &CiArgs) -> Result<&'s Setting
 
 /// Lint, and the schema change against the same base, for the reviewer (the lint rules judge it).
 fn lint(args: &CiArgs, doc: &mut Results) -> Result<(), i32> {
-    let opts = crate::linter::Options { repo: args.repo.clone(), base: args.base.clone(), ..Default::default() };
+    let opts = crate::linter::Options {
+        repo: args.repo.clone(),
+        base: args.base.clone(),
+        config: args.config.clone(),
+        ..Default::default()
+    };
     let started = Instant::now();
     match crate::linter::run(&opts) {
         Ok((lint, run)) => {
@@ -255,6 +261,14 @@ fn upgrade_from(args: &CiArgs, doc: &Results) -> Option<(String, String)> {
             println!("[ci] upgrade: skipped (no base revision to upgrade from; pass --upgrade-from REF)");
             None
         }
+    }
+}
+
+/// `--config FILE` (it must exist), else trm-ci.toml at the repository root when present.
+fn load_config(args: &CiArgs) -> Result<Config, String> {
+    match &args.config {
+        Some(file) => Config::load(file, true),
+        None => Config::load(&args.repo.join(config::FILE_NAME), false),
     }
 }
 
