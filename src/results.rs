@@ -63,12 +63,42 @@ pub struct Tool {
     pub name: String,
     /// The trm-ci version that wrote the document.
     pub version: String,
+    /// Where this trm-ci's rule documentation is published: rule `area/name` is documented at
+    /// `{rules_url}area/name.md` (the repository's docs/rules/ at the ref the binary was built
+    /// from). Absent when unknown; the PR comment and SARIF then carry no documentation links.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rules_url: Option<String>,
+}
+
+impl Tool {
+    /// The URL of rule `id`'s documentation, when [`Tool::rules_url`] is known.
+    pub fn rule_doc_url(&self, id: &str) -> Option<String> {
+        self.rules_url.as_ref().map(|base| format!("{base}{id}.md"))
+    }
 }
 
 impl Default for Tool {
+    /// The release build bakes the documentation's address in (`TRM_CI_RULES_URL` at compile
+    /// time, set by .github/workflows/release.yml); the command layer may override it.
     fn default() -> Tool {
-        Tool { name: "trm-ci".into(), version: env!("CARGO_PKG_VERSION").into() }
+        Tool {
+            name: "trm-ci".into(),
+            version: env!("CARGO_PKG_VERSION").into(),
+            rules_url: option_env!("TRM_CI_RULES_URL").and_then(rules_url),
+        }
     }
+}
+
+/// A documentation base URL as [`Tool::rules_url`] keeps it: http(s), no space, quote or
+/// parenthesis, ending in `/`; None for anything else.
+pub fn rules_url(url: &str) -> Option<String> {
+    let url = url.trim();
+    // Nothing that could end a Markdown link or a quoted attribute.
+    let unsafe_char = |c: char| c.is_whitespace() || c.is_control() || matches!(c, '(' | ')' | '<' | '>' | '"' | '\'' | '`');
+    if !(url.starts_with("https://") || url.starts_with("http://")) || url.contains(unsafe_char) {
+        return None;
+    }
+    Some(if url.ends_with('/') { url.to_string() } else { format!("{url}/") })
 }
 
 impl Default for Results {

@@ -40,6 +40,7 @@ pub fn run(args: LintArgs) -> i32 {
     };
     let ok = lint.exit_code() == 0;
     let doc = Results {
+        tool: super::tool(),
         repository: Some(run.repository()),
         head: run.head,
         base: run.base,

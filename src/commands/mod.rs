@@ -23,7 +23,10 @@ use crate::results::Results;
 pub fn run(cli: Cli) -> i32 {
     match cli.command {
         Command::Lint(args) => lint::run(args),
-        Command::Rules { format } => catalog::list(format),
+        Command::Rules(args) => match &args.write_docs {
+            Some(dir) => catalog::write_docs(dir),
+            None => catalog::list(args.format),
+        },
         Command::Explain { rule } => catalog::explain(&rule),
         Command::Diff(args) => diff::run(args),
         Command::Hook(HookCommand::Install { repo, force }) => hook::install(&repo, force),
@@ -45,6 +48,19 @@ fn print(s: &str) {
 /// Writes the document as JSON to `path`.
 fn write_json(path: &Path, doc: &Results) -> Result<(), String> {
     std::fs::write(path, crate::render::json::render(doc)).map_err(|e| format!("cannot write {}: {e}", path.display()))
+}
+
+/// The trm-ci that writes the document: `TRM_CI_RULES_URL` (the Action sets it to its own ref's
+/// docs/rules/) overrides where the rule documentation is; else what the build baked in.
+fn tool() -> crate::results::Tool {
+    let mut tool = crate::results::Tool::default();
+    if let Some(url) = std::env::var("TRM_CI_RULES_URL").ok().filter(|u| !u.trim().is_empty()) {
+        match crate::results::rules_url(&url) {
+            Some(u) => tool.rules_url = Some(u),
+            None => eprintln!("trm-ci: TRM_CI_RULES_URL is not an http(s) URL; rule ids are not linked"),
+        }
+    }
+    tool
 }
 
 /// The repository root and its HEAD commit, for a document whose stage did not read git itself.

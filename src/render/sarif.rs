@@ -3,7 +3,9 @@
 //!
 //! - `runs[0].tool.driver.rules` is the whole registry (`trm_ci::rules::all()`),
 //!   in catalog order, so `ruleIndex` is stable between runs; a finding of a
-//!   rule that is not in the registry appends a minimal descriptor.
+//!   rule that is not in the registry appends a minimal descriptor. Each rule
+//!   has `helpUri` (its docs/rules/<id>.md) when the document's
+//!   `tool.rules_url` says where the documentation is published.
 //! - Every result has `ruleId`, `ruleIndex`, `level`, `message.text` (the
 //!   message, then `help: ...`) and one location whose `artifactLocation.uri`
 //!   is repository-relative with `uriBaseId: %SRCROOT%`. File-level findings
@@ -13,7 +15,7 @@
 
 use serde_json::{json, Value};
 
-use crate::results::{Lint, Results};
+use crate::results::{Lint, Results, Tool};
 use crate::rules;
 
 pub const SCHEMA: &str = "https://json.schemastore.org/sarif-2.1.0.json";
@@ -21,17 +23,17 @@ pub const SCHEMA: &str = "https://json.schemastore.org/sarif-2.1.0.json";
 /// The lint stage's findings as one SARIF run (a document without lint has no results).
 pub fn render(doc: &Results) -> String {
     let empty = Lint::default();
-    let mut s = serde_json::to_string_pretty(&value(doc.lint.as_ref().unwrap_or(&empty))).unwrap_or_else(|_| "{}".into());
+    let mut s = serde_json::to_string_pretty(&value(doc.lint.as_ref().unwrap_or(&empty), &doc.tool)).unwrap_or_else(|_| "{}".into());
     s.push('\n');
     s
 }
 
-pub fn value(report: &Lint) -> Value {
+pub fn value(report: &Lint, tool: &Tool) -> Value {
     let mut ids: Vec<&str> = rules::all().iter().map(|r| r.id).collect();
     let mut descriptors: Vec<Value> = rules::all()
         .iter()
         .map(|r| {
-            json!({
+            let mut d = json!({
                 "id": r.id,
                 "name": rule_name(r.id),
                 "shortDescription": { "text": r.summary },
@@ -39,7 +41,12 @@ pub fn value(report: &Lint) -> Value {
                 "help": { "text": r.doc, "markdown": r.doc },
                 "defaultConfiguration": { "level": r.severity.as_str() },
                 "properties": { "tags": [area(r.id)] },
-            })
+            });
+            // docs/rules/<id>.md where this trm-ci's documentation is published.
+            if let Some(u) = tool.rule_doc_url(r.id) {
+                d["helpUri"] = json!(u);
+            }
+            d
         })
         .collect();
 
