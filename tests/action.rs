@@ -30,6 +30,10 @@ fn tool(name: &str) -> PathBuf {
     p
 }
 
+/// The workflow a team copies into its repository ("Use it in your repository" in the README).
+const ADOPTED: &str = "docs/adopt/trm-ci.yml";
+
+/// This repository's workflows and the one a team copies ([`ADOPTED`]).
 fn workflows() -> Vec<PathBuf> {
     let mut v: Vec<PathBuf> = std::fs::read_dir(root().join(".github/workflows"))
         .unwrap()
@@ -38,6 +42,7 @@ fn workflows() -> Vec<PathBuf> {
         .collect();
     v.sort();
     assert!(v.len() >= 2, "{v:?}");
+    v.push(root().join(ADOPTED));
     v
 }
 
@@ -65,7 +70,7 @@ fn action_files_match_githubs_schemas() {
 
 #[test]
 fn action_zizmor_finds_nothing() {
-    let (ok, out) = run(Command::new(tool("zizmor")).args(["--offline", "--no-progress", "."]));
+    let (ok, out) = run(Command::new(tool("zizmor")).args(["--offline", "--no-progress", ".", ADOPTED]));
     assert!(ok && out.contains("No findings to report"), "zizmor:\n{out}");
 }
 
@@ -73,6 +78,29 @@ fn action_zizmor_finds_nothing() {
 fn action_scripts_pass_shellcheck() {
     let (ok, out) = run(Command::new("shellcheck").args([".github/action/install.sh", ".github/action/ci.sh"]));
     assert!(ok, "shellcheck:\n{out}");
+}
+
+/// The README's "Use it in your repository" shows [`ADOPTED`] verbatim, and this repository's own
+/// PR workflow is that file with the action taken from the checkout (`uses: ./`): what a team
+/// copies is what runs here, and what the act test below runs.
+#[test]
+fn action_readme_shows_the_adopted_workflow_and_this_repository_runs_it() {
+    let adopted = std::fs::read_to_string(root().join(ADOPTED)).unwrap();
+    let readme = std::fs::read_to_string(root().join("README.md")).unwrap();
+    let section = readme.split("\n## Use it in your repository\n").nth(1).expect("README has `## Use it in your repository`");
+    let section = section.split("\n## ").next().unwrap();
+    let block = section.split("```yaml\n").nth(1).and_then(|b| b.split("\n```").next()).expect("a ```yaml block in the section");
+    assert_eq!(format!("{block}\n"), adopted, "the README's workflow is not {ADOPTED} (copy the file into the README)");
+
+    let uses = adopted.lines().find(|l| l.trim_start().starts_with("- uses: acme/trm-ci@")).expect("the action's uses: line");
+    let own = std::fs::read_to_string(root().join(".github/workflows/trm-ci.yml")).unwrap();
+    let body = |text: &str| text.lines().skip_while(|l| l.starts_with('#')).map(str::to_string).collect::<Vec<_>>().join("\n");
+    let reference = uses.split("uses: ").nth(1).unwrap();
+    assert_eq!(
+        body(&own),
+        body(&adopted.replace(reference, "./")),
+        ".github/workflows/trm-ci.yml must be {ADOPTED} with `uses: ./`"
+    );
 }
 
 /// No `${{ … }}` inside a `run:` of action.yml or a workflow: inputs and
@@ -103,6 +131,98 @@ fn action_inputs_reach_scripts_only_through_env() {
                 assert!(!line.contains("${{"), "{}:{}: expression in run: {line}", f.display(), i + 1);
             }
         }
+    }
+}
+
+/// ci.sh, the Action's `trm-ci ci` step, on this repository (lint only: offline, seconds) as a
+/// pull request would run it (GITHUB_BASE_REF set, where `trm-ci ci` drills by default): the
+/// stages map to the skips (`stages: lint` runs no drill), SARIF is written only when asked for and
+/// its rules link to the docs at the action's ref, `config` reaches the lint, and bad inputs stop
+/// the step (exit 2) naming them.
+#[test]
+fn action_ci_script_maps_the_inputs() {
+    let t = tempfile::tempdir().unwrap();
+    let run_ci = |name: &str, vars: &[(&str, &str)]| {
+        let temp = t.path().join(name);
+        std::fs::create_dir_all(&temp).unwrap();
+        let output = temp.join("github_output");
+        let mut cmd = Command::new("bash");
+        cmd.arg(root().join(".github/action/ci.sh")).current_dir(root());
+        for v in ["GITHUB_ACTIONS", "GITHUB_STEP_SUMMARY", "GITHUB_EVENT_PATH", "TRM_CI_RULES_URL", "GITHUB_REPOSITORY"] {
+            cmd.env_remove(v);
+        }
+        let defaults = [
+            ("TRM_CI", env!("CARGO_BIN_EXE_trm-ci")),
+            ("GITHUB_BASE_REF", "main"),
+            ("GITHUB_ACTION_PATH", root().to_str().unwrap()),
+            ("STAGES", "lint"),
+            ("BASE", ""),
+            ("FAIL_ON", "error"),
+            ("SARIF", "false"),
+            ("MAX_SIZE", "600MB"),
+            ("MAX_ADDED_SIZE", "25MB"),
+            ("CONFIG", ""),
+            ("POSTGRES_IMAGE", "postgres:16-alpine"),
+            ("PULL", ""),
+            ("ACTION_REPOSITORY", "acme/trm-ci"),
+            ("ACTION_REF", "v1.2.3"),
+            ("SERVER_URL", "https://github.example"),
+            ("HEAD_SHA", ""),
+        ];
+        for (k, v) in defaults {
+            cmd.env(k, v);
+        }
+        for (k, v) in vars {
+            cmd.env(k, v);
+        }
+        cmd.env("RUNNER_TEMP", &temp).env("GITHUB_OUTPUT", &output);
+        let out = cmd.output().unwrap();
+        let log = format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+        (out.status.code(), std::fs::read_to_string(&output).unwrap_or_default(), log, temp)
+    };
+
+    // stages: lint on a pull request: no build, no smoke, no drill; SARIF asked for.
+    let (code, outputs, log, temp) = run_ci("lint", &[("SARIF", "true")]);
+    assert_eq!(code, Some(0), "{log}");
+    assert!(log.contains("--skip-build --skip-smoke --skip-upgrade"), "{log}");
+    assert!(!log.contains("[ci] == upgrade") && !log.contains("upgrade failed"), "{log}");
+    assert!(outputs.contains("verdict=pass\n"), "{outputs}{log}");
+    let sarif = outputs.lines().find_map(|l| l.strip_prefix("sarif=")).unwrap_or_else(|| panic!("no sarif output: {outputs}"));
+    let sarif: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(sarif).unwrap()).unwrap();
+    let rule = &sarif["runs"][0]["tool"]["driver"]["rules"][0];
+    assert_eq!(rule["helpUri"], format!("https://github.example/acme/trm-ci/blob/v1.2.3/docs/rules/{}.md", rule["id"].as_str().unwrap()));
+    let results: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(temp.join("trm-ci-results.json")).unwrap()).unwrap();
+    assert_eq!(results["tool"]["rules_url"], "https://github.example/acme/trm-ci/blob/v1.2.3/docs/rules/");
+
+    // sarif: false (the default) writes none; config reaches the lint; a local action (uses: ./)
+    // links the docs of the repository it runs in, at the PR's head.
+    let t2 = tempfile::tempdir().unwrap();
+    let config = t2.path().join("trm-ci.toml");
+    std::fs::write(&config, "[paths]\nsnapshot = \"elsewhere/snapshot.yaml\"\n").unwrap();
+    let head = "0123456789abcdef0123456789abcdef01234567";
+    let (code, outputs, log, temp) = run_ci(
+        "local",
+        &[("CONFIG", config.to_str().unwrap()), ("ACTION_REPOSITORY", ""), ("ACTION_REF", ""), ("GITHUB_REPOSITORY", "acme/shop"), ("HEAD_SHA", head)],
+    );
+    assert_eq!(code, Some(0), "{log}");
+    assert!(!outputs.contains("sarif="), "{outputs}");
+    assert!(outputs.contains("verdict=fail\n") && log.contains("lint/missing-artifact"), "{outputs}{log}");
+    let results: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(temp.join("trm-ci-results.json")).unwrap()).unwrap();
+    assert_eq!(results["tool"]["rules_url"], format!("https://github.example/acme/shop/blob/{head}/docs/rules/"));
+
+    for (name, vars, says) in [
+        ("smoke-without-build", &[("STAGES", "lint,smoke")][..], "add build"),
+        ("upgrade-without-build", &[("STAGES", "upgrade")][..], "add build"),
+        ("unknown-stage", &[("STAGES", "lint,deploy")][..], "unknown stage 'deploy'"),
+        ("bad-sarif", &[("SARIF", "yes")][..], "sarif must be true or false"),
+        ("bad-pull", &[("PULL", "sometimes")][..], "pull must be missing, always or never"),
+        ("bad-fail-on", &[("FAIL_ON", "info")][..], "fail-on must be"),
+    ] {
+        let (code, _, log, _) = run_ci(name, vars);
+        assert_eq!(code, Some(2), "{name}: {log}");
+        assert!(log.contains(says) && log.contains("::error title=trm-ci::"), "{name}: {log}");
     }
 }
 
@@ -152,18 +272,20 @@ fn stand_in(dir: &Path, name: &str, inputs: &[&str], outputs: &str, script: &str
     std::fs::write(dir.join("action.yml"), y).unwrap();
 }
 
-/// This repository's workflow, run by a real Actions runner (nektos/act, on the host): the
-/// composite steps run, the inputs arrive, the outputs are set, the comment and the check run
-/// arrive at the local GitHub server, the job summary is written. The remote actions get local
-/// stand-ins; the workflow and the action are not edited. The build and smoke stages find no
-/// Docker engine (a dummy DOCKER_HOST), so they end at once: the build fails with its reason,
-/// smoke is skipped, the verdict is fail and the job fails at its last step, after posting.
+/// The workflow a team copies from the README ([`ADOPTED`]), run by a real Actions runner
+/// (nektos/act, on the host): its `uses: acme/trm-ci@<sha>` is this work tree (act's
+/// `--local-repository`, as GitHub would fetch that commit), the other remote actions get local
+/// stand-ins; neither the workflow nor the action is edited. The composite steps run, every input
+/// arrives at its default, the outputs are set, the comment and the check run arrive at the local
+/// GitHub server, the job summary is written. The build finds no Docker engine (a dummy
+/// DOCKER_HOST), so it ends at once with its reason; smoke and the drill are skipped, the verdict
+/// is fail and the job fails at its last step, after posting.
 #[test]
 fn act_runs_the_pr_workflow_against_a_local_github() {
     let act = tool("act");
     let gh = server::FakeGitHub::start("acme/shop", TOKEN);
     let t = tempfile::tempdir().unwrap();
-    let workflow = root().join(".github/workflows/trm-ci.yml");
+    let workflow = root().join(ADOPTED);
 
     // Stand-ins for the remote actions. The cache one restores a key from a local store, as
     // actions/cache restores from GitHub's (the install step below does not need it: see TRM_CI_BIN).
@@ -173,6 +295,11 @@ fn act_runs_the_pr_workflow_against_a_local_github() {
         let dir = t.path().join("standins").join(repo_at.replace(['/', '@'], "_"));
         let action_dir = dir.join(&sub);
         match repo_at.split('@').next().unwrap() {
+            // trm-ci itself: this work tree, at the commit the workflow pins.
+            "acme/trm-ci" => {
+                repos.push(format!("{repo_at}={}", root().display()));
+                continue;
+            }
             "actions/checkout" => stand_in(&action_dir, "actions/checkout", &["fetch-depth", "persist-credentials"], "",
                 "echo \"stand-in checkout: act provides the work tree ($PWD)\""),
             "actions/cache" => stand_in(&action_dir, "actions/cache", &["path", "key"],
@@ -184,7 +311,7 @@ fn act_runs_the_pr_workflow_against_a_local_github() {
         }
         repos.push(format!("{repo_at}={}", dir.display()));
     }
-    assert!(repos.len() >= 3, "{repos:?}");
+    assert!(repos.len() >= 4 && repos.iter().any(|r| r.starts_with("acme/trm-ci@")), "{repos:?}");
 
     let event = serde_json::json!({
         "action": "synchronize",
@@ -235,7 +362,6 @@ fn act_runs_the_pr_workflow_against_a_local_github() {
     for step in [
         "Success - Main Install trm-ci (release binary)",
         "Success - Main trm-ci ci",
-        "Success - Main Upload SARIF",
         "Success - Main Post the results",
         "Failure - Main Verdict",
         "Success - Main Outputs",
@@ -245,9 +371,17 @@ fn act_runs_the_pr_workflow_against_a_local_github() {
     assert_eq!(log.matches("Failure - Main").count(), 2, "only the verdict (and the composite around it) fails:\n{log}");
     assert!(log.contains("trm-ci: using TRM_CI_BIN="), "{log}");
     assert!(!log.contains("Main Install trm-ci (cargo install)"), "nothing to install:\n{log}");
+    assert!(!log.contains("Main Upload SARIF"), "sarif is off by default:\n{log}");
     // The inputs arrived (the workflow's `with:`), through env: into the script.
-    assert!(log.contains("trm-ci: running trm-ci ci --repo . --json ") && log.contains("--max-size 600MB --fail-on error"), "{log}");
-    assert!(log.contains("[ci] smoke: skipped (the build failed)"), "{log}");
+    let command = log.lines().find(|l| l.contains("trm-ci: running trm-ci ci --repo . --json ")).unwrap_or_else(|| panic!("{log}"));
+    for arg in ["--fail-on error", "--max-size 600MB --max-added-size 25MB", "--postgres-image postgres:16-alpine"] {
+        assert!(command.contains(arg), "{arg} not in {command}");
+    }
+    assert!(!command.contains("--skip-") && !command.contains("--config") && !command.contains("--pull"), "{command}");
+    assert!(log.contains("[ci] smoke: skipped (the build failed)") && log.contains("[ci] upgrade: skipped"), "{log}");
+    // The comment's rule links point at the docs of the commit the workflow pins.
+    let sha = remote_uses(&workflow).into_iter().find_map(|(r, _)| r.strip_prefix("acme/trm-ci@").map(String::from)).unwrap();
+    assert!(log.contains(&format!("trm-ci: rule documentation: https://github.com/acme/trm-ci/blob/{sha}/docs/rules/")), "{log}");
     // The outputs were set: the workflow's next step reads them.
     let outputs = log.lines().find(|l| l.contains("| verdict=")).unwrap_or_else(|| panic!("no outputs line:\n{log}"));
     assert!(outputs.contains("verdict=fail findings=") && outputs.contains("results=/") && outputs.contains("trm-ci-results.json"), "{outputs}");
@@ -267,8 +401,9 @@ fn act_runs_the_pr_workflow_against_a_local_github() {
 }
 
 /// install.sh, the Action's first step, against a release laid out as GitHub serves it (here from
-/// `file://`, which curl reads like `https://`): a release ref downloads the binary and verifies
-/// its SHA-256; a mismatch fails the step; no release (or a branch ref) falls back to cargo install.
+/// `file://`, which curl reads like `https://`): a release ref, or the full commit sha of a
+/// release, downloads the binary and verifies its SHA-256; a mismatch fails the step; no release
+/// (a branch ref, an unreleased sha) falls back to cargo install.
 #[test]
 fn action_install_verifies_the_release_binary() {
     let t = tempfile::tempdir().unwrap();
@@ -320,6 +455,20 @@ fn action_install_verifies_the_release_binary() {
     let (code, outputs, log) = install("missing", "v9.9.9");
     assert_eq!(code, Some(0), "{log}");
     assert!(outputs.contains("installed=false\n") && log.contains("cannot download"), "{outputs}{log}");
+
+    // Pinned by full commit sha: the release of the version in that commit's Cargo.toml, when
+    // its trm-ci-commit.txt names that very commit; any other commit builds from source.
+    let version = env!("CARGO_PKG_VERSION");
+    let released = "5d7e9c3a1f2b4068a9c0e1d2f3a4b5c6d7e8f901";
+    let vdir = t.path().join(format!("srv/acme/trm-ci/releases/download/v{version}"));
+    std::fs::create_dir_all(&vdir).unwrap();
+    sh(&format!("cp {0}/{asset} {0}/{asset}.sha256 . && echo {released} > trm-ci-commit.txt", dir.display()), &vdir);
+    let (code, outputs, log) = install("sha", released);
+    assert_eq!(code, Some(0), "{log}");
+    assert!(outputs.contains("installed=true\n") && log.contains(&format!("is release v{version}")), "{outputs}{log}");
+    let (code, outputs, log) = install("other-sha", "0123456789abcdef0123456789abcdef01234567");
+    assert_eq!(code, Some(0), "{log}");
+    assert!(outputs.contains("installed=false\n") && log.contains(&format!("is not the commit of release v{version}")), "{outputs}{log}");
 
     // A binary that does not match its published checksum is an error, not a fallback.
     sh(&format!("echo tampered >> {asset}"), &dir);

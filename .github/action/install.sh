@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The Action's first step: install the release binary of trm-ci for the action's own ref,
-# verified against its published SHA-256, when that ref is a release tag (vX.Y.Z) and
-# the binary exists. Sets the step outputs `installed` (true/false) and `lock` (the
+# verified against its published SHA-256, when that ref is a release tag (vX.Y.Z), or the full
+# commit sha such a tag points at, and the binary exists. Sets the step outputs `installed` (true/false) and `lock` (the
 # Cargo.lock hash the cargo-install fallback's cache is keyed on) and, when installed, `bin`
 # (the binary's path: later steps call it by path, nothing is added to GITHUB_PATH).
 #
@@ -46,17 +46,32 @@ fallback() {
   exit 0
 }
 
-# A local action (uses: ./) or a branch/sha: nothing was released for it.
-[[ "$ref" =~ ^v[0-9]+\.[0-9]+\.[0-9]+$ ]] || fallback "no release for ref '${ref:-local}'"
 case "$(uname -m)" in
   x86_64 | amd64) target=x86_64-unknown-linux-musl ;;
   aarch64 | arm64) target=aarch64-unknown-linux-musl ;;
   *) fallback "no release binary for $(uname -m)" ;;
 esac
 command -v curl >/dev/null || fallback "curl is not installed"
+releases="${SERVER_URL:-https://github.com}/$repo/releases/download"
+
+# Pinned by full commit sha (uses: owner/trm-ci@<sha> # vX.Y.Z): the release of the version that
+# commit's Cargo.toml names, if that release was made from this very commit (its
+# trm-ci-commit.txt asset, written by release.yml, says which commit the tag pointed at).
+if [[ "$ref" =~ ^[0-9a-f]{40}$ ]]; then
+  version=$(sed -n 's/^version = "\([^"]*\)".*/\1/p' "$GITHUB_ACTION_PATH/Cargo.toml" | head -n 1)
+  [ -n "$version" ] || fallback "no version in Cargo.toml"
+  released=$(curl -fsSL --retry 3 --retry-delay 2 "$releases/v$version/trm-ci-commit.txt") ||
+    fallback "no release v$version to match commit $ref"
+  [ "$(printf '%s' "$released" | tr -d '[:space:]')" = "$ref" ] ||
+    fallback "commit $ref is not the commit of release v$version"
+  echo "trm-ci: commit $ref is release v$version"
+  ref="v$version"
+fi
+# A local action (uses: ./), a branch or an unreleased sha: nothing was released for it.
+[[ "$ref" =~ ^v[0-9]+\.[0-9]+\.[0-9]+$ ]] || fallback "no release for ref '${ref:-local}'"
 
 asset="trm-ci-$target.tar.gz"
-base="${SERVER_URL:-https://github.com}/$repo/releases/download/$ref"
+base="$releases/$ref"
 dir="$RUNNER_TEMP/trm-ci-release"
 rm -rf "$dir" && mkdir -p "$dir/bin"
 curl -fsSL --retry 3 --retry-delay 2 -o "$dir/$asset" "$base/$asset" || fallback "cannot download $base/$asset"
