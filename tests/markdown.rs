@@ -245,3 +245,27 @@ fn from_a_results_document() {
     assert!(schema[0].starts_with("- ⚠️ **destructive:** collection `legacy_<b>notes</b>` removed"), "{md}");
     insta::assert_snapshot!("from_results", md);
 }
+
+/// With `tool.rules_url` (the Action sets it to the docs/rules/ of the trm-ci it runs), each rule id
+/// links to its page; an id the registry does not know, or a document without the URL, is not linked.
+#[test]
+fn rule_ids_link_to_their_pages() {
+    let base = "https://github.com/acme/trm-ci/blob/v0.1.0/docs/rules/";
+    let findings = lint(vec![
+        item(Severity::Error, "db-init/0004_drop_legacy.sql", 5, "migrations/destructive", "`DROP TABLE legacy` deletes rows", ""),
+        item(Severity::Warning, "Dockerfile", 2, "future/rule", "from a newer trm-ci", ""),
+    ]);
+    let mut doc = Results { lint: findings, ..Results::default() };
+    let plain = render(&doc);
+    assert!(plain.contains(" `migrations/destructive` ") && !plain.contains("docs/rules/"), "{plain}");
+
+    doc.tool.rules_url = trm_ci::results::rules_url(base);
+    let linked = render(&doc);
+    assert!(linked.contains(&format!(" [`migrations/destructive`]({base}migrations/destructive.md) ")), "{linked}");
+    assert!(linked.contains(" `future/rule` ") && !linked.contains("future/rule.md"), "{linked}");
+
+    for bad in ["javascript:alert(1)", "https://x/a b/", "https://x/(y)/", ""] {
+        assert_eq!(trm_ci::results::rules_url(bad), None, "{bad}");
+    }
+    assert_eq!(trm_ci::results::rules_url("https://x/docs/rules").as_deref(), Some("https://x/docs/rules/"));
+}

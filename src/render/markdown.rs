@@ -236,7 +236,7 @@ fn render_with(doc: &Results, fail_on: Severity, links: &Links, order: &[&Findin
                     Some(s) => format!("[{}:{}]({})", s.line, s.col, blob_url(links, file, Some(f))),
                     None => "file".to_string(),
                 };
-                let _ = write!(out, "- {icon} {place} {} {}", code(&f.rule), message(&f.message));
+                let _ = write!(out, "- {icon} {place} {} {}", rule_id(doc, &f.rule), message(&f.message));
                 if !f.help.is_empty() {
                     let _ = write!(out, " — {}", message(&f.help));
                 }
@@ -352,6 +352,16 @@ fn scenario_table(out: &mut String, what: &str, rows: &[Scenario]) {
         let _ = writeln!(out, "| {} | {result} | {} | {healthy} |", text(&s.name), duration(s.seconds));
     }
     out.push('\n');
+}
+
+/// A finding's rule id as a code span, linked to the rule's page (docs/rules/<id>.md) where the
+/// document says that trm-ci's documentation is published (`tool.rules_url`); ids the registry
+/// does not know are not linked.
+fn rule_id(doc: &Results, id: &str) -> String {
+    match doc.tool.rule_doc_url(id).filter(|_| crate::rules::find(id).is_some()) {
+        Some(url) => format!("[{}]({url})", code(id)),
+        None => code(id),
+    }
 }
 
 /// `{server}/{repo}/blob/{sha}/{file}#L{line}` (or `#L3-L5`), the path percent-encoded.
