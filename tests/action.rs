@@ -163,7 +163,7 @@ fn action_ci_script_maps_the_inputs() {
             ("MAX_ADDED_SIZE", "25MB"),
             ("CONFIG", ""),
             ("POSTGRES_IMAGE", "postgres:16-alpine"),
-            ("PULL", ""),
+            ("PULL", "missing"),
             ("ACTION_REPOSITORY", "acme/trm-ci"),
             ("ACTION_REF", "v1.2.3"),
             ("SERVER_URL", "https://github.example"),
@@ -374,10 +374,10 @@ fn act_runs_the_pr_workflow_against_a_local_github() {
     assert!(!log.contains("Main Upload SARIF"), "sarif is off by default:\n{log}");
     // The inputs arrived (the workflow's `with:`), through env: into the script.
     let command = log.lines().find(|l| l.contains("trm-ci: running trm-ci ci --repo . --json ")).unwrap_or_else(|| panic!("{log}"));
-    for arg in ["--fail-on error", "--max-size 600MB --max-added-size 25MB", "--postgres-image postgres:16-alpine"] {
+    for arg in ["--fail-on error", "--pull missing", "--max-size 600MB --max-added-size 25MB", "--postgres-image postgres:16-alpine"] {
         assert!(command.contains(arg), "{arg} not in {command}");
     }
-    assert!(!command.contains("--skip-") && !command.contains("--config") && !command.contains("--pull"), "{command}");
+    assert!(!command.contains("--skip-") && !command.contains("--config"), "{command}");
     assert!(log.contains("[ci] smoke: skipped (the build failed)") && log.contains("[ci] upgrade: skipped"), "{log}");
     // The comment's rule links point at the docs of the commit the workflow pins.
     let sha = remote_uses(&workflow).into_iter().find_map(|(r, _)| r.strip_prefix("acme/trm-ci@").map(String::from)).unwrap();

@@ -28,10 +28,8 @@ case "${SARIF:-false}" in
   true | false) ;;
   *) bad "input sarif must be true or false, not '$SARIF'" ;;
 esac
-case "${PULL:-}" in
-  # Empty: trm-ci's own default. Passed only when set.
-  '') ;;
-  missing | always | never) args+=(--pull "$PULL") ;;
+case "${PULL:-missing}" in
+  missing | always | never) args+=(--pull "${PULL:-missing}") ;;
   *) bad "input pull must be missing, always or never, not '$PULL'" ;;
 esac
 
