@@ -156,6 +156,12 @@ pub struct LintArgs {
     /// or environment error, exit 2).
     #[arg(long, value_enum, default_value = "error")]
     pub fail_on: LintFailOn,
+    /// Judge every migration, also those unchanged since the base (a full audit; as
+    /// `[lint] all = true`). By default, when there is a base, a finding of a `migrations/*`
+    /// rule in a migration unchanged since the base that the base has too is pre-existing:
+    /// listed, never failing the run.
+    #[arg(long)]
+    pub all: bool,
     /// Report findings only in these files or directories (cross-file rules still see everything).
     #[arg(value_name = "PATH")]
     pub paths: Vec<String>,

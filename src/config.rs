@@ -14,6 +14,9 @@
 //! [rules]
 //! "migrations/destructive" = "warning"   # error | warning | off
 //! "dockerfile/expose" = "off"
+//!
+//! [lint]
+//! all = false                            # true: judge unchanged migrations too (as `--all`)
 //! ```
 
 use std::collections::BTreeMap;
@@ -76,6 +79,17 @@ impl Paths {
 /// The approvals file's name (the schema step reads it beside the snapshot).
 pub const APPROVALS_FILE: &str = "allow-destructive.txt";
 
+/// `[lint]`: how much of the repository the lint judges.
+#[derive(Debug, Clone, Default, Deserialize, PartialEq, Eq)]
+#[serde(deny_unknown_fields, default)]
+pub struct LintSection {
+    /// Judge the migrations that are unchanged since the base too (a full
+    /// audit, as `lint --all`); by default, when there is a base, the
+    /// `migrations/*` rules about a file's content and name judge only the
+    /// files added or changed since it.
+    pub all: bool,
+}
+
 /// A rule's configured level.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
 #[serde(rename_all = "lowercase")]
@@ -90,6 +104,7 @@ pub enum Level {
 pub struct Config {
     pub paths: Paths,
     pub rules: BTreeMap<String, Level>,
+    pub lint: LintSection,
     /// Where it was read from, for messages (`file:line:col`).
     #[serde(skip)]
     file: Option<String>,

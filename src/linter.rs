@@ -23,6 +23,8 @@ pub struct Options {
     pub only: Vec<String>,
     /// Replay the migrations on this server (`--postgres URL`).
     pub postgres: Option<String>,
+    /// Judge every migration, also those unchanged since the base (`--all`).
+    pub all: bool,
 }
 
 /// What a run read: the repository root it resolved and the revisions it
@@ -108,6 +110,14 @@ pub fn run(opts: &Options) -> Result<(Lint, Revisions), String> {
     for f in &mut findings {
         f.bound_text();
     }
+    // PR-scoped judgement: what the base already had in a migration nobody
+    // touched is pre-existing, listed but never failing the run.
+    let mut pre_existing = Vec::new();
+    if let (Some(base), false) = (base.as_ref(), opts.all || cfg.lint.all) {
+        let judged;
+        (judged, pre_existing) = split_pre_existing(&head, base, &cfg, findings, &mut omitted);
+        findings = judged;
+    }
 
     if !opts.only.is_empty() {
         // (path, path + "/"): a file itself, or anything below a directory.
@@ -115,6 +125,7 @@ pub fn run(opts: &Options) -> Result<(Lint, Revisions), String> {
             opts.only.iter().map(|p| normalize_arg(p, &root)).map(|o| { let dir = format!("{o}/"); (o, dir) }).collect();
         let wanted = |file: &str| only.iter().any(|(o, dir)| o.is_empty() || file == o || file.starts_with(dir.as_str()));
         findings.retain(|f| wanted(&f.file));
+        pre_existing.retain(|f| wanted(&f.file));
         omitted.retain(|o| wanted(&o.file));
     }
     for o in &omitted {
@@ -127,18 +138,83 @@ pub fn run(opts: &Options) -> Result<(Lint, Revisions), String> {
             o.file
         ));
     }
-    findings.sort_by(|a, b| (&a.file, a.line(), a.col(), &a.rule).cmp(&(&b.file, b.line(), b.col(), &b.rule)));
+    if !pre_existing.is_empty() {
+        let n = pre_existing.len();
+        notes.push(format!(
+            "{n} {} in migrations unchanged since the base {} pre-existing: listed, not counted, never failing the run (`--all` or `[lint] all = true` judges them)",
+            if n == 1 { "finding" } else { "findings" },
+            if n == 1 { "is" } else { "are" },
+        ));
+    }
+    let order = |a: &Finding, b: &Finding| (&a.file, a.line(), a.col(), &a.rule).cmp(&(&b.file, b.line(), b.col(), &b.rule));
+    findings.sort_by(order);
+    pre_existing.sort_by(order);
 
     let mut sources = BTreeMap::new();
-    for f in &findings {
+    for f in findings.iter().chain(&pre_existing) {
         if let Some(src) = head.files.get(&f.file) {
             if let Ok(t) = src.text() {
                 sources.entry(f.file.clone()).or_insert_with(|| t.to_string());
             }
         }
     }
-    let lint = Lint::new(findings, omitted, notes, sources, head.files.files.len());
+    let lint = Lint::new(findings, omitted, notes, sources, head.files.files.len()).with_pre_existing(pre_existing);
     Ok((lint, Revisions { root, head: head_revision, base: base_desc, base_revision }))
+}
+
+/// A finding of this rule may be pre-existing ([`rules::Rule::pr_scoped`]).
+pub fn is_scoped(rule: &str) -> bool {
+    rules::find(rule).is_some_and(|r| r.pr_scoped())
+}
+
+/// Splits the findings into (judged, pre-existing). A finding is
+/// pre-existing when its rule [`is_scoped`], its file is a migration whose
+/// bytes are the same on the base, and the base, linted alone with the same
+/// configuration, has the same finding (rule, file, span, message): a
+/// finding the PR causes in an untouched file (a collection added to the
+/// snapshot over a table an old db-init file creates) is judged. The
+/// `--postgres` replay's findings are not made again on the base: an
+/// unchanged file after unchanged files replays the same, so its file
+/// decides.
+///
+/// A rule's cap in such a file (counted, not listed) is dropped from
+/// `omitted` when the base counted the same: it is not judged either.
+fn split_pre_existing(
+    head: &Project,
+    base: &Project,
+    cfg: &Config,
+    findings: Vec<Finding>,
+    omitted: &mut Vec<Omitted>,
+) -> (Vec<Finding>, Vec<Finding>) {
+    let unchanged = |file: &str| {
+        head.all_migrations().any(|m| m.path == file)
+            && matches!((head.files.get(file), base.files.get(file)), (Some(h), Some(b)) if h.bytes == b.bytes)
+    };
+    let (candidates, mut judged): (Vec<Finding>, Vec<Finding>) =
+        findings.into_iter().partition(|f| is_scoped(&f.rule) && unchanged(&f.file));
+    if candidates.is_empty() && !omitted.iter().any(|o| is_scoped(&o.rule) && unchanged(&o.file)) {
+        return (judged, Vec::new());
+    }
+    let (on_base, omitted_on_base) = {
+        let ctx = Context { head: base, base: None, config: cfg };
+        let (found, omitted) = run_rules(&ctx);
+        let mut found = apply_ignores(base, cfg, found);
+        for f in &mut found {
+            f.bound_text();
+        }
+        (found, omitted)
+    };
+    omitted.retain(|o| !(is_scoped(&o.rule) && unchanged(&o.file) && omitted_on_base.contains(o)));
+    let mut pre_existing = Vec::new();
+    for f in candidates {
+        let same = |b: &Finding| b.rule == f.rule && b.file == f.file && b.span == f.span && b.message == f.message;
+        if f.rule == "migrations/postgres-error" || on_base.iter().any(same) {
+            pre_existing.push(f);
+        } else {
+            judged.push(f);
+        }
+    }
+    (judged, pre_existing)
 }
 
 /// Runs every enabled rule over the models, then applies the inline ignores.

@@ -214,6 +214,11 @@ pub struct Lint {
     /// Findings a rule's cap left out (counted, not in `findings`); each also has a note.
     #[serde(default)]
     pub omitted: Vec<Omitted>,
+    /// Findings of the `migrations/*` content rules in migrations unchanged since the
+    /// base that the base has too: listed, not in `findings` nor in the counts, never
+    /// failing the run (absent when empty).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub pre_existing: Vec<Finding>,
     /// Things worth knowing that are not findings (e.g. no base to compare with).
     pub notes: Vec<String>,
     /// The text of every file with a finding, for code frames (not in the document).
@@ -232,6 +237,13 @@ pub struct LintSummary {
     pub omitted_errors: usize,
     #[serde(default)]
     pub omitted_warnings: usize,
+    /// Findings in `pre_existing` (absent when 0).
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub pre_existing: usize,
+}
+
+fn is_zero(n: &usize) -> bool {
+    *n == 0
 }
 
 /// Findings of one rule in one file that its cap left out.
@@ -262,8 +274,16 @@ impl Lint {
             files_checked,
             omitted_errors: omitted_count(Severity::Error),
             omitted_warnings: omitted_count(Severity::Warning),
+            pre_existing: 0,
         };
-        Lint { summary, findings, omitted, notes, sources }
+        Lint { summary, findings, omitted, pre_existing: Vec::new(), notes, sources }
+    }
+
+    /// The same stage with these findings listed as pre-existing (see `pre_existing`).
+    pub fn with_pre_existing(mut self, pre_existing: Vec<Finding>) -> Lint {
+        self.summary.pre_existing = pre_existing.len();
+        self.pre_existing = pre_existing;
+        self
     }
 
     /// 1 when any error-level finding remains (reported or left out), else 0.
@@ -615,7 +635,7 @@ mod tests {
             base: Some("origin/main (merge-base 1a2b3c4)".into()),
             base_revision: Some("b".repeat(40)),
             lint: Some(Lint {
-                summary: LintSummary { errors: 1, warnings: 1, files_checked: 14, omitted_errors: 3, omitted_warnings: 0 },
+                summary: LintSummary { errors: 1, warnings: 1, files_checked: 14, omitted_errors: 3, omitted_warnings: 0, pre_existing: 0 },
                 findings: vec![
                     Finding {
                         rule: "migrations/destructive".into(),
@@ -640,6 +660,7 @@ mod tests {
                     file: "db-init/0004_drop.sql".into(),
                     count: 3,
                 }],
+                pre_existing: vec![],
                 notes: vec!["a note".into()],
                 sources: BTreeMap::new(),
             }),

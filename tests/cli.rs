@@ -1044,3 +1044,58 @@ fn help_lines_name_the_next_number_and_where_the_runner_reads() {
     assert!(helps.iter().any(|h| h.contains("COPY --chown=node:node sql/ /directus/db-init/")), "{helps:#?}");
     assert!(!helps.iter().any(|h| h.contains("9999") || h.contains("/directus/sql/")), "{helps:#?}");
 }
+
+/// PR-scoped judgement (issue 18): a statement a rule now flags in a migration
+/// merged long ago does not fail the PR (it is listed as pre-existing); the
+/// same statement in the file the PR adds does; `--all` and `[lint] all = true`
+/// judge both; without a base every migration is judged, as before.
+#[test]
+fn an_old_merged_migration_does_not_fail_the_pr_the_same_statement_in_a_new_one_does() {
+    let (_t, repo) = tmp_repo();
+    let config = config_only(&["migrations/not-null-without-default", "migrations/edited-after-merge"]);
+    write(&repo.join("trm-ci.toml"), &config);
+    write(&repo.join("db-init/0001_notes.sql"), "CREATE TABLE app_notes (id bigint PRIMARY KEY);\n");
+    write(&repo.join("db-init/0002_author.sql"), "ALTER TABLE app_notes ADD COLUMN author text NOT NULL;\n");
+    git(&repo, &["init", "-q", "-b", "main"]);
+    git(&repo, &["add", "-A"]);
+    git(&repo, &["commit", "-q", "-m", "merged long ago"]);
+    git(&repo, &["checkout", "-q", "-b", "feature"]);
+
+    // The PR adds a clean migration: it passes (the base is the merge-base with main).
+    write(&repo.join("db-init/0003_body.sql"), "ALTER TABLE app_notes ADD COLUMN body text;\n");
+    let out = trm(&repo, &["lint"]);
+    assert_eq!(code(&out), 0, "{}{}", stdout(&out), stderr(&out));
+    let text = stdout(&out);
+    assert!(text.starts_with("0 errors, 0 warnings in ") && text.lines().next().unwrap().ends_with("; 1 pre-existing"), "{text}");
+    let listed = text.lines().find(|l| l.starts_with("  db-init/0002_author.sql:1:")).unwrap_or_else(|| panic!("{text}"));
+    assert!(listed.contains(": error [migrations/not-null-without-default] `author` is added NOT NULL"), "{listed}");
+    assert!(stderr(&out).contains("note: 1 finding in migrations unchanged since the base is pre-existing"), "{}", stderr(&out));
+    // In the results document: listed apart, not counted; it reads back.
+    let json = trm(&repo, &["lint", "--format", "json", "--base", "main"]);
+    assert_eq!(code(&json), 0);
+    let doc: trm_ci::results::Results = serde_json::from_slice(&json.stdout).expect("the document reads back");
+    let lint = doc.lint.as_ref().unwrap();
+    assert_eq!((lint.summary.errors, lint.summary.pre_existing), (0, 1));
+    assert_eq!(lint.pre_existing[0].file, "db-init/0002_author.sql");
+    assert_eq!(trm_ci::render::json::render(&doc), stdout(&json));
+    // A full audit judges it.
+    assert_eq!(code(&trm(&repo, &["lint", "--all"])), 1);
+    write(&repo.join("trm-ci.toml"), format!("{config}\n[lint]\nall = true\n"));
+    assert_eq!(code(&trm(&repo, &["lint"])), 1);
+    write(&repo.join("trm-ci.toml"), &config);
+
+    // The same statement in the file the PR adds fails it.
+    write(&repo.join("db-init/0003_body.sql"), "ALTER TABLE app_notes ADD COLUMN body text NOT NULL;\n");
+    let out = trm(&repo, &["lint", "--format", "line"]);
+    assert_eq!(code(&out), 1, "{}", stdout(&out));
+    let first = stdout(&out).lines().next().unwrap_or_default().to_string();
+    assert!(first.starts_with("db-init/0003_body.sql:1:") && first.contains(": error [migrations/not-null-without-default]"), "{first}");
+    assert!(!stdout(&out).contains("0002_author"), "{}", stdout(&out));
+
+    // Without a base (not a git repository), every migration is judged, as before.
+    write(&repo.join("db-init/0003_body.sql"), "ALTER TABLE app_notes ADD COLUMN body text;\n");
+    std::fs::remove_dir_all(repo.join(".git")).unwrap();
+    let out = trm(&repo, &["lint"]);
+    assert_eq!(code(&out), 1, "{}", stdout(&out));
+    assert!(stdout(&out).contains("db-init/0002_author.sql"), "{}", stdout(&out));
+}

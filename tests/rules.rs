@@ -109,3 +109,47 @@ fn no_fixture_without_a_rule() {
         }
     }
 }
+
+/// PR-scoped judgement (issue 18). `tests/fixtures/pr-scope`: the base has a
+/// db-init file merged long ago that `not-null-without-default` now flags,
+/// and a db-post file that `alters-snapshot-schema` flags; the head adds a
+/// file of each kind with the same kind of statement, and a collection
+/// `legacy` to the snapshot, over a table the old db-init file creates.
+#[test]
+fn findings_in_migrations_unchanged_since_the_base_are_pre_existing() {
+    let fixture = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/pr-scope");
+    let (_tmp, repo, base) = materialise(&fixture);
+    assert!(base.is_some(), "a base/ and head/ fixture");
+    let at = |fs: &[trm_ci::finding::Finding], rule: &str| -> Vec<String> {
+        fs.iter().filter(|f| f.rule == rule).map(|f| format!("{}:{}", f.file, f.line())).collect()
+    };
+
+    let (lint, _) = linter::run(&linter::Options { repo: repo.clone(), base: base.clone(), ..Default::default() }).unwrap();
+    // Judged: the files the PR adds.
+    assert_eq!(at(&lint.findings, "migrations/not-null-without-default"), ["db-init/0003_notes_reviewer.sql:2"]);
+    assert_eq!(at(&lint.findings, "migrations/alters-snapshot-schema"), ["db-post/0002_orders_status_text.sql:2"]);
+    // Also judged: a finding the PR causes in an old file (its snapshot now defines `legacy`).
+    assert_eq!(at(&lint.findings, "migrations/snapshot-collision"), ["db-init/0001_notes.sql:2"]);
+    // Pre-existing: what the base had in the files nobody touched; not counted.
+    assert_eq!(at(&lint.pre_existing, "migrations/not-null-without-default"), ["db-init/0002_notes_author.sql:2"]);
+    assert_eq!(at(&lint.pre_existing, "migrations/alters-snapshot-schema").len(), 3, "{:#?}", lint.pre_existing);
+    assert!(lint.pre_existing.iter().all(|f| f.file == "db-init/0002_notes_author.sql" || f.file == "db-post/0001_orders_status.sql"));
+    assert_eq!(lint.summary.pre_existing, lint.pre_existing.len());
+    assert_eq!(lint.summary.errors, lint.count(trm_ci::finding::Severity::Error));
+    let note = lint.notes.iter().find(|n| n.contains("pre-existing")).expect("a note says so");
+    assert!(note.starts_with(&format!("{} findings in migrations unchanged since the base", lint.pre_existing.len())), "{note}");
+
+    // --all judges every migration, as without a base.
+    let (all, _) = linter::run(&linter::Options { repo: repo.clone(), base: base.clone(), all: true, ..Default::default() }).unwrap();
+    assert!(all.pre_existing.is_empty());
+    assert_eq!(
+        at(&all.findings, "migrations/not-null-without-default"),
+        ["db-init/0002_notes_author.sql:2", "db-init/0003_notes_reviewer.sql:2"]
+    );
+    assert_eq!(at(&all.findings, "migrations/alters-snapshot-schema").len(), 4);
+    // The history rules are not scoped: editing the old file to silence it is a finding.
+    let old = repo.join("db-init/0002_notes_author.sql");
+    std::fs::write(&old, "ALTER TABLE app_notes ADD COLUMN author text NOT NULL DEFAULT '';\n").unwrap();
+    let (edited, _) = linter::run(&linter::Options { repo, base, ..Default::default() }).unwrap();
+    assert_eq!(at(&edited.findings, "migrations/edited-after-merge"), ["db-init/0002_notes_author.sql:1"]);
+}

@@ -14,6 +14,8 @@ struct RuleRecord {
     severity: &'static str,
     summary: &'static str,
     needs_base: bool,
+    /// Judges only the migrations a PR adds or changes when there is a base.
+    pr_scoped: bool,
     doc: &'static str,
 }
 
@@ -29,7 +31,7 @@ pub fn list(format: RulesFormat) -> i32 {
         RulesFormat::Json => {
             let records: Vec<RuleRecord> = rules::all()
                 .iter()
-                .map(|r| RuleRecord { id: r.id, severity: r.severity.as_str(), summary: r.summary, needs_base: r.needs_base, doc: r.doc })
+                .map(|r| RuleRecord { id: r.id, severity: r.severity.as_str(), summary: r.summary, needs_base: r.needs_base, pr_scoped: r.pr_scoped(), doc: r.doc })
                 .collect();
             let mut s = serde_json::to_string_pretty(&serde_json::json!({ "version": 1, "rules": records })).unwrap_or_default();
             s.push('\n');
@@ -56,11 +58,12 @@ pub fn explain(id: &str) -> i32 {
 /// What `trm-ci explain <id>` prints: the id, the default severity and the rule's doc.
 fn explanation(r: &Rule) -> String {
     format!(
-        "# {}\n\nDefault severity: {}{}\n\n{}",
+        "# {}\n\nDefault severity: {}{}\n\n{}{}",
         r.id,
         r.severity.as_str(),
         if r.needs_base { " (compares with the base revision)" } else { "" },
-        r.doc
+        r.doc,
+        if r.pr_scoped() { rules::PR_SCOPE_DOC } else { "" }
     )
 }
 

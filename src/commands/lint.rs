@@ -17,6 +17,7 @@ pub fn run(args: LintArgs) -> i32 {
         config: args.config,
         only: args.paths,
         postgres: args.postgres,
+        all: args.all,
     };
     let started = Instant::now();
     let (lint, run) = match crate::linter::run(&opts) {

@@ -84,6 +84,14 @@ fn lint(report: &Lint, color: bool) -> String {
     }
     out.push_str(&summary_line(report, color));
     out.push('\n');
+    if !report.pre_existing.is_empty() {
+        out.push_str("pre-existing, in migrations unchanged since the base (not failing; `--all` judges them):\n");
+        for f in &report.pre_existing {
+            out.push_str("  ");
+            out.push_str(&super::line::one(f));
+            out.push('\n');
+        }
+    }
     out
 }
 
@@ -101,6 +109,10 @@ pub fn summary_line(report: &Lint, color: bool) -> String {
         (n, 0) => format!(" ({} more {} left out)", n, if n == 1 { "error" } else { "errors" }),
         (0, n) => format!(" ({} more {} left out)", n, if n == 1 { "warning" } else { "warnings" }),
         (n, m) => format!(" ({} and {} more left out)", plural(n, "error"), plural(m, "warning")),
+    };
+    let left_out = match report.pre_existing.len() {
+        0 => left_out,
+        n => format!("{left_out}; {n} pre-existing"),
     };
     if color {
         let errors = if e > 0 { format!("\u{1b}[1;31m{errors}\u{1b}[0m") } else { errors };

@@ -7,28 +7,36 @@
 
 use std::fmt::Write as _;
 
+use crate::finding::Finding;
 use crate::results::{Lint, Results};
 
+/// The findings to judge, one line each, then the summary line (which counts
+/// the pre-existing ones; they are not listed here).
 pub fn render(doc: &Results) -> String {
     let empty = Lint::default();
     let report = doc.lint.as_ref().unwrap_or(&empty);
     let mut out = String::new();
-    let one = |s: &str| s.chars().map(|c| if c.is_control() { '\u{fffd}' } else { c }).collect::<String>();
     for f in &report.findings {
-        let at = match f.span {
-            Some(s) => format!("{}:{}:{}", one(&f.file), s.line, s.col),
-            None => one(&f.file),
-        };
-        let _ = writeln!(out, "{at}: {} [{}] {}", f.severity.as_str(), f.rule, one(&f.message));
+        let _ = writeln!(out, "{}", one(f));
     }
     let _ = writeln!(out, "{}", super::human::summary_line(report, false));
     out
 }
 
+/// `file:line:col: severity [rule] message`, always one line.
+pub fn one(f: &Finding) -> String {
+    let clean = |s: &str| s.chars().map(|c| if c.is_control() { '\u{fffd}' } else { c }).collect::<String>();
+    let at = match f.span {
+        Some(s) => format!("{}:{}:{}", clean(&f.file), s.line, s.col),
+        None => clean(&f.file),
+    };
+    format!("{at}: {} [{}] {}", f.severity.as_str(), f.rule, clean(&f.message))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::finding::{Finding, Severity, Span};
+    use crate::finding::{Severity, Span};
 
     #[test]
     fn one_line_per_finding() {

@@ -129,6 +129,33 @@ pub fn all() -> &'static [Rule] {
     })
 }
 
+impl Rule {
+    /// Judges only what a pull request changes (see [`PR_SCOPE_DOC`]): the
+    /// `migrations/*` rules that judge a file's content, name or numbering
+    /// without comparing with the base. A merged migration cannot be fixed (an
+    /// edit is `edited-after-merge`, and the runner refuses a changed
+    /// checksum), so its finding would block every later PR.
+    pub fn pr_scoped(&self) -> bool {
+        self.id.starts_with("migrations/") && !self.needs_base
+    }
+}
+
+/// What `trm-ci explain` adds to the doc of a rule that [`Rule::pr_scoped`].
+pub const PR_SCOPE_DOC: &str = r#"
+## On a pull request
+When there is a base (`--base`, the PR's base in GitHub Actions, else the
+merge-base with `origin/main` or `main`), a finding of this rule in a
+migration whose bytes are the same on the base, and that the base has too,
+is *pre-existing*: listed apart (a note says how many), not counted, never
+failing the run. A merged migration cannot be changed (`edited-after-merge`,
+and the runner refuses a changed checksum), so it must not block every later
+PR; the files the PR adds or changes are judged, and so is a finding the PR
+causes in an old file (a collection added to the snapshot over a table an
+old file creates). `lint --all` or `[lint] all = true` in `trm-ci.toml`
+judges every migration (a full audit); without a base (not a git
+repository, no `main`) every migration is judged.
+"#;
+
 pub fn find(id: &str) -> Option<&'static Rule> {
     all().iter().find(|r| r.id == id)
 }
