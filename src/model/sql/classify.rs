@@ -39,25 +39,7 @@ pub(super) fn classify(
 ) -> Statement {
     let c = Cursor { text, toks };
     let span = src.span(start, end);
-    let mut st = Statement {
-        start,
-        end,
-        span,
-        head_span: span,
-        kind: Kind::Unknown,
-        concurrently: None,
-        has_where: None,
-        dropped_columns: Vec::new(),
-        creates: Vec::new(),
-        targets: Vec::new(),
-        tables: Vec::new(),
-        body_transaction_control: Vec::new(),
-        procedure: None,
-        calls: Vec::new(),
-        search_path_changed: false,
-        sets_search_path: None,
-        ddl: None,
-    };
+    let mut st = Statement::new(start, end, span, span, Kind::Unknown);
     let Some(first) = toks.first() else { return st };
     let head = |k: usize| {
         let last = toks.get(k.min(toks.len() - 1)).map(|t| t.end).unwrap_or(first.end);

@@ -173,25 +173,8 @@ pub fn well_formed_name(name: &str) -> bool {
 
 /// A meta-command as a statement of its own.
 fn meta_statement(src: &SourceFile, text: &str, start: usize, end: usize, name_end: usize) -> Statement {
-    Statement {
-        start,
-        end,
-        span: src.span(start, end),
-        head_span: src.span(start, name_end),
-        kind: Kind::Meta { name: text[start + 1..name_end].to_string() },
-        concurrently: None,
-        has_where: None,
-        dropped_columns: Vec::new(),
-        creates: Vec::new(),
-        targets: Vec::new(),
-        tables: Vec::new(),
-        body_transaction_control: Vec::new(),
-        procedure: None,
-        calls: Vec::new(),
-        search_path_changed: false,
-        sets_search_path: None,
-        ddl: None,
-    }
+    let kind = Kind::Meta { name: text[start + 1..name_end].to_string() };
+    Statement::new(start, end, src.span(start, end), src.span(start, name_end), kind)
 }
 
 /// Where a statement is: its first byte and its lines.

@@ -177,6 +177,29 @@ pub struct Statement {
 }
 
 impl Statement {
+    /// A statement of `kind` at `start..end` with no facts yet.
+    pub(super) fn new(start: usize, end: usize, span: Span, head_span: Span, kind: Kind) -> Statement {
+        Statement {
+            start,
+            end,
+            span,
+            head_span,
+            kind,
+            concurrently: None,
+            has_where: None,
+            dropped_columns: Vec::new(),
+            creates: Vec::new(),
+            targets: Vec::new(),
+            tables: Vec::new(),
+            body_transaction_control: Vec::new(),
+            procedure: None,
+            calls: Vec::new(),
+            search_path_changed: false,
+            sets_search_path: None,
+            ddl: None,
+        }
+    }
+
     pub fn is_meta(&self) -> bool {
         matches!(self.kind, Kind::Meta { .. })
     }
