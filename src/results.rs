@@ -55,6 +55,10 @@ pub struct Results {
     /// Each stage that ran, in order, with its outcome and wall time.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub stages: Vec<Stage>,
+    /// Each stage `trm-ci ci` did not run though it was asked to, and why (a stage switched off
+    /// with `--skip-*` is not listed).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub skipped: Vec<Skipped>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -116,6 +120,7 @@ impl Default for Results {
             smoke: None,
             upgrade: None,
             stages: Vec::new(),
+            skipped: Vec::new(),
         }
     }
 }
@@ -163,7 +168,34 @@ pub struct Stage {
     pub seconds: f64,
 }
 
+/// A stage that did not run, and why.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Skipped {
+    pub stage: StageName,
+    #[serde(flatten)]
+    pub why: SkipReason,
+}
+
+/// Why a stage did not run.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "reason", rename_all = "kebab-case")]
+pub enum SkipReason {
+    /// The build failed, so there is no image to boot.
+    BuildFailed,
+    /// On a pull request, no base revision to upgrade from (lint found none).
+    NoBaseRevision,
+    /// The base revision's build context is the head's, byte for byte (`context`: its hash,
+    /// `sha256:<hex>`): both revisions build the same image, so an upgrade from one to the
+    /// other changes nothing.
+    SameImage { from: String, context: String },
+}
+
 impl Results {
+    /// Why `stage` was skipped, when the run recorded it.
+    pub fn skip_reason(&self, stage: StageName) -> Option<&SkipReason> {
+        self.skipped.iter().find(|s| s.stage == stage).map(|s| &s.why)
+    }
+
     /// A document holding only the lint stage (the command adds the
     /// repository and the revisions the run read).
     pub fn from_lint(lint: Lint) -> Results {

@@ -150,3 +150,63 @@ fn ci_takes_a_config_file() {
     assert_eq!(code, Some(2), "{log}");
     assert!(log.contains("bad.toml:2:1"), "{log}");
 }
+
+/// A pull request that changes nothing the image is made of (here the README) costs no drill:
+/// the base's build context is the head's, byte for byte, so the upgrade would be from an image
+/// to itself. The skip is recorded as data and shown in the comment's stage table. A change to
+/// a file the image holds (a db-init migration) makes the drill run: here it then fails at once
+/// on the missing engine, which shows it was attempted.
+#[test]
+fn ci_skips_the_drill_when_the_base_builds_the_same_image() {
+    #[path = "common/mod.rs"]
+    #[allow(dead_code)]
+    mod common;
+    let t = tempfile::tempdir().unwrap();
+    let repo = t.path().join("repo");
+    std::fs::create_dir_all(&repo).unwrap();
+    common::copy_deployment(&repo);
+    std::fs::copy(std::path::Path::new(root()).join("compose.dev.yaml"), repo.join("compose.dev.yaml")).unwrap();
+    std::fs::write(repo.join("README.md"), "# shop\n").unwrap();
+    git(&repo, &["init", "-q"]);
+    git(&repo, &["add", "."]);
+    git(&repo, &["commit", "-q", "-m", "base"]);
+    git(&repo, &["checkout", "-q", "-b", "feature"]);
+    std::fs::write(repo.join("README.md"), "# shop\n\nMore words.\n").unwrap();
+    git(&repo, &["commit", "-q", "-am", "docs"]);
+
+    let ci = |json: &std::path::Path| {
+        bin()
+            .args(["ci", "--repo", repo.to_str().unwrap(), "--skip-build", "--skip-smoke", "--json", json.to_str().unwrap()])
+            .env("GITHUB_BASE_REF", "main")
+            .env("DOCKER_HOST", format!("unix://{}/none.sock", t.path().display()))
+            .output()
+            .unwrap()
+    };
+    let json = t.path().join("same.json");
+    let out = ci(&json);
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(0), "{stdout}{}", String::from_utf8_lossy(&out.stderr));
+    assert!(stdout.contains("[ci] upgrade: skipped (main (") && stdout.contains("builds the same image as this tree"), "{stdout}");
+    assert!(!stdout.contains("[ci] == upgrade"), "{stdout}");
+    let doc: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(&json).unwrap()).unwrap();
+    assert!(doc.get("upgrade").is_none(), "{doc}");
+    let skipped = &doc["skipped"][0];
+    assert_eq!((skipped["stage"].as_str(), skipped["reason"].as_str()), (Some("upgrade"), Some("same-image")), "{doc}");
+    assert!(skipped["context"].as_str().unwrap().starts_with("sha256:"), "{doc}");
+    let post = bin().args(["post", "--results", json.to_str().unwrap(), "--dry-run"]).output().unwrap();
+    let body = String::from_utf8_lossy(&post.stdout);
+    let row = body.lines().find(|l| l.starts_with("| upgrade | ⏭️ skipped (main ")).unwrap_or_else(|| panic!("{body}"));
+    assert!(row.contains("builds the same image as this tree") && row.contains("nothing to upgrade"), "{row}");
+
+    // A migration added: the image differs, so the drill runs (and fails: no engine here).
+    std::fs::write(repo.join("db-init/0999_note.sql"), "CREATE TABLE note (id int);\n").unwrap();
+    git(&repo, &["add", "."]);
+    git(&repo, &["commit", "-q", "-m", "a migration"]);
+    let json = t.path().join("differs.json");
+    let out = ci(&json);
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(stdout.contains("[ci] == upgrade"), "{stdout}");
+    let doc: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(&json).unwrap()).unwrap();
+    assert!(doc.get("skipped").is_none(), "{doc}");
+    assert_eq!(doc["upgrade"]["ok"], false, "{doc}");
+}

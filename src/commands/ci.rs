@@ -13,7 +13,7 @@ use crate::config::{self, Config};
 use crate::docker::{self, BuildOptions, Unfinished};
 use crate::progress::Progress;
 use crate::render::markdown;
-use crate::results::{Build, Results, Scenario, Smoke, StageName, Upgrade, Verdict};
+use crate::results::{Build, Results, Scenario, SkipReason, Skipped, Smoke, StageName, Upgrade, Verdict};
 
 pub fn run(args: &CiArgs) -> i32 {
     match ci(args) {
@@ -43,18 +43,25 @@ fn ci(args: &CiArgs) -> Result<i32, i32> {
     let mut settings = None;
     if !args.skip_smoke {
         if build_failed {
-            println!("[ci] smoke: skipped (the build failed)");
+            skip(&mut doc, StageName::Smoke, SkipReason::BuildFailed);
         } else {
             stage("smoke");
             smoke(args, load(&mut settings, args)?, &progress, &mut doc)?;
         }
     }
-    if let Some((from, label)) = upgrade_from(args, &doc) {
+    if let Some((from, label)) = upgrade_from(args, &mut doc) {
         if build_failed {
-            println!("[ci] upgrade: skipped (the build failed)");
+            skip(&mut doc, StageName::Upgrade, SkipReason::BuildFailed);
         } else {
-            stage("upgrade");
-            drill(args, load(&mut settings, args)?, from, label, &progress, &mut doc)?;
+            let settings = load(&mut settings, args)?;
+            // Both revisions build the same image: the drill would upgrade it to itself.
+            match crate::upgrade::same_image::same_context(&args.repo, &from, &settings.paths.dockerfile) {
+                Ok(Some(context)) => skip(&mut doc, StageName::Upgrade, SkipReason::SameImage { from: label, context }),
+                _ => {
+                    stage("upgrade");
+                    drill(args, settings, from, label, &progress, &mut doc)?;
+                }
+            }
         }
     }
     Ok(report(args, &doc))
@@ -247,7 +254,7 @@ fn report(args: &CiArgs, doc: &Results) -> i32 {
 
 /// The revision the upgrade drill starts from and how to name it: `--upgrade-from`; else, on a
 /// pull request (GITHUB_BASE_REF set), the lint base's commit (the merge-base); else none.
-fn upgrade_from(args: &CiArgs, doc: &Results) -> Option<(String, String)> {
+fn upgrade_from(args: &CiArgs, doc: &mut Results) -> Option<(String, String)> {
     if args.skip_upgrade {
         return None;
     }
@@ -258,7 +265,7 @@ fn upgrade_from(args: &CiArgs, doc: &Results) -> Option<(String, String)> {
     match &doc.base_revision {
         Some(commit) => Some((commit.clone(), format!("{base_ref} ({})", &commit[..7.min(commit.len())]))),
         None => {
-            println!("[ci] upgrade: skipped (no base revision to upgrade from; pass --upgrade-from REF)");
+            skip(doc, StageName::Upgrade, SkipReason::NoBaseRevision);
             None
         }
     }
@@ -270,6 +277,12 @@ fn load_config(args: &CiArgs) -> Result<Config, String> {
         Some(file) => Config::load(file, true),
         None => Config::load(&args.repo.join(config::FILE_NAME), false),
     }
+}
+
+/// Records that `stage` did not run and why, and says so.
+fn skip(doc: &mut Results, stage: StageName, why: SkipReason) {
+    println!("[ci] {}: skipped ({})", stage.as_str(), markdown::skip_words(&why));
+    doc.skipped.push(Skipped { stage, why });
 }
 
 fn stage(name: &str) {

@@ -13,7 +13,7 @@
 use std::fmt::Write as _;
 
 use crate::finding::{Finding, Severity};
-use crate::results::{Results, Scenario, StageName, Verdict};
+use crate::results::{Results, Scenario, SkipReason, StageName, Verdict};
 
 /// The most a comment may hold: GitHub refuses bodies over 65,536 characters;
 /// the rest is left for the marker and any later wording change.
@@ -41,9 +41,23 @@ enum Status {
 }
 
 /// The stages the report shows: lint, build and smoke always (skipped when they did not run),
-/// the upgrade drill when it ran.
+/// the upgrade drill when it ran or was skipped for a reason.
 fn shown_stages(doc: &Results) -> impl Iterator<Item = StageName> + '_ {
-    StageName::ALL.into_iter().filter(|s| *s != StageName::Upgrade || doc.upgrade.is_some())
+    StageName::ALL
+        .into_iter()
+        .filter(|s| *s != StageName::Upgrade || doc.upgrade.is_some() || doc.skip_reason(StageName::Upgrade).is_some())
+}
+
+/// Why a stage was skipped, in words (plain text: the caller escapes), e.g. `the build failed`.
+pub fn skip_words(why: &SkipReason) -> String {
+    match why {
+        SkipReason::BuildFailed => "the build failed".to_string(),
+        SkipReason::NoBaseRevision => "no base revision to upgrade from; pass --upgrade-from REF".to_string(),
+        SkipReason::SameImage { from, context } => {
+            let hex = context.strip_prefix("sha256:").unwrap_or(context);
+            format!("{from} builds the same image as this tree (build context {}): nothing to upgrade", &hex[..hex.len().min(12)])
+        }
+    }
 }
 
 fn status(doc: &Results, stage: StageName) -> Status {
@@ -65,6 +79,11 @@ fn stage_seconds(doc: &Results, stage: StageName) -> Option<f64> {
 
 /// Why a stage failed or was skipped, or what it found ("2 errors, 1 warning").
 fn stage_note(doc: &Results, stage: StageName) -> Option<String> {
+    if doc.passed(stage).is_none() {
+        if let Some(why) = doc.skip_reason(stage) {
+            return Some(skip_words(why));
+        }
+    }
     match stage {
         StageName::Lint => doc.lint.as_ref().map(|l| counts(l.count(Severity::Error), l.count(Severity::Warning))),
         StageName::Build => doc.build.as_ref().and_then(|b| {

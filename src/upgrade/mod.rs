@@ -24,6 +24,7 @@ pub mod log_lines;
 mod drill;
 pub mod fingerprint;
 mod inputs;
+pub mod same_image;
 pub mod seed;
 
 use std::path::PathBuf;
