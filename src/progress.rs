@@ -21,9 +21,14 @@ pub struct Progress {
 }
 
 impl Progress {
-    /// Standard output: live lines when it is a terminal.
+    /// Standard output: live lines when it is a terminal and not a CI job's log. A runner can
+    /// give a step a pseudo-terminal (act does), but its log viewer shows every rewrite of a live
+    /// line as escape codes; `CI` (set by GitHub Actions, act and most CI services),
+    /// `GITHUB_ACTIONS` and `TERM=dumb` mean plain lines.
     pub fn stdout() -> Progress {
-        Progress { tty: std::io::stdout().is_terminal(), live_shown: Mutex::new(false), capture: None }
+        let set = |v: &str| std::env::var(v).is_ok_and(|x| !x.is_empty() && x != "false" && x != "0");
+        let plain = set("CI") || set("GITHUB_ACTIONS") || std::env::var("TERM").is_ok_and(|t| t == "dumb");
+        Progress { tty: std::io::stdout().is_terminal() && !plain, live_shown: Mutex::new(false), capture: None }
     }
 
     /// Collects the plain (non-terminal) output in memory; see [`Progress::captured`].

@@ -272,27 +272,19 @@ fn stand_in(dir: &Path, name: &str, inputs: &[&str], outputs: &str, script: &str
     std::fs::write(dir.join("action.yml"), y).unwrap();
 }
 
-/// The workflow a team copies from the README ([`ADOPTED`]), run by a real Actions runner
-/// (nektos/act, on the host): its `uses: acme/trm-ci@<sha>` is this work tree (act's
-/// `--local-repository`, as GitHub would fetch that commit), the other remote actions get local
-/// stand-ins; neither the workflow nor the action is edited. The composite steps run, every input
-/// arrives at its default, the outputs are set, the comment and the check run arrive at the local
-/// GitHub server, the job summary is written. The build finds no Docker engine (a dummy
-/// DOCKER_HOST), so it ends at once with its reason; smoke and the drill are skipped, the verdict
-/// is fail and the job fails at its last step, after posting.
-#[test]
-fn act_runs_the_pr_workflow_against_a_local_github() {
+/// Runs the adopted `workflow` with act on the host for a `pull_request` event, in `workdir` (the
+/// team's checkout), against the local GitHub `gh`: `uses: acme/trm-ci@<sha>` is this work tree
+/// (act's `--local-repository`), the other remote actions get local stand-ins; `docker_host` is the
+/// engine the steps see (None: the machine's own). Returns whether the job passed, and act's log
+/// (also written to `log_name` in `t` and in $TRM_ARTIFACTS_DIR).
+fn act_pull_request(t: &Path, workdir: &Path, workflow: &Path, gh: &server::FakeGitHub, docker_host: Option<&str>, log_name: &str) -> (bool, String) {
     let act = tool("act");
-    let gh = server::FakeGitHub::start("acme/shop", TOKEN);
-    let t = tempfile::tempdir().unwrap();
-    let workflow = root().join(ADOPTED);
-
     // Stand-ins for the remote actions. The cache one restores a key from a local store, as
     // actions/cache restores from GitHub's (the install step below does not need it: see TRM_CI_BIN).
-    let store = t.path().join("store");
+    let store = t.join("store");
     let mut repos = Vec::new();
     for (repo_at, sub) in remote_uses(&workflow).into_iter().chain(remote_uses(&root().join("action.yml"))) {
-        let dir = t.path().join("standins").join(repo_at.replace(['/', '@'], "_"));
+        let dir = t.join("standins").join(repo_at.replace(['/', '@'], "_"));
         let action_dir = dir.join(&sub);
         match repo_at.split('@').next().unwrap() {
             // trm-ci itself: this work tree, at the commit the workflow pins.
@@ -323,18 +315,17 @@ fn act_runs_the_pr_workflow_against_a_local_github() {
         },
         "repository": { "full_name": "acme/shop" },
     });
-    let event_path = t.path().join("event.json");
+    let event_path = t.join("event.json");
     std::fs::write(&event_path, event.to_string()).unwrap();
 
     let mut cmd = Command::new(&act);
     cmd.args(["pull_request", "-W"]).arg(&workflow);
     cmd.args(["-P", "ubuntu-latest=-self-hosted", "--no-cache-server", "-e"]).arg(&event_path);
-    cmd.arg("--action-cache-path").arg(t.path().join("act"));
+    cmd.arg("--action-cache-path").arg(t.join("act"));
     cmd.args(["-s", &format!("GITHUB_TOKEN={TOKEN}")]);
     for e in [
         format!("GITHUB_API_URL={}", gh.url),
         "GITHUB_REPOSITORY=acme/shop".to_string(),
-        format!("DOCKER_HOST=unix://{}/no-engine.sock", t.path().display()),
         format!("TRM_ACT_CACHE_STORE={}", store.display()),
         // The binary this test run built, instead of a `cargo install` of the copy act makes of
         // the work tree (its new mtimes rebuild trm-ci: minutes; the README gives that cost).
@@ -345,17 +336,45 @@ fn act_runs_the_pr_workflow_against_a_local_github() {
     for r in &repos {
         cmd.args(["--local-repository", r]);
     }
-    // act itself touches no engine either (host mode).
-    cmd.env("DOCKER_HOST", format!("unix://{}/no-engine.sock", t.path().display()));
+    // The engine the steps see (trm-ci build and smoke); act itself needs none (host mode).
+    match docker_host {
+        Some(h) => {
+            cmd.args(["--env", &format!("DOCKER_HOST={h}")]);
+            cmd.env("DOCKER_HOST", h);
+        }
+        None => {
+            cmd.env_remove("DOCKER_HOST");
+        }
+    }
     // Nothing of the test's own environment steers the run.
     for v in ["GITHUB_ACTIONS", "GITHUB_OUTPUT", "GITHUB_STEP_SUMMARY", "GITHUB_EVENT_PATH", "CARGO_TARGET_DIR"] {
         cmd.env_remove(v);
     }
-    let (ok, log) = run(&mut cmd);
-    let _ = std::fs::write(t.path().join("act.log"), &log);
+    let out = cmd.current_dir(workdir).output().unwrap_or_else(|e| panic!("{cmd:?}: {e}"));
+    let (ok, log) = (out.status.success(), format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr)));
+    let _ = std::fs::write(t.join(log_name), &log);
     if let Some(dir) = std::env::var_os("TRM_ARTIFACTS_DIR") {
-        let _ = std::fs::write(Path::new(&dir).join("act.log"), &log);
+        let _ = std::fs::write(Path::new(&dir).join(log_name), &log);
     }
+    (ok, log)
+}
+
+/// The workflow a team copies from the README ([`ADOPTED`]), run by a real Actions runner
+/// (nektos/act, on the host): its `uses: acme/trm-ci@<sha>` is this work tree (act's
+/// `--local-repository`, as GitHub would fetch that commit), the other remote actions get local
+/// stand-ins; neither the workflow nor the action is edited. The composite steps run, every input
+/// arrives at its default, the outputs are set, the comment and the check run arrive at the local
+/// GitHub server, the job summary is written. The build finds no Docker engine (a dummy
+/// DOCKER_HOST), so it ends at once with its reason; smoke and the drill are skipped, the verdict
+/// is fail and the job fails at its last step, after posting.
+#[test]
+fn act_runs_the_pr_workflow_against_a_local_github() {
+    let gh = server::FakeGitHub::start("acme/shop", TOKEN);
+    let t = tempfile::tempdir().unwrap();
+    let workflow = root().join(ADOPTED);
+
+    let no_engine = format!("unix://{}/no-engine.sock", t.path().display());
+    let (ok, log) = act_pull_request(t.path(), root(), &workflow, &gh, Some(&no_engine), "act.log");
 
     // The job ran every composite step and failed only at the verdict (build failed).
     assert!(!ok, "the verdict is fail, so is the job:\n{log}");
@@ -475,4 +494,81 @@ fn action_install_verifies_the_release_binary() {
     let (code, outputs, log) = install("tampered", "v1.2.3");
     assert_eq!(code, Some(1), "{log}");
     assert!(log.contains("does not match its published SHA-256") && !outputs.contains("installed="), "{outputs}{log}");
+}
+
+/// The adopted workflow on a team's repository, as a real runner starts it: the Docker engine has
+/// neither the Directus image the Dockerfile names nor the Postgres image (their names are removed
+/// first; on CI they come from the local registry, the engine's mirror, as Docker Hub serves a
+/// runner). The Action's default stages run: lint; build, which pulls the base image; smoke, which
+/// pulls Postgres and boots the image; the drill is skipped because the PR changes only the README
+/// (the base builds the same image). The job passes and the comment says so. Heavy (engine,
+/// Directus boots, a few minutes): deselected with `--skip act_`.
+#[test]
+fn act_runs_the_default_stages_on_an_engine_without_the_images() {
+    #[path = "common/mod.rs"]
+    #[allow(dead_code)]
+    mod common;
+    let gh = server::FakeGitHub::start("acme/shop", TOKEN);
+    let t = tempfile::tempdir().unwrap();
+    let git = |dir: &Path, args: &[&str]| {
+        let out = Command::new("git")
+            .args(["-c", "user.name=trm-ci test", "-c", "user.email=test@example.invalid", "-c", "init.defaultBranch=main"])
+            .args(args)
+            .current_dir(dir)
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "git {args:?}: {}", String::from_utf8_lossy(&out.stderr));
+    };
+    // The team's repository: the deployment and the adopted workflow on main; the PR's checkout
+    // (a clone, so origin/main is the base, as with fetch-depth: 0) changes the README only.
+    let upstream = t.path().join("upstream");
+    std::fs::create_dir_all(upstream.join(".github/workflows")).unwrap();
+    common::copy_deployment(&upstream);
+    std::fs::copy(root().join("compose.dev.yaml"), upstream.join("compose.dev.yaml")).unwrap();
+    std::fs::copy(root().join(ADOPTED), upstream.join(".github/workflows/trm-ci.yml")).unwrap();
+    std::fs::write(upstream.join("README.md"), "# shop\n").unwrap();
+    git(&upstream, &["init", "-q"]);
+    git(&upstream, &["add", "."]);
+    git(&upstream, &["commit", "-q", "-m", "base"]);
+    let checkout = t.path().join("shop");
+    git(t.path(), &["clone", "-q", upstream.to_str().unwrap(), checkout.to_str().unwrap()]);
+    git(&checkout, &["checkout", "-q", "-b", "feature/x"]);
+    std::fs::write(checkout.join("README.md"), "# shop\n\nHow to run it.\n").unwrap();
+    git(&checkout, &["commit", "-q", "-am", "docs"]);
+
+    // The engine starts without the two images the run needs (the names only: the layers the
+    // registry's copies share stay, as in a runner's warm cache).
+    let pg = "postgres:16-alpine";
+    let pin = std::fs::read_to_string(checkout.join("Dockerfile"))
+        .unwrap()
+        .lines()
+        .find_map(|l| l.trim().strip_prefix("FROM ").map(|r| r.split_whitespace().next().unwrap().to_string()))
+        .unwrap();
+    assert!(pin.starts_with("directus/directus:"), "{pin}");
+    for image in [pin.as_str(), pg] {
+        let _ = Command::new("docker").args(["image", "rm", image]).output();
+        let inspect = Command::new("docker").args(["image", "inspect", image]).output().expect("docker");
+        assert!(!inspect.status.success(), "{image} is still on the engine");
+    }
+
+    let (ok, log) =
+        act_pull_request(t.path(), &checkout, &checkout.join(".github/workflows/trm-ci.yml"), &gh, None, "act-engine-without-images.log");
+    assert!(ok, "the job passes:\n{log}");
+    for image in [pin.as_str(), pg] {
+        assert!(log.contains(&format!("[pull] {image}: ")) && log.contains(&format!("[pull] {image}: pulled from ")), "{image} not pulled:\n{log}");
+        let inspect = Command::new("docker").args(["image", "inspect", image]).output().expect("docker");
+        assert!(inspect.status.success(), "{image} is not on the engine after the run");
+    }
+    assert!(log.contains("[ci] upgrade: skipped (main (") && log.contains("builds the same image as this tree"), "{log}");
+    // act gives the step a pseudo-terminal; a CI log still gets plain progress lines, no rewrites.
+    assert!(!log.contains("\x1b[2K"), "live progress lines in a CI log:\n{log}");
+    let st = gh.state();
+    assert_eq!(st.comments.len(), 1);
+    let body = &st.comments[0].body;
+    assert!(body.starts_with("<!-- trm-ci:sticky-comment -->\n### ✅ trm-ci"), "{body}");
+    for row in ["| lint | ✅ pass", "| build | ✅ pass", "| smoke | ✅ pass", "| upgrade | ⏭️ skipped (main "] {
+        assert!(body.contains(row), "{row} not in:\n{body}");
+    }
+    assert_eq!(st.check_runs[0].conclusion.as_deref(), Some("success"));
+    assert!(!log.contains(TOKEN), "the token was printed");
 }
