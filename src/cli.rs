@@ -162,7 +162,13 @@ pub struct LintArgs {
     /// listed, never failing the run.
     #[arg(long)]
     pub all: bool,
-    /// Report findings only in these files or directories (cross-file rules still see everything).
+    /// Which file `-` is (its path, relative to the current directory like a PATH): the
+    /// migration read from standard input is linted as that file of the repository.
+    #[arg(long, value_name = "PATH")]
+    pub stdin_filename: Option<String>,
+    /// Report findings only in these files or directories (relative to the current directory;
+    /// cross-file rules still see everything). Each must name a file trm-ci lints (else exit 2).
+    /// `-`: read the file from standard input (with --stdin-filename).
     #[arg(value_name = "PATH")]
     pub paths: Vec<String>,
 }

@@ -25,6 +25,17 @@ pub struct Options {
     pub postgres: Option<String>,
     /// Judge every migration, also those unchanged since the base (`--all`).
     pub all: bool,
+    /// A file read from standard input (`trm-ci lint - --stdin-filename PATH`): linted in
+    /// place of the file at its path, and the findings limited to it (with `only`).
+    pub stdin: Option<Stdin>,
+}
+
+/// The bytes of `-` and the path they are judged as (`--stdin-filename`, relative to the
+/// current directory as a PATH argument is).
+#[derive(Debug, Clone, Default)]
+pub struct Stdin {
+    pub path: String,
+    pub bytes: Vec<u8>,
 }
 
 /// What a run read: the repository root it resolved and the revisions it
@@ -65,18 +76,43 @@ pub fn run(opts: &Options) -> Result<(Lint, Revisions), String> {
     cfg.check_rule_ids_suggesting(|id| rules::find(id).is_some(), rules::did_you_mean)?;
     let paths = &cfg.paths;
 
-    let head_files = if opts.staged {
+    let mut head_files = if opts.staged {
         let g = git.as_ref().ok_or_else(|| format!("--staged: {} is not inside a git repository", root.display()))?;
         repo::from_index(g, paths)?
     } else {
         repo::from_worktree(&root, paths)?
     };
+    // PATH arguments (and `-`'s path) as repository paths; each must name what the lint reads.
+    let mut only = Vec::new();
+    for arg in &opts.only {
+        let rel = normalize_arg(arg, &root)?;
+        if !rel.is_empty() && !head_files.files.keys().any(|f| *f == rel || f.starts_with(&format!("{rel}/"))) {
+            return Err(no_artifact(arg, &rel, paths));
+        }
+        only.push(rel);
+    }
+    if let Some(input) = &opts.stdin {
+        let rel = normalize_arg(&input.path, &root).map_err(|e| format!("--stdin-filename {e}"))?;
+        if !repo::is_artifact(&rel, paths) {
+            return Err(format!("--stdin-filename {}", no_artifact(&input.path, &rel, paths)));
+        }
+        let mode = head_files.get(&rel).and_then(|f| f.mode);
+        let bytes = input.bytes[..input.bytes.len().min(crate::source::MAX_FILE_BYTES + 1)].to_vec();
+        head_files.insert(crate::source::SourceFile::new(rel.clone(), bytes, mode.or(Some(0o100644))));
+        only.push(rel);
+    }
     let mut notes = Vec::new();
     let head_revision = git.as_ref().and_then(repo::head_commit);
     let (base_files, base_desc, base_revision) = match &git {
         None => {
             if let Some(b) = &opts.base {
                 return Err(format!("--base {b}: {} is not inside a git repository", root.display()));
+            }
+            if repo::in_github_actions() {
+                return Err(format!(
+                    "{} is not inside a git repository, so there is no base to compare with: check it out with actions/checkout (`fetch-depth: 0`)",
+                    root.display()
+                ));
             }
             notes.push("not a git repository: rules that compare with the base were skipped".to_string());
             (None, None, None)
@@ -119,10 +155,9 @@ pub fn run(opts: &Options) -> Result<(Lint, Revisions), String> {
         findings = judged;
     }
 
-    if !opts.only.is_empty() {
+    if !only.is_empty() {
         // (path, path + "/"): a file itself, or anything below a directory.
-        let only: Vec<(String, String)> =
-            opts.only.iter().map(|p| normalize_arg(p, &root)).map(|o| { let dir = format!("{o}/"); (o, dir) }).collect();
+        let only: Vec<(String, String)> = only.into_iter().map(|o| { let dir = format!("{o}/"); (o, dir) }).collect();
         let wanted = |file: &str| only.iter().any(|(o, dir)| o.is_empty() || file == o || file.starts_with(dir.as_str()));
         findings.retain(|f| wanted(&f.file));
         pre_existing.retain(|f| wanted(&f.file));
@@ -303,19 +338,56 @@ pub fn apply_ignores(head: &Project, config: &Config, mut findings: Vec<Finding>
     findings
 }
 
-/// A PATH argument as a repo-relative, `/`-separated path.
-fn normalize_arg(p: &str, root: &Path) -> String {
+/// A PATH argument as a repository path (`/`-separated, no `./`; empty for the root):
+/// relative to the current directory when that is inside the repository (`cd db-init &&
+/// trm-ci lint 0005_x.sql`), else to the repository root (`--repo DIR` run from elsewhere).
+/// Err when it leads out of the repository.
+fn normalize_arg(p: &str, root: &Path) -> Result<String, String> {
+    let root = root.canonicalize().unwrap_or_else(|_| root.to_path_buf());
     let path = Path::new(p);
-    let rel = if path.is_absolute() {
-        path.strip_prefix(root).map(Path::to_path_buf).unwrap_or_else(|_| path.to_path_buf())
-    } else {
+    let full = if path.is_absolute() {
         path.to_path_buf()
-    };
-    let s = rel.to_string_lossy().replace('\\', "/");
-    let s = s.trim_start_matches("./").trim_end_matches('/');
-    if s == "." {
-        String::new()
     } else {
-        s.to_string()
+        match std::env::current_dir().and_then(|d| d.canonicalize()) {
+            Ok(cwd) if cwd.starts_with(&root) => cwd.join(path),
+            _ => root.join(path),
+        }
+    };
+    // `.` and `..` by hand (the file need not exist); the directory holding it as the
+    // filesystem has it, so that an absolute path through a linked directory (/tmp) matches.
+    let mut clean = PathBuf::new();
+    for c in full.components() {
+        match c {
+            std::path::Component::CurDir => {}
+            std::path::Component::ParentDir => {
+                clean.pop();
+            }
+            c => clean.push(c),
+        }
     }
+    let resolved = match (clean.parent().map(|d| d.canonicalize()), clean.file_name()) {
+        (Some(Ok(dir)), Some(name)) => dir.join(name),
+        _ => clean.clone(),
+    };
+    let rel = resolved
+        .strip_prefix(&root)
+        .or_else(|_| clean.strip_prefix(&root))
+        .map_err(|_| format!("`{p}` is outside the repository {}", root.display()))?;
+    Ok(rel.to_string_lossy().replace('\\', "/"))
+}
+
+/// The error for a PATH that names no file the lint reads.
+fn no_artifact(arg: &str, rel: &str, paths: &config::Paths) -> String {
+    let shown = if arg == rel { format!("`{arg}`") } else { format!("`{arg}` (`{rel}` in the repository)") };
+    format!(
+        "{shown} is not a file trm-ci lints: the artifacts are `{}/`, `{}/`, `{}/`, `{}`, `{}`, `{}`, `{}`, `{}` (see [paths] in trm-ci.toml)",
+        repo::normalize(&paths.migrations),
+        repo::normalize(&paths.post_migrations),
+        repo::normalize(&paths.scripts),
+        repo::normalize(&paths.snapshot),
+        repo::normalize(&paths.dockerfile),
+        repo::normalize(&paths.compose),
+        repo::normalize(&paths.stack),
+        repo::normalize(&paths.entrypoint),
+    )
 }

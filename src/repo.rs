@@ -115,6 +115,11 @@ fn walk_fs(root: &Path, dir: &Path, rel: &str, out: &mut Artifacts) -> Result<()
     Ok(())
 }
 
+/// Whether `path` (a repository path) is one the lint reads under `paths`.
+pub fn is_artifact(path: &str, paths: &Paths) -> bool {
+    is_wanted(path, paths)
+}
+
 fn is_wanted(path: &str, paths: &Paths) -> bool {
     let (files, dirs) = wanted(paths);
     files.iter().any(|f| normalize(f) == path)
@@ -286,15 +291,17 @@ pub struct Base {
     pub description: String,
 }
 
-/// Chooses the base: `--base REF`, else `origin/$GITHUB_BASE_REF` inside
-/// GitHub Actions, else the merge-base of HEAD with `origin/main` or `main`.
-/// Ok(None) with a reason when there is none; Err when `--base` names
-/// something that does not exist.
+/// Chooses the base: `--base REF`, else `origin/$GITHUB_BASE_REF` (or the local branch of that
+/// name) inside GitHub Actions, else the merge-base of HEAD with `origin/main` or `main`.
+/// Ok(Err(why)) when there is none, locally: the base rules are skipped with a note. Err (exit 2,
+/// saying how to fetch it) when `--base` names something this clone does not have, or inside
+/// GitHub Actions when no base can be read (a shallow clone, a base branch not fetched): CI
+/// must not pass because it could not compare.
 pub fn resolve_base(repo: &Repository, explicit: Option<&str>) -> Result<Result<Base, String>, String> {
     if let Some(r) = explicit {
-        let obj = repo
-            .revparse_single(r)
-            .map_err(|_| format!("--base {r}: no such commit, branch or tag in this repository"))?;
+        let obj = repo.revparse_single(r).map_err(|_| {
+            format!("--base {r}: no such commit, branch or tag in this repository (fetch it: `git fetch origin {}`, or check out with fetch-depth: 0)", r.strip_prefix("origin/").unwrap_or(r))
+        })?;
         let commit = obj.peel_to_commit().map_err(|_| format!("--base {r}: does not name a commit"))?;
         return Ok(Ok(Base {
             tree: commit.tree_id(),
@@ -302,26 +309,45 @@ pub fn resolve_base(repo: &Repository, explicit: Option<&str>) -> Result<Result<
             description: format!("{r} ({})", short(commit.id())),
         }));
     }
-    let in_actions = std::env::var("GITHUB_ACTIONS").map(|v| v == "true").unwrap_or(false);
-    if in_actions {
-        if let Ok(b) = std::env::var("GITHUB_BASE_REF") {
-            if !b.is_empty() {
-                let name = format!("origin/{b}");
-                return Ok(match merge_base_with(repo, &name) {
-                    Some(base) => Ok(base),
-                    None => Err(format!(
-                        "{name} is not in this clone (fetch it: actions/checkout with fetch-depth: 0)"
+    if in_github_actions() {
+        return match std::env::var("GITHUB_BASE_REF").ok().filter(|b| !b.is_empty()) {
+            Some(b) => {
+                let remote = format!("origin/{b}");
+                let found = [remote.as_str(), b.as_str()].into_iter().find_map(|n| base_with(repo, n));
+                match found {
+                    Some(Ok(base)) => Ok(Ok(base)),
+                    Some(Err(name)) => Err(format!(
+                        "the pull request's base {name} has no commit in common with HEAD in this clone (a shallow clone): check out with actions/checkout `fetch-depth: 0`, or run `git fetch --unshallow origin {b}` before trm-ci"
                     )),
-                });
+                    None => Err(format!(
+                        "the pull request's base {remote} is not in this clone: check out with actions/checkout `fetch-depth: 0`, or run `git fetch origin {b}` before trm-ci (or pass --base REF)"
+                    )),
+                }
             }
-        }
+            None => match ["origin/main", "main"].into_iter().find_map(|n| base_with(repo, n)) {
+                Some(Ok(base)) => Ok(Ok(base)),
+                _ => Err("no base to compare with in this clone (not a pull request, and no origin/main or main with a commit in common with HEAD): pass --base REF, or check out with actions/checkout `fetch-depth: 0` (or `git fetch origin main`)".into()),
+            },
+        };
     }
     for name in ["origin/main", "main"] {
-        if let Some(base) = merge_base_with(repo, name) {
+        if let Some(Ok(base)) = base_with(repo, name) {
             return Ok(Ok(base));
         }
     }
     Ok(Err("no --base given and neither origin/main nor main exists".into()))
+}
+
+/// `GITHUB_ACTIONS=true`: a missing base is an error there, not a note.
+pub fn in_github_actions() -> bool {
+    std::env::var("GITHUB_ACTIONS").is_ok_and(|v| v == "true")
+}
+
+/// The merge-base of HEAD with the branch `name`: None when there is no such branch,
+/// Some(Err(name)) when it has no commit in common with HEAD (a shallow clone).
+fn base_with(repo: &Repository, name: &str) -> Option<Result<Base, String>> {
+    repo.revparse_single(name).ok()?.peel_to_commit().ok()?;
+    Some(merge_base_with(repo, name).ok_or_else(|| name.to_string()))
 }
 
 fn merge_base_with(repo: &Repository, name: &str) -> Option<Base> {

@@ -1099,3 +1099,150 @@ fn an_old_merged_migration_does_not_fail_the_pr_the_same_statement_in_a_new_one_
     assert_eq!(code(&out), 1, "{}", stdout(&out));
     assert!(stdout(&out).contains("db-init/0002_author.sql"), "{}", stdout(&out));
 }
+
+/// `trm`, with environment variables set and `stdin` on standard input.
+fn trm_with(dir: &Path, args: &[&str], env: &[(&str, &str)], stdin: &[u8]) -> Output {
+    use std::io::Write;
+    let mut cmd = Command::new(BIN);
+    cmd.args(args)
+        .current_dir(dir)
+        .env_remove("GITHUB_ACTIONS")
+        .env_remove("GITHUB_BASE_REF")
+        .env("GIT_CEILING_DIRECTORIES", dir.ancestors().nth(2).unwrap_or(dir))
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped());
+    for (k, v) in env {
+        cmd.env(k, v);
+    }
+    let mut child = cmd.spawn().expect("run trm-ci");
+    // trm-ci may exit before reading (a usage error): a closed pipe is fine.
+    let _ = child.stdin.take().unwrap().write_all(stdin);
+    let out = child.wait_with_output().expect("run trm-ci");
+    assert!(!String::from_utf8_lossy(&out.stderr).contains("panicked"), "trm-ci {args:?} panicked");
+    out
+}
+
+/// Issue 18's CLI edges: a PATH that names no file trm-ci lints is exit 2 naming it (it printed
+/// `0 errors`); PATHs are relative to the current directory inside the repository (`cd db-init
+/// && trm-ci lint 0002_drop.sql` found nothing); `-` reads the file from standard input, judged
+/// as `--stdin-filename` (and without it says to pass it).
+#[test]
+fn paths_name_files_from_the_current_directory_and_dash_reads_stdin() {
+    let (_t, repo) = tmp_repo();
+    write(&repo.join("trm-ci.toml"), config_only(&["migrations/destructive"]));
+    write(&repo.join("db-init/0001_init.sql"), "CREATE TABLE app_x (id int);\n");
+    write(&repo.join("db-init/0002_drop.sql"), "DROP TABLE app_x;\n");
+    // A git repository: a run from a subdirectory finds its root.
+    git(&repo, &["init", "-q", "-b", "main"]);
+    let sub = repo.join("db-init");
+    let trm = |dir: &Path, args: &[&str]| trm_with(dir, args, &[], b"");
+    let line = |o: &Output| stdout(o).lines().next().unwrap_or_default().to_string();
+
+    let out = trm(&repo, &["lint", "nosuch.sql"]);
+    assert_eq!(code(&out), 2, "{}", stdout(&out));
+    assert!(stderr(&out).contains("`nosuch.sql` is not a file trm-ci lints: the artifacts are `db-init/`"), "{}", stderr(&out));
+    let out = trm(&sub, &["lint", "nosuch.sql"]);
+    assert!(code(&out) == 2 && stderr(&out).contains("`nosuch.sql` (`db-init/nosuch.sql` in the repository)"), "{}", stderr(&out));
+    let out = trm(&repo, &["lint", "../elsewhere.sql"]);
+    assert!(code(&out) == 2 && stderr(&out).contains("`../elsewhere.sql` is outside the repository"), "{}", stderr(&out));
+
+    // From a subdirectory.
+    let out = trm(&sub, &["lint", "--format", "line", "0002_drop.sql"]);
+    assert_eq!(code(&out), 1, "{}{}", stdout(&out), stderr(&out));
+    assert!(line(&out).starts_with("db-init/0002_drop.sql:1:1: error [migrations/destructive]"), "{}", stdout(&out));
+    assert_eq!(code(&trm(&sub, &["lint", "0001_init.sql"])), 0);
+    assert_eq!(code(&trm(&sub, &["lint", "../db-init/0001_init.sql", "."])), 1);
+    assert_eq!(code(&trm(&repo, &["lint", "db-init/0001_init.sql"])), 0);
+
+    // `-`: standard input as the file --stdin-filename names (new, or in place of the one on disk).
+    let out = trm_with(&repo, &["lint", "-"], &[], b"DROP TABLE app_x;\n");
+    assert_eq!(code(&out), 2);
+    assert!(stderr(&out).contains("pass --stdin-filename PATH"), "{}", stderr(&out));
+    let args = ["lint", "--format", "line", "-", "--stdin-filename", "db-init/0003_new.sql"];
+    let out = trm_with(&repo, &args, &[], b"DROP TABLE app_x;\n");
+    assert_eq!(code(&out), 1, "{}{}", stdout(&out), stderr(&out));
+    assert!(line(&out).starts_with("db-init/0003_new.sql:1:1: error [migrations/destructive]"), "{}", stdout(&out));
+    assert!(!stdout(&out).contains("0002_drop"), "only the file from stdin is reported: {}", stdout(&out));
+    let out = trm_with(&sub, &["lint", "--format", "line", "-", "--stdin-filename", "0003_new.sql"], &[], b"DROP TABLE app_x;\n");
+    assert!(code(&out) == 1 && line(&out).starts_with("db-init/0003_new.sql:1:1:"), "{}", stdout(&out));
+    let out = trm_with(&repo, &["lint", "-", "--stdin-filename", "db-init/0002_drop.sql"], &[], b"SELECT 1;\n");
+    assert_eq!(code(&out), 0, "the edited buffer, not the file on disk: {}", stdout(&out));
+    let out = trm_with(&repo, &["lint", "-", "--stdin-filename", "README.md"], &[], b"x\n");
+    assert!(code(&out) == 2 && stderr(&out).contains("--stdin-filename `README.md` is not a file trm-ci lints"), "{}", stderr(&out));
+    let out = trm(&repo, &["lint", "--stdin-filename", "db-init/0003_new.sql"]);
+    assert!(code(&out) == 2 && stderr(&out).contains("add `-` to the PATHs"), "{}", stderr(&out));
+}
+
+/// A `/* trm-ci: ignore=... */` block comment is a pragma, as `--` is (issue 18: it was
+/// silently nothing); one that silences nothing is reported like any pragma.
+#[test]
+fn block_comment_pragmas_work_and_unused_ones_are_reported() {
+    let (_t, repo) = tmp_repo();
+    write(&repo.join("trm-ci.toml"), config_only(&["migrations/destructive", "lint/unused-ignore"]));
+    write(&repo.join("db-init/0001_init.sql"), "CREATE TABLE app_x (id int);\nCREATE TABLE app_y (id int);\n");
+    write(&repo.join("db-init/0002_drop.sql"), "/* trm-ci: ignore=migrations/destructive\n   app_x moved to app_y in 0001 */\nDROP TABLE app_x;\n");
+    let out = trm(&repo, &["lint", "--format", "line"]);
+    assert_eq!(code(&out), 0, "{}", stdout(&out));
+    write(&repo.join("db-init/0002_drop.sql"), "/* trm-ci: ignore=migrations/destructiv */\nDROP TABLE app_x;\n");
+    let out = trm(&repo, &["lint", "--format", "line"]);
+    assert_eq!(code(&out), 1, "{}", stdout(&out));
+    let text = stdout(&out);
+    assert!(text.contains("db-init/0002_drop.sql:1:1: warning [lint/unused-ignore] `trm-ci: ignore=` names unknown rule `migrations/destructiv`"), "{text}");
+    assert!(text.contains("db-init/0002_drop.sql:2:1: error [migrations/destructive]"), "{text}");
+}
+
+/// Issue 18, "A missing base passes": inside GitHub Actions a base that cannot be read (not
+/// fetched, a shallow clone, no git at all) and an unknown `--base` are exit 2 saying how to
+/// fetch it; locally without `--base` it stays a note.
+#[test]
+fn a_missing_base_in_ci_is_exit_2_with_the_fix() {
+    let t = tempfile::tempdir().unwrap();
+    let origin = t.path().join("origin");
+    write(&origin.join("trm-ci.toml"), config_only(&["migrations/edited-after-merge"]));
+    write(&origin.join("db-init/0001_init.sql"), "CREATE TABLE app_x (id int);\n");
+    git(&origin, &["init", "-q", "-b", "main"]);
+    git(&origin, &["add", "-A"]);
+    git(&origin, &["commit", "-q", "-m", "one"]);
+    write(&origin.join("db-init/0002_more.sql"), "CREATE TABLE app_y (id int);\n");
+    git(&origin, &["add", "-A"]);
+    git(&origin, &["commit", "-q", "-m", "two"]);
+    git(&origin, &["checkout", "-q", "-b", "feature"]);
+    // The branch edits a merged migration: what the base rules are there to catch.
+    write(&origin.join("db-init/0001_init.sql"), "CREATE TABLE app_x (id bigint);\n");
+    git(&origin, &["commit", "-q", "-am", "edit"]);
+    let actions = |base_ref: &'static str| [("GITHUB_ACTIONS", "true"), ("GITHUB_BASE_REF", base_ref)];
+
+    // The full repository in Actions: the local branch of the base is found; the edit fails.
+    let out = trm_with(&origin, &["lint", "--format", "line"], &actions("main"), b"");
+    assert_eq!(code(&out), 1, "{}{}", stdout(&out), stderr(&out));
+    assert!(stdout(&out).contains("[migrations/edited-after-merge]"), "{}", stdout(&out));
+    // A base branch that is not in the clone.
+    let out = trm_with(&origin, &["lint"], &actions("develop"), b"");
+    assert_eq!(code(&out), 2, "{}", stdout(&out));
+    assert!(stderr(&out).contains("the pull request's base origin/develop is not in this clone: check out with actions/checkout `fetch-depth: 0`, or run `git fetch origin develop`"), "{}", stderr(&out));
+    let out = trm(&origin, &["lint", "--base", "origin/develop"]);
+    assert_eq!(code(&out), 2);
+    assert!(stderr(&out).contains("--base origin/develop: no such commit, branch or tag in this repository (fetch it: `git fetch origin develop`"), "{}", stderr(&out));
+
+    // A shallow clone of the branch, as actions/checkout makes by default, then the base's tip alone.
+    let shallow = t.path().join("shallow");
+    let url = format!("file://{}", origin.display());
+    git(t.path(), &["clone", "-q", "--depth", "1", "--branch", "feature", &url, "shallow"]);
+    git(&shallow, &["fetch", "-q", "--depth", "1", "origin", "main:refs/remotes/origin/main"]);
+    let out = trm_with(&shallow, &["lint"], &actions("main"), b"");
+    assert_eq!(code(&out), 2, "{}", stdout(&out));
+    assert!(stderr(&out).contains("the pull request's base origin/main has no commit in common with HEAD in this clone (a shallow clone)"), "{}", stderr(&out));
+    assert!(stderr(&out).contains("`git fetch --unshallow origin main`"), "{}", stderr(&out));
+    // Not a pull request, still in Actions: no base at all is an error too.
+    let out = trm_with(&shallow, &["lint"], &actions(""), b"");
+    assert!(code(&out) == 2 && stderr(&out).contains("pass --base REF, or check out with actions/checkout `fetch-depth: 0`"), "{}", stderr(&out));
+    // Locally, the same clone is a note and the lint runs.
+    let out = trm_with(&shallow, &["lint"], &[], b"");
+    assert_eq!(code(&out), 0, "{}{}", stdout(&out), stderr(&out));
+    assert!(stderr(&out).contains("note: no base to compare with"), "{}", stderr(&out));
+    // In Actions outside git: no base either.
+    std::fs::remove_dir_all(shallow.join(".git")).unwrap();
+    let out = trm_with(&shallow, &["lint"], &actions("main"), b"");
+    assert!(code(&out) == 2 && stderr(&out).contains("is not inside a git repository, so there is no base to compare with"), "{}", stderr(&out));
+}

@@ -10,14 +10,22 @@ use crate::render::{self, Format};
 use crate::results::{Results, StageName};
 
 pub fn run(args: LintArgs) -> i32 {
+    let stdin = match read_stdin(&args) {
+        Ok(s) => s,
+        Err(e) => {
+            eprintln!("trm-ci lint: {e}");
+            return 2;
+        }
+    };
     let opts = crate::linter::Options {
         repo: args.repo,
         base: args.base,
         staged: args.staged,
         config: args.config,
-        only: args.paths,
+        only: args.paths.into_iter().filter(|p| p != "-").collect(),
         postgres: args.postgres,
         all: args.all,
+        stdin,
     };
     let started = Instant::now();
     let (lint, run) = match crate::linter::run(&opts) {
@@ -67,4 +75,29 @@ pub fn run(args: LintArgs) -> i32 {
         }
     }
     code
+}
+
+/// `-` among the PATHs: the file from standard input (read up to one byte past the cap every
+/// file is held to), judged as `--stdin-filename`.
+fn read_stdin(args: &LintArgs) -> Result<Option<crate::linter::Stdin>, String> {
+    let dashes = args.paths.iter().filter(|p| *p == "-").count();
+    match (dashes, &args.stdin_filename) {
+        (0, None) => Ok(None),
+        (0, Some(_)) => Err("--stdin-filename names the file `-` reads from standard input: add `-` to the PATHs".into()),
+        (1, None) => Err(
+            "`-` reads a file from standard input: pass --stdin-filename PATH, the file of the repository it is (e.g. --stdin-filename db-init/0005_add_x.sql)"
+                .into(),
+        ),
+        (1, Some(path)) => {
+            use std::io::Read;
+            let mut bytes = Vec::new();
+            std::io::stdin()
+                .lock()
+                .take(crate::source::MAX_FILE_BYTES as u64 + 1)
+                .read_to_end(&mut bytes)
+                .map_err(|e| format!("-: cannot read standard input: {e}"))?;
+            Ok(Some(crate::linter::Stdin { path: path.clone(), bytes }))
+        }
+        _ => Err("`-` may be given once".into()),
+    }
 }

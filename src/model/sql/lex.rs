@@ -36,10 +36,19 @@ pub struct Lexed {
     /// Statements as token index ranges plus their byte ranges.
     pub tokens: Vec<Token>,
     pub pieces: Vec<Piece>,
-    /// `--` comments: (start, end) byte ranges including the `--`.
-    pub line_comments: Vec<(usize, usize)>,
+    /// `--` and `/* */` comments, in file order.
+    pub comments: Vec<Comment>,
     /// An unterminated construct: (offset, message).
     pub error: Option<(usize, String)>,
+}
+
+/// A comment: its byte range (with `--`, or `/*` and `*/`) and its body's.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Comment {
+    pub start: usize,
+    pub end: usize,
+    pub body_start: usize,
+    pub body_end: usize,
 }
 
 /// A statement as the lexer splits it.
@@ -105,7 +114,7 @@ pub fn lex_each(text: &str, keep: bool, on: &mut dyn FnMut(&Lexed, &Piece)) -> L
         // Comments.
         if c == b'-' && b.get(i + 1) == Some(&b'-') {
             let end = memchr(b'\n', &b[i..]).map(|k| i + k).unwrap_or(n);
-            out.line_comments.push((i, end));
+            out.comments.push(Comment { start: i, end, body_start: i + 2, body_end: end });
             i = end;
             continue;
         }
@@ -129,6 +138,7 @@ pub fn lex_each(text: &str, keep: bool, on: &mut dyn FnMut(&Lexed, &Piece)) -> L
                 close_stmt!(n);
                 return out;
             }
+            out.comments.push(Comment { start, end: i, body_start: start + 2, body_end: i - 2 });
             continue;
         }
         // psql meta-command: backslash outside quotes, to the end of the line.

@@ -2,7 +2,7 @@
 //! classified) and its inline-ignore pragmas.
 
 use super::classify::classify;
-use super::lex::{lex_each, Piece};
+use super::lex::{lex_each, Comment, Piece};
 use super::psql_meta::{self, Refused};
 use super::statement::{Kind, SqlError, Statement};
 use crate::finding::{parse_pragma, Suppression};
@@ -82,6 +82,7 @@ impl Migration {
         // not): a pragma applies to the statement that starts after it.
         let mut bounds: Vec<Bounds> = Vec::new();
         let (mut seen_comments, mut record_next) = (0, false);
+        let mut pragmas: Vec<Pragma> = Vec::new();
         let lexed = lex_each(text, false, &mut |lexed, p| {
             psql_meta::refused_in(src, text, &lexed.tokens, p, &mut refused);
             let st = match p {
@@ -95,8 +96,11 @@ impl Migration {
                     st
                 }
             };
-            let pragma = lexed.line_comments[seen_comments..].iter().any(|&(s, e)| parse_pragma(&text[s + 2..e]).is_some());
-            seen_comments = lexed.line_comments.len();
+            // Each comment is read for a pragma once, when the statement after it is handed over.
+            let before = pragmas.len();
+            pragmas.extend(lexed.comments[seen_comments..].iter().filter_map(|c| Pragma::read(text, c)));
+            seen_comments = lexed.comments.len();
+            let pragma = pragmas.len() > before;
             if pragma || record_next {
                 bounds.push(Bounds { start: st.start, line: st.span.line, end_line: st.span.end_line });
             }
@@ -120,8 +124,8 @@ impl Migration {
         }
         refused.sort_by_key(|r| (r.span.line, r.span.col));
         m.refused = refused;
-        let pragmas: Vec<(usize, usize)> =
-            lexed.line_comments.iter().copied().filter(|&(s, e)| parse_pragma(&text[s + 2..e]).is_some()).collect();
+        // The comments after the last statement.
+        pragmas.extend(lexed.comments[seen_comments..].iter().filter_map(|c| Pragma::read(text, c)));
         m.statements.sort_by_key(|s| s.start);
         m.statements.shrink_to_fit();
         bounds.sort_by_key(|b| b.start);
@@ -132,7 +136,7 @@ impl Migration {
                 changed = away;
             }
         }
-        m.suppressions = suppressions(src, text, &pragmas, &bounds);
+        m.suppressions = suppressions(src, text, pragmas, &bounds);
         m
     }
 
@@ -184,11 +188,25 @@ pub(super) struct Bounds {
     end_line: u32,
 }
 
-pub(super) fn suppressions(src: &SourceFile, text: &str, comments: &[(usize, usize)], stmts: &[Bounds]) -> Vec<Suppression> {
+/// An inline-ignore pragma in a `--` or `/* */` comment: the comment's byte
+/// range, the rule ids and the reason.
+struct Pragma {
+    start: usize,
+    end: usize,
+    rules: Vec<String>,
+    reason: String,
+}
+
+impl Pragma {
+    fn read(text: &str, c: &Comment) -> Option<Pragma> {
+        let (rules, reason) = parse_pragma(&text[c.body_start..c.body_end])?;
+        Some(Pragma { start: c.start, end: c.end, rules, reason })
+    }
+}
+
+fn suppressions(src: &SourceFile, text: &str, pragmas: Vec<Pragma>, stmts: &[Bounds]) -> Vec<Suppression> {
     let mut out = Vec::new();
-    for &(start, end) in comments {
-        let body = &text[start + 2..end];
-        let Some((rules, reason)) = parse_pragma(body) else { continue };
+    for Pragma { start, end, rules, reason } in pragmas {
         let body_end = if text[start..end].ends_with('\r') { end - 1 } else { end };
         let span = src.span(start, body_end);
         // The next statement that starts after the pragma.

@@ -184,6 +184,21 @@ fn pragmas_cover_the_next_statement() {
     assert_eq!(s.reason, "reason here");
 }
 
+/// A `/* trm-ci: ignore=... */` block comment is a pragma like `--` (issue 18), also over
+/// several lines and after the last statement; a block comment that is not one is nothing.
+#[test]
+fn block_comment_pragmas_cover_the_next_statement() {
+    let m = parse("/* trm-ci: ignore=migrations/destructive,migrations/empty\n   moved to app.archive */\nDROP TABLE a;\n/* just words */ SELECT 1;\n/*trm-ci: ignore=x/y*/");
+    assert_eq!(m.suppressions.len(), 2, "{:?}", m.suppressions);
+    let s = &m.suppressions[0];
+    assert_eq!((s.first_line, s.last_line, s.span.line, s.span.end_line), (3, 3, 1, 2));
+    assert_eq!(s.rules, vec!["migrations/destructive".to_string(), "migrations/empty".to_string()]);
+    assert_eq!(s.reason, "moved to app.archive");
+    // After the last statement: it covers its own line (and is reported as silencing nothing).
+    let t = &m.suppressions[1];
+    assert_eq!((t.rules.clone(), t.first_line, t.reason.as_str()), (vec!["x/y".to_string()], 5, ""));
+}
+
 #[test]
 fn file_names() {
     assert!(well_formed_name("0001_init.sql"));
