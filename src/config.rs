@@ -22,7 +22,7 @@
 use std::collections::BTreeMap;
 use std::path::Path;
 
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 
 use crate::boundary;
 use crate::finding::Severity;
@@ -236,6 +236,82 @@ impl Config {
     }
 }
 
+/// A change of `trm-ci.toml` on the branch that makes the lint judge less than the base's
+/// configuration did: a rule turned off or made less severe, a `[paths]` entry moved (the
+/// rules no longer read what they read on the base), `[lint] all` turned off. On a pull request
+/// the configuration is part of the untrusted tree, so the report names each one.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Weakening {
+    /// The key as trm-ci.toml spells it: `rules."migrations/destructive"`, `paths.migrations`,
+    /// `lint.all`.
+    pub key: String,
+    /// Its value on the base and on the branch, the default where the file does not set it
+    /// (`error`, `warning`, `off`; a path; `true`, `false`); a value is cut at 200 characters.
+    pub base: String,
+    pub head: String,
+}
+
+/// How many characters of a value a [`Weakening`] keeps.
+const VALUE_CHARS: usize = 200;
+
+/// What `head` weakens against `base`: rules (each at its effective severity, `default` giving
+/// a rule's own, None for an id the registry does not know, which is skipped), then paths, then
+/// `[lint] all`.
+pub fn weakenings(base: &Config, head: &Config, default: impl Fn(&str) -> Option<Severity>) -> Vec<Weakening> {
+    let mut out = Vec::new();
+    let rank = |s: Option<Severity>| match s {
+        Some(Severity::Error) => 2,
+        Some(Severity::Warning) => 1,
+        None => 0,
+    };
+    let word = |s: Option<Severity>| match s {
+        Some(Severity::Error) => "error",
+        Some(Severity::Warning) => "warning",
+        None => "off",
+    };
+    let ids: std::collections::BTreeSet<&String> = base.rules.keys().chain(head.rules.keys()).collect();
+    for id in ids {
+        let Some(d) = default(id) else { continue };
+        let (b, h) = (base.severity(id, d), head.severity(id, d));
+        if rank(h) < rank(b) {
+            out.push(Weakening { key: format!("rules.{}", toml_key(id)), base: word(b).into(), head: word(h).into() });
+        }
+    }
+    let (b, h) = (&base.paths, &head.paths);
+    for (key, bv, hv) in [
+        ("migrations", &b.migrations, &h.migrations),
+        ("post_migrations", &b.post_migrations, &h.post_migrations),
+        ("snapshot", &b.snapshot, &h.snapshot),
+        ("dockerfile", &b.dockerfile, &h.dockerfile),
+        ("compose", &b.compose, &h.compose),
+        ("stack", &b.stack, &h.stack),
+        ("entrypoint", &b.entrypoint, &h.entrypoint),
+        ("scripts", &b.scripts, &h.scripts),
+    ] {
+        // As written: `./db-init/` is not read everywhere as `db-init` is.
+        if bv != hv {
+            out.push(Weakening { key: format!("paths.{key}"), base: cut(bv), head: cut(hv) });
+        }
+    }
+    if base.lint.all && !head.lint.all {
+        out.push(Weakening { key: "lint.all".into(), base: "true".into(), head: "false".into() });
+    }
+    out
+}
+
+/// A `[rules]` key as written in TOML: quoted (every rule id has a `/`).
+fn toml_key(id: &str) -> String {
+    format!("\"{}\"", cut(id).replace('\\', "\\\\").replace('"', "\\\""))
+}
+
+fn cut(v: &str) -> String {
+    if v.chars().count() <= VALUE_CHARS {
+        v.to_string()
+    } else {
+        format!("{}…", v.chars().take(VALUE_CHARS).collect::<String>())
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -272,6 +348,38 @@ mod tests {
         let e = Config::parse("[paths]\n  dockerfile = \"/etc/passwd\"\n").unwrap_err();
         assert!(e.starts_with("2:3: [paths] dockerfile = `/etc/passwd` leaves"), "{e}");
         assert!(Config::parse("[paths]\nscripts = \"./a/../b/\"\nmigrations = \"sql/db-init\"\n").is_ok());
+    }
+
+    #[test]
+    fn weakenings_name_each_rule_path_and_audit_the_branch_loosens() {
+        let default = |id: &str| match id {
+            "migrations/destructive" | "migrations/empty" | "dockerfile/expose" => Some(Severity::Error),
+            "lint/unused-ignore" => Some(Severity::Warning),
+            _ => None,
+        };
+        let base = Config::parse("[rules]\n\"dockerfile/expose\" = \"warning\"\n\"gone/rule\" = \"error\"\n[lint]\nall = true\n").unwrap();
+        let head = Config::parse(
+            "[paths]\nmigrations = \"./db-init/\"\nsnapshot = \"other.yaml\"\n[rules]\n\"migrations/destructive\" = \"warning\"\n\"migrations/empty\" = \"error\"\n\"lint/unused-ignore\" = \"off\"\n\"dockerfile/expose\" = \"error\"\n",
+        )
+        .unwrap();
+        let w = weakenings(&base, &head, default);
+        let got: Vec<(&str, &str, &str)> = w.iter().map(|w| (w.key.as_str(), w.base.as_str(), w.head.as_str())).collect();
+        assert_eq!(
+            got,
+            [
+                ("rules.\"lint/unused-ignore\"", "warning", "off"),
+                ("rules.\"migrations/destructive\"", "error", "warning"),
+                ("paths.migrations", "db-init", "./db-init/"),
+                ("paths.snapshot", "snapshots/snapshot.yaml", "other.yaml"),
+                ("lint.all", "true", "false"),
+            ]
+        );
+        // The other way round: only what the first file had stricter (and the moved path).
+        let back: Vec<String> = weakenings(&head, &base, default).iter().map(|w| format!("{} {} {}", w.key, w.base, w.head)).collect();
+        assert_eq!(back, ["rules.\"dockerfile/expose\" error warning", "paths.migrations ./db-init/ db-init", "paths.snapshot other.yaml snapshots/snapshot.yaml"]);
+        assert!(weakenings(&head, &head, default).is_empty());
+        let long = Config::parse(&format!("[paths]\nscripts = \"{}\"\n", "s/".repeat(500))).unwrap();
+        assert_eq!(weakenings(&Config::default(), &long, default)[0].head.chars().count(), 201);
     }
 
     #[cfg(unix)]

@@ -103,6 +103,7 @@ pub fn run(opts: &Options) -> Result<(Lint, Revisions), String> {
     }
     let mut notes = Vec::new();
     let head_revision = git.as_ref().and_then(repo::head_commit);
+    let mut base_tree = None;
     let (base_files, base_desc, base_revision) = match &git {
         None => {
             if let Some(b) = &opts.base {
@@ -118,13 +119,31 @@ pub fn run(opts: &Options) -> Result<(Lint, Revisions), String> {
             (None, None, None)
         }
         Some(g) => match repo::resolve_base(g, opts.base.as_deref())? {
-            Ok(b) => (Some(repo::from_tree(g, b.tree, paths)?), Some(b.description), Some(b.commit)),
+            Ok(b) => {
+                base_tree = Some(b.tree);
+                (Some(repo::from_tree(g, b.tree, paths)?), Some(b.description), Some(b.commit))
+            }
             Err(why) => {
                 notes.push(format!("no base to compare with ({why}): rules that compare with the base were skipped"));
                 (None, None, None)
             }
         },
     };
+
+    // The branch's trm-ci.toml against the base's: each weakening is data and a note.
+    let mut weakened = Vec::new();
+    if let (Some(g), Some(tree), Some(rel)) = (&git, base_tree, config_path(opts.config.as_deref(), &root)) {
+        match base_config(g, tree, &rel) {
+            Ok(base_cfg) => weakened = config::weakenings(&base_cfg, &cfg, |id| rules::find(id).map(|r| r.severity)),
+            Err(why) => notes.push(format!("`{rel}` on the base was not compared with this one ({why})")),
+        }
+        for w in &weakened {
+            notes.push(format!(
+                "`{rel}` weakens the lint against the base: `{}` is `{}` here, `{}` on the base",
+                w.key, w.head, w.base
+            ));
+        }
+    }
 
     let head = Project::parse(head_files, paths);
     let base = base_files.map(|f| Project::parse_reusing(f, paths, Some(&head)));
@@ -193,8 +212,30 @@ pub fn run(opts: &Options) -> Result<(Lint, Revisions), String> {
             }
         }
     }
-    let lint = Lint::new(findings, omitted, notes, sources, head.files.files.len()).with_pre_existing(pre_existing);
+    let lint = Lint::new(findings, omitted, notes, sources, head.files.files.len())
+        .with_pre_existing(pre_existing)
+        .with_config_weakened(weakened);
     Ok((lint, Revisions { root, head: head_revision, base: base_desc, base_revision }))
+}
+
+/// The repository path of the configuration in use: `trm-ci.toml`, or `--config FILE` when
+/// that is inside the repository (None for a file outside it: the branch did not write it).
+fn config_path(config: Option<&Path>, root: &Path) -> Option<String> {
+    match config {
+        None => Some(config::FILE_NAME.to_string()),
+        Some(p) => {
+            let root = root.canonicalize().ok()?;
+            let rel = p.canonicalize().ok()?.strip_prefix(&root).ok()?.to_string_lossy().replace('\\', "/");
+            Some(rel)
+        }
+    }
+}
+
+/// The configuration the base had at `rel` (the defaults when it had no such file).
+fn base_config(git: &git2::Repository, tree: git2::Oid, rel: &str) -> Result<Config, String> {
+    let Some(file) = repo::file_in_tree(git, tree, rel)? else { return Ok(Config::default()) };
+    let text = file.text().map_err(|e| e.describe())?;
+    Config::parse(text).map_err(|e| format!("{rel}:{e}"))
 }
 
 /// A finding of this rule may be pre-existing ([`rules::Rule::pr_scoped`]).

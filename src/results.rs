@@ -251,6 +251,10 @@ pub struct Lint {
     /// failing the run (absent when empty).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub pre_existing: Vec<Finding>,
+    /// What the branch's `trm-ci.toml` weakens against the base's (a rule turned off or less
+    /// severe, a path moved, `[lint] all` turned off), each also a note (absent when none).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub config_weakened: Vec<crate::config::Weakening>,
     /// Things worth knowing that are not findings (e.g. no base to compare with).
     pub notes: Vec<String>,
     /// The text of every file with a finding, for code frames (not in the document).
@@ -308,13 +312,19 @@ impl Lint {
             omitted_warnings: omitted_count(Severity::Warning),
             pre_existing: 0,
         };
-        Lint { summary, findings, omitted, pre_existing: Vec::new(), notes, sources }
+        Lint { summary, findings, omitted, pre_existing: Vec::new(), config_weakened: Vec::new(), notes, sources }
     }
 
     /// The same stage with these findings listed as pre-existing (see `pre_existing`).
     pub fn with_pre_existing(mut self, pre_existing: Vec<Finding>) -> Lint {
         self.summary.pre_existing = pre_existing.len();
         self.pre_existing = pre_existing;
+        self
+    }
+
+    /// The same stage with what the branch's configuration weakens (see `config_weakened`).
+    pub fn with_config_weakened(mut self, weakened: Vec<crate::config::Weakening>) -> Lint {
+        self.config_weakened = weakened;
         self
     }
 
@@ -334,17 +344,24 @@ impl Lint {
     /// The findings most severe first, then by file, line, column and rule: the order in which
     /// the PR report keeps them when it must cut.
     pub fn most_severe_first(&self) -> Vec<&Finding> {
-        let at = |f: &Finding| (f.span.map(|s| s.line), f.span.map(|s| s.col));
-        let mut v: Vec<&Finding> = self.findings.iter().collect();
-        v.sort_by(|a, b| {
-            b.severity.cmp(&a.severity).then_with(|| (&a.file, at(a), &a.rule).cmp(&(&b.file, at(b), &b.rule)))
-        });
-        v
+        most_severe_first(&self.findings)
+    }
+    /// The pre-existing findings in the same order.
+    pub fn pre_existing_most_severe_first(&self) -> Vec<&Finding> {
+        most_severe_first(&self.pre_existing)
     }
     /// The findings of severity `s` left out by a rule's cap.
     pub fn omitted_count(&self, s: Severity) -> usize {
         self.omitted.iter().filter(|o| o.severity == s).map(|o| o.count).sum()
     }
+}
+
+/// Most severe first, then by file, line, column and rule.
+fn most_severe_first(findings: &[Finding]) -> Vec<&Finding> {
+    let at = |f: &Finding| (f.span.map(|s| s.line), f.span.map(|s| s.col));
+    let mut v: Vec<&Finding> = findings.iter().collect();
+    v.sort_by(|a, b| b.severity.cmp(&a.severity).then_with(|| (&a.file, at(a), &a.rule).cmp(&(&b.file, at(b), &b.rule))));
+    v
 }
 
 /// The schema change against the base (`trm-ci diff`'s result, kept in the document).
@@ -693,6 +710,7 @@ mod tests {
                     count: 3,
                 }],
                 pre_existing: vec![],
+                config_weakened: vec![],
                 notes: vec!["a note".into()],
                 sources: BTreeMap::new(),
             }),

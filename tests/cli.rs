@@ -1246,3 +1246,74 @@ fn a_missing_base_in_ci_is_exit_2_with_the_fix() {
     let out = trm_with(&shallow, &["lint"], &actions("main"), b"");
     assert!(code(&out) == 2 && stderr(&out).contains("is not inside a git repository, so there is no base to compare with"), "{}", stderr(&out));
 }
+
+/// Issue 17, "Trust on the PR": a branch whose trm-ci.toml turns a rule off, lowers one, moves a
+/// path or turns the full audit off says so — a note, data in the results document, and the top
+/// of the PR comment — compared with the base's file read from git; a stricter file, or the same
+/// one, says nothing. And the comment folds the pre-existing findings (issue 18).
+#[test]
+fn a_branch_that_weakens_the_configuration_says_so() {
+    let (_t, repo) = tmp_repo();
+    let base_config = format!("{}\n[lint]\nall = true\n", config_only(&["migrations/destructive", "migrations/not-null-without-default", "lint/unused-ignore"]));
+    write(&repo.join("trm-ci.toml"), &base_config);
+    write(&repo.join("db-init/0001_notes.sql"), "CREATE TABLE app_notes (id bigint PRIMARY KEY);\n");
+    write(&repo.join("db-init/0002_author.sql"), "ALTER TABLE app_notes ADD COLUMN author text NOT NULL;\n");
+    git(&repo, &["init", "-q", "-b", "main"]);
+    git(&repo, &["add", "-A"]);
+    git(&repo, &["commit", "-q", "-m", "base"]);
+    git(&repo, &["checkout", "-q", "-b", "feature"]);
+
+    // The same file: nothing to say.
+    let out = trm(&repo, &["lint", "--format", "json"]);
+    let doc: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert!(doc.get("config_weakened").is_none(), "{doc}");
+
+    let head_config = base_config
+        .replace("\"migrations/destructive\" = \"off\"\n", "")
+        .replace("all = true", "all = false")
+        .replace("[rules]\n", "[paths]\nmigrations = \"db-init\"\npost_migrations = \"sql-post\"\n\n[rules]\n\"migrations/destructive\" = \"off\"\n\"migrations/not-null-without-default\" = \"warning\"\n");
+    write(&repo.join("trm-ci.toml"), &head_config);
+    let out = trm(&repo, &["lint"]);
+    let err = stderr(&out);
+    for note in [
+        "note: `trm-ci.toml` weakens the lint against the base: `rules.\"migrations/destructive\"` is `off` here, `error` on the base",
+        "note: `trm-ci.toml` weakens the lint against the base: `rules.\"migrations/not-null-without-default\"` is `warning` here, `error` on the base",
+        "note: `trm-ci.toml` weakens the lint against the base: `paths.post_migrations` is `sql-post` here, `db-post` on the base",
+        "note: `trm-ci.toml` weakens the lint against the base: `lint.all` is `false` here, `true` on the base",
+    ] {
+        assert!(err.contains(note), "{note}\nnot in:\n{err}");
+    }
+    // `migrations = "db-init"` is the default the base had: not moved.
+    assert_eq!(err.matches("weakens the lint").count(), 4, "{err}");
+    let json_file = repo.parent().unwrap().join("results.json");
+    let out = trm(&repo, &["lint", "--format", "json", "--output", json_file.to_str().unwrap()]);
+    assert_eq!(code(&out), 0, "{}", stderr(&out));
+    let doc: trm_ci::results::Results = serde_json::from_str(&std::fs::read_to_string(&json_file).unwrap()).unwrap();
+    let lint = doc.lint.as_ref().unwrap();
+    let keys: Vec<&str> = lint.config_weakened.iter().map(|w| w.key.as_str()).collect();
+    assert_eq!(keys, ["rules.\"migrations/destructive\"", "rules.\"migrations/not-null-without-default\"", "paths.post_migrations", "lint.all"]);
+    assert_eq!((lint.config_weakened[0].base.as_str(), lint.config_weakened[0].head.as_str()), ("error", "off"));
+    // The old file's finding is pre-existing now that the audit is off.
+    assert_eq!(lint.pre_existing.len(), 1, "{:?}", lint.pre_existing);
+
+    // The PR comment: the weakening at the top, the pre-existing finding folded.
+    let post = trm(&repo, &["post", "--results", json_file.to_str().unwrap(), "--dry-run"]);
+    let body = stdout(&post);
+    assert_eq!(code(&post), 0, "{body}{}", stderr(&post));
+    let warning = body.find("> **This pull request weakens trm-ci's configuration**").unwrap_or_else(|| panic!("{body}"));
+    assert!(warning < body.find("| stage |").unwrap(), "{body}");
+    assert!(body.contains("> - `rules.\"migrations/destructive\"`: `error` → `off`"), "{body}");
+    assert!(body.contains("<details><summary>1 finding in migrations unchanged since the base: pre-existing"), "{body}");
+    assert!(body.contains("0002_author.sql"), "{body}");
+
+    // A stricter file says nothing; a base file that no longer parses is a note, not an error.
+    assert!(base_config.contains("\"dockerfile/expose\" = \"off\"\n"));
+    write(&repo.join("trm-ci.toml"), base_config.replace("\"dockerfile/expose\" = \"off\"\n", ""));
+    let out = trm(&repo, &["lint"]);
+    assert!(!stderr(&out).contains("weakens"), "{}", stderr(&out));
+    write(&repo.join("trm-ci.toml"), "[lint]\nall = 3\n");
+    git(&repo, &["commit", "-q", "-am", "broken config"]);
+    write(&repo.join("trm-ci.toml"), &head_config);
+    let out = trm(&repo, &["lint", "--base", "HEAD"]);
+    assert!(stderr(&out).contains("note: `trm-ci.toml` on the base was not compared with this one (trm-ci.toml:2:7:"), "{}", stderr(&out));
+}

@@ -269,3 +269,80 @@ fn rule_ids_link_to_their_pages() {
     }
     assert_eq!(trm_ci::results::rules_url("https://x/docs/rules").as_deref(), Some("https://x/docs/rules/"));
 }
+
+/// Pre-existing findings (PR-scoped judgement, issue 18): counted in the lint row, listed in a
+/// folded section after the findings, never failing the verdict.
+#[test]
+fn pre_existing_findings_are_counted_and_folded_never_failing() {
+    let mut l = Lint {
+        findings: vec![item(Severity::Warning, "Dockerfile", 2, "dockerfile/expose", "EXPOSE has no effect here", "remove it")],
+        ..Lint::default()
+    };
+    l.pre_existing = vec![
+        item(Severity::Error, "db-init/0002_author.sql", 1, "migrations/not-null-without-default", "`author` is added NOT NULL", "add a default"),
+        item(Severity::Error, "db-init/0001_notes.sql", 3, "migrations/destructive", "`DROP TABLE` deletes `old`", "check"),
+    ];
+    let doc = Results { lint: Some(l), stages: vec![stage(StageName::Lint, 0.3)], ..Results::default() };
+    let md = render(&doc);
+    assert!(md.starts_with("### ✅ trm-ci: passed · 0 errors, 1 warning"), "{md}");
+    assert!(md.contains("| lint | ✅ pass (0 errors, 1 warning; 2 pre\\-existing) |"), "{md}");
+    let details = md.find("<details><summary>2 findings in migrations unchanged since the base: pre-existing, not counted, never failing the run</summary>\n\n").unwrap_or_else(|| panic!("{md}"));
+    assert!(md.find("#### Findings").unwrap() < details && md.find("EXPOSE").unwrap() < details, "{md}");
+    let folded = &md[details..md.find("</details>").unwrap()];
+    assert!(folded.contains("- ❌ [1:1](https://github.com/acme/shop/blob/0123456789abcdef0123456789abcdef01234567/db-init/0002_author.sql#L1) `migrations/not-null-without-default`"), "{folded}");
+    assert!(folded.contains("db-init/0001_notes.sql"), "{folded}");
+}
+
+/// The folded list is cut like the findings: the judged ones first, the rest of the folded ones
+/// counted, the section still closed.
+#[test]
+fn pre_existing_findings_are_cut_after_the_judged_ones() {
+    let mut l = Lint {
+        findings: (1..=5).map(|n| item(Severity::Error, "db-init/0009_new.sql", n, "migrations/destructive", "`DROP TABLE` deletes `t`", "check")).collect(),
+        ..Lint::default()
+    };
+    l.pre_existing = (0..3000u32)
+        .map(|n| item(Severity::Error, &format!("db-init/{:04}_old.sql", n / 10 + 1), n % 10 + 1, "migrations/destructive", "`DROP TABLE` deletes `t`", "check"))
+        .collect();
+    let doc = Results { lint: Some(l), stages: vec![stage(StageName::Lint, 1.0)], ..Results::default() };
+    let md = render(&doc);
+    assert!(md.chars().count() <= markdown::COMMENT_LIMIT, "{}", md.chars().count());
+    let (judged, folded) = md.split_once("<details>").unwrap_or_else(|| panic!("{md}"));
+    assert_eq!(judged.matches("0009_new.sql#L").count(), 5, "every judged finding is shown");
+    assert!(folded.trim_end().ends_with("</details>\n\n<sub>trm-ci 0.1.0</sub>") || folded.contains("</details>\n\n<sub>"), "{folded}");
+    let shown = folded.matches("- ❌ [").count();
+    let hidden: usize = folded.split("and **").nth(1).unwrap().split(" more").next().unwrap().parse().unwrap();
+    assert!(shown > 0);
+    assert_eq!(shown + hidden, 3000);
+}
+
+/// Issue 17, "Trust on the PR": the branch's trm-ci.toml weakening a rule against the base's is
+/// said at the top of the comment, each change named.
+#[test]
+fn a_weakened_configuration_is_said_at_the_top() {
+    let weak = |key: &str, base: &str, head: &str| trm_ci::config::Weakening { key: key.into(), base: base.into(), head: head.into() };
+    let l = Lint {
+        config_weakened: vec![
+            weak("rules.\"migrations/destructive\"", "error", "off"),
+            weak("paths.migrations", "db-init", "sql`<b>@x"),
+            weak("lint.all", "true", "false"),
+        ],
+        ..Lint::default()
+    };
+    let doc = Results { lint: Some(l), stages: vec![stage(StageName::Lint, 0.3)], ..Results::default() };
+    let md = render(&doc);
+    let top: Vec<&str> = md.lines().skip(2).take(5).collect();
+    assert_eq!(
+        top,
+        [
+            "> [!WARNING]",
+            "> **This pull request weakens trm-ci's configuration** against the base's, so the lint judges less than it did:",
+            "> - `rules.\"migrations/destructive\"`: `error` → `off`",
+            "> - `paths.migrations`: `db-init` → ``sql`<b>@x``",
+            "> - `lint.all`: `true` → `false`",
+        ],
+        "{md}"
+    );
+    // Without a weakening, nothing of it.
+    assert!(!render(&passing()).contains("[!WARNING]"));
+}

@@ -85,7 +85,13 @@ fn stage_note(doc: &Results, stage: StageName) -> Option<String> {
         }
     }
     match stage {
-        StageName::Lint => doc.lint.as_ref().map(|l| counts(l.count(Severity::Error), l.count(Severity::Warning))),
+        StageName::Lint => doc.lint.as_ref().map(|l| {
+            let c = counts(l.count(Severity::Error), l.count(Severity::Warning));
+            match l.pre_existing.len() {
+                0 => c,
+                n => format!("{c}; {n} pre-existing"),
+            }
+        }),
         StageName::Build => doc.build.as_ref().and_then(|b| {
             if b.over_max_added_size {
                 Some(format!("adds more than the added-size budget of {}", size(b.max_added_size)))
@@ -161,7 +167,9 @@ pub fn verdict_line(doc: &Results, fail_on: Severity) -> String {
 /// Renders the document in at most `limit` characters; the verdict fails at `fail_on`. When the
 /// findings do not fit, the most severe are kept and the rest counted, with a link to the run.
 pub fn render(doc: &Results, fail_on: Severity, links: &Links, limit: usize) -> String {
-    let order = doc.lint.as_ref().map(|l| l.most_severe_first()).unwrap_or_default();
+    // The judged findings, then the pre-existing ones: what is cut is cut from the end.
+    let mut order = doc.lint.as_ref().map(|l| l.most_severe_first()).unwrap_or_default();
+    order.extend(doc.lint.as_ref().map(|l| l.pre_existing_most_severe_first()).unwrap_or_default());
     let full = render_with(doc, fail_on, links, &order, order.len());
     if full.chars().count() <= limit {
         return full;
@@ -195,6 +203,7 @@ pub fn render(doc: &Results, fail_on: Severity, links: &Links, limit: usize) -> 
 fn render_with(doc: &Results, fail_on: Severity, links: &Links, order: &[&Finding], shown: usize) -> String {
     let mut out = String::new();
     let _ = writeln!(out, "### {}\n", verdict_line(doc, fail_on));
+    config_weakened(&mut out, doc);
 
     out.push_str("| stage | result | time |\n|---|---|---|\n");
     for s in shown_stages(doc) {
@@ -232,47 +241,37 @@ fn render_with(doc: &Results, fail_on: Severity, links: &Links, order: &[&Findin
         }
     }
 
-    if !findings(doc).is_empty() {
+    let judged = findings(doc).len();
+    let see = match &links.run_url {
+        Some(u) => format!("[the run]({u})"),
+        None => "the check run".to_string(),
+    };
+    if judged > 0 {
         out.push_str("#### Findings\n\n");
-        // Files in the order of their most severe finding; findings by line within a file.
-        let kept = &order[..shown.min(order.len())];
-        let mut files: Vec<&str> = Vec::new();
-        for f in kept {
-            if !files.contains(&f.file.as_str()) {
-                files.push(&f.file);
-            }
-        }
-        for file in files {
-            let mut in_file: Vec<&&Finding> = kept.iter().filter(|f| f.file == file).collect();
-            in_file.sort_by_key(|f| (f.span.map(|s| s.line), f.span.map(|s| s.col)));
-            let _ = writeln!(out, "**[{}]({})**\n", code(file), blob_url(links, file, None));
-            for f in in_file {
-                let icon = match f.severity {
-                    Severity::Error => "❌",
-                    Severity::Warning => "⚠️",
-                };
-                let place = match f.span {
-                    Some(s) => format!("[{}:{}]({})", s.line, s.col, blob_url(links, file, Some(f))),
-                    None => "file".to_string(),
-                };
-                let _ = write!(out, "- {icon} {place} {} {}", rule_id(doc, &f.rule), message(&f.message));
-                if !f.help.is_empty() {
-                    let _ = write!(out, " — {}", message(&f.help));
-                }
-                out.push('\n');
-            }
-            out.push('\n');
-        }
-        let rest = order.len() - shown.min(order.len());
+        let kept = &order[..shown.min(judged)];
+        finding_list(&mut out, doc, links, kept);
+        let rest = judged - kept.len();
         if rest > 0 {
-            let hidden = &order[shown..];
+            let hidden = &order[kept.len()..judged];
             let e = hidden.iter().filter(|f| f.severity == Severity::Error).count();
-            let see = match &links.run_url {
-                Some(u) => format!("[the run]({u})"),
-                None => "the check run".to_string(),
-            };
             let _ = writeln!(out, "… and **{rest} more** not shown here ({}): see {see}.\n", counts(e, rest - e));
         }
+    }
+    // Pre-existing findings (PR-scoped judgement): counted and listed, folded, never failing.
+    let pre = order.len() - judged;
+    if pre > 0 {
+        let _ = writeln!(
+            out,
+            "<details><summary>{} in migrations unchanged since the base: pre-existing, not counted, never failing the run</summary>\n",
+            plural(pre, "finding")
+        );
+        let kept = &order[judged..shown.max(judged).min(order.len())];
+        finding_list(&mut out, doc, links, kept);
+        let rest = pre - kept.len();
+        if rest > 0 {
+            let _ = writeln!(out, "… and **{rest} more** not shown here: see {see}.\n");
+        }
+        out.push_str("</details>\n\n");
     }
 
     if let Some(b) = &doc.build {
@@ -352,6 +351,53 @@ fn render_with(doc: &Results, fail_on: Severity, links: &Links, order: &[&Findin
     foot.push_str("</sub>\n");
     out.push_str(&foot);
     out
+}
+
+/// At the top: what the branch's trm-ci.toml weakens against the base's, each change named
+/// (the configuration is part of the tree the PR wrote).
+fn config_weakened(out: &mut String, doc: &Results) {
+    let Some(w) = doc.lint.as_ref().map(|l| &l.config_weakened).filter(|w| !w.is_empty()) else { return };
+    out.push_str("> [!WARNING]\n");
+    let _ = writeln!(
+        out,
+        "> **This pull request weakens trm-ci's configuration** against the base's, so the lint judges less than it did:"
+    );
+    for c in w {
+        let _ = writeln!(out, "> - {}: {} → {}", code(&c.key), code(&c.base), code(&c.head));
+    }
+    out.push('\n');
+}
+
+/// Findings grouped by file, files in the order of their most severe finding, findings by line
+/// within a file.
+fn finding_list(out: &mut String, doc: &Results, links: &Links, kept: &[&Finding]) {
+    let mut files: Vec<&str> = Vec::new();
+    for f in kept {
+        if !files.contains(&f.file.as_str()) {
+            files.push(&f.file);
+        }
+    }
+    for file in files {
+        let mut in_file: Vec<&&Finding> = kept.iter().filter(|f| f.file == file).collect();
+        in_file.sort_by_key(|f| (f.span.map(|s| s.line), f.span.map(|s| s.col)));
+        let _ = writeln!(out, "**[{}]({})**\n", code(file), blob_url(links, file, None));
+        for f in in_file {
+            let icon = match f.severity {
+                Severity::Error => "❌",
+                Severity::Warning => "⚠️",
+            };
+            let place = match f.span {
+                Some(s) => format!("[{}:{}]({})", s.line, s.col, blob_url(links, file, Some(f))),
+                None => "file".to_string(),
+            };
+            let _ = write!(out, "- {icon} {place} {} {}", rule_id(doc, &f.rule), message(&f.message));
+            if !f.help.is_empty() {
+                let _ = write!(out, " — {}", message(&f.help));
+            }
+            out.push('\n');
+        }
+        out.push('\n');
+    }
 }
 
 /// A table of boot scenarios (or upgrade steps): result, time, time to healthy.
