@@ -149,9 +149,11 @@ pub fn run(opts: &Options) -> Result<(Lint, Revisions), String> {
     let base = base_files.map(|f| Project::parse_reusing(f, paths, Some(&head)));
     let ctx = Context { head: &head, base: base.as_ref(), config: &cfg };
     let (mut findings, mut omitted) = run_rules(&ctx);
-    // Destructive schema changes allow-destructive.txt approves: notes, not findings.
+    // Destructive schema changes allow-destructive.txt approves: notes and data, not findings.
+    let mut approved = Vec::new();
     if ctx.config.severity("snapshot/destructive-change", Severity::Error).is_some() {
-        for a in rules::snapshot::approved(&ctx) {
+        approved = rules::snapshot::approved(&ctx);
+        for a in &approved {
             let why = a.reason.as_deref().map(|r| format!(": {r}")).unwrap_or_default();
             notes.push(format!("approved: {} ({}:{}{why})", a.change, a.file, a.line));
         }
@@ -214,6 +216,7 @@ pub fn run(opts: &Options) -> Result<(Lint, Revisions), String> {
     }
     let lint = Lint::new(findings, omitted, notes, sources, head.files.files.len())
         .with_pre_existing(pre_existing)
+        .with_approved(approved)
         .with_config_weakened(weakened);
     Ok((lint, Revisions { root, head: head_revision, base: base_desc, base_revision }))
 }

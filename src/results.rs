@@ -251,6 +251,10 @@ pub struct Lint {
     /// failing the run (absent when empty).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub pre_existing: Vec<Finding>,
+    /// Destructive schema changes the branch approves in `allow-destructive.txt` (each a note
+    /// instead of a `snapshot/destructive-change` error; absent when none).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub approved: Vec<crate::model::approvals::ApprovedChange>,
     /// What the branch's `trm-ci.toml` weakens against the base's (a rule turned off or less
     /// severe, a path moved, `[lint] all` turned off), each also a note (absent when none).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
@@ -312,13 +316,19 @@ impl Lint {
             omitted_warnings: omitted_count(Severity::Warning),
             pre_existing: 0,
         };
-        Lint { summary, findings, omitted, pre_existing: Vec::new(), config_weakened: Vec::new(), notes, sources }
+        Lint { summary, findings, omitted, pre_existing: Vec::new(), approved: Vec::new(), config_weakened: Vec::new(), notes, sources }
     }
 
     /// The same stage with these findings listed as pre-existing (see `pre_existing`).
     pub fn with_pre_existing(mut self, pre_existing: Vec<Finding>) -> Lint {
         self.summary.pre_existing = pre_existing.len();
         self.pre_existing = pre_existing;
+        self
+    }
+
+    /// The same stage with the destructive schema changes the branch approves.
+    pub fn with_approved(mut self, approved: Vec<crate::model::approvals::ApprovedChange>) -> Lint {
+        self.approved = approved;
         self
     }
 
@@ -710,6 +720,7 @@ mod tests {
                     count: 3,
                 }],
                 pre_existing: vec![],
+                approved: vec![],
                 config_weakened: vec![],
                 notes: vec!["a note".into()],
                 sources: BTreeMap::new(),

@@ -951,6 +951,20 @@ fn approved_destructive_changes_are_notes_and_unmatched_approvals_are_reported()
     assert_eq!(code(&out), 1, "customers.fax is not approved:\n{text}");
     assert!(text.contains("field `customers.fax`") && !text.contains("field `customers.phone`"), "{text}");
     assert!(stderr(&trm(&repo, &["lint"])).contains("approved: customers: field phone removed"), "the approved change is a note");
+    // And data, which the PR comment lists under its own heading.
+    let json_file = repo.parent().unwrap().join("approved.json");
+    trm(&repo, &["lint", "--format", "json", "--output", json_file.to_str().unwrap()]);
+    let doc: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(&json_file).unwrap()).unwrap();
+    let approved = &doc["approved"][0];
+    assert_eq!(
+        (approved["item"].as_str(), approved["reason"].as_str(), approved["file"].as_str(), approved["line"].as_u64()),
+        (Some("customers.phone"), Some("moved to contacts"), Some("snapshots/allow-destructive.txt"), Some(2)),
+        "{doc}"
+    );
+    let body = stdout(&trm(&repo, &["post", "--results", json_file.to_str().unwrap(), "--dry-run"]));
+    let heading = body.find("#### Approved destructive changes\n").unwrap_or_else(|| panic!("{body}"));
+    assert!(body[heading..].contains("- ⚠️ `customers.phone`: customers\\: field phone removed"), "{body}");
+    assert!(body[heading..].contains("— moved to contacts"), "{body}");
 
     write(&repo.join("snapshots/allow-destructive.txt"), "customers.phone  moved to contacts\ncustomers.fax\ncustomers.emial  typo\n");
     let out = trm(&repo, &["lint", "--format", "line"]);

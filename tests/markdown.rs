@@ -346,3 +346,30 @@ fn a_weakened_configuration_is_said_at_the_top() {
     // Without a weakening, nothing of it.
     assert!(!render(&passing()).contains("[!WARNING]"));
 }
+
+/// Approved destructive schema changes (allow-destructive.txt) have their own heading, each with
+/// the approval's line and reason, escaped and bounded.
+#[test]
+fn approved_destructive_changes_have_their_own_heading() {
+    let approval = |item: &str, line: u32, reason: Option<&str>| trm_ci::model::approvals::ApprovedChange {
+        item: item.into(),
+        change: format!("`{item}` removed"),
+        reason: reason.map(String::from),
+        file: "snapshots/allow-destructive.txt".into(),
+        line,
+    };
+    let mut l = Lint::default();
+    l.approved = vec![approval("addresses.label", 2, Some("moved to <b>line1</b> @team")), approval("legacy", 3, None)];
+    let doc = Results { lint: Some(l.clone()), stages: vec![stage(StageName::Lint, 0.3)], ..Results::default() };
+    let md = render(&doc);
+    let at = md.find("#### Approved destructive changes\n\nApproved in [`snapshots/allow-destructive.txt`](https://github.com/acme/shop/blob/0123456789abcdef0123456789abcdef01234567/snapshots/allow-destructive.txt)").unwrap_or_else(|| panic!("{md}"));
+    let section = &md[at..];
+    assert!(section.contains("- ⚠️ `addresses.label`: `addresses.label` removed ([line 2](https://github.com/acme/shop/blob/0123456789abcdef0123456789abcdef01234567/snapshots/allow-destructive.txt#L2)) — moved to \\<b\\>line1\\</b\\> @\u{2060}team\n"), "{section}");
+    assert!(section.contains("- ⚠️ `legacy`: `legacy` removed ([line 3]("), "{section}");
+    // Many, with long reasons: 50 listed, the rest counted, each reason cut; it fits.
+    l.approved = (0..250).map(|n| approval(&format!("c{n}"), n + 1, Some(&"x".repeat(5000)))).collect();
+    let md = render(&Results { lint: Some(l), ..Results::default() });
+    assert!(md.contains("- … and 200 more (see the approvals file)\n"), "{md}");
+    assert!(md.contains(&"x".repeat(200)) && !md.contains(&"x".repeat(201)), "a reason is cut");
+    assert!(md.chars().count() < markdown::COMMENT_LIMIT / 2, "{}", md.chars().count());
+}

@@ -241,6 +241,8 @@ fn render_with(doc: &Results, fail_on: Severity, links: &Links, order: &[&Findin
         }
     }
 
+    approved(&mut out, doc, links);
+
     let judged = findings(doc).len();
     let see = match &links.run_url {
         Some(u) => format!("[the run]({u})"),
@@ -367,6 +369,38 @@ fn config_weakened(out: &mut String, doc: &Results) {
     }
     out.push('\n');
 }
+
+/// The destructive schema changes the branch approves (allow-destructive.txt), under their own
+/// heading: what the reviewer approves is what the image's schema step will delete.
+fn approved(out: &mut String, doc: &Results, links: &Links) {
+    let Some(a) = doc.lint.as_ref().map(|l| &l.approved).filter(|a| !a.is_empty()) else { return };
+    out.push_str("#### Approved destructive changes\n\n");
+    let file = &a[0].file;
+    let _ = writeln!(
+        out,
+        "Approved in [{}]({}): the image's schema step deletes exactly these, and refuses any other deletion.\n",
+        code(file),
+        blob_url(links, file, None)
+    );
+    for c in a.iter().take(APPROVED_LINES) {
+        let at = format!("{}#L{}", blob_url(links, &c.file, None), c.line);
+        let _ = write!(out, "- ⚠️ {}: {} ([line {}]({at}))", code(&c.item), message(&c.change), c.line);
+        if let Some(r) = &c.reason {
+            let r: String = r.chars().take(REASON_CHARS).collect();
+            let _ = write!(out, " — {}", text(&r));
+        }
+        out.push('\n');
+    }
+    if a.len() > APPROVED_LINES {
+        let _ = writeln!(out, "- … and {} more (see the approvals file)", a.len() - APPROVED_LINES);
+    }
+    out.push('\n');
+}
+
+/// How many approved changes are listed before "… and N more", and how much of an approval's
+/// reason is shown: together at most about a third of the comment.
+const APPROVED_LINES: usize = 50;
+const REASON_CHARS: usize = 200;
 
 /// Findings grouped by file, files in the order of their most severe finding, findings by line
 /// within a file.
