@@ -14,9 +14,10 @@ pub const RULE: Rule = Rule {
 };
 
 const DOC: &str = r#"## What it does
-Reports an inline ignore pragma (`-- trm-ci: ignore=<id>` in SQL,
-`# trm-ci: ignore=<id>` in a Dockerfile or shell script) that silenced no
-finding, or that names a rule that does not exist.
+Reports an inline ignore pragma (`-- trm-ci: ignore=<id>` or
+`/* trm-ci: ignore=<id> */` in SQL, `# trm-ci: ignore=<id>` in a Dockerfile or
+shell script) that silenced no finding, or that names a rule that does not
+exist.
 
 ## Why is this bad?
 A stale ignore hides the next real problem on that line, and a misspelt id
