@@ -294,8 +294,9 @@ pub struct SmokeArgs {
     /// Leave the containers and the network for debugging, and print how to remove them.
     #[arg(long)]
     pub keep: bool,
-    /// Run only these scenarios (comma separated): cold, warm, db-init-fault, schema-fault, image-facts;
-    /// `upgrade` alone runs no scenario, only the drill (--upgrade-from).
+    /// Run only these scenarios (comma separated): cold, warm, image-facts, stop, crash, db-init-fault,
+    /// schema-fault, and the replica scenarios that run only when named here: replicas, kill-leader,
+    /// stale-replica; `upgrade` alone runs no scenario, only the drill (--upgrade-from).
     #[arg(long, value_delimiter = ',')]
     pub only: Vec<String>,
     /// Also time the base image's own plain boot (bootstrap then start; no db-init, no schema) on

@@ -494,12 +494,36 @@ pub struct Scenario {
     /// The stop scenario: seconds `docker stop` took until the container had exited.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub stop_seconds: Option<f64>,
+    /// The replicas scenario: the time to healthy of N replicas started at once against one
+    /// replica's.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub replicas: Option<ReplicaTimes>,
     /// What was checked, in order.
     pub checks: Vec<Check>,
     /// The failed checks' details joined with `; ` (null when it passed).
     pub failure: Option<String>,
     /// The container's last log lines when it failed (empty when it passed).
     pub log_tail: Vec<String>,
+}
+
+/// The replicas scenario's times: N replicas started at once on one database (each one's
+/// seconds from its start to its first passing HEALTHCHECK; null: never healthy), cold (an
+/// empty database) and warm (all restarted at once), against one replica alone (the cold and
+/// warm scenarios of the same run, when they ran).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct ReplicaTimes {
+    pub replicas: u32,
+    pub cold: Vec<Option<f64>>,
+    pub warm: Vec<Option<f64>>,
+    pub one_cold: Option<f64>,
+    pub one_warm: Option<f64>,
+}
+
+impl ReplicaTimes {
+    /// Seconds until every replica of `times` was healthy (None when one never was).
+    pub fn all_healthy(times: &[Option<f64>]) -> Option<f64> {
+        times.iter().try_fold(0.0f64, |m, t| t.map(|t| m.max(t)))
+    }
 }
 
 /// One check a scenario made: `{"status": "pass", "detail": "…"}`.
@@ -750,6 +774,7 @@ mod tests {
                     time_to_healthy: Some(8.25),
                     time_to_pong: None,
                     stop_seconds: None,
+                    replicas: None,
                     checks: vec![
                         Check::Pass("[db-init] 3 applied, 0 skipped".into()),
                         Check::Steps(vec![StepStart { step: "db-init".into(), after: 0.125 }]),

@@ -346,3 +346,96 @@ fn smoke_ctrl_c_removes_everything() {
     assert!(err.contains("interrupted"), "{err}");
     assert_eq!(leftovers(&first), "", "Ctrl-C left containers or the network behind");
 }
+
+/// The scenario named `name` of a smoke run's results document, and its passed checks.
+fn scenario_of<'a>(doc: &'a serde_json::Value, name: &str) -> (&'a serde_json::Value, Vec<String>) {
+    let s = doc["smoke"]["scenarios"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["name"] == name)
+        .unwrap_or_else(|| panic!("no scenario {name} in {}", doc["smoke"]));
+    let passes = s["checks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|c| c["status"] == "pass")
+        .map(|c| c["detail"].as_str().unwrap_or_default().to_string())
+        .collect();
+    (s, passes)
+}
+
+/// Runs `smoke --only <only> --json` on the project image; the document, and stdout.
+fn smoke_only(only: &str) -> (serde_json::Value, String) {
+    build_project_image();
+    let json = tempfile::NamedTempFile::new().unwrap();
+    let jpath = json.path().to_string_lossy().into_owned();
+    let out = smoke(&repo_root(), TAG, &["--only", only, "--json", &jpath]);
+    let stdout = text(&out.stdout);
+    assert_eq!(out.status.code(), Some(0), "smoke --only {only} failed; see the output above");
+    assert_eq!(leftovers(&stdout), "", "smoke left containers behind");
+    assert!(!stdout.contains("PASSWORD=") && !stdout.contains("SECRET="));
+    let doc: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(json.path()).unwrap()).unwrap();
+    let _: trm_ci::results::Results = serde_json::from_value(doc.clone()).expect("the document reads back");
+    (doc, stdout)
+}
+
+/// Three replicas started at once on one database, cold then warm: all healthy, one admin, no
+/// duplicate ledger row, the snapshot's collections through each; their times against one
+/// replica's (cold and warm run first) are data in the document. Not in the default run.
+#[test]
+fn smoke_replicas_three_at_once_cold_and_warm() {
+    let _g = lock();
+    let (doc, stdout) = smoke_only("replicas");
+    let names: Vec<&str> = doc["smoke"]["scenarios"].as_array().unwrap().iter().map(|s| s["name"].as_str().unwrap()).collect();
+    assert_eq!(names, ["cold", "warm", "replicas"], "replicas runs after the one-replica boots it is compared with");
+    let (s, passes) = scenario_of(&doc, "replicas");
+    assert_eq!(s["ok"], true, "{s}");
+    let t = &s["replicas"];
+    assert_eq!(t["replicas"], 3, "{t}");
+    for phase in ["cold", "warm"] {
+        let times = t[phase].as_array().unwrap();
+        assert_eq!(times.len(), 3, "{t}");
+        assert!(times.iter().all(|x| x.as_f64().is_some()), "every replica healthy {phase}: {t}");
+        for want in ["exactly one user can sign in as an administrator", "no duplicate", "one complete install recorded"] {
+            assert!(passes.iter().any(|d| d.starts_with(&format!("{phase}: ")) && d.contains(want)), "{phase}: {want}: {passes:?}");
+        }
+        let served = passes.iter().filter(|d| d.starts_with(&format!("{phase}: replica ")) && d.contains("serves the snapshot's")).count();
+        assert_eq!(served, 3, "{passes:?}");
+    }
+    assert!(passes.iter().any(|d| d.starts_with("cold: 1 replica applied the snapshot")), "{passes:?}");
+    assert!(t["one_cold"].as_f64().is_some() && t["one_warm"].as_f64().is_some(), "{t}");
+    assert!(stdout.contains("3 replicas at once: all healthy after"), "{stdout}");
+    // The numbers, for the README (no timing assertion).
+    eprintln!("[smoke-test] replicas: {t}; scenario {} s", s["seconds"]);
+}
+
+/// The replica holding the schema lock killed mid-bootstrap: the others complete the install
+/// (one admin) or fail loudly; none is healthy with no admin.
+#[test]
+fn smoke_kill_leader_next_boot_completes_the_install_or_fails_loudly() {
+    let _g = lock();
+    let (doc, _) = smoke_only("kill-leader");
+    let (s, passes) = scenario_of(&doc, "kill-leader");
+    assert_eq!(s["ok"], true, "{s}");
+    assert!(passes.iter().any(|d| d.contains("held the schema lock and was killed") && d.contains("0 users")), "{passes:?}");
+    let outcomes =
+        passes.iter().filter(|d| (d.contains("healthy after") && d.contains("with one admin")) || d.contains("failed loudly")).count();
+    assert_eq!(outcomes, 2, "each of the two others serves with one admin or fails loudly: {passes:?}");
+    eprintln!("[smoke-test] kill-leader: {} s; {passes:?}", s["seconds"]);
+}
+
+/// An older snapshot booted after the head's was applied: kept newer (same Directus), healthy,
+/// the head's field still there and served, the head's snapshot still the one in force.
+#[test]
+fn smoke_stale_replica_never_reverts_the_schema() {
+    let _g = lock();
+    let (doc, _) = smoke_only("stale-replica");
+    let (s, passes) = scenario_of(&doc, "stale-replica");
+    assert_eq!(s["ok"], true, "{s}");
+    assert!(passes.iter().any(|d| d.starts_with("head: `[schema] applied: 1 field created`")), "{passes:?}");
+    assert!(passes.iter().any(|d| d.contains("[schema] kept newer") && d.contains("smoke-older") && d.contains("smoke-head")), "{passes:?}");
+    assert!(passes.iter().any(|d| d.contains("is still a column")), "{passes:?}");
+    assert!(passes.iter().any(|d| d.contains("serves the newer schema")), "{passes:?}");
+    eprintln!("[smoke-test] stale-replica: {} s", s["seconds"]);
+}

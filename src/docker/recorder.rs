@@ -41,6 +41,10 @@ impl Recorder {
     pub fn set_stop_seconds(&mut self, seconds: f64) {
         self.s.stop_seconds = Some(seconds);
     }
+    /// The replicas scenario's times.
+    pub fn set_replicas(&mut self, times: crate::results::ReplicaTimes) {
+        self.s.replicas = Some(times);
+    }
     /// Times to healthy and to pong of a boot.
     pub fn times(&mut self, b: &Boot) {
         self.s.time_to_healthy = b.healthy;

@@ -658,12 +658,18 @@ impl Stack {
     /// HEALTHCHECK keeps failing while pong answers, or the boot timeout.
     pub async fn boot(&self, name: &str, skip_lines: usize, want_health: bool) -> Boot {
         let started = Instant::now();
-        let mut b = Boot { started: Some(started), ..Default::default() };
         if let Err(e) = self.docker.start_container(name, None).await {
-            b.failure = Some(format!("starting {name}: {}", short_err(&e)));
-            return b;
+            return Boot { started: Some(started), failure: Some(format!("starting {name}: {}", short_err(&e))), ..Default::default() };
         }
-        b.logs = follow_logs(&self.docker, name, skip_lines);
+        let logs = follow_logs(&self.docker, name, skip_lines);
+        self.watch(name, started, logs, want_health).await
+    }
+
+    /// Watches `name`, started at `started` and followed by `logs`, as [`Stack::boot`] does after
+    /// starting it (for a scenario that starts several containers itself, or kills one of them
+    /// while the others boot).
+    pub async fn watch(&self, name: &str, started: Instant, logs: Logs, want_health: bool) -> Boot {
+        let mut b = Boot { started: Some(started), logs, ..Default::default() };
         let port = self.host_port(name).await;
         let deadline = started + self.boot_timeout;
         let mut seen_probe_starts: Vec<String> = Vec::new();

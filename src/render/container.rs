@@ -4,7 +4,7 @@
 use std::fmt::Write as _;
 
 use crate::units::fmt_size;
-use crate::results::{Build, Check, Scenario, Smoke, StepStart};
+use crate::results::{Build, Check, ReplicaTimes, Scenario, Smoke, StepStart};
 
 /// The build's summary: image, sizes, time, cache, layers; or the failing step and its output.
 pub fn build(r: &Build) -> String {
@@ -122,6 +122,24 @@ fn step_times(steps: &[StepStart]) -> String {
     steps.iter().map(|s| format!("{} +{:.1} s", s.step, s.after)).collect::<Vec<_>>().join(", ")
 }
 
+/// `3 replicas at once: all healthy after 61.2 s cold (one replica: 38.0 s), 30.1 s warm (one: 21.5 s)`.
+fn replica_times(r: &crate::results::ReplicaTimes) -> String {
+    let all = |t: &[Option<f64>]| match ReplicaTimes::all_healthy(t) {
+        Some(s) => format!("{s:.1} s"),
+        None if t.is_empty() => "not run".to_string(),
+        None => "not all healthy".to_string(),
+    };
+    let one = |t: Option<f64>| t.map(|s| format!(" (one replica: {s:.1} s)")).unwrap_or_default();
+    format!(
+        "{} replicas at once: all healthy after {} cold{}, {} warm{}",
+        r.replicas,
+        all(&r.cold),
+        one(r.one_cold),
+        all(&r.warm),
+        one(r.one_warm)
+    )
+}
+
 /// One finished scenario: PASS/FAIL, its time, time to healthy and to pong, its checks, and on
 /// failure the reason and the last log lines.
 pub fn scenario(s: &Scenario) -> String {
@@ -149,6 +167,9 @@ pub fn scenario_as(prefix: &str, s: &Scenario) -> String {
         s.seconds,
         if times.is_empty() { String::new() } else { format!(" ({})", times.join(", ")) }
     );
+    if let Some(r) = &s.replicas {
+        let _ = writeln!(o, "        {}", replica_times(r));
+    }
     for c in &s.checks {
         let _ = match c {
             Check::Pass(d) => writeln!(o, "    ok  {d}"),
@@ -183,6 +204,7 @@ mod tests {
             time_to_healthy: None,
             time_to_pong: Some(3.0),
             stop_seconds: None,
+            replicas: None,
             checks: vec![
                 Check::Steps(vec![StepStart { step: "db-init".into(), after: 0.14 }, StepStart { step: "schema".into(), after: 1.0 }]),
                 Check::Fail("no `[schema] applied: ...` line".into()),

@@ -100,7 +100,7 @@ pub async fn run(ctx: &Ctx, shared: &mut Shared) -> Scenario {
 }
 
 /// Logs in as the admin smoke created and lists the user collections.
-async fn collections(ctx: &Ctx, port: u16) -> Result<Vec<String>, String> {
+pub(super) async fn collections(ctx: &Ctx, port: u16) -> Result<Vec<String>, String> {
     let s = &ctx.stack.secrets;
     let client = Client::login(port, &s.admin_email, &s.admin_password).await.map_err(|e| format!("as ADMIN_EMAIL: {e}"))?;
     let v = client.get("/collections?limit=-1").await?;

@@ -1,6 +1,8 @@
 //! `trm-ci smoke`: boots the image for real next to its own Postgres, on its own network (the
 //! container stack, [`super::stack`]), and runs the scenarios: cold, warm, image facts, stop,
-//! crash, db-init fault, schema fault.
+//! crash, db-init fault, schema fault; and, only when `--only` names them (three Directus at
+//! once cost minutes on a small runner), the replica scenarios: replicas, kill-leader,
+//! stale-replica.
 //!
 //! Adding a scenario: a module beside these with `async fn run(ctx: &Ctx, shared: &mut Shared) ->
 //! Scenario`, a variant in [`Kind`] (its name and place in [`Kind::ALL`], which is the run order),
@@ -15,6 +17,9 @@ mod cold;
 mod crash;
 mod faults;
 mod image_facts;
+mod kill_leader;
+mod replicas;
+mod stale_replica;
 mod stop;
 mod warm;
 
@@ -24,7 +29,7 @@ use super::stack::{self, Guarded, Stack, StackOptions, Tracker, Unfinished};
 use crate::config::Paths;
 use crate::progress::Progress;
 pub use super::recorder::Recorder;
-pub use crate::results::{Baseline, Check, Scenario, Smoke};
+pub use crate::results::{Baseline, Check, ReplicaTimes, Scenario, Smoke};
 use bollard::models::HealthConfig;
 use bollard::Docker;
 use std::path::{Path, PathBuf};
@@ -50,11 +55,34 @@ pub enum Kind {
     DbInitFault,
     /// Postgres killed in the schema step: the container exits non-zero naming the schema step.
     SchemaFault,
+    /// Three replicas started at once on one empty database, then restarted at once: all
+    /// healthy, one admin, no duplicate ledger row, the snapshot's collections.
+    Replicas,
+    /// The replica holding the schema lock killed mid-bootstrap: the others complete the
+    /// install or fail loudly, never healthy with no admin.
+    KillLeader,
+    /// An older snapshot booted after a newer one was applied: the schema is not reverted.
+    StaleReplica,
 }
 
 impl Kind {
     /// The run order.
-    pub const ALL: [Kind; 7] =
+    pub const ALL: [Kind; 10] = [
+        Kind::Cold,
+        Kind::Warm,
+        Kind::ImageFacts,
+        Kind::Stop,
+        Kind::Crash,
+        Kind::DbInitFault,
+        Kind::SchemaFault,
+        Kind::Replicas,
+        Kind::KillLeader,
+        Kind::StaleReplica,
+    ];
+
+    /// What runs without `--only`: every scenario but the replica ones, which boot three
+    /// Directus at once (or one three times) and run only when named.
+    pub const DEFAULT: [Kind; 7] =
         [Kind::Cold, Kind::Warm, Kind::ImageFacts, Kind::Stop, Kind::Crash, Kind::DbInitFault, Kind::SchemaFault];
 
     /// The name `--only` takes and the report shows.
@@ -67,6 +95,9 @@ impl Kind {
             Kind::Crash => "crash",
             Kind::DbInitFault => "db-init-fault",
             Kind::SchemaFault => "schema-fault",
+            Kind::Replicas => "replicas",
+            Kind::KillLeader => "kill-leader",
+            Kind::StaleReplica => "stale-replica",
         }
     }
 
@@ -80,6 +111,8 @@ impl Kind {
         match self {
             Kind::Warm => &[Kind::Cold],
             Kind::Stop | Kind::Crash => &[Kind::Cold, Kind::Warm],
+            // one replica's times, to set the three's against
+            Kind::Replicas => &[Kind::Cold, Kind::Warm],
             _ => &[],
         }
     }
@@ -90,10 +123,10 @@ impl Kind {
     }
 }
 
-/// The scenarios to run for `--only` (empty: all), with what they need, in run order.
+/// The scenarios to run for `--only` (empty: [`Kind::DEFAULT`]), with what they need, in run order.
 pub fn plan(only: &[Kind]) -> Vec<Kind> {
     if only.is_empty() {
-        return Kind::ALL.to_vec();
+        return Kind::DEFAULT.to_vec();
     }
     Kind::ALL.into_iter().filter(|k| only.contains(k) || only.iter().any(|o| o.needs().contains(k))).collect()
 }
@@ -145,6 +178,9 @@ pub struct Expectations {
     pub db_post_files: Vec<String>,
     /// The snapshot's collection names, sorted.
     pub snapshot_collections: Vec<String>,
+    /// The snapshot's path (as configured) and its text.
+    pub snapshot_path: String,
+    pub snapshot_text: String,
     /// The Dockerfile's final base image, when it has one.
     pub dockerfile_base: Option<String>,
 }
@@ -183,6 +219,8 @@ impl Expectations {
             post_dir: paths.post_migrations.trim_end_matches('/').to_string(),
             db_post_files,
             snapshot_collections,
+            snapshot_path: paths.snapshot.clone(),
+            snapshot_text: snap,
             dockerfile_base,
         })
     }
@@ -209,6 +247,9 @@ pub struct Shared {
     pub app_running: bool,
     /// How many log lines cold's boot printed (warm skips them); 0 when cold did not succeed.
     pub cold_lines: usize,
+    /// The cold and warm scenarios' times to healthy (one replica), when they ran.
+    pub one_cold: Option<f64>,
+    pub one_warm: Option<f64>,
 }
 
 async fn run_one(kind: Kind, ctx: &Ctx, shared: &mut Shared) -> Scenario {
@@ -220,6 +261,9 @@ async fn run_one(kind: Kind, ctx: &Ctx, shared: &mut Shared) -> Scenario {
         Kind::Crash => crash::run(ctx, shared).await,
         Kind::DbInitFault => faults::db_init(ctx, shared).await,
         Kind::SchemaFault => faults::schema(ctx, shared).await,
+        Kind::Replicas => replicas::run(ctx, shared).await,
+        Kind::KillLeader => kill_leader::run(ctx, shared).await,
+        Kind::StaleReplica => stale_replica::run(ctx, shared).await,
     }
 }
 
@@ -368,13 +412,18 @@ async fn prepare_and_run(
         }
     }
 
-    let mut shared = Shared { app: ctx.stack.name("app"), pg, app_running: false, cold_lines: 0 };
+    let mut shared = Shared { app: ctx.stack.name("app"), pg, app_running: false, cold_lines: 0, one_cold: None, one_warm: None };
     for kind in plan(&opts.only) {
         if !kind.uses_running_app() && shared.app_running {
             ctx.stack.stop(&shared.app).await;
             shared.app_running = false;
         }
         let s = run_one(kind, &ctx, &mut shared).await;
+        match kind {
+            Kind::Cold if s.ok => shared.one_cold = s.time_to_healthy,
+            Kind::Warm if s.ok => shared.one_warm = s.time_to_healthy,
+            _ => {}
+        }
         on_scenario(&s);
         report.scenarios.push(s);
     }
@@ -407,7 +456,10 @@ mod tests {
 
     #[test]
     fn plan_adds_what_a_scenario_needs_in_run_order() {
-        assert_eq!(plan(&[]), Kind::ALL.to_vec());
+        assert_eq!(plan(&[]), Kind::DEFAULT.to_vec());
+        assert!(!plan(&[]).contains(&Kind::Replicas), "the replica scenarios run only when named");
+        assert_eq!(plan(&[Kind::StaleReplica, Kind::Replicas]), vec![Kind::Cold, Kind::Warm, Kind::Replicas, Kind::StaleReplica]);
+        assert_eq!(plan(&[Kind::KillLeader]), vec![Kind::KillLeader]);
         assert_eq!(plan(&[Kind::Warm]), vec![Kind::Cold, Kind::Warm]);
         assert_eq!(plan(&[Kind::SchemaFault, Kind::Cold]), vec![Kind::Cold, Kind::SchemaFault]);
         assert_eq!(plan(&[Kind::Crash]), vec![Kind::Cold, Kind::Warm, Kind::Crash]);
