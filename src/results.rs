@@ -622,6 +622,10 @@ pub struct Upgrade {
     /// many values they held.
     #[serde(default)]
     pub columns_dropped: Vec<DroppedColumn>,
+    /// Directus itself: the version each image runs and Directus's own migrations the head's
+    /// boot ran. None in documents written before it existed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub directus: Option<DirectusUpgrade>,
     /// The base image booted again on the upgraded database.
     #[serde(default)]
     pub rollback: Option<Rollback>,
@@ -674,12 +678,70 @@ pub struct DroppedColumn {
     pub values: usize,
 }
 
+/// Directus's side of the upgrade.
+#[derive(Debug, Clone, Serialize, Deserialize, Default, PartialEq)]
+pub struct DirectusUpgrade {
+    /// The Directus version REF's image runs (the `version` of its `/directus/package.json`,
+    /// read from the container); None when it could not be read.
+    pub from: Option<String>,
+    /// The Directus version the head's image runs, read the same way.
+    pub to: Option<String>,
+    /// Directus's own migrations the head's boot ran: the rows of `directus_migrations` that
+    /// were not there before it, by version. None when the table could not be read.
+    pub migrations: Option<Vec<DirectusMigration>>,
+}
+
+/// One of Directus's own migrations (a row of `directus_migrations`).
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct DirectusMigration {
+    /// E.g. `20260217A`.
+    pub version: String,
+    /// E.g. `Nullable Version Item`.
+    pub name: String,
+}
+
 /// What the base image did on the upgraded database.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 pub struct Rollback {
     pub outcome: RollbackOutcome,
     /// The reason in the container's words, e.g. `would delete field projects.budget`.
     pub detail: Option<String>,
+    /// What the schema step's snapshot-history guard did, read from the boot's `[schema]` lines.
+    /// None in documents written before it existed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub guard: Option<SchemaGuard>,
+}
+
+/// What the schema step's snapshot-history guard (scripts/schema-apply.mjs: an image whose
+/// snapshot is older than the schema applied last does not apply it) did on the rollback's boot.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "verdict", rename_all = "kebab-case")]
+pub enum SchemaGuard {
+    /// It refused the older image: the boot stopped before Directus started. `reason` in the
+    /// schema step's words.
+    Refused { reason: String },
+    /// It started Directus on the newer schema without applying the image's older snapshot.
+    KeptNewer { reason: String },
+    /// It applied the older snapshot because the boot had TRM_ALLOW_SCHEMA_ROLLBACK=1.
+    Overridden { reason: String },
+    /// It let the image's snapshot through to the plan as always: the snapshot is not older
+    /// than the database's schema (or the image predates the guard).
+    Allowed,
+    /// The boot ended before the schema step (db-init refused or failed first).
+    NotReached,
+}
+
+impl SchemaGuard {
+    /// The word the document writes in `verdict`.
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            SchemaGuard::Refused { .. } => "refused",
+            SchemaGuard::KeptNewer { .. } => "kept-newer",
+            SchemaGuard::Overridden { .. } => "overridden",
+            SchemaGuard::Allowed => "allowed",
+            SchemaGuard::NotReached => "not-reached",
+        }
+    }
 }
 
 /// How the base image's boot on the upgraded database ended.

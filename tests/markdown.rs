@@ -246,6 +246,46 @@ fn from_a_results_document() {
     insta::assert_snapshot!("from_results", md);
 }
 
+/// The drill of a Directus major bump: the comment names both Directus versions and the Directus
+/// migrations that ran, the rollback, and what the snapshot-history guard did (a document written
+/// before those fields shows neither line).
+#[test]
+fn the_drill_names_directus_and_the_guard() {
+    let reason = "this image's snapshot (revision 1a2b, Directus 11.17.4) is older than the schema applied last (revision 3c4d, Directus 12.4.1), and the database was migrated by a newer Directus than this image's 11.17.4: refusing to start";
+    let mut doc: trm_ci::results::Results = serde_json::from_value(serde_json::json!({
+        "version": 1,
+        "tool": {"name": "trm-ci", "version": "0.1.0"},
+        "summary": {"errors": 0, "warnings": 0, "files_checked": 1},
+        "findings": [],
+        "notes": [],
+        "upgrade": {"ok": true, "from_image": "trm-directus:base-1a2b3c4", "to_image": "trm-directus:dev", "steps": [],
+            "from": "main", "summary": "upgrade from main: Directus 11.17.4 → 12.4.1 (2 Directus migrations ran), 0 migrations applied",
+            "directus": {"from": "11.17.4", "to": "12.4.1", "migrations": [
+                {"version": "20260217A", "name": "Nullable Version Item"}, {"version": "20260909A", "name": "Add <Flows> Module"}]},
+            "rollback": {"outcome": "refused", "detail": format!("[schema] ERROR: {reason}"), "guard": {"verdict": "refused", "reason": reason}}}
+    }))
+    .unwrap();
+    let md = render(&doc);
+    let t = trm_ci::render::markdown::text;
+    let want = format!(
+        "**Directus**: {}: `20260217A` {}, `20260909A` {}\n",
+        t("Directus 11.17.4 → 12.4.1; 2 Directus migrations ran"),
+        t("Nullable Version Item"),
+        t("Add <Flows> Module")
+    );
+    assert!(md.contains(&want), "{want}\n{md}");
+    // Refused by the guard: its reason once, on the guard's line.
+    assert!(md.contains("**Rollback** (the base's image again on the upgraded database): refused\n"), "{md}");
+    assert!(md.contains(&format!("**Snapshot-history guard**: {}\n", t(&format!("refused the older image: {reason}")))), "{md}");
+    // A document from before: no Directus line, the rollback's detail, no guard line.
+    let u = doc.upgrade.as_mut().unwrap();
+    u.directus = None;
+    u.rollback.as_mut().unwrap().guard = None;
+    let md = render(&doc);
+    assert!(!md.contains("**Directus**") && !md.contains("guard"), "{md}");
+    assert!(md.contains(&format!("): refused: {}\n", t(&format!("[schema] ERROR: {reason}")))), "{md}");
+}
+
 /// With `tool.rules_url` (the Action sets it to the docs/rules/ of the trm-ci it runs), each rule id
 /// links to its page; an id the registry does not know, or a document without the URL, is not linked.
 #[test]

@@ -282,6 +282,62 @@ fn smoke_upgrade_pin_bump_runs_directus_migrations_over_rows() {
     assert_clean(&stdout);
 }
 
+/// A major bump as a team makes it: the PR changes the `FROM` pin from the deployment's 11.x pin to
+/// the next major's stand-in (TRM_DIRECTUS_NEXT_IMAGE, directus/directus:12.4.1, built by .ci/test's
+/// next phase) and replaces the snapshot with the deployment exported by a real Directus 12.4.1
+/// (tests/fixtures/snapshots/real-12.4.1-deployment.yaml). The head's boot runs Directus's own
+/// migrations over the seeded database; every row is still there; the document names both
+/// Directus versions and the migrations (the rows `directus_migrations` gained); the rollback
+/// (11 on a database 12 migrated) is reported with what the snapshot-history guard did.
+#[test]
+fn smoke_upgrade_major_bump_11_to_12_runs_directus_migrations_and_reports_the_rollback() {
+    let _g = lock();
+    let next = std::env::var("TRM_DIRECTUS_NEXT_IMAGE").unwrap_or_else(|_| {
+        panic!("TRM_DIRECTUS_NEXT_IMAGE is not set: it must name the stand-in of Directus 12.4.1 (bash .ci/test builds and exports it)")
+    });
+    let to = next.rsplit(':').next().unwrap().to_string();
+    let pin = std::fs::read_to_string(repo_root().join("Dockerfile"))
+        .unwrap()
+        .lines()
+        .find_map(|l| l.strip_prefix("FROM directus/directus:").map(|v| v.trim().to_string()))
+        .expect("the Dockerfile's FROM directus/directus:<pin>");
+    assert!(pin.starts_with("11.") && to.starts_with("12."), "a major bump: {pin} -> {to}");
+    let export = std::fs::read_to_string(repo_root().join("tests/fixtures/snapshots/real-12.4.1-deployment.yaml")).unwrap();
+    assert!(export.contains(&format!("\ndirectus: {to}\n")), "the fixture is an export of {to}");
+    let repo = history(|r| {
+        let d = std::fs::read_to_string(r.join("Dockerfile")).unwrap();
+        std::fs::write(r.join("Dockerfile"), d.replace(&format!("FROM directus/directus:{pin}"), &format!("FROM {next}"))).unwrap();
+        write_snapshot(r, &export);
+    });
+    let (out, doc) = drill(repo.path(), "trm-directus:upgrade-major", &[]);
+    let stdout = text(&out.stdout);
+    let u = &doc["upgrade"];
+    let times: Vec<String> = u["steps"].as_array().unwrap().iter().map(|s| format!("{} {:.1} s", s["name"].as_str().unwrap(), s["seconds"].as_f64().unwrap())).collect();
+    eprintln!("major bump drill: {}; rollback {} / guard {}", times.join(", "), u["rollback"], u["rollback"]["guard"]);
+    assert_eq!(out.status.code(), Some(0), "the drill failed: {u:#}");
+    assert_eq!(u["ok"], true);
+    let d = &u["directus"];
+    assert_eq!((d["from"].as_str(), d["to"].as_str()), (Some(pin.as_str()), Some(to.as_str())), "{d:#}");
+    let ran = d["migrations"].as_array().unwrap_or_else(|| panic!("the Directus migrations were not read: {d:#}"));
+    assert!(!ran.is_empty(), "12's bootstrap must run its own migrations: {d:#}");
+    assert!(ran.iter().all(|m| m["version"].as_str().unwrap() > "2026" && !m["name"].as_str().unwrap().is_empty()), "{d:#}");
+    assert!(ran.iter().any(|m| m["version"] == "20260217A"), "12.0's first migration: {d:#}");
+    let (seeded, before, preserved, lost) = rows(&doc);
+    assert!(seeded > 0 && before >= seeded, "{u:#}");
+    assert_eq!((preserved, lost), (before, 0), "{u:#}");
+    assert!(u["summary"].as_str().unwrap().starts_with(&format!("upgrade from HEAD~1: Directus {pin} → {to} ({} Directus migrations ran), 0 migrations applied; ", ran.len())), "{u:#}");
+    // 11 on the database 12 migrated: the guard refuses it before Directus starts, naming the
+    // migrations it does not know.
+    let rb = &u["rollback"];
+    assert_eq!(rb["outcome"], "refused", "{u:#}");
+    assert_eq!(rb["guard"]["verdict"], "refused", "{u:#}");
+    assert!(rb["guard"]["reason"].as_str().unwrap().contains("migrated by a newer Directus"), "{u:#}");
+    assert!(u["summary"].as_str().unwrap().ends_with("; rollback refused by the snapshot-history guard"), "{u:#}");
+    assert!(stdout.contains(&format!("directus    Directus {pin} → {to}; {} Directus migrations ran", ran.len())), "{stdout}");
+    assert!(stdout.contains("guard       refused the older image: "), "{stdout}");
+    assert_clean(&stdout);
+}
+
 /// A REF that does not exist is an argument error before anything is created.
 #[test]
 fn smoke_upgrade_unknown_ref_is_an_environment_error() {

@@ -337,6 +337,7 @@ fn render_with(doc: &Results, fail_on: Severity, links: &Links, order: &[&Findin
         if !u.summary.is_empty() {
             let _ = writeln!(out, "{}\n", text(&u.summary));
         }
+        drill_details(&mut out, u);
         if !u.steps.is_empty() {
             scenario_table(&mut out, "step", &u.steps);
         }
@@ -431,6 +432,40 @@ fn finding_list(out: &mut String, doc: &Results, links: &Links, kept: &[&Finding
             out.push('\n');
         }
         out.push('\n');
+    }
+}
+
+/// The drill's Directus versions and migrations, and the rollback with what the
+/// snapshot-history guard did (words from src/render/upgrade_drill.rs).
+fn drill_details(out: &mut String, u: &crate::results::Upgrade) {
+    use super::upgrade_drill::{directus_words, guard_words};
+    /// Directus migrations listed before "… and N more".
+    const MIGRATIONS: usize = 30;
+    if let Some(d) = &u.directus {
+        if let Some(w) = directus_words(d) {
+            let mut line = format!("**Directus**: {}", text(&w));
+            let ran = d.migrations.as_deref().unwrap_or_default();
+            if !ran.is_empty() {
+                let names: Vec<String> = ran.iter().take(MIGRATIONS).map(|m| format!("{} {}", code(&m.version), text(&m.name))).collect();
+                let _ = write!(line, ": {}", names.join(", "));
+                if ran.len() > MIGRATIONS {
+                    let _ = write!(line, ", … and {} more", ran.len() - MIGRATIONS);
+                }
+            }
+            let _ = writeln!(out, "{line}\n");
+        }
+    }
+    if let Some(rb) = &u.rollback {
+        let mut line = format!("**Rollback** (the base's image again on the upgraded database): {}", rb.outcome.as_str());
+        // A refusal by the guard is the guard's reason, said once below.
+        let by_guard = matches!(rb.guard, Some(crate::results::SchemaGuard::Refused { .. }));
+        if let Some(d) = rb.detail.as_ref().filter(|_| !by_guard) {
+            let _ = write!(line, ": {}", text(d));
+        }
+        let _ = writeln!(out, "{line}\n");
+        if let Some(g) = &rb.guard {
+            let _ = writeln!(out, "**Snapshot-history guard**: {}\n", text(&guard_words(g)));
+        }
     }
 }
 

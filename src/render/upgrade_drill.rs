@@ -8,7 +8,7 @@ use std::collections::BTreeMap;
 use std::fmt::Write as _;
 
 use crate::model::schema_diff::{Change, What};
-use crate::results::{DroppedColumn, Upgrade};
+use crate::results::{DirectusUpgrade, DroppedColumn, SchemaGuard, Upgrade};
 
 /// Fills the document's word fields from the drill's data: `schema_changes` from `changes`,
 /// then `summary`.
@@ -50,6 +50,43 @@ fn dropped_word(d: &DroppedColumn) -> String {
     }
 }
 
+/// Directus's side in words: `Directus 11.17.4 → 12.4.1; 8 Directus migrations ran`; None
+/// when the document has nothing on it. A version that could not be read is `?`.
+pub fn directus_words(d: &DirectusUpgrade) -> Option<String> {
+    let parts: Vec<String> = versions_word(d).into_iter().chain(ran_word(d)).collect();
+    (!parts.is_empty()).then(|| parts.join("; "))
+}
+
+/// `Directus 11.17.4 → 12.4.1`, or `Directus 12.4.1` when both images run the same.
+fn versions_word(d: &DirectusUpgrade) -> Option<String> {
+    let v = |x: &Option<String>| x.clone().unwrap_or_else(|| "?".into());
+    match (&d.from, &d.to) {
+        (None, None) => None,
+        (f, t) if f == t => Some(format!("Directus {}", v(f))),
+        (f, t) => Some(format!("Directus {} → {}", v(f), v(t))),
+    }
+}
+
+/// `8 Directus migrations ran`; None when they were not read.
+fn ran_word(d: &DirectusUpgrade) -> Option<String> {
+    d.migrations.as_ref().map(|m| match m.len() {
+        0 => "no Directus migration ran".to_string(),
+        1 => "1 Directus migration ran".to_string(),
+        n => format!("{n} Directus migrations ran"),
+    })
+}
+
+/// What the snapshot-history guard did on the rollback's boot, in words.
+pub fn guard_words(g: &SchemaGuard) -> String {
+    match g {
+        SchemaGuard::Refused { reason } => format!("refused the older image: {reason}"),
+        SchemaGuard::KeptNewer { reason } => format!("started it on the newer schema without applying its snapshot: {reason}"),
+        SchemaGuard::Overridden { reason } => format!("applied its older snapshot (TRM_ALLOW_SCHEMA_ROLLBACK=1): {reason}"),
+        SchemaGuard::Allowed => "let its snapshot through (not older than the database's schema)".into(),
+        SchemaGuard::NotReached => "not reached (the boot ended before the schema step)".into(),
+    }
+}
+
 /// The one-line summary of the drill (its snapshot changes from `schema_changes`: see
 /// [`fill_words`]), e.g. `upgrade from main: 2 migrations applied, 3 fields
 /// added; 480 rows seeded, 480 preserved, 0 lost; rollback refused: would delete field
@@ -70,7 +107,13 @@ pub fn summary(u: &Upgrade) -> String {
         return s;
     }
     let n = u.migrations_applied.len();
-    let mut what = vec![format!("{n} migration{} applied", if n == 1 { "" } else { "s" })];
+    let mut what = Vec::new();
+    // Directus itself, when the bump changed it or its migrations ran.
+    if let Some(d) = u.directus.as_ref().filter(|d| d.from != d.to || d.migrations.as_ref().is_some_and(|m| !m.is_empty())) {
+        let ran = ran_word(d).map(|r| format!(" ({r})")).unwrap_or_default();
+        what.push(format!("{}{ran}", versions_word(d).unwrap_or_else(|| "Directus ?".into())));
+    }
+    what.push(format!("{n} migration{} applied", if n == 1 { "" } else { "s" }));
     what.extend(u.schema_changes.iter().cloned());
     s.push_str(&what.join(", "));
     if let Some(rows) = &u.rows {
@@ -84,6 +127,11 @@ pub fn summary(u: &Upgrade) -> String {
         s.push_str(&format!("; dropped {}", d.join(", ")));
     }
     match &u.rollback {
+        // The guard's refusal is one long sentence (both revisions, the migrations): named here,
+        // given whole in the guard's own field.
+        Some(rb) if matches!(rb.guard, Some(SchemaGuard::Refused { .. })) => {
+            s.push_str(&format!("; rollback {} by the snapshot-history guard", rb.outcome.as_str()))
+        }
         Some(rb) => {
             s.push_str(&format!("; rollback {}", rb.outcome.as_str()));
             if let Some(d) = &rb.detail {
@@ -119,6 +167,14 @@ pub fn render(u: &Upgrade) -> String {
         u.migrations_applied.join(", "),
         u.migrations_expected.join(", ")
     );
+    if let Some(d) = &u.directus {
+        if let Some(w) = directus_words(d) {
+            let _ = writeln!(o, "  directus    {w}");
+        }
+        for m in d.migrations.iter().flatten() {
+            let _ = writeln!(o, "    {} {}", m.version, m.name);
+        }
+    }
     if !u.schema_changes.is_empty() {
         let _ = writeln!(o, "  snapshot    {}", u.schema_changes.join(", "));
     }
@@ -146,7 +202,12 @@ pub fn render(u: &Upgrade) -> String {
         };
     }
     if let Some(rb) = &u.rollback {
-        let _ = writeln!(o, "  rollback    {}{}", rb.outcome.as_str(), rb.detail.as_deref().map(|d| format!(": {d}")).unwrap_or_default());
+        // A refusal by the guard: its whole reason on the guard's line.
+        let detail = rb.detail.as_deref().filter(|_| !matches!(rb.guard, Some(SchemaGuard::Refused { .. })));
+        let _ = writeln!(o, "  rollback    {}{}", rb.outcome.as_str(), detail.map(|d| format!(": {d}")).unwrap_or_default());
+        if let Some(g) = &rb.guard {
+            let _ = writeln!(o, "  guard       {}", guard_words(g));
+        }
     }
     if let Some(failed) = u.steps.iter().find(|s| !s.ok) {
         let _ = writeln!(o, "  FAILED at {}: {}", failed.name, failed.failure.as_deref().unwrap_or("?"));
@@ -163,7 +224,7 @@ pub fn render(u: &Upgrade) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::results::{Rollback, RollbackOutcome, Scenario, TableRows, UpgradeRows};
+    use crate::results::{DirectusMigration, Rollback, RollbackOutcome, Scenario, TableRows, UpgradeRows};
 
     #[test]
     fn a_passed_drill() {
@@ -186,7 +247,16 @@ mod tests {
             rows: Some(UpgradeRows { seeded: 80, before: 80, preserved: 79, changed: 0, lost: 1 }),
             tables: vec![TableRows { collection: "orders".into(), before: 40, after: Some(39), preserved: 39, lost: 1, ..Default::default() }],
             columns_dropped: vec![DroppedColumn { collection: "orders".into(), field: Some("note".into()), values: 40 }],
-            rollback: Some(Rollback { outcome: RollbackOutcome::Refused, detail: Some("would delete field orders.budget".into()) }),
+            rollback: Some(Rollback {
+                outcome: RollbackOutcome::Refused,
+                detail: Some("would delete field orders.budget".into()),
+                guard: Some(SchemaGuard::Allowed),
+            }),
+            directus: Some(DirectusUpgrade {
+                from: Some("11.17.4".into()),
+                to: Some("12.4.1".into()),
+                migrations: Some(vec![DirectusMigration { version: "20260217A".into(), name: "Nullable Version Item".into() }]),
+            }),
             summary: "upgrade from main: …".into(),
             ..Default::default()
         };
@@ -197,6 +267,8 @@ mod tests {
              \x20 to          trm-directus:dev\n\
              \x20 steps       boot-base 14.0 s, seed 2.0 s\n\
              \x20 migrations  applied [0004_a.sql]; the head's new files [0004_a.sql]\n\
+             \x20 directus    Directus 11.17.4 → 12.4.1; 1 Directus migration ran\n\
+             \x20   20260217A Nullable Version Item\n\
              \x20 snapshot    1 field added\n\
              \x20 schema step (in its words):\n\
              \x20   plan: 1 field to create\n\
@@ -204,7 +276,8 @@ mod tests {
              \x20 rows        80 seeded (40 per collection); 80 before the head's boot: 79 preserved, 0 changed, 1 lost\n\
              \x20   orders                   40 -> 39: 39 preserved, 0 changed, 1 lost\n\
              \x20 dropped     column orders.note (40 non-null values)\n\
-             \x20 rollback    refused: would delete field orders.budget\n"
+             \x20 rollback    refused: would delete field orders.budget\n\
+             \x20 guard       let its snapshot through (not older than the database's schema)\n"
         );
     }
 
@@ -215,7 +288,7 @@ mod tests {
             migrations_applied: vec!["0004_a.sql".into(), "0005_b.sql".into()],
             schema_changes: vec!["3 fields added".into(), "1 relation changed".into()],
             rows: Some(UpgradeRows { seeded: 480, before: 481, preserved: 481, changed: 0, lost: 0 }),
-            rollback: Some(Rollback { outcome: RollbackOutcome::Refused, detail: Some("would delete field projects.budget".into()) }),
+            rollback: Some(Rollback { outcome: RollbackOutcome::Refused, detail: Some("would delete field projects.budget".into()), guard: None }),
             ..Default::default()
         }
     }
@@ -230,5 +303,29 @@ mod tests {
         let mut u = upgrade();
         u.steps.push(Scenario { name: "verify".into(), ok: false, failure: Some("3 lost".into()), ..Default::default() });
         assert_eq!(summary(&u), "upgrade from main: FAILED at verify: 3 lost; 480 rows seeded, 481 preserved, 0 lost");
+        // A Directus bump leads the line; the same Directus with no migration of its own adds nothing.
+        let mut u = upgrade();
+        u.directus = Some(DirectusUpgrade { from: Some("11.17.4".into()), to: Some("11.17.4".into()), migrations: Some(vec![]) });
+        assert!(summary(&u).starts_with("upgrade from main: 2 migrations applied, "), "{}", summary(&u));
+        u.directus = Some(DirectusUpgrade { from: Some("11.17.4".into()), to: Some("12.4.1".into()), migrations: None });
+        assert!(summary(&u).starts_with("upgrade from main: Directus 11.17.4 → 12.4.1, 2 migrations applied, "), "{}", summary(&u));
+        u.directus.as_mut().unwrap().migrations = Some(vec![DirectusMigration { version: "20260217A".into(), name: "x".into() }]);
+        assert!(summary(&u).starts_with("upgrade from main: Directus 11.17.4 → 12.4.1 (1 Directus migration ran), 2 migrations"), "{}", summary(&u));
+        u.rollback.as_mut().unwrap().guard = Some(SchemaGuard::Refused { reason: "older".into() });
+        assert!(summary(&u).ends_with("; rollback refused by the snapshot-history guard"), "{}", summary(&u));
+    }
+
+    #[test]
+    fn directus_and_guard_words() {
+        let d = |f: Option<&str>, t: Option<&str>, m: Option<usize>| DirectusUpgrade {
+            from: f.map(String::from),
+            to: t.map(String::from),
+            migrations: m.map(|n| (0..n).map(|i| DirectusMigration { version: format!("2026010{i}A"), name: "x".into() }).collect()),
+        };
+        assert_eq!(directus_words(&d(None, None, None)), None);
+        assert_eq!(directus_words(&d(Some("11.17.4"), None, Some(8))).unwrap(), "Directus 11.17.4 → ?; 8 Directus migrations ran");
+        assert_eq!(directus_words(&d(Some("12.4.1"), Some("12.4.1"), Some(0))).unwrap(), "Directus 12.4.1; no Directus migration ran");
+        assert_eq!(guard_words(&SchemaGuard::KeptNewer { reason: "r".into() }), "started it on the newer schema without applying its snapshot: r");
+        assert_eq!(guard_words(&SchemaGuard::NotReached), "not reached (the boot ended before the schema step)");
     }
 }

@@ -12,14 +12,14 @@ use bollard::Docker;
 
 use super::log_lines::{applied_migrations, rollback_outcome, schema_plan};
 use super::inputs::{shared_columns, Inputs};
-use super::{base_tag, env_err, fingerprint, seed, Options};
+use super::{base_tag, directus_upgrade, env_err, fingerprint, seed, Options};
 use crate::docker::engine::{is_not_found, short_err};
 use crate::docker::recorder::Recorder;
 use crate::docker::stack::{self, Boot, Stack, StackOptions, Tracker, Unfinished, TAIL};
 use crate::docker::BuildOptions;
 use crate::model::schema_diff;
 use crate::progress::Progress;
-use crate::results::{Check, DroppedColumn, RollbackOutcome, Scenario, TableRows, Upgrade, UpgradeRows};
+use crate::results::{Check, DirectusMigration, DirectusUpgrade, DroppedColumn, RollbackOutcome, Scenario, TableRows, Upgrade, UpgradeRows};
 
 /// The drill's report as it grows; `push` hands each finished step to the caller's callback.
 struct Report<'p> {
@@ -112,10 +112,12 @@ pub(super) async fn run(
     let Some((base_app, base_boot)) = d.boot_base(&mut r).await else { return Ok(r.finish()) };
     let Some(seeded) = d.seed(&base_boot, &mut r).await else { return Ok(r.finish()) };
     let Some(before) = d.fingerprint(seeded, &mut r).await else { return Ok(r.finish()) };
+    // Directus's own migrations before the head's boot: what it runs is what it adds.
+    let directus_before = directus_upgrade::migrations(&d.stack, &d.pg).await;
     if !d.stop_base(&base_app, &base_boot, &mut r).await {
         return Ok(r.finish());
     }
-    let head = d.boot_head(&mut r).await;
+    let head = d.boot_head(directus_before, &mut r).await;
     d.verify(&before, &mut r).await;
     d.rollback(head, &mut r).await;
     Ok(r.finish())
@@ -218,6 +220,11 @@ impl Drill<'_> {
         };
         let b = self.stack.boot(&base_app, 0, true).await;
         st.boot(&b);
+        let version = directus_upgrade::version(&self.stack, &base_app).await;
+        if let Err(e) = &version {
+            st.note(format!("the Directus version: {e}"));
+        }
+        r.u.directus = Some(DirectusUpgrade { from: version.ok(), ..Default::default() });
         match &b.failure {
             Some(f) => st.fail(format!("{}'s image on an empty database: {f}", self.opts.label)),
             None => st.pass(format!("{}'s image on an empty database: healthy, GET /server/ping answers pong", self.opts.label)),
@@ -298,7 +305,7 @@ impl Drill<'_> {
     /// 6. `boot-head`: the head's image on the same database: healthy, db-init applies exactly
     /// the head's new files, the schema step's plan captured. Its container and whether it came
     /// up (None when it could not be created).
-    async fn boot_head(&self, r: &mut Report<'_>) -> Option<(String, bool)> {
+    async fn boot_head(&self, directus_before: Result<Vec<DirectusMigration>, String>, r: &mut Report<'_>) -> Option<(String, bool)> {
         let mut st = Recorder::named("boot-head");
         let mut head_env = self.env.clone();
         if self.opts.allow_destructive {
@@ -335,8 +342,30 @@ impl Drill<'_> {
         if !r.u.schema_plan.is_empty() {
             st.note(format!("the schema step: {}", r.u.schema_plan.join(" | ")));
         }
+        self.directus_side(&head_app, directus_before, &mut st, r).await;
         let ok = r.push(st.finish(hb.logs.tail(TAIL)));
         Some((head_app, ok))
+    }
+
+    /// Part of `boot-head`: the head's Directus version and the Directus migrations its boot ran
+    /// (the rows `directus_migrations` gained), also after a failed boot (a migration that
+    /// failed leaves the ones before it).
+    async fn directus_side(&self, head_app: &str, before: Result<Vec<DirectusMigration>, String>, st: &mut Recorder, r: &mut Report<'_>) {
+        let version = directus_upgrade::version(&self.stack, head_app).await;
+        if let Err(e) = &version {
+            st.note(format!("the Directus version: {e}"));
+        }
+        let after = directus_upgrade::migrations(&self.stack, &self.pg).await;
+        let migrations = match (before, after) {
+            (Ok(b), Ok(a)) => Some(directus_upgrade::ran(&b, &a)),
+            (Err(e), _) | (_, Err(e)) => {
+                st.note(format!("Directus's migrations (directus_migrations): {e}"));
+                None
+            }
+        };
+        let d = r.u.directus.get_or_insert_with(DirectusUpgrade::default);
+        d.to = version.ok();
+        d.migrations = migrations;
     }
 
     /// 7. `verify`: the fingerprint again; every row preserved, or what was lost and dropped.

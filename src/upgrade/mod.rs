@@ -12,9 +12,12 @@
 //! 5. `stop-base`: `docker stop`, graceful.
 //! 6. `boot-head`: the head's image on the same database: healthy; db-init applies exactly the
 //!    head's new files; the schema step's plan is captured. A plan that deletes is refused by the
-//!    boot itself unless `--allow-destructive` (TRM_ALLOW_DESTRUCTIVE_SCHEMA=1).
+//!    boot itself unless `--allow-destructive` (TRM_ALLOW_DESTRUCTIVE_SCHEMA=1). Directus's own
+//!    migrations that boot ran are read from `directus_migrations` ([`directus_upgrade`]), with
+//!    the Directus version of each image.
 //! 7. `verify`: the fingerprint again; every row preserved, or what was lost and dropped.
-//! 8. `rollback`: the base image again on the upgraded database; its outcome is reported.
+//! 8. `rollback`: the base image again on the upgraded database; its outcome is reported, with
+//!    what the schema step's snapshot-history guard did ([`log_lines::schema_guard`]).
 //!
 //! Everything runs inside [`crate::docker::stack::guarded`]: containers, network and volumes are
 //! removed on success, failure, Ctrl-C and SIGTERM (or left with `--keep`); the exported tree is
@@ -22,6 +25,7 @@
 
 pub mod log_lines;
 mod drill;
+pub mod directus_upgrade;
 pub mod fingerprint;
 mod inputs;
 pub mod same_image;
@@ -35,7 +39,7 @@ use crate::docker::stack::{self, Guarded, Unfinished};
 use crate::progress::Progress;
 use crate::results::{Scenario, Upgrade};
 
-pub use log_lines::{applied_migrations, rollback_outcome, schema_plan};
+pub use log_lines::{applied_migrations, rollback_outcome, schema_guard, schema_plan};
 pub use inputs::shared_columns;
 
 /// What the drill is run with.
