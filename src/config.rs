@@ -161,7 +161,30 @@ impl Config {
         })?;
         cfg.text = text.to_string();
         cfg.check_paths()?;
+        cfg.normalize_paths();
         Ok(cfg)
+    }
+
+    /// Every `[paths]` entry as one spelling: `./db-init/` and `db-init/x/..` are `db-init`, as
+    /// the shell and Docker read them. Everything that compares paths (the artifact kinds, the
+    /// lint's file lists, the base's configuration) then sees the same name; written as
+    /// `./db-init/`, the migrations were looked for as `./db-init//` and reported missing.
+    fn normalize_paths(&mut self) {
+        let p = &mut self.paths;
+        for value in [
+            &mut p.migrations,
+            &mut p.post_migrations,
+            &mut p.snapshot,
+            &mut p.dockerfile,
+            &mut p.compose,
+            &mut p.stack,
+            &mut p.entrypoint,
+            &mut p.scripts,
+        ] {
+            if let Some(n) = boundary::lexical("", value) {
+                *value = n;
+            }
+        }
     }
 
     /// Every `[paths]` entry stays inside the repository: relative, and never
@@ -288,7 +311,7 @@ pub fn weakenings(base: &Config, head: &Config, default: impl Fn(&str) -> Option
         ("entrypoint", &b.entrypoint, &h.entrypoint),
         ("scripts", &b.scripts, &h.scripts),
     ] {
-        // As written: `./db-init/` is not read everywhere as `db-init` is.
+        // Normalised when parsed: `./db-init/` is `db-init`.
         if bv != hv {
             out.push(Weakening { key: format!("paths.{key}"), base: cut(bv), head: cut(hv) });
         }
@@ -359,7 +382,7 @@ mod tests {
         };
         let base = Config::parse("[rules]\n\"dockerfile/expose\" = \"warning\"\n\"gone/rule\" = \"error\"\n[lint]\nall = true\n").unwrap();
         let head = Config::parse(
-            "[paths]\nmigrations = \"./db-init/\"\nsnapshot = \"other.yaml\"\n[rules]\n\"migrations/destructive\" = \"warning\"\n\"migrations/empty\" = \"error\"\n\"lint/unused-ignore\" = \"off\"\n\"dockerfile/expose\" = \"error\"\n",
+            "[paths]\nmigrations = \"./sql/\"\npost_migrations = \"./db-post/\"\nsnapshot = \"other.yaml\"\n[rules]\n\"migrations/destructive\" = \"warning\"\n\"migrations/empty\" = \"error\"\n\"lint/unused-ignore\" = \"off\"\n\"dockerfile/expose\" = \"error\"\n",
         )
         .unwrap();
         let w = weakenings(&base, &head, default);
@@ -369,14 +392,14 @@ mod tests {
             [
                 ("rules.\"lint/unused-ignore\"", "warning", "off"),
                 ("rules.\"migrations/destructive\"", "error", "warning"),
-                ("paths.migrations", "db-init", "./db-init/"),
+                ("paths.migrations", "db-init", "sql"),
                 ("paths.snapshot", "snapshots/snapshot.yaml", "other.yaml"),
                 ("lint.all", "true", "false"),
             ]
         );
         // The other way round: only what the first file had stricter (and the moved path).
         let back: Vec<String> = weakenings(&head, &base, default).iter().map(|w| format!("{} {} {}", w.key, w.base, w.head)).collect();
-        assert_eq!(back, ["rules.\"dockerfile/expose\" error warning", "paths.migrations ./db-init/ db-init", "paths.snapshot other.yaml snapshots/snapshot.yaml"]);
+        assert_eq!(back, ["rules.\"dockerfile/expose\" error warning", "paths.migrations sql db-init", "paths.snapshot other.yaml snapshots/snapshot.yaml"]);
         assert!(weakenings(&head, &head, default).is_empty());
         let long = Config::parse(&format!("[paths]\nscripts = \"{}\"\n", "s/".repeat(500))).unwrap();
         assert_eq!(weakenings(&Config::default(), &long, default)[0].head.chars().count(), 201);

@@ -1331,3 +1331,23 @@ fn a_branch_that_weakens_the_configuration_says_so() {
     let out = trm(&repo, &["lint", "--base", "HEAD"]);
     assert!(stderr(&out).contains("note: `trm-ci.toml` on the base was not compared with this one (trm-ci.toml:2:7:"), "{}", stderr(&out));
 }
+
+/// `[paths]` written as a shell would (`./db-init/`, `./snapshots/../snapshots/snapshot.yaml`)
+/// names the same files as the plain spelling: the migrations were looked for as `./db-init//`
+/// and reported missing, an error no file deserved.
+#[test]
+fn paths_spelled_with_dot_and_slash_are_the_same_paths() {
+    let (_t, repo) = tmp_repo();
+    write(&repo.join("db-init/0001_create.sql"), "CREATE TABLE app_note (id int);\nDROP TABLE app_note;\n");
+    let plain = config_only(&["migrations/destructive", "lint/missing-artifact"]);
+    write(&repo.join("trm-ci.toml"), format!("[paths]\nmigrations = \"db-init\"\n\n{plain}"));
+    let want = trm(&repo, &["lint", "--format", "line"]);
+    assert_eq!(code(&want), 1, "{}", stdout(&want));
+    assert!(stdout(&want).contains("db-init/0001_create.sql:2:1: error [migrations/destructive]"), "{}", stdout(&want));
+    for spelled in ["./db-init/", "db-init/", "./db-init", "db-init/../db-init"] {
+        write(&repo.join("trm-ci.toml"), format!("[paths]\nmigrations = \"{spelled}\"\n\n{plain}"));
+        let got = trm(&repo, &["lint", "--format", "line"]);
+        assert_eq!(stdout(&got), stdout(&want), "migrations = {spelled:?}");
+        assert_eq!(code(&got), 1);
+    }
+}
