@@ -207,10 +207,19 @@ async fn build_from_tree(
 }
 
 impl Drill<'_> {
+    /// The app environment for `image`, with `TRM_IMAGE_REVISION` set to the image's name: the
+    /// schema step records it with each snapshot applied, and the snapshot-history guard names
+    /// the revisions by it (else both are `unknown`).
+    fn env_of(&self, image: &str) -> Vec<String> {
+        let mut env = self.env.clone();
+        env.push(format!("TRM_IMAGE_REVISION={image}"));
+        env
+    }
+
     /// 2. `boot-base`: REF's image on an empty database; its container and boot when healthy.
     async fn boot_base(&self, r: &mut Report<'_>) -> Option<(String, Boot)> {
         let mut st = Recorder::named("boot-base");
-        let base_app = match self.stack.create_app("base", &self.from_image, self.env.clone(), None, true).await {
+        let base_app = match self.stack.create_app("base", &self.from_image, self.env_of(&self.from_image), None, true).await {
             Ok(n) => n,
             Err(e) => {
                 st.fail(e);
@@ -307,7 +316,7 @@ impl Drill<'_> {
     /// up (None when it could not be created).
     async fn boot_head(&self, directus_before: Result<Vec<DirectusMigration>, String>, r: &mut Report<'_>) -> Option<(String, bool)> {
         let mut st = Recorder::named("boot-head");
-        let mut head_env = self.env.clone();
+        let mut head_env = self.env_of(&self.opts.image);
         if self.opts.allow_destructive {
             head_env.push("TRM_ALLOW_DESTRUCTIVE_SCHEMA=1".into());
         }
@@ -432,7 +441,7 @@ impl Drill<'_> {
                 if let Some(l) = stop_line {
                     st.note(format!("the head: {l}"));
                 }
-                match self.stack.create_app("rollback", &self.from_image, self.env.clone(), None, true).await {
+                match self.stack.create_app("rollback", &self.from_image, self.env_of(&self.from_image), None, true).await {
                     Err(e) => st.fail(e),
                     Ok(name) => {
                         let rb = self.stack.boot(&name, 0, true).await;
