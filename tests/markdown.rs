@@ -229,7 +229,7 @@ fn from_a_results_document() {
                       {"name": "warm", "ok": true, "seconds": 9.2, "time_to_healthy": 8.1, "time_to_pong": 7.9, "checks": [], "failure": null, "log_tail": []},
                       {"name": "stop", "ok": true, "seconds": 14.9, "stop_seconds": 0.4, "time_to_healthy": null, "time_to_pong": null, "checks": [], "failure": null, "log_tail": []}
                   ]},
-        "upgrade": {"ok": false, "from_image": "trm-directus:base-1a2b3c4", "to_image": "trm-directus:dev", "steps": [
+        "upgrade": {"ok": false, "from": "main", "from_image": "trm-directus:base-1a2b3c4", "to_image": "trm-directus:dev", "steps": [
             {"name": "boot-base", "ok": true, "seconds": 20.0, "time_to_healthy": 18.5, "time_to_pong": null, "checks": [], "failure": null, "log_tail": []},
             {"name": "boot-head", "ok": false, "seconds": 31.0, "time_to_healthy": null, "time_to_pong": null, "checks": [],
              "failure": "[schema] ERROR: plan deletes collection legacy_notes\nrefusing | set TRM_ALLOW_DESTRUCTIVE_SCHEMA=1", "log_tail": []}

@@ -334,8 +334,10 @@ fn render_with(doc: &Results, fail_on: Severity, links: &Links, order: &[&Findin
             name(&u.from_image),
             name(&u.to_image)
         );
-        if !u.summary.is_empty() {
-            let _ = writeln!(out, "{}\n", text(&u.summary));
+        // Worded from the drill's data (the stored line only for a document without steps).
+        let line = super::upgrade_drill::summary_line(u);
+        if !line.is_empty() {
+            let _ = writeln!(out, "{}\n", text(&line));
         }
         drill_details(&mut out, u);
         if !u.steps.is_empty() {

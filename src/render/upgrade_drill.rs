@@ -11,10 +11,31 @@ use crate::model::schema_diff::{Change, What};
 use crate::results::{DirectusUpgrade, DroppedColumn, SchemaGuard, Upgrade};
 
 /// Fills the document's word fields from the drill's data: `schema_changes` from `changes`,
-/// then `summary`.
+/// then `summary`. Only for version-1 readers of the document: trm-ci's own renderers word the
+/// drill from its data ([`summary_line`], [`snapshot_words`]).
 pub fn fill_words(u: &mut Upgrade) {
     u.schema_changes = change_words(&u.changes);
     u.summary = summary(u);
+}
+
+/// The snapshot's changes in words, from the data (`changes`); a document written before that
+/// field existed has only the stored words (`schema_changes`).
+pub fn snapshot_words(u: &Upgrade) -> Vec<String> {
+    if u.changes.is_empty() {
+        u.schema_changes.clone()
+    } else {
+        change_words(&u.changes)
+    }
+}
+
+/// The summary line as the renderers show it: worded from the data; the stored `summary` only
+/// for a document that has no steps to word it from.
+pub fn summary_line(u: &Upgrade) -> String {
+    if u.steps.is_empty() {
+        u.summary.clone()
+    } else {
+        summary(u)
+    }
 }
 
 /// The snapshot's changes counted in words, in a fixed order: `2 collections added`,
@@ -114,7 +135,7 @@ pub fn summary(u: &Upgrade) -> String {
         what.push(format!("{}{ran}", versions_word(d).unwrap_or_else(|| "Directus ?".into())));
     }
     what.push(format!("{n} migration{} applied", if n == 1 { "" } else { "s" }));
-    what.extend(u.schema_changes.iter().cloned());
+    what.extend(snapshot_words(u));
     s.push_str(&what.join(", "));
     if let Some(rows) = &u.rows {
         s.push_str(&format!("; {} rows seeded, {} preserved, {} lost", rows.seeded, rows.preserved, rows.lost));
@@ -148,7 +169,7 @@ pub fn summary(u: &Upgrade) -> String {
 /// lines.
 pub fn render(u: &Upgrade) -> String {
     let mut o = String::new();
-    let _ = writeln!(o, "\nUPGRADE DRILL {}: {}", if u.ok { "PASSED" } else { "FAILED" }, u.summary);
+    let _ = writeln!(o, "\nUPGRADE DRILL {}: {}", if u.ok { "PASSED" } else { "FAILED" }, summary_line(u));
     let rev = u.from_revision.as_deref().map(|r| format!(" ({})", &r[..7.min(r.len())])).unwrap_or_default();
     let _ = writeln!(
         o,
@@ -175,8 +196,9 @@ pub fn render(u: &Upgrade) -> String {
             let _ = writeln!(o, "    {} {}", m.version, m.name);
         }
     }
-    if !u.schema_changes.is_empty() {
-        let _ = writeln!(o, "  snapshot    {}", u.schema_changes.join(", "));
+    let snapshot = snapshot_words(u);
+    if !snapshot.is_empty() {
+        let _ = writeln!(o, "  snapshot    {}", snapshot.join(", "));
     }
     if !u.schema_plan.is_empty() {
         let _ = writeln!(o, "  schema step (in its words):");
@@ -257,12 +279,15 @@ mod tests {
                 to: Some("12.4.1".into()),
                 migrations: Some(vec![DirectusMigration { version: "20260217A".into(), name: "Nullable Version Item".into() }]),
             }),
+            // Stale words: the renderer words the line from the data.
             summary: "upgrade from main: …".into(),
             ..Default::default()
         };
         assert_eq!(
             render(&u),
-            "\nUPGRADE DRILL PASSED: upgrade from main: …\n\
+            "\nUPGRADE DRILL PASSED: upgrade from main: Directus 11.17.4 → 12.4.1 (1 Directus migration ran), 1 migration applied, \
+             1 field added; 80 rows seeded, 79 preserved, 1 lost; dropped column orders.note (40 values); rollback refused: would \
+             delete field orders.budget\n\
              \x20 from        main (1a2b3c4): trm-directus:base-abc (cached)\n\
              \x20 to          trm-directus:dev\n\
              \x20 steps       boot-base 14.0 s, seed 2.0 s\n\
