@@ -64,6 +64,34 @@ impl Default for Paths {
 }
 
 impl Paths {
+    /// Every entry with its key as trm-ci.toml spells it, in the order of the struct.
+    pub fn entries(&self) -> [(&'static str, &String); 8] {
+        [
+            ("migrations", &self.migrations),
+            ("post_migrations", &self.post_migrations),
+            ("snapshot", &self.snapshot),
+            ("dockerfile", &self.dockerfile),
+            ("compose", &self.compose),
+            ("stack", &self.stack),
+            ("entrypoint", &self.entrypoint),
+            ("scripts", &self.scripts),
+        ]
+    }
+
+    /// [`Paths::entries`]' values, to rewrite them (same order).
+    fn values_mut(&mut self) -> [&mut String; 8] {
+        [
+            &mut self.migrations,
+            &mut self.post_migrations,
+            &mut self.snapshot,
+            &mut self.dockerfile,
+            &mut self.compose,
+            &mut self.stack,
+            &mut self.entrypoint,
+            &mut self.scripts,
+        ]
+    }
+
     /// `allow-destructive.txt` in the snapshot's directory: the destructive
     /// schema changes a branch approves (see `model::approvals`); it goes into
     /// the image with the snapshot.
@@ -170,17 +198,7 @@ impl Config {
     /// lint's file lists, the base's configuration) then sees the same name; written as
     /// `./db-init/`, the migrations were looked for as `./db-init//` and reported missing.
     fn normalize_paths(&mut self) {
-        let p = &mut self.paths;
-        for value in [
-            &mut p.migrations,
-            &mut p.post_migrations,
-            &mut p.snapshot,
-            &mut p.dockerfile,
-            &mut p.compose,
-            &mut p.stack,
-            &mut p.entrypoint,
-            &mut p.scripts,
-        ] {
+        for value in self.paths.values_mut() {
             if let Some(n) = boundary::lexical("", value) {
                 *value = n;
             }
@@ -191,17 +209,7 @@ impl Config {
     /// climbing above the root with `..`. (Where a path leads after symbolic
     /// links is checked when the files are read.) Errors point at the key.
     fn check_paths(&self) -> Result<(), String> {
-        let p = &self.paths;
-        for (key, value) in [
-            ("migrations", &p.migrations),
-            ("post_migrations", &p.post_migrations),
-            ("snapshot", &p.snapshot),
-            ("dockerfile", &p.dockerfile),
-            ("compose", &p.compose),
-            ("stack", &p.stack),
-            ("entrypoint", &p.entrypoint),
-            ("scripts", &p.scripts),
-        ] {
+        for (key, value) in self.paths.entries() {
             if boundary::lexical("", value).is_none() {
                 let (line, col) = self
                     .key_offset("paths", key)
@@ -300,17 +308,7 @@ pub fn weakenings(base: &Config, head: &Config, default: impl Fn(&str) -> Option
             out.push(Weakening { key: format!("rules.{}", toml_key(id)), base: word(b).into(), head: word(h).into() });
         }
     }
-    let (b, h) = (&base.paths, &head.paths);
-    for (key, bv, hv) in [
-        ("migrations", &b.migrations, &h.migrations),
-        ("post_migrations", &b.post_migrations, &h.post_migrations),
-        ("snapshot", &b.snapshot, &h.snapshot),
-        ("dockerfile", &b.dockerfile, &h.dockerfile),
-        ("compose", &b.compose, &h.compose),
-        ("stack", &b.stack, &h.stack),
-        ("entrypoint", &b.entrypoint, &h.entrypoint),
-        ("scripts", &b.scripts, &h.scripts),
-    ] {
+    for ((key, bv), (_, hv)) in base.paths.entries().into_iter().zip(head.paths.entries()) {
         // Normalised when parsed: `./db-init/` is `db-init`.
         if bv != hv {
             out.push(Weakening { key: format!("paths.{key}"), base: cut(bv), head: cut(hv) });
