@@ -276,8 +276,7 @@ fn split_pre_existing(
     }
     let (on_base, omitted_on_base) = {
         let ctx = Context { head: base, base: None, config: cfg };
-        let (found, omitted) = run_rules(&ctx);
-        let mut found = apply_ignores(base, cfg, found);
+        let (mut found, omitted) = check_counted(&ctx);
         for f in &mut found {
             f.bound_text();
         }

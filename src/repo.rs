@@ -206,10 +206,15 @@ pub fn from_index(repo: &Repository, paths: &Paths) -> Result<Artifacts, String>
 /// directory.
 fn tree_lookup(repo: &Repository, tree: &git2::Tree, path: &str) -> Result<Option<(u32, Vec<u8>)>, String> {
     let Ok(entry) = tree.get_path(Path::new(path)) else { return Ok(None) };
-    let mode = entry.filemode() as u32;
-    match entry.kind() {
+    tree_entry_content(repo, path, entry.filemode() as u32, entry.kind(), entry.id())
+}
+
+/// A tree entry's (mode, at most the capped content): a blob read by its id, a submodule
+/// (gitlink) empty; None for anything else (a directory).
+fn tree_entry_content(repo: &Repository, path: &str, mode: u32, kind: Option<ObjectType>, id: Oid) -> Result<Option<(u32, Vec<u8>)>, String> {
+    match kind {
         Some(ObjectType::Blob) => {
-            let blob = repo.find_blob(entry.id()).map_err(|e| format!("{path}: cannot read base blob: {}", e.message()))?;
+            let blob = repo.find_blob(id).map_err(|e| format!("{path}: cannot read base blob: {}", e.message()))?;
             Ok(Some((mode, capped(blob.content()))))
         }
         Some(ObjectType::Commit) => Ok(Some((MODE_GITLINK, Vec::new()))),
@@ -230,7 +235,7 @@ pub fn from_tree(repo: &Repository, tree: Oid, paths: &Paths) -> Result<Artifact
         if matches!(kind, Some(ObjectType::Blob) | Some(ObjectType::Commit)) {
             let path = format!("{dir}{}", entry.name().unwrap_or(""));
             if is_wanted(&path, paths) {
-                wanted.push((path, entry.filemode() as u32, entry.id(), kind == Some(ObjectType::Commit)));
+                wanted.push((path, entry.filemode() as u32, kind, entry.id()));
             }
         }
         TreeWalkResult::Ok
@@ -238,13 +243,8 @@ pub fn from_tree(repo: &Repository, tree: Oid, paths: &Paths) -> Result<Artifact
     .map_err(|e| format!("cannot walk base tree: {}", e.message()))?;
     let lookup = |p: &str| tree_lookup(repo, &tree, p);
     let mut out = Artifacts::default();
-    for (path, mode, id, gitlink) in wanted {
-        let (mode, content) = if gitlink {
-            (MODE_GITLINK, Vec::new())
-        } else {
-            let blob = repo.find_blob(id).map_err(|e| format!("{path}: cannot read base blob: {}", e.message()))?;
-            (mode, capped(blob.content()))
-        };
+    for (path, mode, kind, id) in wanted {
+        let Some((mode, content)) = tree_entry_content(repo, &path, mode, kind, id)? else { continue };
         if let Some(f) = git_entry(path, mode, content, &lookup)? {
             out.insert(f);
         }
