@@ -33,13 +33,17 @@ fn sql_names<'a>(files: impl Iterator<Item = &'a crate::source::SourceFile>) -> 
     v
 }
 
+/// The repository holding `repo_dir` and REF (`--upgrade-from`) resolved in it.
+pub(super) fn resolve_from(repo_dir: &std::path::Path, from: &str) -> Result<(git2::Repository, crate::repo::Base), String> {
+    let repo = crate::repo::open(repo_dir).ok_or_else(|| format!("{} is not in a git repository", repo_dir.display()))?;
+    // resolve_base words its errors for `--base`; here the REF is `--upgrade-from`'s.
+    let base = crate::repo::resolve_base(&repo, Some(from)).map_err(|e| e.replacen("--base ", "", 1))?.map_err(|e| e.to_string())?;
+    Ok((repo, base))
+}
+
 /// Reads REF (`--upgrade-from`) and the work tree.
 pub(super) fn read(opts: &Options) -> Result<Inputs, String> {
-    let repo = crate::repo::open(&opts.repo).ok_or_else(|| format!("{} is not in a git repository", opts.repo.display()))?;
-    // resolve_base words its errors for `--base`; here the REF is `--upgrade-from`'s.
-    let base = crate::repo::resolve_base(&repo, Some(&opts.from))
-        .map_err(|e| e.replacen("--base ", "", 1))?
-        .map_err(|e| e.to_string())?;
+    let (repo, base) = resolve_from(&opts.repo, &opts.from)?;
     let snap_path = &opts.paths.snapshot;
     let base_snap = crate::repo::file_in_tree(&repo, base.tree, snap_path)?
         .ok_or_else(|| format!("{} has no {snap_path}", opts.label))?;

@@ -12,11 +12,9 @@ use std::path::Path;
 /// The context hash both revisions share, or `None` when they differ. `Err`: REF or a tree
 /// could not be read (the drill itself then reports it).
 pub fn same_context(repo_dir: &Path, from: &str, dockerfile: &str) -> Result<Option<String>, String> {
-    let repo = crate::repo::open(repo_dir).ok_or_else(|| format!("{} is not in a git repository", repo_dir.display()))?;
-    let base = crate::repo::resolve_base(&repo, Some(from)).map_err(|e| e.replacen("--base ", "", 1))?.map_err(|e| e.to_string())?;
+    let (repo, base) = super::inputs::resolve_from(repo_dir, from)?;
     let head = crate::docker::tree_label::of_repo(repo_dir, dockerfile)?;
-    let nanos = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.subsec_nanos()).unwrap_or(0);
-    let export = std::env::temp_dir().join(format!("trm-same-image-{}-{nanos}", std::process::id()));
+    let export = std::env::temp_dir().join(format!("trm-same-image-{}", crate::docker::engine::random_hex(4)));
     let base_hash = crate::repo::export_tree(&repo, base.tree, &export)
         .and_then(|_| crate::docker::tree_label::of_repo(&export, dockerfile));
     let _ = std::fs::remove_dir_all(&export);
