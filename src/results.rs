@@ -17,6 +17,9 @@ use serde::{Deserialize, Serialize};
 
 use crate::finding::{Finding, Severity};
 
+pub mod fact;
+pub use fact::Fact;
+
 pub const VERSION: u32 = 1;
 
 /// The whole document. Keys come out in the order of the fields below.
@@ -500,7 +503,9 @@ pub struct Scenario {
     pub replicas: Option<ReplicaTimes>,
     /// What was checked, in order.
     pub checks: Vec<Check>,
-    /// The failed checks' details joined with `; ` (null when it passed).
+    /// The failed checks' words joined with `; ` (null when it passed), for version-1 readers:
+    /// the JSON renderer fills it from `checks`; trm-ci's renderers read it only in a document
+    /// written before checks carried facts (src/render/check_words.rs, `failure`).
     pub failure: Option<String>,
     /// The container's last log lines when it failed (empty when it passed).
     pub log_tail: Vec<String>,
@@ -526,18 +531,58 @@ impl ReplicaTimes {
     }
 }
 
-/// One check a scenario made: `{"status": "pass", "detail": "…"}`.
+/// One check a scenario made: `{"status": "pass", "detail": "…", "fact": {"kind": "…", …}}`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(tag = "status", content = "detail", rename_all = "lowercase")]
+#[serde(tag = "status", rename_all = "lowercase")]
 pub enum Check {
     /// Verified, and it held.
-    Pass(String),
+    Pass(Observation),
     /// Verified, and it did not hold: the scenario fails.
-    Fail(String),
+    Fail(Observation),
     /// How a check was made (neither pass nor fail).
-    Note(String),
+    Note(Observation),
     /// When each entrypoint step began, after the container start.
-    Steps(Vec<StepStart>),
+    Steps { detail: Vec<StepStart> },
+}
+
+impl Check {
+    pub fn pass(f: impl Into<Fact>) -> Check {
+        Check::Pass(Observation::of(f.into()))
+    }
+    pub fn fail(f: impl Into<Fact>) -> Check {
+        Check::Fail(Observation::of(f.into()))
+    }
+    pub fn note(f: impl Into<Fact>) -> Check {
+        Check::Note(Observation::of(f.into()))
+    }
+    /// What a pass, fail or note observed (None for the step times).
+    pub fn observation(&self) -> Option<&Observation> {
+        match self {
+            Check::Pass(o) | Check::Fail(o) | Check::Note(o) => Some(o),
+            Check::Steps { .. } => None,
+        }
+    }
+    pub fn failed(&self) -> bool {
+        matches!(self, Check::Fail(_))
+    }
+}
+
+/// What a check observed: the [`Fact`] (data), and in a written document its words.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Observation {
+    /// The fact in words, for version-1 readers: the JSON renderer fills it from `fact`; trm-ci's
+    /// own renderers read it only in a document written before checks carried facts.
+    #[serde(default)]
+    pub detail: String,
+    /// None only in a document written before checks carried facts.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub fact: Option<Fact>,
+}
+
+impl Observation {
+    pub fn of(fact: Fact) -> Observation {
+        Observation { detail: String::new(), fact: Some(fact) }
+    }
 }
 
 /// When an entrypoint step began, in seconds after the container start.
@@ -838,10 +883,10 @@ mod tests {
                     stop_seconds: None,
                     replicas: None,
                     checks: vec![
-                        Check::Pass("[db-init] 3 applied, 0 skipped".into()),
-                        Check::Steps(vec![StepStart { step: "db-init".into(), after: 0.125 }]),
-                        Check::Note("in an idle container".into()),
-                        Check::Fail("no `[schema] applied` line".into()),
+                        Check::pass(fact::CommonFact::Error { error: "[db-init] 3 applied, 0 skipped".into() }),
+                        Check::Steps { detail: vec![StepStart { step: "db-init".into(), after: 0.125 }] },
+                        Check::note(fact::CommonFact::Error { error: "in an idle container".into() }),
+                        Check::fail(fact::CommonFact::Error { error: "no `[schema] applied` line".into() }),
                     ],
                     failure: Some("no `[schema] applied` line".into()),
                     log_tail: vec!["[schema] ERROR: boom".into()],
@@ -883,7 +928,10 @@ mod tests {
         assert_eq!(f["rule"], "migrations/destructive");
         assert_eq!((f["line"].as_u64(), f["column"].as_u64(), f["end_line"].as_u64(), f["end_column"].as_u64()), (Some(3), Some(1), Some(3), Some(18)));
         assert!(v["findings"][1]["line"].is_null() && v["findings"][1]["end_column"].is_null());
-        assert_eq!(v["smoke"]["scenarios"][0]["checks"][0], serde_json::json!({"status": "pass", "detail": "[db-init] 3 applied, 0 skipped"}));
+        assert_eq!(
+            v["smoke"]["scenarios"][0]["checks"][0],
+            serde_json::json!({"status": "pass", "detail": "", "fact": {"kind": "error", "error": "[db-init] 3 applied, 0 skipped"}})
+        );
         // A reader of an older version's document gets the fields it knows.
         let old = r#"{"version":1,"tool":{"name":"trm-ci","version":"0.1.0"},"base":null,
             "summary":{"errors":0,"warnings":0,"files_checked":2},"findings":[],"notes":[],"future":{"x":1}}"#;

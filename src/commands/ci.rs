@@ -13,7 +13,8 @@ use crate::config::{self, Config};
 use crate::docker::{self, BuildOptions, Unfinished};
 use crate::progress::Progress;
 use crate::render::markdown;
-use crate::results::{Build, Results, Scenario, SkipReason, Skipped, Smoke, StageName, Upgrade, Verdict};
+use crate::results::fact::CommonFact;
+use crate::results::{Build, Check, Results, Scenario, SkipReason, Skipped, Smoke, StageName, Upgrade, Verdict};
 
 pub fn run(args: &CiArgs) -> i32 {
     match ci(args) {
@@ -187,9 +188,7 @@ fn drill(args: &CiArgs, settings: &Settings, from: String, label: String, progre
         Ok(u) => u,
         Err(Unfinished::Interrupted) => return Err(130),
         Err(Unfinished::Environment(why) | Unfinished::Unfit(why)) => {
-            let mut u = Upgrade { from: opts.label.clone(), to_image: Some(args.tag.clone()), steps: vec![setup_failed(why)], ..Upgrade::default() };
-            crate::render::upgrade_drill::fill_words(&mut u);
-            u
+            Upgrade { from: opts.label.clone(), to_image: Some(args.tag.clone()), steps: vec![setup_failed(why)], ..Upgrade::default() }
         }
     };
     let ok = u.ok;
@@ -199,7 +198,7 @@ fn drill(args: &CiArgs, settings: &Settings, from: String, label: String, progre
 }
 
 fn setup_failed(why: String) -> Scenario {
-    Scenario { name: "setup".into(), ok: false, failure: Some(why), ..Scenario::default() }
+    Scenario { name: "setup".into(), ok: false, checks: vec![Check::fail(CommonFact::Error { error: why })], ..Scenario::default() }
 }
 
 fn record(doc: &mut Results, name: StageName, ok: bool, started: Instant) {

@@ -88,15 +88,11 @@ pub(super) fn smoke(opts: &SmokeOptions, progress: &Progress) -> Guarded<Smoke> 
     g
 }
 
-/// Runs the upgrade drill: each step shown as it ends, cleanup problems on standard error, the
-/// document's word fields (`summary`, `schema_changes`) filled from its data.
+/// Runs the upgrade drill: each step shown as it ends, cleanup problems on standard error.
 pub(super) fn drill(opts: &upgrade::Options, progress: &Progress) -> Guarded<Upgrade> {
-    let mut g = upgrade::run(opts, progress, &mut |s| progress.line(render::container::scenario_as("drill", s).trim_end_matches('\n')));
+    let g = upgrade::run(opts, progress, &mut |s| progress.line(render::container::scenario_as("drill", s).trim_end_matches('\n')));
     for p in &g.cleanup_problems {
         eprintln!("[drill] cleanup: {p}");
-    }
-    if let Ok(u) = &mut g.outcome {
-        render::upgrade_drill::fill_words(u);
     }
     g
 }

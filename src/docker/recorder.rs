@@ -5,7 +5,7 @@
 use std::time::Instant;
 
 use super::stack::{self, Boot};
-use crate::results::{Check, Scenario};
+use crate::results::{Check, Fact, Scenario};
 
 pub struct Recorder {
     s: Scenario,
@@ -17,14 +17,14 @@ impl Recorder {
     pub fn named(name: &str) -> Recorder {
         Recorder { s: Scenario { name: name.into(), ..Default::default() }, started: Instant::now() }
     }
-    pub fn pass(&mut self, detail: impl Into<String>) {
-        self.s.checks.push(Check::Pass(detail.into()));
+    pub fn pass(&mut self, fact: impl Into<Fact>) {
+        self.s.checks.push(Check::pass(fact));
     }
-    pub fn fail(&mut self, detail: impl Into<String>) {
-        self.s.checks.push(Check::Fail(detail.into()));
+    pub fn fail(&mut self, fact: impl Into<Fact>) {
+        self.s.checks.push(Check::fail(fact));
     }
-    pub fn note(&mut self, detail: impl Into<String>) {
-        self.s.checks.push(Check::Note(detail.into()));
+    pub fn note(&mut self, fact: impl Into<Fact>) {
+        self.s.checks.push(Check::note(fact));
     }
     /// The checks so far.
     pub fn checks(&self) -> &[Check] {
@@ -34,7 +34,7 @@ impl Recorder {
     pub fn steps(&mut self, b: &Boot) {
         let steps = b.step_starts();
         if !steps.is_empty() {
-            self.s.checks.push(Check::Steps(steps));
+            self.s.checks.push(Check::Steps { detail: steps });
         }
     }
     /// How long `docker stop` took (the stop scenario).
@@ -58,17 +58,14 @@ impl Recorder {
     /// Ends the scenario: it passed when no check failed; `tail` is kept only when it failed.
     pub fn finish(mut self, tail: Vec<String>) -> Scenario {
         self.s.seconds = stack::secs(self.started.elapsed());
-        let fails: Vec<&str> =
-            self.s.checks.iter().filter_map(|c| if let Check::Fail(d) = c { Some(d.as_str()) } else { None }).collect();
-        if !fails.is_empty() {
-            self.s.failure = Some(fails.join("; "));
+        self.s.ok = !self.s.checks.iter().any(Check::failed);
+        if !self.s.ok {
             self.s.log_tail = tail;
         }
-        self.s.ok = self.s.failure.is_none();
         self.s
     }
     /// Ends the scenario with one failure (it could not be run).
-    pub fn abort(mut self, why: impl Into<String>, tail: Vec<String>) -> Scenario {
+    pub fn abort(mut self, why: impl Into<Fact>, tail: Vec<String>) -> Scenario {
         self.fail(why);
         self.finish(tail)
     }

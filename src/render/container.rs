@@ -5,6 +5,7 @@ use std::fmt::Write as _;
 
 use crate::units::fmt_size;
 use crate::results::{Build, Check, ReplicaTimes, Scenario, Smoke, StepStart};
+use super::check_words;
 
 /// The build's summary: image, sizes, time, cache, layers; or the failing step and its output.
 pub fn build(r: &Build) -> String {
@@ -172,14 +173,14 @@ pub fn scenario_as(prefix: &str, s: &Scenario) -> String {
     }
     for c in &s.checks {
         let _ = match c {
-            Check::Pass(d) => writeln!(o, "    ok  {d}"),
-            Check::Note(d) => writeln!(o, "    {d}"),
-            Check::Steps(steps) => writeln!(o, "        steps began at: {} (after the container start)", step_times(steps)),
+            Check::Pass(d) => writeln!(o, "    ok  {}", check_words::observation(d)),
+            Check::Note(d) => writeln!(o, "    {}", check_words::observation(d)),
+            Check::Steps { detail: steps } => writeln!(o, "        steps began at: {} (after the container start)", step_times(steps)),
             // Listed together below.
             Check::Fail(_) => Ok(()),
         };
     }
-    if let Some(f) = &s.failure {
+    if let Some(f) = check_words::failure(s) {
         let _ = writeln!(o, "    FAILED: {f}");
         if !s.log_tail.is_empty() {
             let _ = writeln!(o, "    last log lines:");
@@ -206,9 +207,9 @@ mod tests {
             stop_seconds: None,
             replicas: None,
             checks: vec![
-                Check::Steps(vec![StepStart { step: "db-init".into(), after: 0.14 }, StepStart { step: "schema".into(), after: 1.0 }]),
-                Check::Fail("no `[schema] applied: ...` line".into()),
-                Check::Pass("[db-init] 3 applied, 0 skipped (3 files in db-init/)".into()),
+                Check::Steps { detail: vec![StepStart { step: "db-init".into(), after: 0.14 }, StepStart { step: "schema".into(), after: 1.0 }] },
+                Check::fail("no `[schema] applied: ...` line"),
+                Check::pass("[db-init] 3 applied, 0 skipped (3 files in db-init/)"),
             ],
             failure: Some("no `[schema] applied: ...` line".into()),
             log_tail: vec!["[schema] ERROR: boom".into()],

@@ -478,7 +478,7 @@ fn scenario_table(out: &mut String, what: &str, rows: &[Scenario]) {
         let result = if s.ok {
             "✅ pass".to_string()
         } else {
-            match &s.failure {
+            match &super::check_words::failure(s) {
                 // A multi-line failure reads as one line in the cell.
                 Some(f) => format!("❌ {}", code_in_table(&f.lines().map(str::trim).filter(|l| !l.is_empty()).collect::<Vec<_>>().join(" "))),
                 None => "❌ fail".to_string(),

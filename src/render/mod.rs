@@ -1,6 +1,7 @@
 //! Renderers: each output format is its own function of the same results document
 //! ([`crate::results::Results`]); a new format is one more file here.
 
+pub mod check_words;
 pub mod container;
 pub mod human;
 pub mod json;

@@ -1,8 +1,8 @@
 //! The upgrade drill in words: the human text (part of `--format human`: what `trm-ci smoke
 //! --upgrade-from REF` prints once its step lines are done), the one-line [`summary`] and the
 //! snapshot's changes counted in words ([`change_words`]). The drill itself reports data; the
-//! command layer fills the document's version-1 word fields (`summary`, `schema_changes`) from
-//! here ([`fill_words`]).
+//! JSON renderer fills the document's version-1 word fields (`summary`, `schema_changes`) from
+//! here ([`fill_words`], called by [`super::check_words::fill`]).
 
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
@@ -116,10 +116,10 @@ pub fn summary(u: &Upgrade) -> String {
     let mut s = format!("upgrade from {}: ", u.from);
     if let Some(failed) = u.steps.iter().find(|s| !s.ok) {
         if failed.name == "setup" {
-            s.push_str(&format!("could not run: {}", failed.failure.as_deref().unwrap_or("?")));
+            s.push_str(&format!("could not run: {}", super::check_words::failure(failed).as_deref().unwrap_or("?")));
             return s;
         }
-        s.push_str(&format!("FAILED at {}: {}", failed.name, failed.failure.as_deref().unwrap_or("?")));
+        s.push_str(&format!("FAILED at {}: {}", failed.name, super::check_words::failure(failed).as_deref().unwrap_or("?")));
         if let Some(rows) = &u.rows {
             if u.steps.iter().any(|s| s.name == "verify") {
                 s.push_str(&format!("; {} rows seeded, {} preserved, {} lost", rows.seeded, rows.preserved, rows.lost));
@@ -232,7 +232,7 @@ pub fn render(u: &Upgrade) -> String {
         }
     }
     if let Some(failed) = u.steps.iter().find(|s| !s.ok) {
-        let _ = writeln!(o, "  FAILED at {}: {}", failed.name, failed.failure.as_deref().unwrap_or("?"));
+        let _ = writeln!(o, "  FAILED at {}: {}", failed.name, super::check_words::failure(failed).as_deref().unwrap_or("?"));
         if !failed.log_tail.is_empty() {
             let _ = writeln!(o, "  last log lines:");
             for l in &failed.log_tail {

@@ -434,8 +434,12 @@ impl Drill<'_> {
             Some((head_app, true)) => {
                 let mut stop = Recorder::named("stop-head");
                 graceful_stop(&self.stack, &head_app, &mut stop).await;
+                // Transitional (the drill's facts replace it).
                 let stop_line = stop.checks().iter().find_map(|c| match c {
-                    Check::Pass(d) | Check::Fail(d) => Some(d.clone()),
+                    Check::Pass(d) | Check::Fail(d) => match &d.fact {
+                        Some(crate::results::Fact::Common(crate::results::fact::CommonFact::Said { words })) => Some(words.clone()),
+                        _ => None,
+                    },
                     _ => None,
                 });
                 if let Some(l) = stop_line {

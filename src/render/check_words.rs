@@ -1,0 +1,89 @@
+//! The words of a smoke scenario's or a drill step's checks: each [`Fact`] worded here (one file
+//! per area, beside the area's enum in src/results/fact/), for every renderer; and [`fill`], which
+//! writes those words into a document's version-1 word fields before the JSON renderer
+//! serializes it.
+
+mod boot;
+mod drill;
+mod image;
+mod replicas;
+
+use crate::results::fact::CommonFact;
+use crate::results::{Check, Fact, Observation, Results, Scenario};
+
+/// One fact in words.
+pub fn words(f: &Fact) -> String {
+    match f {
+        Fact::Common(CommonFact::Error { error }) => error.clone(),
+        Fact::Common(CommonFact::Said { words }) => words.clone(),
+        Fact::Boot(f) => boot::words(f),
+        Fact::Image(f) => image::words(f),
+        Fact::Replica(f) => replicas::words(f),
+        Fact::Drill(f) => drill::words(f),
+        Fact::Unknown(v) => v.to_string(),
+    }
+}
+
+/// What a check observed, in words: its fact's, or (a document written before checks carried
+/// facts, or a fact of a kind this trm-ci does not know) the words stored with it.
+pub fn observation(o: &Observation) -> String {
+    match &o.fact {
+        Some(Fact::Unknown(_)) | None => o.detail.clone(),
+        Some(f) => words(f),
+    }
+}
+
+/// Why a scenario failed: its failed checks' words joined with `; `; None when it passed. A
+/// document without failed checks may still store a reason (written before checks carried facts).
+pub fn failure(s: &Scenario) -> Option<String> {
+    let fails: Vec<String> = s.checks.iter().filter(|c| c.failed()).filter_map(Check::observation).map(observation).collect();
+    if fails.is_empty() {
+        s.failure.clone()
+    } else {
+        Some(fails.join("; "))
+    }
+}
+
+/// Fills the document's version-1 word fields from its data: each check's `detail`, each
+/// scenario's and drill step's `failure`, the drill's `schema_changes` and `summary`. Only for
+/// readers of the written document: trm-ci's renderers word the data themselves.
+pub fn fill(doc: &mut Results) {
+    let scenarios = doc.smoke.iter_mut().flat_map(|s| s.scenarios.iter_mut());
+    let steps = doc.upgrade.iter_mut().flat_map(|u| u.steps.iter_mut());
+    for s in scenarios.chain(steps) {
+        s.failure = failure(s);
+        for c in &mut s.checks {
+            if let Check::Pass(o) | Check::Fail(o) | Check::Note(o) = c {
+                o.detail = observation(o);
+            }
+        }
+    }
+    if let Some(u) = doc.upgrade.as_mut() {
+        super::upgrade_drill::fill_words(u);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_fact_has_words() {
+        for f in crate::results::fact::samples() {
+            let w = words(&f);
+            assert!(!w.trim().is_empty(), "{f:?} has no words");
+        }
+    }
+
+    #[test]
+    fn a_document_from_before_facts_keeps_its_words() {
+        let s: Scenario = serde_json::from_str(
+            r#"{"name":"cold","ok":false,"seconds":1.0,"time_to_healthy":null,"time_to_pong":null,
+                "checks":[{"status":"pass","detail":"[db-init] 3 applied"},{"status":"fail","detail":"no line"}],
+                "failure":"no line","log_tail":[]}"#,
+        )
+        .unwrap();
+        assert_eq!(observation(s.checks[0].observation().unwrap()), "[db-init] 3 applied");
+        assert_eq!(failure(&s).as_deref(), Some("no line"));
+    }
+}
