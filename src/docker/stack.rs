@@ -10,6 +10,7 @@
 use super::engine::{is_not_found, random_hex, short_err};
 use crate::http_client as http;
 use crate::source::excerpt;
+use crate::results::fact::BootFailure;
 use crate::results::StepStart;
 use bollard::models::{ContainerCreateBody, ExecConfig, HealthConfig, HostConfig, NetworkCreateRequest, PortBinding};
 use bollard::query_parameters::{
@@ -389,8 +390,8 @@ pub struct Boot {
     pub healthy: Option<f64>,
     pub pong: Option<f64>,
     pub exit_code: Option<i64>,
-    /// Why the boot failed (the container's own ERROR line when it printed one).
-    pub failure: Option<String>,
+    /// Why the boot failed (with the container's own ERROR line when it printed one).
+    pub failure: Option<BootFailure>,
     pub logs: Logs,
     pub port: Option<u16>,
 }
@@ -659,7 +660,8 @@ impl Stack {
     pub async fn boot(&self, name: &str, skip_lines: usize, want_health: bool) -> Boot {
         let started = Instant::now();
         if let Err(e) = self.docker.start_container(name, None).await {
-            return Boot { started: Some(started), failure: Some(format!("starting {name}: {}", short_err(&e))), ..Default::default() };
+            let failure = BootFailure::NotStarted { container: name.to_string(), error: short_err(&e) };
+            return Boot { started: Some(started), failure: Some(failure), ..Default::default() };
         }
         let logs = follow_logs(&self.docker, name, skip_lines);
         self.watch(name, started, logs, want_health).await
@@ -700,11 +702,11 @@ impl Stack {
                             .rev()
                             .find(|l| l.contains("] ERROR") && !l.contains("[entrypoint]"))
                             .or_else(|| lines.iter().rev().find(|l| l.contains("ERROR")));
-                        b.failure = Some(format!(
-                            "the container exited with code {} after {took:.1} s before it became healthy{}",
-                            st.exit_code.unwrap_or(-1),
-                            cause.map(|c| format!(": {}", excerpt(c, LOG_LINE_CHARS))).unwrap_or_default()
-                        ));
+                        b.failure = Some(BootFailure::Exited {
+                            code: st.exit_code.unwrap_or(-1),
+                            after: took,
+                            cause: cause.map(|c| excerpt(c, LOG_LINE_CHARS)),
+                        });
                         break;
                     }
                     if let Some(h) = st.health {
@@ -729,7 +731,7 @@ impl Stack {
                     }
                 }
                 Err(e) => {
-                    b.failure = Some(format!("inspecting {name}: {}", short_err(&e)));
+                    b.failure = Some(BootFailure::NotInspected { container: name.to_string(), error: short_err(&e) });
                     break;
                 }
             }
@@ -739,22 +741,17 @@ impl Stack {
             }
             if want_health && failures_after_pong >= 5 {
                 let (code, out) = last_probe.clone().unwrap_or_default();
-                b.failure = Some(format!(
-                    "the HEALTHCHECK never passes although GET /server/ping answers pong on port 8055 from the host: \
-                     its command {:?} exited {code}{}; the HEALTHCHECK is wrong (port or URL)",
-                    self.health.test.clone().unwrap_or_default(),
-                    if out.trim().is_empty() { String::new() } else { format!(": {}", out.trim()) }
-                ));
+                b.failure =
+                    Some(BootFailure::HealthcheckWrong { command: self.health.test.clone().unwrap_or_default(), exit: code, output: out });
                 break;
             }
             if Instant::now() > deadline {
-                b.failure = Some(format!(
-                    "not healthy within {} s (healthy: {}, pong: {}{})",
-                    self.boot_timeout.as_secs(),
-                    b.healthy.is_some(),
-                    b.pong.is_some(),
-                    last_probe.as_ref().map(|(c, o)| format!(", last HEALTHCHECK exit {c}: {}", o.trim())).unwrap_or_default()
-                ));
+                b.failure = Some(BootFailure::Timeout {
+                    seconds: self.boot_timeout.as_secs(),
+                    healthy: b.healthy.is_some(),
+                    pong: b.pong.is_some(),
+                    last_probe: last_probe.clone(),
+                });
                 break;
             }
             tokio::time::sleep(Duration::from_millis(200)).await;

@@ -8,19 +8,50 @@ mod drill;
 mod image;
 mod replicas;
 
-use crate::results::fact::CommonFact;
+use std::fmt;
+
+use crate::results::fact::{BootFailure, CommonFact};
 use crate::results::{Check, Fact, Observation, Results, Scenario};
 
 /// One fact in words.
 pub fn words(f: &Fact) -> String {
     match f {
         Fact::Common(CommonFact::Error { error }) => error.clone(),
+        Fact::Common(CommonFact::BootFailed { failure }) => boot_failure(failure),
         Fact::Common(CommonFact::Said { words }) => words.clone(),
         Fact::Boot(f) => boot::words(f),
         Fact::Image(f) => image::words(f),
         Fact::Replica(f) => replicas::words(f),
         Fact::Drill(f) => drill::words(f),
         Fact::Unknown(v) => v.to_string(),
+    }
+}
+
+/// Why a boot failed, in words.
+pub fn boot_failure(f: &BootFailure) -> String {
+    match f {
+        BootFailure::NotStarted { container, error } => format!("starting {container}: {error}"),
+        BootFailure::Exited { code, after, cause } => format!(
+            "the container exited with code {code} after {after:.1} s before it became healthy{}",
+            cause.as_deref().map(|c| format!(": {c}")).unwrap_or_default()
+        ),
+        BootFailure::NotInspected { container, error } => format!("inspecting {container}: {error}"),
+        BootFailure::HealthcheckWrong { command, exit, output } => format!(
+            "the HEALTHCHECK never passes although GET /server/ping answers pong on port 8055 from the host: \
+             its command {command:?} exited {exit}{}; the HEALTHCHECK is wrong (port or URL)",
+            if output.trim().is_empty() { String::new() } else { format!(": {}", output.trim()) }
+        ),
+        BootFailure::Timeout { seconds, healthy, pong, last_probe } => format!(
+            "not healthy within {seconds} s (healthy: {healthy}, pong: {pong}{})",
+            last_probe.as_ref().map(|(c, o)| format!(", last HEALTHCHECK exit {c}: {}", o.trim())).unwrap_or_default()
+        ),
+    }
+}
+
+/// A boot failure in a progress line (the stages' live lines word it through this).
+impl fmt::Display for BootFailure {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&boot_failure(self))
     }
 }
 
@@ -73,6 +104,21 @@ mod tests {
             let w = words(&f);
             assert!(!w.trim().is_empty(), "{f:?} has no words");
         }
+    }
+
+    #[test]
+    fn a_boot_failure_reads_as_the_stack_said_it() {
+        let f = crate::results::fact::boot_failures();
+        assert_eq!(boot_failure(&f[0]), "starting trm-smoke-1-app: port is already allocated");
+        assert_eq!(boot_failure(&f[1]), "the container exited with code 1 after 12.3 s before it became healthy: [db-init] ERROR: 0002_x.sql failed");
+        assert_eq!(boot_failure(&f[2]), "the container exited with code 137 after 3.0 s before it became healthy");
+        assert_eq!(
+            boot_failure(&f[4]),
+            "the HEALTHCHECK never passes although GET /server/ping answers pong on port 8055 from the host: its command \
+             [\"CMD-SHELL\", \"wget -qO- http://localhost:8056/\"] exited 1: refused; the HEALTHCHECK is wrong (port or URL)"
+        );
+        assert_eq!(boot_failure(&f[6]), "not healthy within 240 s (healthy: false, pong: true, last HEALTHCHECK exit 1: connection refused)");
+        assert_eq!(boot_failure(&f[7]), "not healthy within 240 s (healthy: false, pong: false)");
     }
 
     #[test]

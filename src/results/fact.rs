@@ -39,8 +39,35 @@ pub enum CommonFact {
     /// Something the check needed failed (the engine creating, starting or running a command in
     /// a container, git resolving a revision, …): the error in the words of what raised it.
     Error { error: String },
+    /// A boot (of the scenario's container) failed.
+    BootFailed { failure: BootFailure },
     /// Transitional: words not yet turned into data. Gone when every check reports a fact.
     Said { words: String },
+}
+
+/// Why a boot failed: what src/docker/stack.rs saw while it watched the container.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "reason", rename_all = "kebab-case")]
+pub enum BootFailure {
+    /// `docker start` failed: the engine's error.
+    NotStarted { container: String, error: String },
+    /// The container exited before it became healthy, `after` seconds from its start; `cause`:
+    /// the last `[step] ERROR` line it printed (cut to a log line's length), if any.
+    Exited { code: i64, after: f64, cause: Option<String> },
+    /// Inspecting the container failed: the engine's error.
+    NotInspected { container: String, error: String },
+    /// `GET /server/ping` answers pong from the host but the image's HEALTHCHECK keeps failing:
+    /// its command, and the last probe's exit code and output.
+    HealthcheckWrong { command: Vec<String>, exit: i64, output: String },
+    /// Not healthy (and answering pong) within the boot timeout; the last probe's exit code and
+    /// output, if one ran.
+    Timeout { seconds: u64, healthy: bool, pong: bool, last_probe: Option<(i64, String)> },
+}
+
+impl From<BootFailure> for Fact {
+    fn from(failure: BootFailure) -> Fact {
+        Fact::Common(CommonFact::BootFailed { failure })
+    }
 }
 
 impl From<CommonFact> for Fact {
@@ -84,9 +111,25 @@ impl From<&str> for Fact {
     }
 }
 
+/// One of each boot failure.
+#[cfg(test)]
+pub(crate) fn boot_failures() -> Vec<BootFailure> {
+    vec![
+        BootFailure::NotStarted { container: "trm-smoke-1-app".into(), error: "port is already allocated".into() },
+        BootFailure::Exited { code: 1, after: 12.34, cause: Some("[db-init] ERROR: 0002_x.sql failed".into()) },
+        BootFailure::Exited { code: 137, after: 3.0, cause: None },
+        BootFailure::NotInspected { container: "trm-smoke-1-app".into(), error: "No such container".into() },
+        BootFailure::HealthcheckWrong { command: vec!["CMD-SHELL".into(), "wget -qO- http://localhost:8056/".into()], exit: 1, output: "refused".into() },
+        BootFailure::HealthcheckWrong { command: vec!["CMD".into()], exit: 1, output: String::new() },
+        BootFailure::Timeout { seconds: 240, healthy: false, pong: true, last_probe: Some((1, " connection refused\n".into())) },
+        BootFailure::Timeout { seconds: 240, healthy: false, pong: false, last_probe: None },
+    ]
+}
+
 #[cfg(test)]
 pub(crate) fn samples() -> Vec<Fact> {
     let mut all: Vec<Fact> = vec![CommonFact::Error { error: "No such container: x".into() }.into()];
+    all.extend(boot_failures().into_iter().map(Fact::from));
     all.extend(boot::samples().into_iter().map(Fact::from));
     all.extend(image::samples().into_iter().map(Fact::from));
     all.extend(replicas::samples().into_iter().map(Fact::from));

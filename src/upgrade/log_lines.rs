@@ -88,7 +88,7 @@ pub fn rollback_outcome(b: &Boot) -> Rollback {
             };
             Rollback { outcome: RollbackOutcome::Refused, detail: Some(detail), guard }
         }
-        _ => Rollback { outcome: RollbackOutcome::Failed, detail: b.failure.clone(), guard },
+        _ => Rollback { outcome: RollbackOutcome::Failed, detail: b.failure.as_ref().map(|f| f.to_string()), guard },
     }
 }
 
@@ -153,7 +153,7 @@ mod tests {
     #[test]
     fn a_refused_rollback_says_what_it_would_delete() {
         let logs = crate::docker::stack::Logs::default();
-        let b = Boot { failure: Some("exited 1".into()), exit_code: Some(1), logs, ..Default::default() };
+        let b = Boot { failure: Some(crate::results::fact::BootFailure::Exited { code: 1, after: 1.0, cause: None }), exit_code: Some(1), logs, ..Default::default() };
         // No ERROR line: a failure, not a refusal.
         assert_eq!(rollback_outcome(&b).outcome, RollbackOutcome::Failed);
         let ok = Boot::default();

@@ -21,7 +21,7 @@ pub async fn run(ctx: &Ctx, pg: &str, base: &str, progress: &Progress) -> Baseli
             let w = st.boot(&c, 0, false).await;
             progress.line(&format!(
                 "[smoke] baseline: warm-up boot (discarded): {}",
-                w.pong.map(|p| format!("pong after {p:.1} s")).unwrap_or_else(|| w.failure.clone().unwrap_or_default())
+                w.pong.map(|p| format!("pong after {p:.1} s")).unwrap_or_else(|| w.failure.as_ref().map(|f| f.to_string()).unwrap_or_default())
             ));
             st.remove(&c).await;
         }

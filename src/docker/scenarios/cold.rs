@@ -27,7 +27,7 @@ pub async fn run(ctx: &Ctx, shared: &mut Shared) -> Scenario {
     r.times(&b);
     if let Some(f) = &b.failure {
         r.fail(f.clone());
-        if f.contains("HEALTHCHECK never passes") {
+        if matches!(f, crate::results::fact::BootFailure::HealthcheckWrong { .. }) {
             r.note(format!(
                 "the container has {} set to a dead proxy (http://127.0.0.1:9): a probe that does not bypass proxies fails \
                  (busybox and GNU wget: `wget -Y off`)",
