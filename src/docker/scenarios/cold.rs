@@ -6,6 +6,8 @@
 //! still pass, so its probe must bypass proxies (busybox wget ignores `no_proxy`).
 
 use super::{db_init_counts, db_post_counts, Ctx, Kind, Recorder, Scenario, Shared};
+use crate::results::fact::boot::Step;
+use crate::results::fact::{BootFact, BootFailure, CommonFact};
 use crate::directus::Client;
 use crate::http_client as http;
 use crate::docker::stack::TAIL;
@@ -13,26 +15,28 @@ use std::time::Duration;
 
 /// The proxy variables the container gets, pointing at a port nothing listens on.
 const DEAD_PROXY: [&str; 2] = ["http_proxy", "HTTP_PROXY"];
+/// Where they point.
+const DEAD_PROXY_URL: &str = "http://127.0.0.1:9";
+
+fn dead_proxy_vars() -> Vec<String> {
+    DEAD_PROXY.iter().map(|v| v.to_string()).collect()
+}
 
 pub async fn run(ctx: &Ctx, shared: &mut Shared) -> Scenario {
     let mut r = Recorder::new(Kind::Cold);
     let st = &ctx.stack;
     let mut env = st.app_env(&shared.pg, "directus");
-    env.extend(DEAD_PROXY.iter().map(|v| format!("{v}=http://127.0.0.1:9")));
+    env.extend(DEAD_PROXY.iter().map(|v| format!("{v}={DEAD_PROXY_URL}")));
     let name = match st.create_app("app", &ctx.opts.image, env, None, true).await {
         Ok(n) => n,
-        Err(e) => return r.abort(e, vec![]),
+        Err(e) => return r.abort(CommonFact::Error { error: e }, vec![]),
     };
     let b = st.boot(&name, 0, true).await;
     r.times(&b);
     if let Some(f) = &b.failure {
         r.fail(f.clone());
-        if matches!(f, crate::results::fact::BootFailure::HealthcheckWrong { .. }) {
-            r.note(format!(
-                "the container has {} set to a dead proxy (http://127.0.0.1:9): a probe that does not bypass proxies fails \
-                 (busybox and GNU wget: `wget -Y off`)",
-                DEAD_PROXY.join(" and ")
-            ));
+        if matches!(f, BootFailure::HealthcheckWrong { .. }) {
+            r.note(BootFact::DeadProxyHint { proxy_vars: dead_proxy_vars(), proxy: DEAD_PROXY_URL.into() });
         }
     }
     r.steps(&b);
@@ -40,50 +44,42 @@ pub async fn run(ctx: &Ctx, shared: &mut Shared) -> Scenario {
     let exited = b.exit_code.is_some();
     match b.logs.find(|l| db_init_counts(l).is_some()) {
         None if exited => {}
-        Some(l) if db_init_counts(&l) == Some((n, 0)) => r.pass(format!("{} ({n} files in {}/)", l.trim(), ctx.expect.migrations_dir)),
-        Some(l) => r.fail(format!("expected `[db-init] {n} applied, 0 skipped`, the log says `{}`", l.trim())),
-        None => r.fail(format!("no `[db-init] N applied, M skipped` line (expected {n} applied, 0 skipped)")),
+        Some(l) if db_init_counts(&l) == Some((n, 0)) => {
+            r.pass(BootFact::SqlAppliedAll { step: Step::DbInit, line: l.trim().into(), files: n, dir: ctx.expect.migrations_dir.clone() })
+        }
+        Some(l) => r.fail(BootFact::SqlCountsUnexpected { step: Step::DbInit, expected_applied: n, expected_skipped: 0, line: l.trim().into() }),
+        None => r.fail(BootFact::SqlCountsMissing { step: Step::DbInit, expected_applied: n, expected_skipped: 0 }),
     }
     match b.logs.find(|l| l.contains("[schema] applied")) {
-        Some(l) => r.pass(l.trim()),
+        Some(l) => r.pass(BootFact::SchemaApplied { line: l.trim().into() }),
         None if exited => {}
-        None => r.fail("no `[schema] applied: ...` line: the schema step did not apply the snapshot"),
+        None => r.fail(BootFact::SchemaNotApplied),
     }
     let m = ctx.expect.db_post_files.len() as u32;
     match b.logs.find(|l| db_post_counts(l).is_some()) {
         None if exited => {}
-        Some(l) if db_post_counts(&l) == Some((m, 0)) => r.pass(format!("{} ({m} files in {}/)", l.trim(), ctx.expect.post_dir)),
-        Some(l) => r.fail(format!("expected `[db-post] {m} applied, 0 skipped`, the log says `{}`", l.trim())),
-        None => r.fail(format!("no `[db-post] N applied, M skipped` line (expected {m} applied, 0 skipped)")),
+        Some(l) if db_post_counts(&l) == Some((m, 0)) => {
+            r.pass(BootFact::SqlAppliedAll { step: Step::DbPost, line: l.trim().into(), files: m, dir: ctx.expect.post_dir.clone() })
+        }
+        Some(l) => r.fail(BootFact::SqlCountsUnexpected { step: Step::DbPost, expected_applied: m, expected_skipped: 0, line: l.trim().into() }),
+        None => r.fail(BootFact::SqlCountsMissing { step: Step::DbPost, expected_applied: m, expected_skipped: 0 }),
     }
     if b.failure.is_none() {
         if let Some(port) = b.port {
-            r.pass(format!("GET /server/ping from the host (127.0.0.1:{port}) answers pong; HEALTHCHECK healthy"));
-            r.pass(format!("HEALTHCHECK healthy with {} set to a dead proxy (http://127.0.0.1:9)", DEAD_PROXY.join(" and ")));
+            r.pass(BootFact::PongAndHealthy { port });
+            r.pass(BootFact::HealthyBehindDeadProxy { proxy_vars: dead_proxy_vars(), proxy: DEAD_PROXY_URL.into() });
             match http::request(port, "GET", "/admin/login", None, None).await {
                 Ok(resp) if resp.status == 200 && resp.body.to_ascii_lowercase().contains("<html") => {
-                    r.pass("GET /admin/login serves the admin app's HTML")
+                    r.pass(BootFact::AdminServed)
                 }
-                Ok(resp) => r.fail(format!("GET /admin/login answered {} without the app's HTML", resp.status)),
-                Err(e) => r.fail(format!("GET /admin/login: {e}")),
+                Ok(resp) => r.fail(BootFact::AdminNotServed { status: resp.status }),
+                Err(e) => r.fail(BootFact::AdminUnreachable { error: e }),
             }
             let want = &ctx.expect.snapshot_collections;
             match collections(ctx, port).await {
-                Ok(got) if got == *want => {
-                    r.pass(format!("Directus reports the snapshot's {} collections ({})", got.len(), got.join(", ")))
-                }
-                Ok(got) => {
-                    let missing: Vec<_> = want.iter().filter(|c| !got.contains(c)).cloned().collect();
-                    let extra: Vec<_> = got.iter().filter(|c| !want.contains(c)).cloned().collect();
-                    r.fail(format!(
-                        "Directus reports {} collections, the snapshot has {}; missing: [{}], extra: [{}]",
-                        got.len(),
-                        want.len(),
-                        missing.join(", "),
-                        extra.join(", ")
-                    ))
-                }
-                Err(e) => r.fail(format!("reading the collections from Directus: {e}")),
+                Ok(got) if got == *want => r.pass(BootFact::CollectionsMatch { collections: got }),
+                Ok(got) => r.fail(BootFact::CollectionsDiffer { reported: got, snapshot: want.clone() }),
+                Err(e) => r.fail(BootFact::CollectionsUnread { error: e }),
             }
         }
     }

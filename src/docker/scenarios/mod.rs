@@ -471,15 +471,16 @@ mod tests {
 
     #[test]
     fn a_scenario_fails_exactly_when_a_check_fails() {
+        use crate::results::fact::BootFact;
         let mut r = Recorder::new(Kind::Cold);
-        r.pass("a");
-        r.note("b");
+        r.pass(BootFact::AdminServed);
+        r.note(BootFact::DirectusPid { pid: "7".into(), pid1: None });
         let s = r.finish(vec!["log".into()]);
         assert!(s.ok && s.failure.is_none() && s.log_tail.is_empty());
         let mut r = Recorder::new(Kind::Warm);
-        r.fail("x");
-        r.pass("a");
-        r.fail("y");
+        r.fail(BootFact::SchemaNotApplied);
+        r.pass(BootFact::Restarted);
+        r.fail(BootFact::SchemaUnchangedMissing);
         let s = r.finish(vec!["log".into()]);
         assert!(!s.ok);
         assert_eq!(s.checks.iter().filter(|c| c.failed()).count(), 2);
