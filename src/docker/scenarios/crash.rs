@@ -3,6 +3,7 @@
 //! status, so that the deployer's restart policy (`restart: unless-stopped`) starts it again.
 
 use super::{Ctx, Kind, Recorder, Scenario, Shared};
+use crate::results::fact::{BootFact, CommonFact};
 use std::time::{Duration, Instant};
 
 /// Prints the pid of the `node … cli.js start` process (portable sh: busybox or dash).
@@ -16,38 +17,34 @@ done"#;
 pub async fn run(ctx: &Ctx, shared: &mut Shared) -> Scenario {
     let mut r = Recorder::new(Kind::Crash);
     if !shared.app_running {
-        return r.abort("skipped: no healthy container (the boot before it did not succeed)", vec![]);
+        return r.abort(BootFact::SkippedNoHealthyContainer, vec![]);
     }
     let st = &ctx.stack;
     let app = shared.app.clone();
     let pids: Vec<String> = match st.exec(&app, &["sh", "-c", FIND_DIRECTUS], &[]).await {
         Ok((0, out)) => out.split_whitespace().map(String::from).collect(),
-        Ok((c, out)) => return r.abort(format!("finding the Directus process exited {c}: {}", out.trim()), vec![]),
-        Err(e) => return r.abort(e, vec![]),
+        Ok((c, out)) => return r.abort(BootFact::DirectusPidUnread { exit_code: c, output: out.trim().into() }, vec![]),
+        Err(e) => return r.abort(CommonFact::Error { error: e }, vec![]),
     };
     let [pid] = pids.as_slice() else {
-        return r.abort(format!("expected one `node … cli.js start` process in the container, found pids {pids:?}"), vec![]);
+        return r.abort(BootFact::DirectusProcesses { pids }, vec![]);
     };
     match st.exec(&app, &["cat", "/proc/1/cmdline"], &[]).await {
-        Ok((0, out)) => r.note(format!("PID 1 is `{}`; Directus is pid {pid}", out.replace('\0', " ").trim())),
-        _ => r.note(format!("Directus is pid {pid}")),
+        Ok((0, out)) => r.note(BootFact::DirectusPid { pid: pid.clone(), pid1: Some(out.replace('\0', " ").trim().into()) }),
+        _ => r.note(BootFact::DirectusPid { pid: pid.clone(), pid1: None }),
     }
     let t0 = Instant::now();
     match st.exec(&app, &["sh", "-c", &format!("kill -KILL {pid}")], &[]).await {
         Ok((0, _)) => {}
-        Ok((c, out)) => return r.abort(format!("kill -KILL {pid} exited {c}: {}", out.trim()), vec![]),
-        Err(e) => return r.abort(e, vec![]),
+        Ok((c, out)) => return r.abort(BootFact::KillFailed { pid: pid.clone(), exit_code: c, output: out.trim().into() }, vec![]),
+        Err(e) => return r.abort(CommonFact::Error { error: e }, vec![]),
     }
-    match st.wait_exit(&app, t0, Duration::from_secs(30)).await {
-        Some((0, s)) => r.fail(format!(
-            "the container exited with status 0 {s:.1} s after Directus was killed: a restart policy would not restart it"
-        )),
-        Some((code, s)) => {
-            r.pass(format!("killing Directus (pid {pid}, SIGKILL) ended the container {s:.1} s later with status {code}"))
-        }
-        None => r.fail(format!(
-            "the container still runs 30 s after its Directus process (pid {pid}) was killed: PID 1 does not pass its child's end on"
-        )),
+    let limit = Duration::from_secs(30);
+    match st.wait_exit(&app, t0, limit).await {
+        // Status 0: a restart policy would not restart it.
+        Some((0, s)) => r.fail(BootFact::CrashExit { pid: pid.clone(), status: 0, seconds: s }),
+        Some((code, s)) => r.pass(BootFact::CrashExit { pid: pid.clone(), status: code, seconds: s }),
+        None => r.fail(BootFact::CrashStillRunning { pid: pid.clone(), waited_s: limit.as_secs() }),
     }
     shared.app_running = false;
     r.finish(st.container_tail(&app).await)

@@ -10,11 +10,17 @@
 use super::{Ctx, Kind, Recorder, Scenario, Shared};
 use crate::docker::engine::short_err;
 use crate::docker::stack::{self, is_step_marker, TAIL};
+use crate::results::fact::boot::Step;
+use crate::results::fact::{BootFact, CommonFact};
 use bollard::query_parameters::UploadToContainerOptionsBuilder;
 use std::time::{Duration, Instant};
 
 const SLOW_FILE: &str = "9999_trm_smoke_slow.sql";
 const UPLOAD_DIR: &str = "/tmp/trm-smoke-db-init";
+/// How long db-init's slow file may take to show in pg_stat_activity after the step's marker.
+const SLOW_SEEN_WITHIN: Duration = Duration::from_secs(60);
+/// How many of the container's last log lines must hold the step's `ERROR` line.
+const NAMING_LINES: usize = 10;
 
 /// A tar holding `dir/` with the repo's db-init files plus the slow one, owned by node.
 fn db_init_upload(files: &[(String, Vec<u8>)]) -> Result<Vec<u8>, String> {
@@ -47,26 +53,26 @@ pub async fn db_init(ctx: &Ctx, _shared: &mut Shared) -> Scenario {
     let st = &ctx.stack;
     let pg = match st.start_postgres("pg-dbinit").await {
         Ok(p) => p,
-        Err(e) => return r.abort(e, vec![]),
+        Err(e) => return r.abort(CommonFact::Error { error: e }, vec![]),
     };
     let mut env = st.app_env(&pg, "directus");
     env.push(format!("TRM_DB_INIT_DIR={UPLOAD_DIR}"));
     let app = match st.create_app("app-dbinit", &ctx.opts.image, env, None, true).await {
         Ok(a) => a,
-        Err(e) => return r.abort(e, vec![]),
+        Err(e) => return r.abort(CommonFact::Error { error: e }, vec![]),
     };
     let tar = match db_init_upload(&ctx.expect.db_init_files) {
         Ok(t) => t,
-        Err(e) => return r.abort(format!("making the db-init upload: {e}"), vec![]),
+        Err(e) => return r.abort(BootFact::SlowCopyNotMade { error: e }, vec![]),
     };
     if let Err(e) = st
         .docker
         .upload_to_container(&app, Some(UploadToContainerOptionsBuilder::default().path("/tmp").build()), bollard::body_full(tar.into()))
         .await
     {
-        return r.abort(format!("uploading the slow db-init copy: {}", short_err(&e)), vec![]);
+        return r.abort(BootFact::SlowCopyNotUploaded { error: short_err(&e) }, vec![]);
     }
-    fault(ctx, r, &pg, &app, "db-init").await
+    fault(ctx, r, &pg, &app, Step::DbInit).await
 }
 
 /// schema fault: Postgres killed when the schema step starts.
@@ -75,20 +81,20 @@ pub async fn schema(ctx: &Ctx, _shared: &mut Shared) -> Scenario {
     let st = &ctx.stack;
     let pg = match st.start_postgres("pg-schema").await {
         Ok(p) => p,
-        Err(e) => return r.abort(e, vec![]),
+        Err(e) => return r.abort(CommonFact::Error { error: e }, vec![]),
     };
     let app = match st.create_app("app-schema", &ctx.opts.image, st.app_env(&pg, "directus"), None, true).await {
         Ok(a) => a,
-        Err(e) => return r.abort(e, vec![]),
+        Err(e) => return r.abort(CommonFact::Error { error: e }, vec![]),
     };
-    fault(ctx, r, &pg, &app, "schema").await
+    fault(ctx, r, &pg, &app, Step::Schema).await
 }
 
-async fn fault(ctx: &Ctx, mut r: Recorder, pg: &str, app: &str, step: &str) -> Scenario {
+async fn fault(ctx: &Ctx, mut r: Recorder, pg: &str, app: &str, step: Step) -> Scenario {
     let st = &ctx.stack;
-    let db_init = step == "db-init";
+    let db_init = step == Step::DbInit;
     if let Err(e) = st.start(app).await {
-        return r.abort(e, vec![]);
+        return r.abort(CommonFact::Error { error: e }, vec![]);
     }
     let logs = crate::docker::stack::follow_logs(&st.docker, app, 0);
     let marker = if db_init {
@@ -106,11 +112,11 @@ async fn fault(ctx: &Ctx, mut r: Recorder, pg: &str, app: &str, step: &str) -> S
     };
     let marker = match marker {
         Ok(m) => m,
-        Err(e) => return r.abort(e, logs.tail(TAIL)),
+        Err(e) => return r.abort(CommonFact::Error { error: e }, logs.tail(TAIL)),
     };
     if db_init {
         // Kill inside a migration: once the slow file's pg_sleep is running.
-        let deadline = Instant::now() + Duration::from_secs(60);
+        let deadline = Instant::now() + SLOW_SEEN_WITHIN;
         let mut seen = false;
         while Instant::now() < deadline && !logs.is_done() {
             if let Ok((0, out)) = st
@@ -125,32 +131,29 @@ async fn fault(ctx: &Ctx, mut r: Recorder, pg: &str, app: &str, step: &str) -> S
             tokio::time::sleep(Duration::from_millis(100)).await;
         }
         if seen {
-            r.pass(format!("Postgres killed while db-init ran {SLOW_FILE} (pg_sleep seen in pg_stat_activity)"));
+            r.pass(BootFact::KilledInMigration { file: SLOW_FILE.into() });
         } else {
             // Without it the scenario would not prove what it claims.
-            r.fail(format!("{SLOW_FILE} was never seen running (pg_stat_activity) within 60 s after `{}`", marker.trim()));
+            r.fail(BootFact::SlowMigrationNotSeen { file: SLOW_FILE.into(), waited_s: SLOW_SEEN_WITHIN.as_secs(), after: marker.trim().into() });
         }
     } else {
-        r.pass(format!("Postgres killed on `{}`", marker.trim()));
+        r.pass(BootFact::KilledOnLine { line: marker.trim().into() });
     }
     let killed_at = Instant::now();
     if let Err(e) = st.kill(pg).await {
-        return r.abort(e, logs.tail(TAIL));
+        return r.abort(CommonFact::Error { error: e }, logs.tail(TAIL));
     }
     match st.wait_exit(app, killed_at, ctx.opts.fault_timeout).await {
-        Some((code, after)) if code != 0 => r.pass(format!("the container exited with code {code}, {after:.1} s after the kill")),
-        Some((code, after)) => r.fail(format!("the container exited with code {code} ({after:.1} s after the kill): expected non-zero")),
-        None => r.fail(format!(
-            "the container was still running {} s after Postgres was killed during {step}: the boot must fail fast",
-            ctx.opts.fault_timeout.as_secs()
-        )),
+        Some((code, after)) if code != 0 => r.pass(BootFact::FaultExit { status: code, seconds: after }),
+        Some((code, after)) => r.fail(BootFact::FaultExit { status: code, seconds: after }),
+        None => r.fail(BootFact::FaultStillRunning { step, waited_s: ctx.opts.fault_timeout.as_secs() }),
     }
     logs.wait_done(Duration::from_secs(5)).await;
-    let tail = logs.tail(10);
-    let want = format!("[{step}] ERROR");
+    let tail = logs.tail(NAMING_LINES);
+    let want = format!("[{}] ERROR", step.name());
     match tail.iter().find(|l| l.contains(&want)) {
-        Some(l) => r.pass(format!("its last log lines name the step: `{}`", crate::source::excerpt(l, stack::LOG_LINE_CHARS))),
-        None => r.fail(format!("its last 10 log lines have no `{want}` line naming the step")),
+        Some(l) => r.pass(BootFact::StepNamed { line: crate::source::excerpt(l, stack::LOG_LINE_CHARS) }),
+        None => r.fail(BootFact::StepNotNamed { step, lines: NAMING_LINES as u32 }),
     }
     r.finish(logs.tail(TAIL))
 }

@@ -4,6 +4,7 @@
 //! afterwards must be healthy. The stop time is the scenario's `stop_seconds`.
 
 use super::{Ctx, Kind, Recorder, Scenario, Shared};
+use crate::results::fact::{BootFact, CommonFact};
 use crate::docker::stack::{self, StopEnd, SHUTDOWN_LINE, TAIL};
 use std::time::Duration;
 
@@ -13,7 +14,7 @@ const STOP_LIMIT_S: f64 = 10.0;
 pub async fn run(ctx: &Ctx, shared: &mut Shared) -> Scenario {
     let mut r = Recorder::new(Kind::Stop);
     if !shared.app_running {
-        return r.abort("skipped: no healthy container to stop (the warm boot did not succeed)", vec![]);
+        return r.abort(BootFact::SkippedNothingToStop, vec![]);
     }
     let st = &ctx.stack;
     let app = shared.app.clone();
@@ -24,25 +25,20 @@ pub async fn run(ctx: &Ctx, shared: &mut Shared) -> Scenario {
     shared.app_running = false;
     let out = match stopped {
         Ok(o) => o,
-        Err(e) => return r.abort(e, st.container_tail(&app).await),
+        Err(e) => return r.abort(CommonFact::Error { error: e }, st.container_tail(&app).await),
     };
     let (code, took) = (out.exit_code, out.seconds);
     r.set_stop_seconds(took);
     match out.judge(STOP_LIMIT_S) {
-        StopEnd::InTime => {
-            r.pass(format!("docker stop (engine default timeout) ended the container in {took:.1} s with status {code}"))
-        }
-        StopEnd::Slow => r.fail(format!("docker stop took {took:.1} s (status {code}); a graceful stop ends within {STOP_LIMIT_S:.0} s")),
-        StopEnd::Killed => r.fail(format!(
-            "docker stop took {took:.1} s and ended in SIGKILL (status 137): Directus ignored SIGTERM (is it PID 1? the image needs an init \
-             such as tini as its ENTRYPOINT)"
-        )),
-        StopEnd::Status(c) => r.fail(format!("docker stop ended the container with status {c} after {took:.1} s, expected 0 or 143")),
+        StopEnd::InTime => r.pass(BootFact::Stopped { seconds: took, status: code }),
+        StopEnd::Slow => r.fail(BootFact::StopSlow { seconds: took, status: code, limit_s: STOP_LIMIT_S }),
+        StopEnd::Killed => r.fail(BootFact::StopKilled { seconds: took }),
+        StopEnd::Status(c) => r.fail(BootFact::StopStatus { status: c, seconds: took }),
     }
     if out.shutdown_line_seen {
-        r.pass(format!("the logs show Directus's own shutdown (`{SHUTDOWN_LINE}`)"));
+        r.pass(BootFact::ShutdownLogged { line: SHUTDOWN_LINE.into() });
     } else {
-        r.fail(format!("no `{SHUTDOWN_LINE}` in the logs during the stop: Directus did not shut down by itself"));
+        r.fail(BootFact::ShutdownNotLogged { line: SHUTDOWN_LINE.into() });
     }
     logs.wait_done(Duration::from_secs(15)).await;
     let printed = logs.snapshot().len();
@@ -51,8 +47,8 @@ pub async fn run(ctx: &Ctx, shared: &mut Shared) -> Scenario {
     let b = st.boot(&app, printed, true).await;
     r.times(&b);
     match &b.failure {
-        Some(f) => r.fail(format!("the boot after the stop: {f}")),
-        None => r.pass("started again on the same database: HEALTHCHECK healthy, GET /server/ping answers pong"),
+        Some(f) => r.fail(BootFact::BootAfterStopFailed { failure: f.clone() }),
+        None => r.pass(BootFact::StartedAgain),
     }
     r.steps(&b);
     shared.app_running = b.failure.is_none();
