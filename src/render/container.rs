@@ -195,6 +195,8 @@ pub fn scenario_as(prefix: &str, s: &Scenario) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::results::fact::boot::Step;
+    use crate::results::fact::BootFact;
 
     #[test]
     fn a_failed_scenario_lists_its_checks_then_why() {
@@ -208,10 +210,10 @@ mod tests {
             replicas: None,
             checks: vec![
                 Check::Steps { detail: vec![StepStart { step: "db-init".into(), after: 0.14 }, StepStart { step: "schema".into(), after: 1.0 }] },
-                Check::fail("no `[schema] applied: ...` line"),
-                Check::pass("[db-init] 3 applied, 0 skipped (3 files in db-init/)"),
+                Check::fail(BootFact::SchemaNotApplied),
+                Check::pass(BootFact::SqlAppliedAll { step: Step::DbInit, line: "[db-init] 3 applied, 0 skipped".into(), files: 3, dir: "db-init".into() }),
             ],
-            failure: Some("no `[schema] applied: ...` line".into()),
+            failure: Some("no `[schema] applied: ...` line: the schema step did not apply the snapshot".into()),
             log_tail: vec!["[schema] ERROR: boom".into()],
         };
         assert_eq!(
@@ -219,7 +221,7 @@ mod tests {
             "[smoke] cold           FAIL  12.0 s (pong 3.0 s)\n\
              \x20       steps began at: db-init +0.1 s, schema +1.0 s (after the container start)\n\
              \x20   ok  [db-init] 3 applied, 0 skipped (3 files in db-init/)\n\
-             \x20   FAILED: no `[schema] applied: ...` line\n\
+             \x20   FAILED: no `[schema] applied: ...` line: the schema step did not apply the snapshot\n\
              \x20   last log lines:\n\
              \x20     | [schema] ERROR: boom\n"
         );
