@@ -19,7 +19,9 @@
 //      same file `trm-ci lint` reads), or TRM_ALLOW_DESTRUCTIVE_SCHEMA=1 (emergencies:
 //      every deletion, for that boot).
 //   4. apply it (applySnapshot, as `schema apply --yes`), then plan again: a snapshot
-//      that does not converge is an error naming what still differs. From 12.2 the CLI
+//      that does not converge is an error naming what still differs, and the apply is
+//      rolled back (the apply, the second plan and the history row are one transaction;
+//      the CLI commits the apply before anyone looks). From 12.2 the CLI
 //      initialises Directus's licence manager first (LICENSE_KEY; without one, the Core
 //      tier); so does this step, and it refuses, before applying anything, a snapshot
 //      with more collections than the licence allows (Core: 25), naming the limit.
@@ -329,12 +331,22 @@ async function main() {
     }
   }
 
-  // 4. apply, as `schema apply --yes`, then plan again
+  // 4. apply, as `schema apply --yes`, then plan again: both, and the history row, in one
+  // transaction (Directus's applyDiff joins a transaction it is handed), so a snapshot that
+  // does not converge leaves the database as it was.
   if (at.licenseBeforeApply) await licence(dist, apiRequire, snapshot);
   try {
-    await applySnapshot(snapshot, { current, diff, database });
+    await database.transaction(async (trx) => {
+      await applySnapshot(snapshot, { current, diff, database: trx });
+      const after = getSnapshotDiff(await getSnapshot({ database: trx }), snapshot);
+      if (!isEmpty(after)) {
+        const still = describe(after, DiffKind, isNestedMetaUpdate);
+        throw Object.assign(new Error(`the snapshot does not converge: after applying it, still to change: ${still.lines.join('; ')}; ` +
+          'nothing was applied (one transaction)'), { worded: true });
+      }
+      await recordSnapshot(trx, sha, version, age, `applied: ${plan.summary}`, true);
+    });
   } catch (err) {
-    // applySnapshot runs in one transaction: a refused collection leaves nothing behind.
     if (err?.code === 'LIMIT_EXCEEDED') {
       const category = err?.extensions?.category ?? 'collections';
       throw Object.assign(new Error(`Directus refused the snapshot: ${category} limit exceeded (${await limitText(dist, category)}); ` +
@@ -343,12 +355,9 @@ async function main() {
     }
     throw err;
   }
-  const after = getSnapshotDiff(await getSnapshot({ database }), snapshot);
-  if (!isEmpty(after)) {
-    const still = describe(after, DiffKind, isNestedMetaUpdate);
-    throw new Error(`the snapshot does not converge: after applying it, still to change: ${still.lines.join('; ')}`);
-  }
-  await recordSnapshot(database, sha, version, age, `applied: ${plan.summary}`, true);
+  // applySnapshot flushed Directus's caches before the commit: flush them again, so no running
+  // replica keeps a schema it read in between.
+  await (await dist('cache.js')).flushCaches();
   await release(database, lockConn);
   return `applied: ${plan.summary}`;
 }

@@ -687,3 +687,65 @@ fn boot_directus_12_core_tier_refuses_30_collections_and_applies_nothing() {
     assert_eq!(rows, "0", "no directus_collections row may exist after the refused schema step");
     boot.assert_no_secrets();
 }
+
+/// `snapshot` with one more field, `customers.loyalty`: a copy of `customers.phone` whose
+/// `schema.data_type` says `bigint` while its `type` (string) makes Directus create a
+/// `character varying` column: applying it can never make the database match it.
+fn snapshot_that_does_not_converge(snapshot: &str, out: &std::path::Path) {
+    let text = std::fs::read_to_string(repo().join(snapshot)).expect("read the snapshot");
+    let start = text.find("  - collection: customers\n    field: phone\n").expect("customers.phone in the snapshot");
+    let end = start + 4 + text[start + 4..].find("\n  - ").expect("a field after customers.phone") + 1;
+    let loyalty = text[start..end]
+        .replace("field: phone", "field: loyalty")
+        .replace("name: phone", "name: loyalty")
+        .replace("data_type: character varying", "data_type: bigint")
+        .replace("sort: 5", "sort: 50");
+    assert!(loyalty.contains("data_type: bigint"), "{loyalty}");
+    std::fs::write(out, format!("{}{loyalty}{}", &text[..end], &text[end..])).expect("write the snapshot");
+}
+
+/// 11. A snapshot that does not converge (after the apply, Directus still plans a change):
+///     the boot fails naming what still differs, and the apply, its check and the history
+///     row are one transaction: the database keeps the schema it had (no new column, no
+///     `schema_history` row), on the pin and on Directus 12; the next boot with the
+///     repository's snapshot finds no changes.
+#[test]
+fn boot_a_snapshot_that_does_not_converge_applies_nothing() {
+    let _slot = slot();
+    for (name, snapshot, directus) in
+        [("11", "snapshots/snapshot.yaml", None), ("12", SNAPSHOT_12, Some(next_major()))]
+    {
+        let pg = Postgres::start();
+        let good = BootConfig { snapshot: repo().join(snapshot), directus: directus.clone(), ..BootConfig::default() };
+        let mut first = Boot::start(&format!("converge-first-{name}"), &pg, &good);
+        first.wait_serving(SERVE);
+        first.kill();
+        let history = "SELECT count(*) FROM trm_db_init.schema_history";
+        let rows_before = pg.psql("directus", history);
+
+        let tmp = tempfile::tempdir().unwrap();
+        let bad = tmp.path().join("snapshot.yaml");
+        snapshot_that_does_not_converge(snapshot, &bad);
+        let cfg = BootConfig { snapshot: bad, directus: directus.clone(), ..BootConfig::default() };
+        let mut boot = Boot::start(&format!("converge-{name}"), &pg, &cfg);
+        let status = boot.wait_exit(STEP);
+        assert!(!status.success(), "{}", boot.log());
+        assert!(
+            boot.has_line(|l| l.starts_with("[schema] ERROR: the snapshot does not converge: after applying it, still to change:")
+                && l.contains("customers.loyalty")
+                && l.ends_with("nothing was applied (one transaction)")),
+            "{}",
+            boot.log()
+        );
+        assert_line(&boot, "[entrypoint] ERROR: step 'schema' failed (exit 1); not starting Directus");
+        let column = "SELECT count(*) FROM information_schema.columns WHERE table_name = 'customers' AND column_name = 'loyalty'";
+        assert_eq!(pg.psql("directus", column), "0", "Directus {name}: the column was rolled back\n{}", boot.log());
+        assert_eq!(pg.psql("directus", "SELECT count(*) FROM directus_fields WHERE field = 'loyalty'"), "0");
+        assert_eq!(pg.psql("directus", history), rows_before, "no schema_history row for a snapshot that was not applied");
+        drop(boot);
+
+        let mut again = Boot::start(&format!("converge-again-{name}"), &pg, &good);
+        again.wait_serving(SERVE);
+        assert_line(&again, "[schema] no changes");
+    }
+}
