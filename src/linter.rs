@@ -10,7 +10,7 @@ use crate::config::{self, Config};
 use crate::finding::{Finding, Severity};
 use crate::model::Project;
 use crate::repo;
-use crate::results::{Lint, Omitted};
+use crate::results::{BaseSkipped, Lint, Omitted};
 use crate::rules::{self, Context, Emitter};
 
 #[derive(Debug, Clone, Default)]
@@ -101,7 +101,7 @@ pub fn run(opts: &Options) -> Result<(Lint, Revisions), String> {
         head_files.insert(crate::source::SourceFile::new(rel.clone(), bytes, mode.or(Some(0o100644))));
         only.push(rel);
     }
-    let mut notes = Vec::new();
+    let mut base_skipped = None;
     let head_revision = git.as_ref().and_then(repo::head_commit);
     let mut base_tree = None;
     let (base_files, base_desc, base_revision) = match &git {
@@ -115,7 +115,7 @@ pub fn run(opts: &Options) -> Result<(Lint, Revisions), String> {
                     root.display()
                 ));
             }
-            notes.push("not a git repository: rules that compare with the base were skipped".to_string());
+            base_skipped = Some(BaseSkipped::NotGit);
             (None, None, None)
         }
         Some(g) => match repo::resolve_base(g, opts.base.as_deref())? {
@@ -124,24 +124,23 @@ pub fn run(opts: &Options) -> Result<(Lint, Revisions), String> {
                 (Some(repo::from_tree(g, b.tree, paths)?), Some(b.description), Some(b.commit))
             }
             Err(why) => {
-                notes.push(format!("no base to compare with ({why}): rules that compare with the base were skipped"));
+                base_skipped = Some(BaseSkipped::NoBase { why });
                 (None, None, None)
             }
         },
     };
 
-    // The branch's trm-ci.toml against the base's: each weakening is data and a note.
+    // The branch's trm-ci.toml against the base's: each weakening is data (and a note).
     let mut weakened = Vec::new();
+    let (mut config_file, mut config_not_compared) = (None, None);
     if let (Some(g), Some(tree), Some(rel)) = (&git, base_tree, config_path(opts.config.as_deref(), &root)) {
         match base_config(g, tree, &rel) {
             Ok(base_cfg) => weakened = config::weakenings(&base_cfg, &cfg, |id| rules::find(id).map(|r| r.severity)),
-            Err(why) => notes.push(format!("`{rel}` on the base was not compared with this one ({why})")),
+            Err(why) => config_not_compared = Some(why),
         }
-        for w in &weakened {
-            notes.push(format!(
-                "`{rel}` weakens the lint against the base: `{}` is `{}` here, `{}` on the base",
-                w.key, w.head, w.base
-            ));
+        // Named only where a note needs it.
+        if !weakened.is_empty() || config_not_compared.is_some() {
+            config_file = Some(rel);
         }
     }
 
@@ -149,14 +148,10 @@ pub fn run(opts: &Options) -> Result<(Lint, Revisions), String> {
     let base = base_files.map(|f| Project::parse_reusing(f, paths, Some(&head)));
     let ctx = Context { head: &head, base: base.as_ref(), config: &cfg };
     let (mut findings, mut omitted) = run_rules(&ctx);
-    // Destructive schema changes allow-destructive.txt approves: notes and data, not findings.
+    // Destructive schema changes allow-destructive.txt approves: data (and notes), not findings.
     let mut approved = Vec::new();
     if ctx.config.severity("snapshot/destructive-change", Severity::Error).is_some() {
         approved = rules::snapshot::approved(&ctx);
-        for a in &approved {
-            let why = a.reason.as_deref().map(|r| format!(": {r}")).unwrap_or_default();
-            notes.push(format!("approved: {} ({}:{}{why})", a.change, a.file, a.line));
-        }
     }
     if let Some(url) = &opts.postgres {
         // The replay's findings are findings like the others: the pragmas
@@ -184,24 +179,6 @@ pub fn run(opts: &Options) -> Result<(Lint, Revisions), String> {
         pre_existing.retain(|f| wanted(&f.file));
         omitted.retain(|o| wanted(&o.file));
     }
-    for o in &omitted {
-        let shown = findings.iter().filter(|f| f.rule == o.rule && f.file == o.file).count();
-        notes.push(format!(
-            "`{}`: {} more {} in {} left out ({shown} shown); fix those and run again to see the rest",
-            o.rule,
-            o.count,
-            if o.count == 1 { "finding" } else { "findings" },
-            o.file
-        ));
-    }
-    if !pre_existing.is_empty() {
-        let n = pre_existing.len();
-        notes.push(format!(
-            "{n} {} in migrations unchanged since the base {} pre-existing: listed, not counted, never failing the run (`--all` or `[lint] all = true` judges them)",
-            if n == 1 { "finding" } else { "findings" },
-            if n == 1 { "is" } else { "are" },
-        ));
-    }
     let order = |a: &Finding, b: &Finding| (&a.file, a.line(), a.col(), &a.rule).cmp(&(&b.file, b.line(), b.col(), &b.rule));
     findings.sort_by(order);
     pre_existing.sort_by(order);
@@ -214,10 +191,11 @@ pub fn run(opts: &Options) -> Result<(Lint, Revisions), String> {
             }
         }
     }
-    let lint = Lint::new(findings, omitted, notes, sources, head.files.files.len())
+    let mut lint = Lint::new(findings, omitted, Vec::new(), sources, head.files.files.len())
         .with_pre_existing(pre_existing)
         .with_approved(approved)
         .with_config_weakened(weakened);
+    (lint.base_skipped, lint.config_file, lint.config_not_compared) = (base_skipped, config_file, config_not_compared);
     Ok((lint, Revisions { root, head: head_revision, base: base_desc, base_revision }))
 }
 

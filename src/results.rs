@@ -262,11 +262,35 @@ pub struct Lint {
     /// severe, a path moved, `[lint] all` turned off), each also a note (absent when none).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub config_weakened: Vec<crate::config::Weakening>,
-    /// Things worth knowing that are not findings (e.g. no base to compare with).
+    /// Why the rules that compare with the base were skipped (absent when they ran).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub base_skipped: Option<BaseSkipped>,
+    /// The configuration file compared with the base's (its repository path), when it weakens
+    /// the lint or could not be compared.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub config_file: Option<String>,
+    /// Why the configuration file could not be compared with the base's (absent when it was,
+    /// or there was nothing to compare).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub config_not_compared: Option<String>,
+    /// Things worth knowing that are not findings, in words, for version-1 readers: the JSON
+    /// renderer fills them from the data above (`base_skipped`, `config_not_compared`,
+    /// `config_weakened`, `approved`, `omitted`, `pre_existing`); trm-ci's renderers read them
+    /// only in a document that has them (src/render/lint_notes.rs).
     pub notes: Vec<String>,
     /// The text of every file with a finding, for code frames (not in the document).
     #[serde(skip)]
     pub sources: BTreeMap<String, String>,
+}
+
+/// Why the rules that compare with the base did not run.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "reason", rename_all = "kebab-case")]
+pub enum BaseSkipped {
+    /// The repository is not a git repository.
+    NotGit,
+    /// No base could be chosen or read: `why` in the words of the git layer.
+    NoBase { why: String },
 }
 
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
@@ -309,6 +333,7 @@ impl Lint {
         sources: BTreeMap<String, String>,
         files_checked: usize,
     ) -> Lint {
+        // `notes`: words as a document stores them (the lint stage itself passes none).
         let count = |s: Severity| findings.iter().filter(|f| f.severity == s).count();
         let omitted_count = |s: Severity| omitted.iter().filter(|o| o.severity == s).map(|o| o.count).sum();
         let summary = LintSummary {
@@ -319,7 +344,19 @@ impl Lint {
             omitted_warnings: omitted_count(Severity::Warning),
             pre_existing: 0,
         };
-        Lint { summary, findings, omitted, pre_existing: Vec::new(), approved: Vec::new(), config_weakened: Vec::new(), notes, sources }
+        Lint {
+            summary,
+            findings,
+            omitted,
+            pre_existing: Vec::new(),
+            approved: Vec::new(),
+            config_weakened: Vec::new(),
+            base_skipped: None,
+            config_file: None,
+            config_not_compared: None,
+            notes,
+            sources,
+        }
     }
 
     /// The same stage with these findings listed as pre-existing (see `pre_existing`).
@@ -853,6 +890,9 @@ mod tests {
                 pre_existing: vec![],
                 approved: vec![],
                 config_weakened: vec![],
+                base_skipped: Some(BaseSkipped::NoBase { why: "no origin/main".into() }),
+                config_file: Some("trm-ci.toml".into()),
+                config_not_compared: None,
                 notes: vec!["a note".into()],
                 sources: BTreeMap::new(),
             }),

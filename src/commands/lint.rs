@@ -70,7 +70,7 @@ pub fn run(args: LintArgs) -> i32 {
         None => super::print(&text),
     }
     if args.format == Format::Human || args.output.is_some() {
-        for n in doc.lint.iter().flat_map(|l| &l.notes) {
+        for n in doc.lint.iter().flat_map(render::lint_notes::words) {
             eprintln!("note: {n}");
         }
     }

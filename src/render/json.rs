@@ -6,12 +6,16 @@ use crate::results::Results;
 
 pub use crate::results::VERSION;
 
-/// The document with its version-1 word fields filled from the data
-/// ([`super::check_words::fill`]); a lint-only document is written as it is.
+/// The document with its version-1 word fields filled from the data (the lint notes,
+/// [`super::check_words::fill`]); a document with none to fill is written as it is.
 pub fn render(doc: &Results) -> String {
+    let notes = doc.lint.as_ref().map(super::lint_notes::words).unwrap_or_default();
     let filled;
-    let doc = if doc.smoke.is_some() || doc.upgrade.is_some() {
+    let doc = if doc.smoke.is_some() || doc.upgrade.is_some() || doc.lint.as_ref().is_some_and(|l| l.notes != notes) {
         let mut d = doc.clone();
+        if let Some(l) = d.lint.as_mut() {
+            l.notes = notes;
+        }
         super::check_words::fill(&mut d);
         filled = d;
         &filled

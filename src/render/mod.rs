@@ -6,6 +6,7 @@ pub mod container;
 pub mod human;
 pub mod json;
 pub mod line;
+pub mod lint_notes;
 pub mod markdown;
 pub mod sarif;
 pub mod schema_report;

@@ -105,7 +105,7 @@ pub fn value(report: &Lint, tool: &Tool) -> Value {
     // Notes, including the count of findings a rule's cap left out (which
     // are not results): a warning-level notification for those.
     let mut notifications: Vec<Value> =
-        report.notes.iter().map(|n| json!({ "level": "note", "message": { "text": n } })).collect();
+        super::lint_notes::words(report).iter().map(|n| json!({ "level": "note", "message": { "text": n } })).collect();
     for o in &report.omitted {
         notifications.push(json!({
             "level": "warning",

@@ -29,7 +29,7 @@ pub fn render(doc: &Results) -> String {
         let msg = if f.help.is_empty() { f.message.clone() } else { format!("{}\nhelp: {}", f.message, f.help) };
         let _ = writeln!(out, "::{cmd} {props}::{}", escape_data(&msg));
     }
-    for n in &report.notes {
+    for n in &super::lint_notes::words(report) {
         let _ = writeln!(out, "::notice title=trm-ci::{}", escape_data(n));
     }
     let _ = writeln!(out, "trm-ci: {}", super::human::summary_line(report, false));
