@@ -4,6 +4,7 @@
 
 use super::{Ctx, Kind, Recorder, Scenario, Shared};
 use crate::docker::engine::short_err;
+use crate::results::fact::{CommonFact, ImageFact};
 
 pub async fn run(ctx: &Ctx, shared: &mut Shared) -> Scenario {
     let mut r = Recorder::new(Kind::ImageFacts);
@@ -14,30 +15,30 @@ pub async fn run(ctx: &Ctx, shared: &mut Shared) -> Scenario {
         // The boot did not get far: look at the image in an idle container (same USER).
         let c = match st.create_app("facts", &ctx.opts.image, vec![], Some(vec!["sleep".into(), "300".into()]), false).await {
             Ok(c) => c,
-            Err(e) => return r.abort(e, vec![]),
+            Err(error) => return r.abort(CommonFact::Error { error }, vec![]),
         };
-        if let Err(e) = st.start(&c).await {
-            return r.abort(e, vec![]);
+        if let Err(error) = st.start(&c).await {
+            return r.abort(CommonFact::Error { error }, vec![]);
         }
-        r.note("(the boot failed: checked in an idle container of the image, PID 1 = sleep)");
+        r.note(ImageFact::IdleContainer);
         c
     };
     match st.exec(&container, &["cat", "/proc/1/status"], &[]).await {
         Ok((0, out)) => {
             let uid = out.lines().find(|l| l.starts_with("Uid:")).and_then(|l| l.split_whitespace().nth(1)).unwrap_or("?").to_string();
             if uid == "1000" {
-                r.pass("the container's main process runs as uid 1000");
+                r.pass(ImageFact::MainProcessUid { uid });
             } else {
-                r.fail(format!("the container's main process runs as uid {uid}, expected 1000 (node)"));
+                r.fail(ImageFact::MainProcessUidUnexpected { uid });
             }
         }
-        Ok((c, out)) => r.fail(format!("reading /proc/1/status exited {c}: {}", out.trim())),
-        Err(e) => r.fail(e),
+        Ok((exit_code, out)) => r.fail(ImageFact::ProcStatusUnread { exit_code, output: out.trim().to_string() }),
+        Err(error) => r.fail(CommonFact::Error { error }),
     }
     match st.exec(&container, &["id", "-un"], &[]).await {
-        Ok((0, out)) if out.trim() == "node" => r.pass("the image's user is node"),
-        Ok((_, out)) => r.fail(format!("the image's user is {:?}, expected node", out.trim())),
-        Err(e) => r.fail(e),
+        Ok((0, out)) if out.trim() == "node" => r.pass(ImageFact::UserIsNode),
+        Ok((_, out)) => r.fail(ImageFact::UserUnexpected { user: out.trim().to_string() }),
+        Err(error) => r.fail(CommonFact::Error { error }),
     }
     let mut dirs = vec!["/directus/db-init", "/directus/snapshots"];
     if !ctx.expect.db_post_files.is_empty() {
@@ -50,14 +51,17 @@ pub async fn run(ctx: &Ctx, shared: &mut Shared) -> Scenario {
             for l in out.lines() {
                 let w: Vec<&str> = l.split_whitespace().collect();
                 if w.len() == 3 && w[1] == "node:node" {
-                    r.pass(format!("{} is owned by node:node", w[0]));
+                    r.pass(ImageFact::OwnedByNode { path: w[0].to_string() });
                 } else {
-                    r.fail(format!("{l}: expected owner node:node"));
+                    r.fail(ImageFact::OwnerUnexpected { stat_line: l.to_string() });
                 }
             }
         }
-        Ok((c, out)) => r.fail(format!("stat {} exited {c}: {}", dirs.join(" "), out.trim())),
-        Err(e) => r.fail(e),
+        Ok((exit_code, out)) => {
+            let paths = dirs.iter().map(|d| d.to_string()).collect();
+            r.fail(ImageFact::StatFailed { paths, exit_code, output: out.trim().to_string() })
+        }
+        Err(error) => r.fail(CommonFact::Error { error }),
     }
     match ctx.base.clone() {
         Some(b) => match st.docker.inspect_image(&b).await {
@@ -73,15 +77,15 @@ pub async fn run(ctx: &Ctx, shared: &mut Shared) -> Scenario {
                     .filter(|e| !base_env.contains(e))
                     .collect();
                 if own.is_empty() {
-                    r.pass(format!("no ENV of its own beyond the base {b}'s"));
+                    r.pass(ImageFact::NoOwnEnv { base: b });
                 } else {
-                    let keys: Vec<&str> = own.iter().map(|e| e.split('=').next().unwrap_or("")).collect();
-                    r.fail(format!("the image sets ENV of its own: {} (the base {b} does not)", keys.join(", ")));
+                    let keys = own.iter().map(|e| e.split('=').next().unwrap_or("").to_string()).collect();
+                    r.fail(ImageFact::OwnEnv { keys, base: b });
                 }
             }
-            Err(e) => r.fail(format!("inspecting the base image {b}: {}", short_err(&e))),
+            Err(e) => r.fail(ImageFact::BaseUninspected { base: b, error: short_err(&e) }),
         },
-        None => r.fail("cannot tell the base image (no Dockerfile FROM in --repo; pass --base-image)"),
+        None => r.fail(ImageFact::BaseUnknown),
     }
     r.finish(vec![])
 }
