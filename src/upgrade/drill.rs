@@ -19,7 +19,9 @@ use crate::docker::stack::{self, Boot, Stack, StackOptions, Tracker, Unfinished,
 use crate::docker::BuildOptions;
 use crate::model::schema_diff;
 use crate::progress::Progress;
-use crate::results::{Check, DirectusMigration, DirectusUpgrade, DroppedColumn, RollbackOutcome, Scenario, TableRows, Upgrade, UpgradeRows};
+use crate::results::fact::drill::{BuildStepAt, CollectionRows, DockerStop, RowCounts, SeedSkip, TableLoss};
+use crate::results::fact::{CommonFact, DrillFact};
+use crate::results::{DirectusMigration, DirectusUpgrade, RollbackOutcome, Scenario, Upgrade, UpgradeRows};
 
 /// The drill's report as it grows; `push` hands each finished step to the caller's callback.
 struct Report<'p> {
@@ -162,19 +164,20 @@ async fn build_base(
     let mut st = Recorder::named("build-base");
     if docker.inspect_image(from_image).await.is_ok() {
         r.u.base_image_cached = true;
-        st.pass(format!("{from_image}: cached (built earlier from the same tree {})", inputs.from_tree));
+        st.pass(DrillFact::BaseImageCached { image: from_image.to_string(), tree: inputs.from_tree.to_string() });
         return Ok(r.push(st.finish(vec![])));
     }
     let built = build_from_tree(docker, opts, inputs, from_image, export, progress).await;
     let _ = std::fs::remove_dir_all(export);
     match built {
         Ok(b) if b.error.is_none() => {
-            st.pass(format!("built {from_image} from {}'s tree in {:.1} s", opts.label, b.build_seconds));
+            st.pass(DrillFact::BaseImageBuilt { image: from_image.to_string(), label: opts.label.clone(), seconds: b.build_seconds });
             Ok(r.push(st.finish(vec![])))
         }
         Ok(b) => {
-            let step = b.steps.last().map(|s| format!(" at step {}: {}", s.number, s.instruction)).unwrap_or_default();
-            st.fail(format!("building {}'s image failed{step}: {}", opts.label, b.error.unwrap_or_default().trim()));
+            let step = b.steps.last().map(|s| BuildStepAt { number: s.number, instruction: s.instruction.clone() });
+            let error = b.error.as_deref().unwrap_or_default().trim().to_string();
+            st.fail(DrillFact::BaseImageBuildFailed { label: opts.label.clone(), step, error });
             r.push(st.finish(b.error_output));
             Ok(false)
         }
@@ -222,7 +225,7 @@ impl Drill<'_> {
         let base_app = match self.stack.create_app("base", &self.from_image, self.env_of(&self.from_image), None, true).await {
             Ok(n) => n,
             Err(e) => {
-                st.fail(e);
+                st.fail(CommonFact::Error { error: e });
                 r.push(st.finish(vec![]));
                 return None;
             }
@@ -231,12 +234,12 @@ impl Drill<'_> {
         st.boot(&b);
         let version = directus_upgrade::version(&self.stack, &base_app).await;
         if let Err(e) = &version {
-            st.note(format!("the Directus version: {e}"));
+            st.note(DrillFact::DirectusVersionUnread { error: e.clone() });
         }
         r.u.directus = Some(DirectusUpgrade { from: version.ok(), ..Default::default() });
         match &b.failure {
-            Some(f) => st.fail(format!("{}'s image on an empty database: {f}", self.opts.label)),
-            None => st.pass(format!("{}'s image on an empty database: healthy, GET /server/ping answers pong", self.opts.label)),
+            Some(f) => st.fail(DrillFact::BaseBootFailed { label: self.opts.label.clone(), failure: f.clone() }),
+            None => st.pass(DrillFact::BaseBootHealthy { label: self.opts.label.clone() }),
         }
         r.push(st.finish(b.logs.tail(TAIL))).then_some((base_app, b))
     }
@@ -248,33 +251,33 @@ impl Drill<'_> {
         let plan = seed::plan(&self.inputs.base_snapshot, self.opts.seed_rows);
         let secrets = &self.stack.secrets;
         let seeded = match b.port {
-            None => Err("the base container publishes no port".to_string()),
+            None => Err(DrillFact::SeedNoPort),
             Some(port) => match crate::directus::Client::login(port, &secrets.admin_email, &secrets.admin_password).await {
-                Err(e) => Err(format!("logging in as the admin: {e}")),
-                Ok(client) => seed::apply(&client, &plan).await,
+                Err(e) => Err(DrillFact::SeedLoginFailed { error: e.to_string() }),
+                Ok(client) => seed::apply(&client, &plan).await.map_err(|error| DrillFact::SeedFailed { error }),
             },
         };
         match seeded {
             Ok(s) => {
-                let per: Vec<String> = plan
+                let collections = plan
                     .collections
                     .iter()
-                    .map(|c| format!("{} {}", c.collection, s.keys.get(&c.collection).map(|k| k.len()).unwrap_or(0)))
+                    .map(|c| CollectionRows { collection: c.collection.clone(), rows: s.keys.get(&c.collection).map(|k| k.len()).unwrap_or(0) })
                     .collect();
-                st.pass(format!("{} rows in {} collections through the REST API in {:.1} s ({})", s.rows, plan.collections.len(), s.seconds, per.join(", ")));
+                st.pass(DrillFact::Seeded { rows: s.rows, collections, seconds: s.seconds });
                 if !plan.skipped.is_empty() {
-                    let why: Vec<String> = plan
+                    let skipped = plan
                         .skipped
                         .iter()
-                        .map(|k| format!("{}{}: {}", k.collection, k.field.as_deref().map(|f| format!(".{f}")).unwrap_or_default(), k.reason))
+                        .map(|k| SeedSkip { collection: k.collection.clone(), field: k.field.clone(), reason: k.reason.clone() })
                         .collect();
-                    st.note(format!("left out of the seeding: {}", why.join("; ")));
+                    st.note(DrillFact::SeedLeftOut { skipped });
                 }
                 r.push(st.finish(vec![]));
                 Some(s.rows)
             }
-            Err(e) => {
-                st.fail(format!("seeding through the REST API: {e}"));
+            Err(fact) => {
+                st.fail(fact);
                 r.push(st.finish(b.logs.tail(TAIL)));
                 None
             }
@@ -288,17 +291,17 @@ impl Drill<'_> {
         let before = match fingerprint::take(&self.stack, &self.pg, &wanted).await {
             Ok(f) => f,
             Err(e) => {
-                st.fail(e);
+                st.fail(CommonFact::Error { error: e });
                 r.push(st.finish(vec![]));
                 return None;
             }
         };
         let rows_before: usize = before.tables.values().map(|t| t.rows).sum();
-        st.pass(format!(
-            "{rows_before} rows in {} tables; a checksum per row over the {} columns both snapshots define",
-            before.tables.len(),
-            before.tables.values().map(|t| t.compared.len()).sum::<usize>()
-        ));
+        st.pass(DrillFact::Fingerprinted {
+            rows: rows_before,
+            tables: before.tables.len(),
+            columns: before.tables.values().map(|t| t.compared.len()).sum::<usize>(),
+        });
         r.push(st.finish(vec![]));
         r.u.rows = Some(UpgradeRows { seeded, before: rows_before, ..Default::default() });
         Some(before)
@@ -307,7 +310,12 @@ impl Drill<'_> {
     /// 5. `stop-base`: `docker stop`, graceful; whether the drill goes on.
     async fn stop_base(&self, base_app: &str, b: &Boot, r: &mut Report<'_>) -> bool {
         let mut st = Recorder::named("stop-base");
-        graceful_stop(&self.stack, base_app, &mut st).await;
+        let stop = graceful_stop(&self.stack, base_app).await;
+        if stop.failed() {
+            st.fail(DrillFact::BaseStopped { stop });
+        } else {
+            st.pass(DrillFact::BaseStopped { stop });
+        }
         r.push(st.finish(b.logs.tail(TAIL)))
     }
 
@@ -322,7 +330,7 @@ impl Drill<'_> {
         }
         let head_app = match self.stack.create_app("head", &self.opts.image, head_env, None, true).await {
             Err(e) => {
-                st.fail(e);
+                st.fail(CommonFact::Error { error: e });
                 r.push(st.finish(vec![]));
                 return None;
             }
@@ -332,24 +340,20 @@ impl Drill<'_> {
         st.boot(&hb);
         let lines = hb.logs.snapshot();
         match &hb.failure {
-            Some(f) => st.fail(format!("the head's image on {}'s database: {f}", self.opts.label)),
-            None => st.pass(format!("the head's image on {}'s database: healthy, GET /server/ping answers pong", self.opts.label)),
+            Some(f) => st.fail(DrillFact::HeadBootFailed { label: self.opts.label.clone(), failure: f.clone() }),
+            None => st.pass(DrillFact::HeadBootHealthy { label: self.opts.label.clone() }),
         }
         r.u.migrations_applied = applied_migrations(&lines);
         let (expected, applied) = (&r.u.migrations_expected, &r.u.migrations_applied);
         let summary = lines.iter().find(|l| l.contains("[db-init] ") && l.contains(" applied, ")).map(|l| l.trim().to_string());
         if applied == expected {
-            st.pass(format!(
-                "db-init applied exactly the head's new files: [{}]{}",
-                applied.join(", "),
-                summary.map(|s| format!(" ({s})")).unwrap_or_default()
-            ));
+            st.pass(DrillFact::MigrationsAsExpected { applied: applied.clone(), summary });
         } else if hb.failure.is_none() || !applied.is_empty() {
-            st.fail(format!("db-init applied [{}], the head's new files are [{}]", applied.join(", "), expected.join(", ")));
+            st.fail(DrillFact::MigrationsUnexpected { applied: applied.clone(), expected: expected.clone() });
         }
         r.u.schema_plan = schema_plan(&lines);
         if !r.u.schema_plan.is_empty() {
-            st.note(format!("the schema step: {}", r.u.schema_plan.join(" | ")));
+            st.note(DrillFact::SchemaPlan { lines: r.u.schema_plan.clone() });
         }
         self.directus_side(&head_app, directus_before, &mut st, r).await;
         let ok = r.push(st.finish(hb.logs.tail(TAIL)));
@@ -362,13 +366,13 @@ impl Drill<'_> {
     async fn directus_side(&self, head_app: &str, before: Result<Vec<DirectusMigration>, String>, st: &mut Recorder, r: &mut Report<'_>) {
         let version = directus_upgrade::version(&self.stack, head_app).await;
         if let Err(e) = &version {
-            st.note(format!("the Directus version: {e}"));
+            st.note(DrillFact::DirectusVersionUnread { error: e.clone() });
         }
         let after = directus_upgrade::migrations(&self.stack, &self.pg).await;
         let migrations = match (before, after) {
             (Ok(b), Ok(a)) => Some(directus_upgrade::ran(&b, &a)),
             (Err(e), _) | (_, Err(e)) => {
-                st.note(format!("Directus's migrations (directus_migrations): {e}"));
+                st.note(DrillFact::DirectusMigrationsUnread { error: e });
                 None
             }
         };
@@ -382,38 +386,34 @@ impl Drill<'_> {
         let mut st = Recorder::named("verify");
         let again: BTreeMap<String, Vec<String>> = before.tables.iter().map(|(n, t)| (n.clone(), t.compared.clone())).collect();
         match fingerprint::take(&self.stack, &self.pg, &again).await {
-            Err(e) => st.fail(format!("reading the rows again: {e}")),
+            Err(error) => st.fail(DrillFact::RereadFailed { error }),
             Ok(after) => {
                 let (tables, total, dropped) = fingerprint::compare(before, &after);
-                let dropped_words: Vec<String> = dropped.iter().map(dropped_word).collect();
                 if total.lost == 0 && total.changed == 0 {
-                    st.pass(format!("all {} rows preserved with their values in the shared columns", total.before));
+                    st.pass(DrillFact::RowsPreserved { rows: total.before });
                 } else {
-                    let words = format!(
-                        "{} of {} rows preserved, {} with changed values, {} lost{}",
-                        total.preserved,
-                        total.before,
-                        total.changed,
-                        total.lost,
-                        lost_where(&tables)
-                    );
+                    let rows = RowCounts { before: total.before, preserved: total.preserved, changed: total.changed, lost: total.lost };
+                    let losses = tables
+                        .iter()
+                        .filter(|t| t.lost > 0 || t.changed > 0)
+                        .map(|t| TableLoss { collection: t.collection.clone(), lost: t.lost, changed: t.changed })
+                        .collect();
                     let allowed = self.opts.allow_destructive;
                     let only_opted_in_drops = total.changed == 0
                         && allowed
                         && dropped.iter().all(|d| d.field.is_none())
                         && tables.iter().all(|t| t.lost == 0 || t.after.is_none());
                     if only_opted_in_drops {
-                        st.note(format!("{words} (dropped with --allow-destructive)"));
+                        st.note(DrillFact::RowsDroppedAllowed { rows, tables: losses });
                     } else {
-                        st.fail(words);
+                        st.fail(DrillFact::RowsLost { rows, tables: losses });
                     }
                 }
                 if !dropped.is_empty() {
-                    let msg = format!("dropped: {}", dropped_words.join(", "));
                     if self.opts.allow_destructive {
-                        st.note(format!("{msg} (--allow-destructive)"));
+                        st.note(DrillFact::DroppedAllowed { dropped: dropped.clone() });
                     } else {
-                        st.fail(msg);
+                        st.fail(DrillFact::Dropped { dropped: dropped.clone() });
                     }
                 }
                 let seeded = r.u.rows.as_ref().map(|x| x.seeded).unwrap_or(0);
@@ -432,38 +432,25 @@ impl Drill<'_> {
         let mut tail = Vec::new();
         match head {
             Some((head_app, true)) => {
-                let mut stop = Recorder::named("stop-head");
-                graceful_stop(&self.stack, &head_app, &mut stop).await;
-                // Transitional (the drill's facts replace it).
-                let stop_line = stop.checks().iter().find_map(|c| match c {
-                    Check::Pass(d) | Check::Fail(d) => match &d.fact {
-                        Some(crate::results::Fact::Common(crate::results::fact::CommonFact::Said { words })) => Some(words.clone()),
-                        _ => None,
-                    },
-                    _ => None,
-                });
-                if let Some(l) = stop_line {
-                    st.note(format!("the head: {l}"));
-                }
+                st.note(DrillFact::HeadStopped { stop: graceful_stop(&self.stack, &head_app).await });
                 match self.stack.create_app("rollback", &self.from_image, self.env_of(&self.from_image), None, true).await {
-                    Err(e) => st.fail(e),
+                    Err(error) => st.fail(CommonFact::Error { error }),
                     Ok(name) => {
                         let rb = self.stack.boot(&name, 0, true).await;
                         st.boot(&rb);
                         let rollback = rollback_outcome(&rb);
-                        st.note(format!(
-                            "{}'s image on the upgraded database: {}{}",
-                            self.opts.label,
-                            rollback.outcome.as_str(),
-                            rollback.detail.as_deref().map(|d| format!(": {d}")).unwrap_or_default()
-                        ));
+                        st.note(DrillFact::RollbackBooted {
+                            label: self.opts.label.clone(),
+                            outcome: rollback.outcome,
+                            detail: rollback.detail.clone(),
+                        });
                         r.u.rollback = Some(rollback);
                         tail = rb.logs.tail(TAIL);
                         self.stack.stop(&name).await;
                     }
                 }
             }
-            _ => st.note("skipped: the head's image did not come up"),
+            _ => st.note(DrillFact::RollbackSkipped),
         }
         let mut s = st.finish(vec![]);
         // The rollback's last log lines are kept when it did not come up healthy.
@@ -476,51 +463,17 @@ impl Drill<'_> {
 
 /// `docker stop` (graceful: SIGTERM, then SIGKILL after the engine's default timeout), through
 /// the stack's [`Stack::stop_app`]: the exit code and time, and whether Directus said goodbye.
-async fn graceful_stop(stack: &Stack, name: &str, st: &mut Recorder) {
+/// Only the engine's SIGKILL at its default timeout (137) counts as not stopping by itself.
+async fn graceful_stop(stack: &Stack, name: &str) -> DockerStop {
     match stack.stop_app(name, None).await {
         Ok(o) => {
-            let words = format!(
-                "docker stop: exited {} after {:.1} s{}",
-                o.exit_code,
-                o.seconds,
-                if o.shutdown_line_seen { ", Directus logged \"Bye bye!\"" } else { "" }
-            );
-            // The engine's default timeout: only its SIGKILL (137) fails the step.
+            let (exit_code, seconds, shutdown_line_seen) = (o.exit_code, o.seconds, o.shutdown_line_seen);
             if o.judge(f64::INFINITY) == stack::StopEnd::Killed {
-                st.fail(format!("{words}: killed, not stopped (SIGKILL after the timeout)"));
+                DockerStop::Killed { exit_code, seconds, shutdown_line_seen }
             } else {
-                st.pass(words);
+                DockerStop::Exited { exit_code, seconds, shutdown_line_seen }
             }
         }
-        Err(e) => st.fail(e),
-    }
-}
-
-fn dropped_word(d: &DroppedColumn) -> String {
-    match &d.field {
-        Some(f) => format!("column {}.{f} ({} values)", d.collection, d.values),
-        None => format!("table {} ({} rows)", d.collection, d.values),
-    }
-}
-
-fn lost_where(tables: &[TableRows]) -> String {
-    let v: Vec<String> = tables
-        .iter()
-        .filter(|t| t.lost > 0 || t.changed > 0)
-        .map(|t| {
-            let mut parts = Vec::new();
-            if t.lost > 0 {
-                parts.push(format!("{} lost", t.lost));
-            }
-            if t.changed > 0 {
-                parts.push(format!("{} changed", t.changed));
-            }
-            format!("{} {}", t.collection, parts.join(", "))
-        })
-        .collect();
-    if v.is_empty() {
-        String::new()
-    } else {
-        format!(" ({})", v.join("; "))
+        Err(error) => DockerStop::Error { error },
     }
 }
