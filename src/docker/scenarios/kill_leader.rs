@@ -10,6 +10,8 @@
 use super::replicas::{database_checks, last_tails, ADMINS_SQL, REPLICAS};
 use super::{Ctx, Kind, Recorder, Scenario, Shared};
 use crate::docker::stack::{follow_logs, Logs};
+use crate::results::fact::replicas::{Count, Phase};
+use crate::results::fact::{CommonFact, ReplicaFact};
 use futures_util::future::join_all;
 use std::time::{Duration, Instant};
 
@@ -20,19 +22,19 @@ pub async fn run(ctx: &Ctx, _shared: &mut Shared) -> Scenario {
     let st = &ctx.stack;
     let pg = match st.start_postgres("pg-kill").await {
         Ok(p) => p,
-        Err(e) => return r.abort(e, vec![]),
+        Err(e) => return r.abort(CommonFact::Error { error: e }, vec![]),
     };
     let mut names = Vec::new();
     for i in 1..=REPLICAS {
         match st.create_app(&format!("kill-{i}"), &ctx.opts.image, st.app_env(&pg, "directus"), None, true).await {
             Ok(n) => names.push(n),
-            Err(e) => return r.abort(e, vec![]),
+            Err(e) => return r.abort(CommonFact::Error { error: e }, vec![]),
         }
     }
     let started = Instant::now();
     for n in &names {
         if let Err(e) = st.start(n).await {
-            return r.abort(e, vec![]);
+            return r.abort(CommonFact::Error { error: e }, vec![]);
         }
     }
     let logs: Vec<Logs> = names.iter().map(|n| follow_logs(&st.docker, n, 0)).collect();
@@ -47,12 +49,13 @@ pub async fn run(ctx: &Ctx, _shared: &mut Shared) -> Scenario {
             break i;
         }
         if Instant::now() > deadline || logs.iter().all(|l| l.is_done()) {
-            return r.abort(format!("no replica printed `{BOOTSTRAP_LINE} …` within {} s", st.boot_timeout.as_secs()), tails(&logs));
+            return r.abort(ReplicaFact::NoLeader { seconds: st.boot_timeout.as_secs() }, tails(&logs));
         }
         tokio::time::sleep(Duration::from_millis(50)).await;
     };
     // Mid-bootstrap: the system tables are committed (one transaction), Directus's migrations run.
-    let deadline = Instant::now() + Duration::from_secs(60);
+    const COMMIT_WAIT: u64 = 60;
+    let deadline = Instant::now() + Duration::from_secs(COMMIT_WAIT);
     loop {
         if let Ok((0, o)) = st.psql(&pg, "directus", "SELECT to_regclass('public.directus_migrations') IS NOT NULL").await {
             if o.trim() == "t" {
@@ -60,30 +63,25 @@ pub async fn run(ctx: &Ctx, _shared: &mut Shared) -> Scenario {
             }
         }
         if Instant::now() > deadline || logs[leader].is_done() {
-            return r.abort("the leader's bootstrap never committed the system tables (directus_migrations) within 60 s", tails(&logs));
+            return r.abort(ReplicaFact::LeaderNeverCommitted { seconds: COMMIT_WAIT }, tails(&logs));
         }
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
     if let Err(e) = st.kill(&names[leader]).await {
-        return r.abort(e, tails(&logs));
+        return r.abort(CommonFact::Error { error: e }, tails(&logs));
     }
-    let at = crate::docker::stack::secs(started.elapsed());
+    let seconds = crate::docker::stack::secs(started.elapsed());
     let count = |sql: &'static str| {
         let pg = pg.clone();
         async move { st.psql(&pg, "directus", sql).await.map(|(_, o)| o.trim().to_string()).unwrap_or_else(|e| e) }
     };
     let (migrations, users) = (count("SELECT count(*) FROM directus_migrations").await, count("SELECT count(*) FROM directus_users").await);
+    let replica = leader as u32 + 1;
     if users == "0" {
-        r.pass(format!(
-            "replica {} held the schema lock and was killed (docker kill) {at:.1} s after the start, mid-bootstrap: {migrations} Directus migrations done, 0 users",
-            leader + 1
-        ));
+        r.pass(ReplicaFact::LeaderKilled { replica, seconds, migrations: Count::read(migrations) });
     } else {
         // Killed after the admin existed: the scenario would prove nothing.
-        r.fail(format!(
-            "replica {} was killed too late ({at:.1} s after the start): the install already had {users} users",
-            leader + 1
-        ));
+        r.fail(ReplicaFact::LeaderKilledTooLate { replica, seconds, users: Count::read(users) });
     }
 
     // The others, which waited for the lock: each completes the install, or fails loudly.
@@ -92,29 +90,25 @@ pub async fn run(ctx: &Ctx, _shared: &mut Shared) -> Scenario {
     let admins = count(ADMINS_SQL).await;
     let mut serving = 0;
     for (&i, b) in others.iter().zip(&boots) {
-        let n = i + 1;
+        let replica = i as u32 + 1;
         let completed = b.logs.find(|l| l.contains("[schema] install: Directus is installed but its install is not recorded")).is_some();
         match (&b.failure, b.exit_code) {
             (None, _) if admins == "1" => {
                 serving += 1;
-                r.pass(format!(
-                    "replica {n} healthy after {:.1} s with one admin{}",
-                    b.healthy.unwrap_or_default(),
-                    if completed { ": it completed the interrupted install (`[schema] install: … completing it`)" } else { "" }
-                ))
+                r.pass(ReplicaFact::FollowerHealthy { replica, seconds: b.healthy.unwrap_or_default(), completed_install: completed })
             }
-            (None, _) => r.fail(format!("replica {n} is healthy, but {admins} users can sign in as an administrator: nobody can sign in")),
-            (Some(_), Some(code)) if code != 0 => match b.logs.find(|l| l.contains("[schema] ERROR")) {
-                Some(l) => r.pass(format!("replica {n} failed loudly (exit {code}): `{}`", crate::source::excerpt(l.trim(), 160))),
-                None => r.fail(format!("replica {n} exited {code} without a `[schema] ERROR` line saying why")),
+            (None, _) => r.fail(ReplicaFact::FollowerHealthyWithoutAdmin { replica, admins: Count::read(admins.clone()) }),
+            (Some(_), Some(exit_code)) if exit_code != 0 => match b.logs.find(|l| l.contains("[schema] ERROR")) {
+                Some(l) => r.pass(ReplicaFact::FollowerFailedLoudly { replica, exit_code, line: l.trim().to_string() }),
+                None => r.fail(ReplicaFact::FollowerExitedSilently { replica, exit_code }),
             },
-            (Some(f), _) => r.fail(format!("replica {n}: {f}")),
+            (Some(f), _) => r.fail(ReplicaFact::ReplicaBootFailed { phase: None, replica, failure: f.clone() }),
         }
     }
     if serving > 0 {
-        database_checks(st, &mut r, &pg, ctx, "after the kill").await;
+        database_checks(st, &mut r, &pg, ctx, Phase::AfterTheKill).await;
     } else {
-        r.note("no replica serves: each failed loudly (a restart policy keeps restarting them; the operator reads the error)");
+        r.note(ReplicaFact::NoFollowerServes);
     }
     join_all(names.iter().map(|n| st.stop(n))).await;
     r.finish(last_tails(&boots))

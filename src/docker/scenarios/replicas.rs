@@ -11,6 +11,8 @@
 
 use super::{cold, db_init_counts, Ctx, Kind, Recorder, ReplicaTimes, Scenario, Shared};
 use crate::docker::stack::{Boot, Stack, TAIL};
+use crate::results::fact::replicas::{Phase, Query};
+use crate::results::fact::{CommonFact, ReplicaFact};
 use futures_util::future::join_all;
 use std::time::Duration;
 
@@ -26,20 +28,20 @@ pub async fn run(ctx: &Ctx, shared: &mut Shared) -> Scenario {
     let st = &ctx.stack;
     let pg = match st.start_postgres("pg-replicas").await {
         Ok(p) => p,
-        Err(e) => return r.abort(e, vec![]),
+        Err(e) => return r.abort(CommonFact::Error { error: e }, vec![]),
     };
     let mut names = Vec::new();
     for i in 1..=REPLICAS {
         match st.create_app(&format!("replica-{i}"), &ctx.opts.image, st.app_env(&pg, "directus"), None, true).await {
             Ok(n) => names.push(n),
-            Err(e) => return r.abort(e, vec![]),
+            Err(e) => return r.abort(CommonFact::Error { error: e }, vec![]),
         }
     }
-    r.note(format!("{REPLICAS} containers of {} started at once on one empty database", ctx.opts.image));
+    r.note(ReplicaFact::ReplicasStarted { replicas: REPLICAS as u32, image: ctx.opts.image.clone() });
     let cold = join_all(names.iter().map(|n| st.boot(n, 0, true))).await;
     let mut times = ReplicaTimes { replicas: REPLICAS as u32, ..Default::default() };
     times.cold = cold.iter().map(|b| b.healthy).collect();
-    let cold_ok = check_phase(ctx, &mut r, &pg, &cold, "cold").await;
+    let cold_ok = check_phase(ctx, &mut r, &pg, &cold, Phase::Cold).await;
 
     let mut tail = last_tails(&cold);
     if cold_ok {
@@ -52,7 +54,7 @@ pub async fn run(ctx: &Ctx, shared: &mut Shared) -> Scenario {
         }
         let warm = join_all(names.iter().zip(&skip).map(|(n, s)| st.boot(n, *s, true))).await;
         times.warm = warm.iter().map(|b| b.healthy).collect();
-        check_phase(ctx, &mut r, &pg, &warm, "warm").await;
+        check_phase(ctx, &mut r, &pg, &warm, Phase::Warm).await;
         tail = last_tails(&warm);
     }
     times.one_cold = shared.one_cold;
@@ -62,111 +64,113 @@ pub async fn run(ctx: &Ctx, shared: &mut Shared) -> Scenario {
     r.finish(tail)
 }
 
-/// The checks of one phase (`cold` or `warm`); true when every replica became healthy.
-async fn check_phase(ctx: &Ctx, r: &mut Recorder, pg: &str, boots: &[Boot], phase: &str) -> bool {
+/// The checks of one phase (cold or warm); true when every replica became healthy.
+async fn check_phase(ctx: &Ctx, r: &mut Recorder, pg: &str, boots: &[Boot], phase: Phase) -> bool {
     let st = &ctx.stack;
     let mut all = true;
     for (i, b) in boots.iter().enumerate() {
-        let n = i + 1;
+        let replica = i as u32 + 1;
         match (&b.failure, b.healthy) {
-            (None, Some(h)) => r.pass(format!("{phase}: replica {n} healthy after {h:.1} s, {}", schema_line(b))),
+            (None, Some(seconds)) => r.pass(ReplicaFact::ReplicaHealthy {
+                phase,
+                replica,
+                seconds,
+                schema_line: schema_line(b),
+                waited_for_lock: b.logs.find(|l| l.contains("[schema] waiting for another boot")).is_some(),
+            }),
             (Some(f), _) => {
                 all = false;
-                r.fail(format!("{phase}: replica {n}: {f}"))
+                r.fail(ReplicaFact::ReplicaBootFailed { phase: Some(phase), replica, failure: f.clone() })
             }
             (None, None) => {
                 all = false;
-                r.fail(format!("{phase}: replica {n} answered pong without a passing HEALTHCHECK"))
+                r.fail(ReplicaFact::ReplicaPongUnhealthy { phase, replica })
             }
         }
     }
-    let applied = boots.iter().filter(|b| b.logs.find(|l| l.contains("[schema] applied")).is_some()).count();
-    let want_applied = usize::from(phase == "cold");
-    if applied == want_applied && applied == 0 {
-        r.pass(format!("{phase}: no replica applied the snapshot: each found no changes"));
-    } else if applied == want_applied {
-        r.pass(format!("{phase}: 1 replica applied the snapshot (`[schema] applied`), the others found no changes"));
+    let applied = boots.iter().filter(|b| b.logs.find(|l| l.contains("[schema] applied")).is_some()).count() as u32;
+    let expected = u32::from(phase == Phase::Cold);
+    let fact = ReplicaFact::SnapshotAppliedBy { phase, replicas: applied, expected };
+    if applied == expected {
+        r.pass(fact);
     } else {
-        r.fail(format!("{phase}: {applied} replicas applied the snapshot, expected {want_applied}"));
+        r.fail(fact);
     }
-    if phase == "warm" {
-        let n = ctx.expect.db_init_files.len() as u32;
-        let skipped = boots.iter().filter(|b| b.logs.find(|l| db_init_counts(l) == Some((0, n))).is_some()).count();
+    if phase == Phase::Warm {
+        let files = ctx.expect.db_init_files.len() as u32;
+        let skipped = boots.iter().filter(|b| b.logs.find(|l| db_init_counts(l) == Some((0, files))).is_some()).count();
+        let fact = ReplicaFact::DbInitSkippedBy { phase, replicas: skipped as u32, of: boots.len() as u32, files };
         if skipped == boots.len() {
-            r.pass(format!("warm: every replica's db-init skipped all {n} files"));
+            r.pass(fact);
         } else {
-            r.fail(format!("warm: {} of {} replicas printed `[db-init] 0 applied, {n} skipped`", skipped, boots.len()));
+            r.fail(fact);
         }
     }
     database_checks(st, r, pg, ctx, phase).await;
     if all {
         for (i, b) in boots.iter().enumerate() {
             let Some(port) = b.port else { continue };
+            let replica = i as u32 + 1;
             match cold::collections(ctx, port).await {
                 Ok(got) if got == ctx.expect.snapshot_collections => {
-                    r.pass(format!("{phase}: replica {} serves the snapshot's {} collections", i + 1, got.len()))
+                    r.pass(ReplicaFact::ReplicaServesSnapshot { phase, replica, collections: got.len() as u32 })
                 }
-                Ok(got) => r.fail(format!(
-                    "{phase}: replica {} serves {} collections ({}), the snapshot has {}",
-                    i + 1,
-                    got.len(),
-                    got.join(", "),
-                    ctx.expect.snapshot_collections.len()
-                )),
-                Err(e) => r.fail(format!("{phase}: replica {}: reading the collections: {e}", i + 1)),
+                Ok(got) => r.fail(ReplicaFact::ReplicaServesOther {
+                    phase,
+                    replica,
+                    collections: got,
+                    snapshot: ctx.expect.snapshot_collections.len() as u32,
+                }),
+                Err(error) => r.fail(ReplicaFact::ReplicaCollectionsUnread { phase, replica, error }),
             }
         }
     }
     all
 }
 
-/// What the replica's schema step said: `[schema] applied: …`, `no changes`, or that it waited.
-fn schema_line(b: &Boot) -> String {
-    let waited = b.logs.find(|l| l.contains("[schema] waiting for another boot")).is_some();
-    let result = b
-        .logs
+/// What the replica's schema step said (`[schema] applied: …`, `no changes`, `kept newer`), if it did.
+fn schema_line(b: &Boot) -> Option<String> {
+    b.logs
         .find(|l| l.contains("[schema] applied") || l.contains("[schema] no changes") || l.contains("[schema] kept newer"))
-        .map(|l| format!("`{}`", crate::source::excerpt(l.trim(), 80)))
-        .unwrap_or_else(|| "no schema result line".into());
-    if waited {
-        format!("{result} after waiting for the schema lock")
-    } else {
-        result
-    }
+        .map(|l| l.trim().to_string())
 }
 
 /// One admin, one install, every file in the ledger once.
-pub(super) async fn database_checks(st: &Stack, r: &mut Recorder, pg: &str, ctx: &Ctx, phase: &str) {
-    let one = |sql: &'static str| async move { st.psql(pg, "directus", sql).await.map(|(c, o)| (c, o.trim().to_string())) };
-    match one(ADMINS_SQL).await {
-        Ok((0, n)) if n == "1" => r.pass(format!("{phase}: exactly one user can sign in as an administrator")),
-        Ok((0, n)) => r.fail(format!("{phase}: {n} users can sign in as an administrator, expected exactly 1")),
-        Ok((_, o)) => r.fail(format!("{phase}: counting the admins: {o}")),
-        Err(e) => r.fail(format!("{phase}: counting the admins: {e}")),
-    }
-    match one("SELECT count(*) FROM directus_users").await {
-        Ok((0, n)) if n == "1" => {}
-        Ok((0, n)) => r.fail(format!("{phase}: {n} users in directus_users, expected the one admin")),
-        _ => {}
-    }
-    let files = ctx.expect.db_init_files.len() + ctx.expect.db_post_files.len();
-    match one("SELECT count(*) || ' ' || count(DISTINCT file) FROM trm_db_init.ledger").await {
-        Ok((0, o)) => {
-            let (rows, distinct) = o.split_once(' ').unwrap_or((&o, ""));
-            if rows == distinct && rows == files.to_string() {
-                r.pass(format!("{phase}: the ledger has {rows} rows, one per db-init and db-post file, no duplicate"));
-            } else {
-                r.fail(format!("{phase}: the ledger has {rows} rows for {distinct} files, expected {files} files once each"));
-            }
+pub(super) async fn database_checks(st: &Stack, r: &mut Recorder, pg: &str, ctx: &Ctx, phase: Phase) {
+    // psql's trimmed output when it exited 0, else its output or the engine's error.
+    let one = |sql: &'static str| async move {
+        match st.psql(pg, "directus", sql).await {
+            Ok((0, o)) => Ok(o.trim().to_string()),
+            Ok((_, o)) => Err(o.trim().to_string()),
+            Err(e) => Err(e),
         }
-        Ok((_, o)) => r.fail(format!("{phase}: reading the ledger: {}", o.trim())),
-        Err(e) => r.fail(format!("{phase}: reading the ledger: {e}")),
+    };
+    // A count psql answered, or (its output was no number) what it said instead.
+    let number = |a: Result<String, String>| a.and_then(|o| o.parse::<u64>().map_err(|_| o));
+    match number(one(ADMINS_SQL).await) {
+        Ok(1) => r.pass(ReplicaFact::SignInAdmins { phase, admins: 1 }),
+        Ok(admins) => r.fail(ReplicaFact::SignInAdmins { phase, admins }),
+        Err(error) => r.fail(ReplicaFact::DatabaseUnread { phase, query: Query::Admins, error }),
     }
-    match one("SELECT count(*) FROM trm_db_init.install").await {
-        Ok((0, n)) if n == "1" => r.pass(format!("{phase}: one complete install recorded (trm_db_init.install)")),
-        Ok((0, n)) => r.fail(format!("{phase}: {n} installs recorded in trm_db_init.install, expected 1")),
-        Ok((_, o)) => r.fail(format!("{phase}: reading trm_db_init.install: {o}")),
-        Err(e) => r.fail(format!("{phase}: reading trm_db_init.install: {e}")),
+    if let Ok(users) = number(one("SELECT count(*) FROM directus_users").await) {
+        if users != 1 {
+            r.fail(ReplicaFact::DirectusUsers { phase, users });
+        }
+    }
+    let files = (ctx.expect.db_init_files.len() + ctx.expect.db_post_files.len()) as u64;
+    let ledger = one("SELECT count(*) || ' ' || count(DISTINCT file) FROM trm_db_init.ledger").await.and_then(|o| {
+        let counts = o.split_once(' ').and_then(|(rows, distinct)| Some((rows.parse::<u64>().ok()?, distinct.parse::<u64>().ok()?)));
+        counts.ok_or(o)
+    });
+    match ledger {
+        Ok((rows, distinct)) if rows == distinct && rows == files => r.pass(ReplicaFact::LedgerRows { phase, rows, distinct, files }),
+        Ok((rows, distinct)) => r.fail(ReplicaFact::LedgerRows { phase, rows, distinct, files }),
+        Err(error) => r.fail(ReplicaFact::DatabaseUnread { phase, query: Query::Ledger, error }),
+    }
+    match number(one("SELECT count(*) FROM trm_db_init.install").await) {
+        Ok(1) => r.pass(ReplicaFact::InstallsRecorded { phase, installs: 1 }),
+        Ok(installs) => r.fail(ReplicaFact::InstallsRecorded { phase, installs }),
+        Err(error) => r.fail(ReplicaFact::DatabaseUnread { phase, query: Query::Install, error }),
     }
 }
 

@@ -19,6 +19,8 @@ use super::{Ctx, Kind, Recorder, Scenario, Shared};
 use crate::directus::Client;
 use crate::docker::engine::short_err;
 use crate::docker::stack::{follow_logs, is_step_marker, TAIL};
+use crate::results::fact::replicas::{PsqlAnswer, StaleRole};
+use crate::results::fact::{CommonFact, ReplicaFact};
 use bollard::query_parameters::UploadToContainerOptionsBuilder;
 use serde_json::Value;
 use std::time::Duration;
@@ -115,34 +117,37 @@ pub async fn run(ctx: &Ctx, _shared: &mut Shared) -> Scenario {
     let st = &ctx.stack;
     let (json, dropped) = match older_snapshot(&ctx.expect.snapshot_path, &ctx.expect.snapshot_text) {
         Ok(x) => x,
-        Err(e) => return r.abort(e, vec![]),
+        Err(e) => return r.abort(CommonFact::Error { error: e }, vec![]),
     };
-    let field = format!("{}.{}", dropped.collection, dropped.field);
-    r.note(format!(
-        "the older replica: {} with the snapshot without {field} (TRM_SNAPSHOT_FILE, revision {OLDER}); the head: the image as built (revision {HEAD})",
-        ctx.opts.image
-    ));
+    let (collection, field) = (dropped.collection.clone(), dropped.field.clone());
+    r.note(ReplicaFact::StaleSetup {
+        image: ctx.opts.image.clone(),
+        collection: collection.clone(),
+        field: field.clone(),
+        older: OLDER.into(),
+        head: HEAD.into(),
+    });
     let pg = match st.start_postgres("pg-stale").await {
         Ok(p) => p,
-        Err(e) => return r.abort(e, vec![]),
+        Err(e) => return r.abort(CommonFact::Error { error: e }, vec![]),
     };
     let mut env = st.app_env(&pg, "directus");
     env.push(format!("TRM_SNAPSHOT_FILE={UPLOAD_DIR}/snapshot.json"));
     env.push(format!("TRM_IMAGE_REVISION={OLDER}"));
     let older = match st.create_app("stale-older", &ctx.opts.image, env, None, true).await {
         Ok(n) => n,
-        Err(e) => return r.abort(e, vec![]),
+        Err(e) => return r.abort(CommonFact::Error { error: e }, vec![]),
     };
     let tar = match upload_tar(&json) {
         Ok(t) => t,
-        Err(e) => return r.abort(format!("making the snapshot upload: {e}"), vec![]),
+        Err(error) => return r.abort(ReplicaFact::SnapshotUploadUnmade { error }, vec![]),
     };
     if let Err(e) = st
         .docker
         .upload_to_container(&older, Some(UploadToContainerOptionsBuilder::default().path("/tmp").build()), bollard::body_full(tar.into()))
         .await
     {
-        return r.abort(format!("uploading the older snapshot: {}", short_err(&e)), vec![]);
+        return r.abort(ReplicaFact::SnapshotUploadFailed { error: short_err(&e) }, vec![]);
     }
     let column = format!(
         "SELECT count(*) FROM information_schema.columns WHERE table_schema = 'public' AND table_name = '{}' AND column_name = '{}'",
@@ -151,28 +156,30 @@ pub async fn run(ctx: &Ctx, _shared: &mut Shared) -> Scenario {
     );
 
     // 1. the older replica on the empty database, until it starts Directus
-    let older_lines = match boot_until_start(ctx, &older, 0).await {
-        Ok((applied, lines)) => {
-            r.pass(format!("older replica: `{applied}`"));
+    let older_lines = match boot_until_start(ctx, &older, StaleRole::Older).await {
+        Ok((schema_line, lines)) => {
+            r.pass(ReplicaFact::OlderSchemaLine { schema_line });
             lines
         }
-        Err((e, tail)) => return r.abort(format!("older replica: {e}"), tail),
+        Err((why, tail)) => return r.abort(why, tail),
     };
     // 2. the head: applies the field
     let mut env = st.app_env(&pg, "directus");
     env.push(format!("TRM_IMAGE_REVISION={HEAD}"));
     let head = match st.create_app("stale-head", &ctx.opts.image, env, None, true).await {
         Ok(n) => n,
-        Err(e) => return r.abort(e, vec![]),
+        Err(e) => return r.abort(CommonFact::Error { error: e }, vec![]),
     };
-    match boot_until_start(ctx, &head, 0).await {
-        Ok((applied, _)) if applied.ends_with("applied: 1 field created") => r.pass(format!("head: `{applied}` ({field})")),
-        Ok((applied, _)) => r.fail(format!("head: expected `[schema] applied: 1 field created` ({field}), the log says `{applied}`")),
-        Err((e, tail)) => return r.abort(format!("head: {e}"), tail),
+    match boot_until_start(ctx, &head, StaleRole::Head).await {
+        Ok((Some(schema_line), _)) if schema_line.ends_with("applied: 1 field created") => {
+            r.pass(ReplicaFact::HeadAppliedField { schema_line, collection: collection.clone(), field: field.clone() })
+        }
+        Ok((schema_line, _)) => r.fail(ReplicaFact::HeadAppliedOther { schema_line, collection: collection.clone(), field: field.clone() }),
+        Err((why, tail)) => return r.abort(why, tail),
     }
     match st.psql(&pg, "directus", &column).await {
         Ok((0, n)) if n.trim() == "1" => {}
-        other => r.fail(format!("after the head's boot, {field} is not a column: {other:?}")),
+        other => r.fail(ReplicaFact::ColumnMissingAfterHead { collection: collection.clone(), field: field.clone(), answer: PsqlAnswer::from(other) }),
     }
 
     // 3. the older replica restarts
@@ -180,33 +187,26 @@ pub async fn run(ctx: &Ctx, _shared: &mut Shared) -> Scenario {
     r.times(&b);
     let kept = b.logs.find(|l| l.contains("[schema] kept newer"));
     match (&b.failure, &kept) {
-        (None, Some(l)) if l.contains(&format!("revision {OLDER}")) && l.contains(&format!("revision {HEAD}")) => r.pass(format!(
-            "the older replica restarted: `{}`; healthy after {:.1} s",
-            crate::source::excerpt(l.trim(), 200),
-            b.healthy.unwrap_or_default()
-        )),
-        (None, Some(l)) => r.fail(format!("the `kept newer` line does not name both revisions ({OLDER}, {HEAD}): `{}`", l.trim())),
-        (None, None) => r.fail("the older replica restarted healthy without a `[schema] kept newer` line"),
+        (None, Some(l)) if l.contains(&format!("revision {OLDER}")) && l.contains(&format!("revision {HEAD}")) => {
+            r.pass(ReplicaFact::OlderKeptNewer { line: l.trim().to_string(), seconds: b.healthy.unwrap_or_default() })
+        }
+        (None, Some(l)) => r.fail(ReplicaFact::KeptNewerUnnamed { line: l.trim().to_string(), older: OLDER.into(), head: HEAD.into() }),
+        (None, None) => r.fail(ReplicaFact::OlderWithoutKeptNewer),
         (Some(f), _) => match b.logs.find(|l| l.contains("[schema] ERROR") && l.contains("refusing to start")) {
-            Some(l) => r.fail(format!(
-                "the older replica refused to start (`{}`): the README says a replica of the same Directus starts on the newer schema",
-                crate::source::excerpt(l.trim(), 160)
-            )),
-            None => r.fail(format!("the older replica restarted: {f}")),
+            Some(l) => r.fail(ReplicaFact::OlderRefused { line: l.trim().to_string() }),
+            None => r.fail(ReplicaFact::OlderBootFailed { failure: f.clone() }),
         },
     }
     if let Some(l) = b.logs.find(|l| l.contains("[schema] plan:") || l.contains("[schema] applied")) {
-        r.fail(format!("the older replica planned or applied its snapshot: `{}`", l.trim()));
+        r.fail(ReplicaFact::OlderPlannedOrApplied { line: l.trim().to_string() });
     }
     match st.psql(&pg, "directus", &column).await {
-        Ok((0, n)) if n.trim() == "1" => r.pass(format!("{field} is still a column: the schema was not reverted")),
-        other => r.fail(format!("{field} is gone after the older replica's boot: {other:?}")),
+        Ok((0, n)) if n.trim() == "1" => r.pass(ReplicaFact::ColumnKept { collection: collection.clone(), field: field.clone() }),
+        other => r.fail(ReplicaFact::ColumnGone { collection: collection.clone(), field: field.clone(), answer: PsqlAnswer::from(other) }),
     }
     match st.psql(&pg, "directus", "SELECT revision || ' ' || result FROM trm_db_init.schema_history ORDER BY id DESC LIMIT 1").await {
-        Ok((0, last)) if last.trim().starts_with(&format!("{HEAD} ")) => {
-            r.pass(format!("the schema in force is still the head's (schema_history: `{}`)", last.trim()))
-        }
-        other => r.fail(format!("the last schema_history row is not the head's: {other:?}")),
+        Ok((0, last)) if last.trim().starts_with(&format!("{HEAD} ")) => r.pass(ReplicaFact::HeadSchemaInForce { row: last.trim().to_string() }),
+        other => r.fail(ReplicaFact::HistoryNotHead { answer: PsqlAnswer::from(other) }),
     }
     if let (None, Some(port)) = (&b.failure, b.port) {
         let s = &st.secrets;
@@ -215,32 +215,32 @@ pub async fn run(ctx: &Ctx, _shared: &mut Shared) -> Scenario {
             Err(e) => Err(e),
         };
         match served {
-            Ok(()) => r.pass(format!("the older replica serves the newer schema: GET /fields/{}/{} answers", dropped.collection, dropped.field)),
-            Err(e) => r.fail(format!("the older replica does not serve {field}: {e}")),
+            Ok(()) => r.pass(ReplicaFact::OlderServesField { collection, field }),
+            Err(error) => r.fail(ReplicaFact::OlderMissesField { collection, field, error }),
         }
     }
     st.stop(&older).await;
     r.finish(b.logs.tail(TAIL))
 }
 
-/// Starts `name` and waits for its `[entrypoint] step 4/4` line (the schema step done), then
-/// kills it: its `[schema]` result line and how many lines it printed (for its next start).
-async fn boot_until_start(ctx: &Ctx, name: &str, skip: usize) -> Result<(String, usize), (String, Vec<String>)> {
+/// Starts `name` (the `role` container, not started before) and waits for its `[entrypoint]
+/// step 4/4` line (the schema step done), then kills it: its `[schema]` result line (None: it
+/// printed none) and how many lines it printed (for its next start); or why not, and its log.
+async fn boot_until_start(ctx: &Ctx, name: &str, role: StaleRole) -> Result<(Option<String>, usize), (ReplicaFact, Vec<String>)> {
     let st = &ctx.stack;
-    st.start(name).await.map_err(|e| (e, vec![]))?;
-    let logs = follow_logs(&st.docker, name, skip);
+    st.start(name).await.map_err(|error| (ReplicaFact::StartStepMissed { role, error, error_line: None }, vec![]))?;
+    let logs = follow_logs(&st.docker, name, 0);
     let waited = st.wait_line(&logs, name, "the start step's `[entrypoint]` line", |l| is_step_marker(l, "step 4/4")).await;
     let _ = st.kill(name).await;
     logs.wait_done(Duration::from_secs(10)).await;
-    if let Err(e) = waited {
-        let cause = logs.find(|l| l.contains("] ERROR")).map(|l| format!(": {}", l.trim())).unwrap_or_default();
-        return Err((format!("{e}{cause}"), logs.tail(TAIL)));
+    if let Err(error) = waited {
+        let error_line = logs.find(|l| l.contains("] ERROR")).map(|l| l.trim().to_string());
+        return Err((ReplicaFact::StartStepMissed { role, error, error_line }, logs.tail(TAIL)));
     }
     let line = logs
         .find(|l| l.contains("[schema] applied") || l.contains("[schema] no changes") || l.contains("[schema] kept newer"))
-        .map(|l| l.trim().to_string())
-        .unwrap_or_else(|| "no `[schema]` result line".into());
-    Ok((line, skip + logs.snapshot().len()))
+        .map(|l| l.trim().to_string());
+    Ok((line, logs.snapshot().len()))
 }
 
 #[cfg(test)]
