@@ -4,6 +4,8 @@ use crate::results::fact::replicas::{Count, Phase, PsqlAnswer, Query, StaleRole}
 use crate::results::fact::ReplicaFact;
 use crate::source::excerpt;
 
+use super::boot_failure;
+
 fn phase(p: Phase) -> &'static str {
     match p {
         Phase::Cold => "cold",
@@ -61,8 +63,8 @@ pub fn words(f: &ReplicaFact) -> String {
             let waited = if *waited_for_lock { " after waiting for the schema lock" } else { "" };
             format!("{}: replica {replica} healthy after {seconds:.1} s, {result}{waited}", phase(*p))
         }
-        ReplicaBootFailed { phase: Some(p), replica, failure } => format!("{}: replica {replica}: {failure}", phase(*p)),
-        ReplicaBootFailed { phase: None, replica, failure } => format!("replica {replica}: {failure}"),
+        ReplicaBootFailed { phase: Some(p), replica, failure } => format!("{}: replica {replica}: {}", phase(*p), boot_failure(failure)),
+        ReplicaBootFailed { phase: None, replica, failure } => format!("replica {replica}: {}", boot_failure(failure)),
         ReplicaPongUnhealthy { phase: p, replica } => format!("{}: replica {replica} answered pong without a passing HEALTHCHECK", phase(*p)),
         SnapshotAppliedBy { phase: p, replicas: 0, expected: 0 } => format!("{}: no replica applied the snapshot: each found no changes", phase(*p)),
         SnapshotAppliedBy { phase: p, replicas, expected } if replicas == expected => {
@@ -145,7 +147,7 @@ pub fn words(f: &ReplicaFact) -> String {
             "the older replica refused to start (`{}`): the README says a replica of the same Directus starts on the newer schema",
             excerpt(line, 160)
         ),
-        OlderBootFailed { failure } => format!("the older replica restarted: {failure}"),
+        OlderBootFailed { failure } => format!("the older replica restarted: {}", boot_failure(failure)),
         OlderPlannedOrApplied { line } => format!("the older replica planned or applied its snapshot: `{line}`"),
         ColumnKept { collection, field } => format!("{collection}.{field} is still a column: the schema was not reverted"),
         ColumnGone { collection, field, answer: a } => format!("{collection}.{field} is gone after the older replica's boot: {}", answer(a)),
@@ -162,6 +164,7 @@ pub fn words(f: &ReplicaFact) -> String {
 mod tests {
     use super::*;
     use crate::results::fact::replicas::*;
+    use crate::results::fact::BootFailure;
     use ReplicaFact::*;
 
     /// The words each check wrote before it stored a fact (the reference run's, and the old
@@ -172,6 +175,7 @@ mod tests {
         let error = "[schema] ERROR: the Directus install on this database was interrupted and its migrations cannot be completed: alter table \"directus_revisions\" drop constraint \"directus_revisions_parent_foreign\"";
         let applied = "[schema] applied: 12 collections created, 81 fields created, 15 relations created";
         let (c, f) = ("warehouses".to_string(), "city".to_string());
+        let exited = BootFailure::Exited { code: 1, after: 12.34, cause: Some("[schema] ERROR: x".into()) };
         let cases: Vec<(ReplicaFact, &str)> = vec![
             (ReplicasStarted { replicas: 3, image: "trm-ref:core".into() }, "3 containers of trm-ref:core started at once on one empty database"),
             (
@@ -186,8 +190,14 @@ mod tests {
                 ReplicaHealthy { phase: Phase::Warm, replica: 3, seconds: 2.0, schema_line: None, waited_for_lock: false },
                 "warm: replica 3 healthy after 2.0 s, no schema result line",
             ),
-            (ReplicaBootFailed { phase: Some(Phase::Warm), replica: 2, failure: "exited 1".into() }, "warm: replica 2: exited 1"),
-            (ReplicaBootFailed { phase: None, replica: 2, failure: "exited 1".into() }, "replica 2: exited 1"),
+            (
+                ReplicaBootFailed { phase: Some(Phase::Warm), replica: 2, failure: exited.clone() },
+                "warm: replica 2: the container exited with code 1 after 12.3 s before it became healthy: [schema] ERROR: x",
+            ),
+            (
+                ReplicaBootFailed { phase: None, replica: 2, failure: exited.clone() },
+                "replica 2: the container exited with code 1 after 12.3 s before it became healthy: [schema] ERROR: x",
+            ),
             (ReplicaPongUnhealthy { phase: Phase::Cold, replica: 3 }, "cold: replica 3 answered pong without a passing HEALTHCHECK"),
             (
                 SnapshotAppliedBy { phase: Phase::Cold, replicas: 1, expected: 1 },
@@ -280,7 +290,10 @@ mod tests {
                 OlderRefused { line: "[schema] ERROR: refusing to start".into() },
                 "the older replica refused to start (`[schema] ERROR: refusing to start`): the README says a replica of the same Directus starts on the newer schema",
             ),
-            (OlderBootFailed { failure: "exited 1".into() }, "the older replica restarted: exited 1"),
+            (
+                OlderBootFailed { failure: exited },
+                "the older replica restarted: the container exited with code 1 after 12.3 s before it became healthy: [schema] ERROR: x",
+            ),
             (OlderPlannedOrApplied { line: "[schema] plan: x".into() }, "the older replica planned or applied its snapshot: `[schema] plan: x`"),
             (ColumnKept { collection: c.clone(), field: f.clone() }, "warehouses.city is still a column: the schema was not reverted"),
             (

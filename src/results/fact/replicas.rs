@@ -3,6 +3,8 @@
 
 use serde::{Deserialize, Serialize};
 
+use super::BootFailure;
+
 /// Which start of the replicas a check is about: the first, on an empty database; the restart of
 /// them all; or, in kill-leader, what the database holds after the lock holder was killed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -81,7 +83,7 @@ pub enum ReplicaFact {
         #[serde(default, skip_serializing_if = "Option::is_none")]
         phase: Option<Phase>,
         replica: u32,
-        failure: String,
+        failure: BootFailure,
     },
     /// A replica answered pong, its HEALTHCHECK never passed.
     ReplicaPongUnhealthy { phase: Phase, replica: u32 },
@@ -155,7 +157,7 @@ pub enum ReplicaFact {
     /// The restarted older replica refused to start (its `[schema] ERROR … refusing to start`).
     OlderRefused { line: String },
     /// The restarted older replica's boot failed otherwise.
-    OlderBootFailed { failure: String },
+    OlderBootFailed { failure: BootFailure },
     /// The restarted older replica printed a plan or applied its snapshot.
     OlderPlannedOrApplied { line: String },
     /// The field is still a column after the older replica's boot.
@@ -180,7 +182,7 @@ pub(crate) fn samples() -> Vec<ReplicaFact> {
     vec![
         ReplicasStarted { replicas: 3, image: "trm:dev".into() },
         ReplicaHealthy { phase: Phase::Cold, replica: 1, seconds: 12.34, schema_line: Some("[schema] no changes".into()), waited_for_lock: true },
-        ReplicaBootFailed { phase: Some(Phase::Warm), replica: 2, failure: "exited 1".into() },
+        ReplicaBootFailed { phase: Some(Phase::Warm), replica: 2, failure: BootFailure::Exited { code: 1, after: 2.5, cause: None } },
         ReplicaPongUnhealthy { phase: Phase::Warm, replica: 3 },
         SnapshotAppliedBy { phase: Phase::Cold, replicas: 1, expected: 1 },
         DbInitSkippedBy { phase: Phase::Warm, replicas: 2, of: 3, files: 3 },
@@ -213,7 +215,7 @@ pub(crate) fn samples() -> Vec<ReplicaFact> {
         KeptNewerUnnamed { line: "[schema] kept newer".into(), older: "smoke-older".into(), head: "smoke-head".into() },
         OlderWithoutKeptNewer,
         OlderRefused { line: "[schema] ERROR: refusing to start".into() },
-        OlderBootFailed { failure: "exited 1".into() },
+        OlderBootFailed { failure: BootFailure::Timeout { seconds: 240, healthy: false, pong: true, last_probe: None } },
         OlderPlannedOrApplied { line: "[schema] plan: 1 field deleted".into() },
         ColumnKept { collection: c.clone(), field: f.clone() },
         ColumnGone { collection: c.clone(), field: f.clone(), answer: PsqlAnswer::Error("No such container: pg".into()) },
