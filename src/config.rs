@@ -290,21 +290,13 @@ const VALUE_CHARS: usize = 200;
 /// `[lint] all`.
 pub fn weakenings(base: &Config, head: &Config, default: impl Fn(&str) -> Option<Severity>) -> Vec<Weakening> {
     let mut out = Vec::new();
-    let rank = |s: Option<Severity>| match s {
-        Some(Severity::Error) => 2,
-        Some(Severity::Warning) => 1,
-        None => 0,
-    };
-    let word = |s: Option<Severity>| match s {
-        Some(Severity::Error) => "error",
-        Some(Severity::Warning) => "warning",
-        None => "off",
-    };
+    // Off < warning < error: Severity's order, with None (off) below both.
+    let word = |s: Option<Severity>| s.map_or("off", Severity::as_str);
     let ids: std::collections::BTreeSet<&String> = base.rules.keys().chain(head.rules.keys()).collect();
     for id in ids {
         let Some(d) = default(id) else { continue };
         let (b, h) = (base.severity(id, d), head.severity(id, d));
-        if rank(h) < rank(b) {
+        if h < b {
             out.push(Weakening { key: format!("rules.{}", toml_key(id)), base: word(b).into(), head: word(h).into() });
         }
     }
