@@ -86,7 +86,8 @@ pub fn run(opts: &Options) -> Result<(Lint, Revisions), String> {
     let mut only = Vec::new();
     for arg in &opts.only {
         let rel = normalize_arg(arg, &root)?;
-        if !rel.is_empty() && !head_files.files.keys().any(|f| *f == rel || f.starts_with(&format!("{rel}/"))) {
+        // The file itself, or a file below it (a range lookup, not a scan of every path).
+        if !rel.is_empty() && head_files.get(&rel).is_none() && head_files.below(&rel).next().is_none() {
             return Err(no_artifact(arg, &rel, paths));
         }
         only.push(rel);
