@@ -1,5 +1,12 @@
 //! Sizes in bytes, read from options (`600MB`, `25MiB`) and written the way `docker images` writes
-//! them. A leaf module: the Docker stages and the renderers both use it.
+//! them; hashes cut the way the output shows them. A leaf module: the Docker stages and the
+//! renderers both use it.
+
+/// The first 12 hex digits of a hash (`sha256:` dropped), as the output shows one.
+pub fn short_hash(d: &str) -> &str {
+    let hex = d.strip_prefix("sha256:").unwrap_or(d);
+    &hex[..hex.len().min(12)]
+}
 
 /// Parses a size such as `600MB`, `25MiB`, `1.5G`, `123456` (bytes). Decimal units are powers of
 /// 1000 (Docker's own `docker images` uses them), binary units (`KiB`, `MiB`, `GiB`) powers of 1024.

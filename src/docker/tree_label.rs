@@ -31,11 +31,7 @@ pub fn of_repo(repo: &Path, dockerfile: &str) -> Result<String, String> {
     Ok(digest(&ctx.tar))
 }
 
-/// The first 12 hex digits, as the output shows a hash.
-pub fn short(d: &str) -> &str {
-    let hex = d.strip_prefix("sha256:").unwrap_or(d);
-    &hex[..hex.len().min(12)]
-}
+use crate::units::short_hash as short;
 
 /// Whether `image` (its inspected labels) is the image of `repo`'s build context; `Err` is the
 /// refusal, naming both and how to get the right one.

@@ -54,8 +54,7 @@ pub fn skip_words(why: &SkipReason) -> String {
         SkipReason::BuildFailed => "the build failed".to_string(),
         SkipReason::NoBaseRevision => "no base revision to upgrade from; pass --upgrade-from REF".to_string(),
         SkipReason::SameImage { from, context } => {
-            let hex = context.strip_prefix("sha256:").unwrap_or(context);
-            format!("{from} builds the same image as this tree (build context {}): nothing to upgrade", &hex[..hex.len().min(12)])
+            format!("{from} builds the same image as this tree (build context {}): nothing to upgrade", crate::units::short_hash(context))
         }
     }
 }
