@@ -786,12 +786,24 @@ pub struct DirectusMigration {
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 pub struct Rollback {
     pub outcome: RollbackOutcome,
-    /// The reason in the container's words, e.g. `would delete field projects.budget`.
+    /// `refused`: the reason in the container's words, e.g. `would delete field
+    /// projects.budget`. `failed`: the boot failure in words, for version-1 readers (the JSON
+    /// renderer fills it from `failure`).
     pub detail: Option<String>,
     /// What the schema step's snapshot-history guard did, read from the boot's `[schema]` lines.
     /// None in documents written before it existed.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub guard: Option<SchemaGuard>,
+    /// `failed`: why the boot failed, as data.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub failure: Option<fact::BootFailure>,
+}
+
+impl Rollback {
+    /// The snapshot-history guard refused the base image (its reason is the guard's).
+    pub fn refused_by_guard(&self) -> bool {
+        matches!(self.guard, Some(SchemaGuard::Refused { .. }))
+    }
 }
 
 /// What the schema step's snapshot-history guard (scripts/schema-apply.mjs: an image whose

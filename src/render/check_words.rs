@@ -90,6 +90,9 @@ pub fn fill(doc: &mut Results) {
         }
     }
     if let Some(u) = doc.upgrade.as_mut() {
+        if let Some(rb) = u.rollback.as_mut() {
+            rb.detail = super::upgrade_drill::rollback_detail(rb);
+        }
         super::upgrade_drill::fill_words(u);
     }
 }

@@ -459,9 +459,8 @@ fn drill_details(out: &mut String, u: &crate::results::Upgrade) {
     if let Some(rb) = &u.rollback {
         let mut line = format!("**Rollback** (the base's image again on the upgraded database): {}", rb.outcome.as_str());
         // A refusal by the guard is the guard's reason, said once below.
-        let by_guard = matches!(rb.guard, Some(crate::results::SchemaGuard::Refused { .. }));
-        if let Some(d) = rb.detail.as_ref().filter(|_| !by_guard) {
-            let _ = write!(line, ": {}", text(d));
+        if let Some(d) = super::upgrade_drill::rollback_detail(rb).filter(|_| !rb.refused_by_guard()) {
+            let _ = write!(line, ": {}", text(&d));
         }
         let _ = writeln!(out, "{line}\n");
         if let Some(g) = &rb.guard {

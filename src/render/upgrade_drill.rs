@@ -8,7 +8,7 @@ use std::collections::BTreeMap;
 use std::fmt::Write as _;
 
 use crate::model::schema_diff::{Change, What};
-use crate::results::{DirectusUpgrade, DroppedColumn, SchemaGuard, Upgrade};
+use crate::results::{DirectusUpgrade, DroppedColumn, Rollback, SchemaGuard, Upgrade};
 
 /// Fills the document's word fields from the drill's data: `schema_changes` from `changes`,
 /// then `summary`. Only for version-1 readers of the document: trm-ci's own renderers word the
@@ -108,6 +108,11 @@ pub fn guard_words(g: &SchemaGuard) -> String {
     }
 }
 
+/// Why the rollback was refused (the container's words) or failed (its boot failure, worded).
+pub fn rollback_detail(rb: &Rollback) -> Option<String> {
+    rb.detail.clone().or_else(|| rb.failure.as_ref().map(super::check_words::boot_failure))
+}
+
 /// The one-line summary of the drill (its snapshot changes from `schema_changes`: see
 /// [`fill_words`]), e.g. `upgrade from main: 2 migrations applied, 3 fields
 /// added; 480 rows seeded, 480 preserved, 0 lost; rollback refused: would delete field
@@ -150,12 +155,12 @@ pub fn summary(u: &Upgrade) -> String {
     match &u.rollback {
         // The guard's refusal is one long sentence (both revisions, the migrations): named here,
         // given whole in the guard's own field.
-        Some(rb) if matches!(rb.guard, Some(SchemaGuard::Refused { .. })) => {
+        Some(rb) if rb.refused_by_guard() => {
             s.push_str(&format!("; rollback {} by the snapshot-history guard", rb.outcome.as_str()))
         }
         Some(rb) => {
             s.push_str(&format!("; rollback {}", rb.outcome.as_str()));
-            if let Some(d) = &rb.detail {
+            if let Some(d) = rollback_detail(rb) {
                 s.push_str(&format!(": {d}"));
             }
         }
@@ -225,7 +230,7 @@ pub fn render(u: &Upgrade) -> String {
     }
     if let Some(rb) = &u.rollback {
         // A refusal by the guard: its whole reason on the guard's line.
-        let detail = rb.detail.as_deref().filter(|_| !matches!(rb.guard, Some(SchemaGuard::Refused { .. })));
+        let detail = rollback_detail(rb).filter(|_| !rb.refused_by_guard());
         let _ = writeln!(o, "  rollback    {}{}", rb.outcome.as_str(), detail.map(|d| format!(": {d}")).unwrap_or_default());
         if let Some(g) = &rb.guard {
             let _ = writeln!(o, "  guard       {}", guard_words(g));
@@ -273,6 +278,7 @@ mod tests {
                 outcome: RollbackOutcome::Refused,
                 detail: Some("would delete field orders.budget".into()),
                 guard: Some(SchemaGuard::Allowed),
+                failure: None,
             }),
             directus: Some(DirectusUpgrade {
                 from: Some("11.17.4".into()),
@@ -313,7 +319,12 @@ mod tests {
             migrations_applied: vec!["0004_a.sql".into(), "0005_b.sql".into()],
             schema_changes: vec!["3 fields added".into(), "1 relation changed".into()],
             rows: Some(UpgradeRows { seeded: 480, before: 481, preserved: 481, changed: 0, lost: 0 }),
-            rollback: Some(Rollback { outcome: RollbackOutcome::Refused, detail: Some("would delete field projects.budget".into()), guard: None }),
+            rollback: Some(Rollback {
+                outcome: RollbackOutcome::Refused,
+                detail: Some("would delete field projects.budget".into()),
+                guard: None,
+                failure: None,
+            }),
             ..Default::default()
         }
     }

@@ -73,7 +73,7 @@ pub fn rollback_outcome(b: &Boot) -> Rollback {
     let lines = b.logs.snapshot();
     let guard = Some(schema_guard(&lines));
     if b.failure.is_none() {
-        return Rollback { outcome: RollbackOutcome::Healthy, detail: None, guard };
+        return Rollback { outcome: RollbackOutcome::Healthy, detail: None, guard, failure: None };
     }
     let err = lines.iter().rev().find(|l| l.contains("] ERROR") && !l.contains("[entrypoint]"));
     match err {
@@ -86,9 +86,9 @@ pub fn rollback_outcome(b: &Boot) -> Rollback {
                 }
                 None => crate::source::excerpt(l, stack::LOG_LINE_CHARS),
             };
-            Rollback { outcome: RollbackOutcome::Refused, detail: Some(detail), guard }
+            Rollback { outcome: RollbackOutcome::Refused, detail: Some(detail), guard, failure: None }
         }
-        _ => Rollback { outcome: RollbackOutcome::Failed, detail: b.failure.as_ref().map(|f| f.to_string()), guard },
+        _ => Rollback { outcome: RollbackOutcome::Failed, detail: None, guard, failure: b.failure.clone() },
     }
 }
 
