@@ -26,10 +26,6 @@ impl Recorder {
     pub fn note(&mut self, fact: impl Into<Fact>) {
         self.s.checks.push(Check::note(fact));
     }
-    /// The checks so far.
-    pub fn checks(&self) -> &[Check] {
-        &self.s.checks
-    }
     /// The step start times of a boot (nothing when it printed no step line).
     pub fn steps(&mut self, b: &Boot) {
         let steps = b.step_starts();

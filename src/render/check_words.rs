@@ -18,7 +18,6 @@ pub fn words(f: &Fact) -> String {
     match f {
         Fact::Common(CommonFact::Error { error }) => error.clone(),
         Fact::Common(CommonFact::BootFailed { failure }) => boot_failure(failure),
-        Fact::Common(CommonFact::Said { words }) => words.clone(),
         Fact::Boot(f) => boot::words(f),
         Fact::Image(f) => image::words(f),
         Fact::Replica(f) => replicas::words(f),

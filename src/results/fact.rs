@@ -41,8 +41,6 @@ pub enum CommonFact {
     Error { error: String },
     /// A boot (of the scenario's container) failed.
     BootFailed { failure: BootFailure },
-    /// Transitional: words not yet turned into data. Gone when every check reports a fact.
-    Said { words: String },
 }
 
 /// Why a boot failed: what src/docker/stack.rs saw while it watched the container.
@@ -95,23 +93,6 @@ impl From<DrillFact> for Fact {
         Fact::Drill(f)
     }
 }
-impl From<String> for Fact {
-    fn from(words: String) -> Fact {
-        Fact::Common(CommonFact::Said { words })
-    }
-}
-impl From<&String> for Fact {
-    fn from(words: &String) -> Fact {
-        Fact::Common(CommonFact::Said { words: words.clone() })
-    }
-}
-impl From<&str> for Fact {
-    fn from(words: &str) -> Fact {
-        Fact::Common(CommonFact::Said { words: words.into() })
-    }
-}
-
-/// One of each boot failure.
 #[cfg(test)]
 pub(crate) fn boot_failures() -> Vec<BootFailure> {
     vec![
