@@ -1,5 +1,5 @@
 //! docs/json-output.md lists every kind of fact a check can store (`checks[].fact.kind`) and
-//! every boot failure (`reason`), with their fields and meaning, generated from the enums in
+//! every boot failure (`reason`) and seed gap (`why`), with their fields and meaning, generated from the enums in
 //! src/results/fact.rs and src/results/fact/*.rs (their doc comments). A new variant without
 //! its row fails here; `TRM_BLESS=1 cargo test --test fact_docs` rewrites the section.
 
@@ -46,6 +46,9 @@ fn json_type(t: &str) -> String {
         "bool" => "bool".into(),
         "(i64, String)" => "[integer, string]".into(),
         "BootFailure" => "boot failure (below)".into(),
+        "SeedSkip" => "seed skip (below)".into(),
+        "SeedGap" => "seed gap (below)".into(),
+        "FieldGap" => "field gap (below)".into(),
         "Step" => "`db-init`, `schema` or `db-post`".into(),
         other => format!("`{other}`"),
     }
@@ -156,6 +159,15 @@ fn generated() -> String {
     }
     out.push_str("A boot failure (`failure` above) is an object tagged by `reason`:\n\n");
     table(&mut out, "reason", &variants(&common, "BootFailure"));
+    let drill = read("fact/drill.rs");
+    out.push_str(
+        "A seed skip (each of `skipped` above) is `{\"collection\": string, \"field\": string or null, \"reason\": seed gap}`: \
+         the collection not seeded (`field` null), or the field of it left empty or given fewer distinct values. \
+         A seed gap is an object tagged by `why`:\n\n",
+    );
+    table(&mut out, "why", &variants(&drill, "SeedGap"));
+    out.push_str("A field gap (`cause` above), why the drill cannot write a field, is an object tagged by `why`:\n\n");
+    table(&mut out, "why", &variants(&drill, "FieldGap"));
     out
 }
 

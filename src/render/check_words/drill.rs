@@ -1,6 +1,6 @@
 //! The words of [`DrillFact`] (src/results/fact/drill.rs).
 
-use crate::results::fact::drill::{DockerStop, RowCounts, TableLoss};
+use crate::results::fact::drill::{DockerStop, FieldGap, RowCounts, SeedGap, TableLoss};
 use crate::results::fact::DrillFact;
 use crate::results::DroppedColumn;
 
@@ -22,7 +22,7 @@ pub fn words(f: &DrillFact) -> String {
         DrillFact::SeedLeftOut { skipped } => {
             let why: Vec<String> = skipped
                 .iter()
-                .map(|k| format!("{}{}: {}", k.collection, k.field.as_deref().map(|f| format!(".{f}")).unwrap_or_default(), k.reason))
+                .map(|k| format!("{}{}: {}", k.collection, k.field.as_deref().map(|f| format!(".{f}")).unwrap_or_default(), seed_gap(&k.reason)))
                 .collect();
             format!("left out of the seeding: {}", why.join("; "))
         }
@@ -58,6 +58,36 @@ pub fn words(f: &DrillFact) -> String {
             detail.as_deref().map(|d| format!(": {d}")).unwrap_or_default()
         ),
         DrillFact::RollbackSkipped => "skipped: the head's image did not come up".into(),
+    }
+}
+
+/// Why the seed planner left a collection or a field out, as it said it.
+pub fn seed_gap(g: &SeedGap) -> String {
+    match g {
+        SeedGap::LeftEmpty { cause } => format!("left empty: {}", field_gap(cause)),
+        SeedGap::RequiredField { field, cause } => format!("its required field `{field}` {}", field_gap(cause)),
+        SeedGap::NoPrimaryKey => "no field of it is the primary key in the snapshot".into(),
+        SeedGap::UniqueTooFew { distinct, wanted } => {
+            format!("unique, and its type holds only {distinct} distinct values: {distinct} rows instead of {wanted}")
+        }
+        SeedGap::UniqueHoldsNone => "a unique field can hold no value".into(),
+        SeedGap::RequiredCycle { collections } => {
+            format!("its required references form a cycle (`{}`): no order can insert them", collections.join("`, `"))
+        }
+    }
+}
+
+/// Why the drill cannot write a field (after the field's name: "points at …", "has type …").
+fn field_gap(g: &FieldGap) -> String {
+    match g {
+        FieldGap::SystemCollection { related } => format!("points at the system collection `{related}`, which the drill does not seed"),
+        FieldGap::NotATable { related } => format!("points at `{related}`, which is not a table collection of the snapshot"),
+        FieldGap::NotSeeded { related } => format!("points at `{}`, which is not seeded", related.join("`, `")),
+        FieldGap::NoAllowedSeeded => "none of its allowed collections is seeded".into(),
+        FieldGap::M2aWithoutTables => "is a many-to-any field without allowed table collections".into(),
+        FieldGap::Binary => "has type binary, which the REST API does not write".into(),
+        FieldGap::UnmodelledColumn { data_type } => format!("has a column type Directus does not model (`{data_type}`)"),
+        FieldGap::UnknownType { field_type } => format!("has type `{field_type}`, which the drill does not know"),
     }
 }
 
@@ -175,8 +205,12 @@ mod tests {
             (
                 DrillFact::SeedLeftOut {
                     skipped: vec![
-                        SeedSkip { collection: "tags".into(), field: Some("code".into()), reason: "left empty: points at `x`, which is not seeded".into() },
-                        SeedSkip { collection: "x".into(), field: None, reason: "a unique field can hold no value".into() },
+                        SeedSkip {
+                            collection: "tags".into(),
+                            field: Some("code".into()),
+                            reason: SeedGap::LeftEmpty { cause: FieldGap::NotSeeded { related: vec!["x".into()] } },
+                        },
+                        SeedSkip { collection: "x".into(), field: None, reason: SeedGap::UniqueHoldsNone },
                     ],
                 },
                 "left out of the seeding: tags.code: left empty: points at `x`, which is not seeded; x: a unique field can hold no value",
@@ -256,5 +290,20 @@ mod tests {
         for (f, old) in cases {
             assert_eq!(words(&f), old, "{f:?}");
         }
+    }
+
+    /// The seed planner's reasons, one of each, in the words it wrote when they were sentences.
+    #[test]
+    fn the_seed_gaps_are_the_planners_old_words() {
+        for (skip, old) in crate::results::fact::drill::seed_gaps() {
+            assert_eq!(seed_gap(&skip.reason), old, "{skip:?}");
+        }
+        let (owner, _) = crate::results::fact::drill::seed_gaps().remove(2);
+        let (cycle, _) = crate::results::fact::drill::seed_gaps().pop().unwrap();
+        assert_eq!(
+            words(&DrillFact::SeedLeftOut { skipped: vec![owner, cycle] }),
+            "left out of the seeding: tags.owner: left empty: points at `x`, which is not seeded; \
+             tags: its required references form a cycle (`a`, `b`): no order can insert them"
+        );
     }
 }

@@ -92,7 +92,47 @@ pub struct CollectionRows {
 pub struct SeedSkip {
     pub collection: String,
     pub field: Option<String>,
-    pub reason: String,
+    pub reason: SeedGap,
+}
+
+/// Why the seed planner left a collection (or a field) out.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "why", rename_all = "kebab-case")]
+pub enum SeedGap {
+    /// The field stays null (it is optional or has a default): the drill cannot write it, for `cause`.
+    LeftEmpty { cause: FieldGap },
+    /// The collection is not seeded: its required field `field` cannot be written, for `cause`.
+    RequiredField { field: String, cause: FieldGap },
+    /// The collection is not seeded: no field of it is the primary key in the snapshot.
+    NoPrimaryKey,
+    /// The unique field's type holds only `distinct` values: the collection gets that many rows instead of `wanted`.
+    UniqueTooFew { distinct: usize, wanted: usize },
+    /// The collection is not seeded: a unique field of it can hold no value.
+    UniqueHoldsNone,
+    /// The collection is not seeded: the required references of `collections` (this one among them) form a cycle.
+    RequiredCycle { collections: Vec<String> },
+}
+
+/// Why the drill cannot write a field.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "why", rename_all = "kebab-case")]
+pub enum FieldGap {
+    /// It points at `related`, a system collection (`directus_*`) the drill does not seed.
+    SystemCollection { related: String },
+    /// It points at `related`, which is not a table collection of the snapshot.
+    NotATable { related: String },
+    /// It points at `related` (a many-to-any field: its allowed collections), none of them seeded.
+    NotSeeded { related: Vec<String> },
+    /// A many-to-any field none of whose allowed collections is seeded.
+    NoAllowedSeeded,
+    /// A many-to-any field without allowed table collections.
+    M2aWithoutTables,
+    /// Its type is binary, which the REST API does not write.
+    Binary,
+    /// Its column's type (`data_type`) is one Directus does not model (type `unknown`).
+    UnmodelledColumn { data_type: String },
+    /// Its Directus type `field_type` is one the drill does not know.
+    UnknownType { field_type: String },
 }
 
 /// What `docker stop` (graceful: SIGTERM, then SIGKILL after the engine's default timeout) did.
@@ -154,7 +194,7 @@ pub(crate) fn samples() -> Vec<DrillFact> {
         DrillFact::BaseBootFailed { label: label(), failure: BootFailure::Timeout { seconds: 240, healthy: false, pong: true, last_probe: None } },
         DrillFact::DirectusVersionUnread { error: "x: /directus/package.json: no \"version\"".into() },
         DrillFact::Seeded { rows: 60, collections: vec![CollectionRows { collection: "projects".into(), rows: 30 }], seconds: 1.25 },
-        DrillFact::SeedLeftOut { skipped: vec![SeedSkip { collection: "tags".into(), field: Some("code".into()), reason: "left empty".into() }] },
+        DrillFact::SeedLeftOut { skipped: seed_gaps().into_iter().map(|(s, _)| s).collect() },
         DrillFact::SeedNoPort,
         DrillFact::SeedLoginFailed { error: "401".into() },
         DrillFact::SeedFailed { error: "POST /items/projects: 400".into() },
@@ -179,5 +219,43 @@ pub(crate) fn samples() -> Vec<DrillFact> {
         DrillFact::HeadStopped { stop: DockerStop::Error { error: "docker stop x: gone".into() } },
         DrillFact::RollbackBooted { label: label(), outcome: RollbackOutcome::Refused, detail: Some("would delete field projects.budget".into()) },
         DrillFact::RollbackSkipped,
+    ]
+}
+
+/// One skip of every seed gap and field gap, with the words the planner wrote for it before
+/// its reasons were data (byte for byte).
+#[cfg(test)]
+pub(crate) fn seed_gaps() -> Vec<(SeedSkip, &'static str)> {
+    let skip = |field: Option<&str>, reason: SeedGap| SeedSkip { collection: "tags".into(), field: field.map(str::to_string), reason };
+    let empty = |cause: FieldGap| skip(Some("owner"), SeedGap::LeftEmpty { cause });
+    let related = || "directus_users".to_string();
+    vec![
+        (empty(FieldGap::SystemCollection { related: related() }), "left empty: points at the system collection `directus_users`, which the drill does not seed"),
+        (empty(FieldGap::NotATable { related: "folder".into() }), "left empty: points at `folder`, which is not a table collection of the snapshot"),
+        (empty(FieldGap::NotSeeded { related: vec!["x".into()] }), "left empty: points at `x`, which is not seeded"),
+        (empty(FieldGap::NotSeeded { related: vec!["a".into(), "b".into()] }), "left empty: points at `a`, `b`, which is not seeded"),
+        (empty(FieldGap::NoAllowedSeeded), "left empty: none of its allowed collections is seeded"),
+        (empty(FieldGap::M2aWithoutTables), "left empty: is a many-to-any field without allowed table collections"),
+        (empty(FieldGap::Binary), "left empty: has type binary, which the REST API does not write"),
+        (empty(FieldGap::UnmodelledColumn { data_type: "tsvector".into() }), "left empty: has a column type Directus does not model (`tsvector`)"),
+        (empty(FieldGap::UnknownType { field_type: "vector".into() }), "left empty: has type `vector`, which the drill does not know"),
+        (
+            skip(None, SeedGap::RequiredField { field: "owner".into(), cause: FieldGap::SystemCollection { related: related() } }),
+            "its required field `owner` points at the system collection `directus_users`, which the drill does not seed",
+        ),
+        (
+            skip(None, SeedGap::RequiredField { field: "b".into(), cause: FieldGap::NotSeeded { related: vec!["b".into()] } }),
+            "its required field `b` points at `b`, which is not seeded",
+        ),
+        (skip(None, SeedGap::NoPrimaryKey), "no field of it is the primary key in the snapshot"),
+        (
+            skip(Some("flag"), SeedGap::UniqueTooFew { distinct: 2, wanted: 30 }),
+            "unique, and its type holds only 2 distinct values: 2 rows instead of 30",
+        ),
+        (skip(None, SeedGap::UniqueHoldsNone), "a unique field can hold no value"),
+        (
+            skip(None, SeedGap::RequiredCycle { collections: vec!["a".into(), "b".into()] }),
+            "its required references form a cycle (`a`, `b`): no order can insert them",
+        ),
     ]
 }

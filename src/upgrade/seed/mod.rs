@@ -38,6 +38,7 @@ use std::collections::BTreeMap;
 
 use serde_json::Value;
 
+pub use crate::results::fact::drill::{FieldGap, SeedGap};
 pub use apply::apply;
 pub use plan::plan;
 
@@ -76,7 +77,7 @@ pub enum Cell {
 pub struct Skipped {
     pub collection: String,
     pub field: Option<String>,
-    pub reason: String,
+    pub reason: SeedGap,
 }
 
 impl SeedPlan {

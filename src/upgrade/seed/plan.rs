@@ -7,7 +7,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use serde_json::{json, Value};
 
 use super::values::{capacity, is_alias_type, value, writable};
-use super::{Cell, SeedCollection, SeedPlan, Skipped};
+use super::{Cell, FieldGap, SeedCollection, SeedGap, SeedPlan, Skipped};
 use crate::model::snapshot::Snapshot;
 
 // ---------------------------------------------------------------------------------------
@@ -136,7 +136,7 @@ impl<'a> Tables<'a> {
             })
             .collect();
         let Some(pk) = flds.iter().find(|f| f.primary()).map(|f| f.name.clone()) else {
-            skipped.push(Skipped { collection: t.name.clone(), field: None, reason: "no field of it is the primary key in the snapshot".into() });
+            skipped.push(Skipped { collection: t.name.clone(), field: None, reason: SeedGap::NoPrimaryKey });
             return None;
         };
         // The collection fields of its many-to-any relations are filled with those relations.
@@ -147,7 +147,7 @@ impl<'a> Tables<'a> {
             .filter_map(|r| r["meta"]["one_collection_field"].as_str().map(str::to_string))
             .collect();
         let mut columns = Vec::new();
-        let mut impossible: Option<String> = None;
+        let mut impossible: Option<SeedGap> = None;
         for f in flds {
             if !f.schema.is_object() || f.ty == "alias" || is_alias_type(&f.ty) || f.special("alias") || f.special("no-data") {
                 continue; // no column
@@ -169,18 +169,18 @@ impl<'a> Tables<'a> {
                 .and_then(|r| r["related_collection"].as_str())
                 .or_else(|| f.schema["foreign_key_table"].as_str())
                 .map(str::to_string);
-            let leave_null = |reason: String, skipped: &mut Vec<Skipped>, impossible: &mut Option<String>| {
+            let leave_null = |cause: FieldGap, skipped: &mut Vec<Skipped>, impossible: &mut Option<SeedGap>| {
                 if f.nullable() || f.has_default() {
-                    skipped.push(Skipped { collection: t.name.clone(), field: Some(f.name.clone()), reason: format!("left empty: {reason}") });
+                    skipped.push(Skipped { collection: t.name.clone(), field: Some(f.name.clone()), reason: SeedGap::LeftEmpty { cause } });
                 } else if impossible.is_none() {
-                    *impossible = Some(format!("its required field `{}` {reason}", f.name));
+                    *impossible = Some(SeedGap::RequiredField { field: f.name.clone(), cause });
                 }
             };
             if let Some(related) = related {
                 if related.starts_with("directus_") {
-                    leave_null(format!("points at the system collection `{related}`, which the drill does not seed"), skipped, &mut impossible);
+                    leave_null(FieldGap::SystemCollection { related }, skipped, &mut impossible);
                 } else if !is_table(&related) {
-                    leave_null(format!("points at `{related}`, which is not a table collection of the snapshot"), skipped, &mut impossible);
+                    leave_null(FieldGap::NotATable { related }, skipped, &mut impossible);
                 } else {
                     columns.push((f, Fill::M2o { related }));
                 }
@@ -196,7 +196,7 @@ impl<'a> Tables<'a> {
                         let collection_field = cf.to_string();
                         columns.push((f, Fill::M2a { allowed, collection_field }));
                     }
-                    _ => leave_null("is a many-to-any field without allowed table collections".into(), skipped, &mut impossible),
+                    _ => leave_null(FieldGap::M2aWithoutTables, skipped, &mut impossible),
                 }
                 continue;
             }
@@ -218,14 +218,14 @@ impl<'a> Tables<'a> {
                     skipped.push(Skipped {
                         collection: t.name.clone(),
                         field: Some(f.name.clone()),
-                        reason: format!("unique, and its type holds only {cap} distinct values: {cap} rows instead of {wanted}"),
+                        reason: SeedGap::UniqueTooFew { distinct: cap, wanted },
                     });
                     rows = cap;
                 }
             }
         }
         if rows == 0 && wanted > 0 {
-            skipped.push(Skipped { collection: t.name.clone(), field: None, reason: "a unique field can hold no value".into() });
+            skipped.push(Skipped { collection: t.name.clone(), field: None, reason: SeedGap::UniqueHoldsNone });
             return None;
         }
         Some(Draft { name: t.name.clone(), singleton: t.singleton, primary_key: pk, columns, rows })
@@ -258,10 +258,10 @@ fn drop_unseeded_references(drafts: &mut Vec<Draft>, skipped: &mut Vec<Skipped>)
                     skipped.push(Skipped {
                         collection: d.name.clone(),
                         field: Some(f.name.clone()),
-                        reason: format!("left empty: points at `{}`, which is not seeded", missing.join("`, `")),
+                        reason: SeedGap::LeftEmpty { cause: FieldGap::NotSeeded { related: missing } },
                     });
                 } else if dropped.is_none() {
-                    dropped = Some((i, format!("its required field `{}` points at `{}`, which is not seeded", f.name, missing.join("`, `"))));
+                    dropped = Some((i, SeedGap::RequiredField { field: f.name.clone(), cause: FieldGap::NotSeeded { related: missing } }));
                     keep.push((f, fill));
                 } else {
                     keep.push((f, fill));
@@ -346,7 +346,7 @@ fn insert_order(drafts: &[Draft], skipped: &mut Vec<Skipped>) -> (Vec<usize>, BT
                     skipped.push(Skipped {
                         collection: drafts[i].name.clone(),
                         field: None,
-                        reason: format!("its required references form a cycle (`{}`): no order can insert them", names.join("`, `")),
+                        reason: SeedGap::RequiredCycle { collections: names.iter().map(|n| n.to_string()).collect() },
                     });
                 }
             }
@@ -364,13 +364,13 @@ fn drop_unplaced_references(drafts: &mut [Draft], order: &[usize], rows_of: &BTr
         for (f, fill) in std::mem::take(&mut d.columns) {
             let fill = match fill {
                 Fill::M2o { related } if !rows_of.contains_key(&related) => {
-                    skipped.push(Skipped { collection: d.name.clone(), field: Some(f.name.clone()), reason: format!("left empty: points at `{related}`, which is not seeded") });
+                    skipped.push(Skipped { collection: d.name.clone(), field: Some(f.name.clone()), reason: SeedGap::LeftEmpty { cause: FieldGap::NotSeeded { related: vec![related] } } });
                     continue;
                 }
                 Fill::M2a { allowed, collection_field } => {
                     let allowed: Vec<String> = allowed.into_iter().filter(|a| rows_of.contains_key(a)).collect();
                     if allowed.is_empty() {
-                        skipped.push(Skipped { collection: d.name.clone(), field: Some(f.name.clone()), reason: "left empty: none of its allowed collections is seeded".into() });
+                        skipped.push(Skipped { collection: d.name.clone(), field: Some(f.name.clone()), reason: SeedGap::LeftEmpty { cause: FieldGap::NoAllowedSeeded } });
                         continue;
                     }
                     Fill::M2a { allowed, collection_field }
@@ -582,7 +582,7 @@ mod tests {
         let p = plan(&doc(&[("t", false)], &fields, ""), 30);
         assert_eq!(p.collection("t").unwrap().rows.len(), 2);
         assert_eq!(p.skipped.len(), 1);
-        assert!(p.skipped[0].reason.contains("2 rows instead of 30"), "{:?}", p.skipped);
+        assert_eq!(p.skipped[0].reason, SeedGap::UniqueTooFew { distinct: 2, wanted: 30 }, "{:?}", p.skipped);
     }
 
     #[test]
@@ -641,7 +641,7 @@ mod tests {
         let p = plan(&doc(&[("a", false), ("b", false)], &fields, &[ab_rel, ba_rel].concat()), 3);
         assert!(p.collections.is_empty());
         assert_eq!(p.skipped.len(), 2);
-        assert!(p.skipped.iter().all(|s| s.reason.contains("cycle")), "{:?}", p.skipped);
+        assert!(p.skipped.iter().all(|s| matches!(s.reason, SeedGap::RequiredCycle { .. })), "{:?}", p.skipped);
     }
 
     #[test]
@@ -655,9 +655,14 @@ mod tests {
         assert_eq!(order, ["a"]);
         assert!(p.collection("a").unwrap().rows.iter().all(|r| cell(r, "owner").is_none()));
         let why = |c: &str, f: Option<&str>| p.skipped.iter().find(|s| s.collection == c && s.field.as_deref() == f).map(|s| s.reason.clone());
-        assert!(why("a", Some("owner")).unwrap().contains("`directus_users`"));
-        assert!(why("b", None).unwrap().contains("required field `owner` points at the system collection `directus_users`"));
-        assert!(why("c", None).unwrap().contains("`b`, which is not seeded"));
+        let users = || FieldGap::SystemCollection { related: "directus_users".into() };
+        assert_eq!(why("a", Some("owner")), Some(SeedGap::LeftEmpty { cause: users() }));
+        assert_eq!(why("b", None), Some(SeedGap::RequiredField { field: "owner".into(), cause: users() }));
+        assert!(
+            matches!(why("c", None), Some(SeedGap::RequiredField { cause: FieldGap::NotSeeded { related }, .. }) if related == ["b"]),
+            "{:?}",
+            p.skipped
+        );
     }
 
     #[test]
@@ -769,7 +774,7 @@ mod tests {
         assert!(p.collections.is_empty());
         let p = plan(&doc(&[("t", false)], "", ""), 10);
         assert!(p.collections.is_empty());
-        assert!(p.skipped[0].reason.contains("primary key"));
+        assert_eq!(p.skipped[0].reason, SeedGap::NoPrimaryKey);
     }
 }
 

@@ -6,6 +6,7 @@ use serde_json::{json, Value};
 use sha2::{Digest, Sha256};
 
 use super::plan::Fld;
+use super::FieldGap;
 
 /// Directus's alias types (no column): the relational ones of `@directus/constants`.
 pub(super) fn is_alias_type(ty: &str) -> bool {
@@ -13,17 +14,14 @@ pub(super) fn is_alias_type(ty: &str) -> bool {
 }
 
 /// Whether the drill can write field `f` through the REST API, or why not.
-pub(super) fn writable(f: &Fld) -> Result<(), String> {
+pub(super) fn writable(f: &Fld) -> Result<(), FieldGap> {
     match f.ty.as_str() {
         "string" | "text" | "hash" | "integer" | "bigInteger" | "float" | "decimal" | "boolean" | "date" | "time" | "dateTime"
         | "timestamp" | "uuid" | "json" | "csv" => Ok(()),
         t if t == "geometry" || t.starts_with("geometry.") => Ok(()),
-        "binary" => Err("has type binary, which the REST API does not write".into()),
-        "unknown" => Err(format!(
-            "has a column type Directus does not model (`{}`)",
-            f.schema["data_type"].as_str().unwrap_or("unknown")
-        )),
-        t => Err(format!("has type `{t}`, which the drill does not know")),
+        "binary" => Err(FieldGap::Binary),
+        "unknown" => Err(FieldGap::UnmodelledColumn { data_type: f.schema["data_type"].as_str().unwrap_or("unknown").to_string() }),
+        t => Err(FieldGap::UnknownType { field_type: t.to_string() }),
     }
 }
 
