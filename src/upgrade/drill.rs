@@ -19,7 +19,7 @@ use crate::docker::stack::{self, Boot, Stack, StackOptions, Tracker, Unfinished,
 use crate::docker::BuildOptions;
 use crate::model::schema_diff;
 use crate::progress::Progress;
-use crate::results::fact::drill::{BuildStepAt, CollectionRows, DockerStop, RowCounts, SeedSkip, TableLoss};
+use crate::results::fact::drill::{BuildStepAt, CollectionRows, DockerStop, RowCounts, TableLoss};
 use crate::results::fact::{CommonFact, DrillFact};
 use crate::results::{DirectusMigration, DirectusUpgrade, RollbackOutcome, Scenario, Upgrade, UpgradeRows};
 
@@ -266,12 +266,7 @@ impl Drill<'_> {
                     .collect();
                 st.pass(DrillFact::Seeded { rows: s.rows, collections, seconds: s.seconds });
                 if !plan.skipped.is_empty() {
-                    let skipped = plan
-                        .skipped
-                        .iter()
-                        .map(|k| SeedSkip { collection: k.collection.clone(), field: k.field.clone(), reason: k.reason.clone() })
-                        .collect();
-                    st.note(DrillFact::SeedLeftOut { skipped });
+                    st.note(DrillFact::SeedLeftOut { skipped: plan.skipped.clone() });
                 }
                 r.push(st.finish(vec![]));
                 Some(s.rows)

@@ -72,13 +72,8 @@ pub enum Cell {
 }
 
 /// A collection (field: None) that is not seeded, or a field that stays null or gets fewer
-/// distinct values than rows asked.
-#[derive(Debug, Clone, PartialEq)]
-pub struct Skipped {
-    pub collection: String,
-    pub field: Option<String>,
-    pub reason: SeedGap,
-}
+/// distinct values than rows asked: what the drill stores (`DrillFact::SeedLeftOut`).
+pub use crate::results::fact::drill::SeedSkip as Skipped;
 
 impl SeedPlan {
     /// How many rows the plan inserts.
