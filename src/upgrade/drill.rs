@@ -434,11 +434,7 @@ impl Drill<'_> {
                         let rb = self.stack.boot(&name, 0, true).await;
                         st.boot(&rb);
                         let rollback = rollback_outcome(&rb);
-                        st.note(DrillFact::RollbackBooted {
-                            label: self.opts.label.clone(),
-                            outcome: rollback.outcome,
-                            detail: rollback.detail.clone(),
-                        });
+                        st.note(DrillFact::RollbackBooted { label: self.opts.label.clone(), rollback: rollback.clone() });
                         r.u.rollback = Some(rollback);
                         tail = rb.logs.tail(TAIL);
                         self.stack.stop(&name).await;

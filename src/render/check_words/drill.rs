@@ -2,6 +2,7 @@
 
 use crate::results::fact::drill::{DockerStop, FieldGap, RowCounts, SeedGap, TableLoss};
 use crate::results::fact::DrillFact;
+use crate::render::upgrade_drill::rollback_detail;
 use crate::results::DroppedColumn;
 
 pub fn words(f: &DrillFact) -> String {
@@ -52,10 +53,10 @@ pub fn words(f: &DrillFact) -> String {
         DrillFact::Dropped { dropped } => dropped_words(dropped),
         DrillFact::DroppedAllowed { dropped } => format!("{} (--allow-destructive)", dropped_words(dropped)),
         DrillFact::HeadStopped { stop } => format!("the head: {}", stop_words(stop)),
-        DrillFact::RollbackBooted { label, outcome, detail } => format!(
+        DrillFact::RollbackBooted { label, rollback } => format!(
             "{label}'s image on the upgraded database: {}{}",
-            outcome.as_str(),
-            detail.as_deref().map(|d| format!(": {d}")).unwrap_or_default()
+            rollback.outcome.as_str(),
+            rollback_detail(rollback).map(|d| format!(": {d}")).unwrap_or_default()
         ),
         DrillFact::RollbackSkipped => "skipped: the head's image did not come up".into(),
     }
@@ -152,6 +153,12 @@ mod tests {
     #[test]
     fn the_words_are_the_drills_old_words() {
         let label = || "main".to_string();
+        let rollback = |outcome, detail: Option<&str>, failure| crate::results::Rollback {
+            outcome,
+            detail: detail.map(str::to_string),
+            guard: None,
+            failure,
+        };
         let cases: Vec<(DrillFact, &str)> = vec![
             (
                 DrillFact::BaseImageCached { image: "trm-directus:base-5a1c9e0f3b2d".into(), tree: "5a1c9e0f3b2d7788".into() },
@@ -278,12 +285,19 @@ mod tests {
                 "the head: docker stop: exited 143 after 1.0 s",
             ),
             (
-                DrillFact::RollbackBooted { label: label(), outcome: RollbackOutcome::Refused, detail: Some("would delete field projects.budget".into()) },
+                DrillFact::RollbackBooted { label: label(), rollback: rollback(RollbackOutcome::Refused, Some("would delete field projects.budget"), None) },
                 "main's image on the upgraded database: refused: would delete field projects.budget",
             ),
             (
-                DrillFact::RollbackBooted { label: label(), outcome: RollbackOutcome::Healthy, detail: None },
+                DrillFact::RollbackBooted { label: label(), rollback: rollback(RollbackOutcome::Healthy, None, None) },
                 "main's image on the upgraded database: healthy",
+            ),
+            (
+                DrillFact::RollbackBooted {
+                    label: label(),
+                    rollback: rollback(RollbackOutcome::Failed, None, Some(BootFailure::Exited { code: 1, after: 3.0, cause: None })),
+                },
+                "main's image on the upgraded database: failed: the container exited with code 1 after 3.0 s before it became healthy",
             ),
             (DrillFact::RollbackSkipped, "skipped: the head's image did not come up"),
         ];

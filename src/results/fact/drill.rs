@@ -4,7 +4,7 @@
 use serde::{Deserialize, Serialize};
 
 use super::BootFailure;
-use crate::results::{DroppedColumn, RollbackOutcome};
+use crate::results::{DroppedColumn, Rollback};
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "kind", rename_all = "kebab-case")]
@@ -65,9 +65,9 @@ pub enum DrillFact {
     DroppedAllowed { dropped: Vec<DroppedColumn> },
     /// `rollback`: what `docker stop` of the head's container did before it.
     HeadStopped { stop: DockerStop },
-    /// `rollback`: how REF's image did on the upgraded database; `detail` in the container's
-    /// words.
-    RollbackBooted { label: String, outcome: RollbackOutcome, detail: Option<String> },
+    /// `rollback`: how REF's image did on the upgraded database (the drill's `rollback`: its
+    /// outcome, the container's reason or the boot failure, the guard).
+    RollbackBooted { label: String, rollback: Rollback },
     /// `rollback`: not tried, the head's image did not come up.
     RollbackSkipped,
 }
@@ -217,7 +217,15 @@ pub(crate) fn samples() -> Vec<DrillFact> {
         DrillFact::DroppedAllowed { dropped },
         DrillFact::HeadStopped { stop: DockerStop::Killed { exit_code: 137, seconds: 10.1, shutdown_line_seen: false } },
         DrillFact::HeadStopped { stop: DockerStop::Error { error: "docker stop x: gone".into() } },
-        DrillFact::RollbackBooted { label: label(), outcome: RollbackOutcome::Refused, detail: Some("would delete field projects.budget".into()) },
+        DrillFact::RollbackBooted {
+            label: label(),
+            rollback: Rollback {
+                outcome: crate::results::RollbackOutcome::Refused,
+                detail: Some("would delete field projects.budget".into()),
+                guard: None,
+                failure: None,
+            },
+        },
         DrillFact::RollbackSkipped,
     ]
 }
