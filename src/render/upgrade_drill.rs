@@ -64,7 +64,8 @@ pub fn change_words(changes: &[Change]) -> Vec<String> {
     counts.into_iter().map(|((_, what, verb), n)| format!("{n} {what}{} {verb}", if n == 1 { "" } else { "s" })).collect()
 }
 
-fn dropped_word(d: &DroppedColumn) -> String {
+/// A column or table the upgrade dropped, with what it held.
+pub(super) fn dropped_word(d: &DroppedColumn) -> String {
     match &d.field {
         Some(f) => format!("column {}.{f} ({} values)", d.collection, d.values),
         None => format!("table {} ({} rows)", d.collection, d.values),

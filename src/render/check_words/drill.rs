@@ -2,7 +2,7 @@
 
 use crate::results::fact::drill::{DockerStop, FieldGap, RowCounts, SeedGap, TableLoss};
 use crate::results::fact::DrillFact;
-use crate::render::upgrade_drill::rollback_detail;
+use crate::render::upgrade_drill::{dropped_word, rollback_detail};
 use crate::results::DroppedColumn;
 
 pub fn words(f: &DrillFact) -> String {
@@ -132,13 +132,7 @@ fn lost_where(tables: &[TableLoss]) -> String {
 }
 
 fn dropped_words(dropped: &[DroppedColumn]) -> String {
-    let w: Vec<String> = dropped
-        .iter()
-        .map(|d| match &d.field {
-            Some(f) => format!("column {}.{f} ({} values)", d.collection, d.values),
-            None => format!("table {} ({} rows)", d.collection, d.values),
-        })
-        .collect();
+    let w: Vec<String> = dropped.iter().map(dropped_word).collect();
     format!("dropped: {}", w.join(", "))
 }
 
